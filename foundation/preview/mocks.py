@@ -1,0 +1,343 @@
+"""Mock runtime for running the real program offline.
+
+`pulumi.runtime.set_mocks` replaces the engine; this module supplies what the engine and the AWS
+provider would: outputs that look like AWS's (ARNs with region and account, ids with the right
+prefixes) and a record of every registration, including the parent, dependencies and property
+dependencies that `Mocks.new_resource` never sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT_ID = "123456789012"
+UNKNOWN = rpc.UNKNOWN
+
+# Canonical hosted zone ids of Application Load Balancers per region (used by Route 53 aliases).
+# https://docs.aws.amazon.com/general/latest/gr/elb.html
+ALB_HOSTED_ZONE_IDS = {"eu-central-1": "Z215JYRZR1TBD5", "eu-west-1": "Z32O12XQLNTSW2"}
+
+
+def _hex(seed: str, length: int) -> str:
+    """Deterministic hex so that two runs of the same stack print the same ids."""
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _uuid(seed: str) -> str:
+    h = _hex(seed, 32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: Optional[str]
+    provider: Optional[str]
+    provider_region: Optional[str]
+    inputs: dict
+    outputs: dict
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "providerRegion": self.provider_region,
+            "inputs": to_plain(self.inputs),
+            "outputs": to_plain(self.outputs),
+            "dependencies": self.dependencies,
+            "propertyDependencies": self.property_dependencies,
+        }
+
+
+def to_plain(value: Any) -> Any:
+    """Wire values as JSON: unknowns as the engine's sentinel, resource references as URNs."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return _sync_await(value.urn.future()) if hasattr(value, "urn") else str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if type(value).__name__ == "Unknown":
+        return UNKNOWN
+    return str(value)
+
+
+class AwsLikeMocks(pulumi_mocks.Mocks):
+    """Answers registrations and invokes the way AWS would shape them."""
+
+    def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None):
+        self.default_region = default_region
+        self.provider_regions: dict[str, str] = {}
+        # Outputs of resources whose outputs cannot be derived from inputs (remote components,
+        # stack references) are supplied by the caller, keyed by type token.
+        self.remote_outputs = remote_outputs or {}
+
+    def region_of(self, provider: Optional[str]) -> str:
+        if provider:
+            return self.provider_regions.get(provider.rsplit("::", 1)[0], self.default_region)
+        return self.default_region
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        region = self.region_of(args.provider)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview",
+                    "id": ACCOUNT_ID, "userId": "AIDAPREVIEW"}, []
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region}, []
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{region}{s}" for s in "abc"]
+            return {"names": names, "zoneIds": names, "id": region}, []
+        raise NotImplementedError(f"the offline preview has no mock for the invoke {args.token}")
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == "pulumi:providers:aws":
+            return f"{args.name}-provider-id", dict(args.inputs)
+        if args.typ in self.remote_outputs:
+            return f"{args.name}-id", self.remote_outputs[args.typ](args.inputs)
+        region = self.region_of(args.provider)
+        return aws_like_state(args.typ, args.name, dict(args.inputs), region)
+
+
+def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
+    """The id and outputs AWS would return for a resource of this type (inputs are kept)."""
+    seed = f"{typ}/{name}/{region}"
+    physical = inputs.get("name") or f"{name}-{_hex(seed, 7)}"
+    arn_base = f"{region}:{ACCOUNT_ID}"
+    state = dict(inputs)
+    service, _, kind = typ.partition(":")[2].partition("/")
+    kind = kind.split(":")[0]
+
+    def arn(svc: str, resource: str, regional: bool = True) -> str:
+        return f"arn:aws:{svc}:{arn_base if regional else ':' + ACCOUNT_ID}:{resource}"
+
+    rid = physical
+    if typ == "aws:ec2/vpc:Vpc":
+        rid = f"vpc-{_hex(seed, 17)}"
+        state.update(arn=arn("ec2", f"vpc/{rid}"), defaultRouteTableId=f"rtb-{_hex(seed + 'rt', 17)}",
+                     mainRouteTableId=f"rtb-{_hex(seed + 'rt', 17)}", ownerId=ACCOUNT_ID)
+    elif service == "ec2" and kind in _EC2_PREFIXES:
+        rid = f"{_EC2_PREFIXES[kind]}-{_hex(seed, 17)}"
+        state.update(arn=arn("ec2", f"{_EC2_ARN_KINDS.get(kind, kind)}/{rid}"), ownerId=ACCOUNT_ID)
+        if kind == "eip":
+            state.update(publicIp=f"3.{int(_hex(seed, 2), 16)}.{int(_hex(seed + 'b', 2), 16)}.10", allocationId=rid)
+        if kind == "vpcEndpoint":
+            state.update(prefixListId=f"pl-{_hex(seed, 8)}" if inputs.get("vpcEndpointType") == "Gateway" else None,
+                         networkInterfaceIds=[f"eni-{_hex(seed + s, 17)}" for s in inputs.get("subnetIds") or []])
+    elif typ == "aws:ecs/cluster:Cluster":
+        rid = arn("ecs", f"cluster/{physical}")
+        state.update(arn=rid, name=physical)
+    elif typ == "aws:ecs/service:Service":
+        cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+        rid = arn("ecs", f"service/{cluster}/{physical}")
+        state.update(arn=rid, name=physical)
+    elif typ == "aws:ecs/taskDefinition:TaskDefinition":
+        family = inputs.get("family", physical)
+        state.update(arn=arn("ecs", f"task-definition/{family}:1"),
+                     arnWithoutRevision=arn("ecs", f"task-definition/{family}"), revision=1)
+        rid = family
+    elif typ.startswith("aws:servicediscovery/") and kind.endswith("Namespace"):
+        rid = f"ns-{_hex(seed, 16)}"
+        state.update(arn=arn("servicediscovery", f"namespace/{rid}"), hostedZone=f"Z{_hex(seed, 20).upper()}")
+    elif typ == "aws:lb/loadBalancer:LoadBalancer":
+        suffix = f"app/{physical}/{_hex(seed, 16)}"
+        rid = arn("elasticloadbalancing", f"loadbalancer/{suffix}")
+        state.update(arn=rid, arnSuffix=suffix, name=physical, zoneId=ALB_HOSTED_ZONE_IDS.get(region, "Z0PREVIEW"),
+                     dnsName=f"{physical}-{int(_hex(seed, 8), 16) % 10**10}.{region}.elb.amazonaws.com")
+    elif typ == "aws:lb/listener:Listener":
+        lb = str(inputs.get("loadBalancerArn", "")).split("loadbalancer/")[-1]
+        rid = arn("elasticloadbalancing", f"listener/{lb}/{_hex(seed, 16)}")
+        state.update(arn=rid)
+    elif typ == "aws:lb/listenerRule:ListenerRule":
+        listener = str(inputs.get("listenerArn", "")).split("listener/")[-1]
+        rid = arn("elasticloadbalancing", f"listener-rule/{listener}/{_hex(seed, 16)}")
+        state.update(arn=rid)
+    elif typ == "aws:lb/targetGroup:TargetGroup":
+        suffix = f"targetgroup/{physical}/{_hex(seed, 16)}"
+        rid = arn("elasticloadbalancing", suffix)
+        state.update(arn=rid, arnSuffix=suffix, name=physical)
+    elif typ == "aws:ecr/repository:Repository":
+        state.update(arn=arn("ecr", f"repository/{physical}"), registryId=ACCOUNT_ID, name=physical,
+                     repositoryUrl=f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{physical}")
+    elif typ == "aws:kms/key:Key":
+        rid = _uuid(seed)
+        state.update(arn=arn("kms", f"key/{rid}"), keyId=rid)
+    elif typ == "aws:kms/alias:Alias":
+        state.update(arn=arn("kms", str(inputs.get("name", f"alias/{physical}"))))
+    elif typ in ("aws:iam/role:Role", "aws:iam/policy:Policy"):
+        path = inputs.get("path") or "/"
+        state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:{kind}{path}{physical}", name=physical,
+                     uniqueId=f"AROA{_hex(seed, 17).upper()}", policyId=f"ANPA{_hex(seed, 17).upper()}")
+    elif typ.startswith("aws:s3/bucket"):
+        bucket = inputs.get("bucket") or f"{name}-{_hex(seed, 7)}"
+        if kind in ("bucket", "bucketV2"):
+            rid = bucket
+            state.update(arn=f"arn:aws:s3:::{bucket}", bucket=bucket, bucketDomainName=f"{bucket}.s3.amazonaws.com",
+                         bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com", region=region)
+        else:
+            rid = str(inputs.get("bucket", physical))
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        state.update(arn=arn("logs", f"log-group:{physical}"), name=physical)
+    elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        state.update(arn=arn("cloudwatch", f"alarm:{physical}"), name=physical)
+    elif typ == "aws:acmpca/certificateAuthority:CertificateAuthority":
+        rid = arn("acm-pca", f"certificate-authority/{_uuid(seed)}")
+        state.update(arn=rid, certificateSigningRequest="-----BEGIN CERTIFICATE REQUEST-----\nPREVIEW\n-----END CERTIFICATE REQUEST-----")
+    elif typ == "aws:acmpca/certificate:Certificate":
+        rid = f"{inputs.get('certificateAuthorityArn')}/certificate/{_hex(seed, 32)}"
+        state.update(arn=rid, certificate="-----BEGIN CERTIFICATE-----\nPREVIEW\n-----END CERTIFICATE-----", certificateChain="")
+    elif typ == "aws:acm/certificate:Certificate":
+        rid = arn("acm", f"certificate/{_uuid(seed)}")
+        domain = inputs.get("domainName", "example.com")
+        state.update(arn=rid, domainValidationOptions=[{
+            "domainName": domain, "resourceRecordName": f"_{_hex(seed, 32)}.{domain}.",
+            "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_hex(seed + 'v', 32)}.acm-validations.aws."}])
+    elif typ == "aws:route53/record:Record":
+        rid = f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}"
+        state.update(fqdn=inputs.get("name"))
+    elif typ == "aws:route53/healthCheck:HealthCheck":
+        rid = _uuid(seed)
+        state.update(arn=f"arn:aws:route53:::healthcheck/{rid}")
+    elif typ == "aws:secretsmanager/secret:Secret":
+        rid = arn("secretsmanager", f"secret:{physical}-{_hex(seed, 6)}")
+        state.update(arn=rid, name=physical)
+    elif typ == "aws:ssm/parameter:Parameter":
+        param = str(physical)
+        state.update(arn=arn("ssm", f"parameter{param if param.startswith('/') else '/' + param}"), name=param)
+    elif typ == "aws:appautoscaling/target:Target":
+        rid = str(inputs.get("resourceId", physical))
+        state.update(arn=arn("application-autoscaling", f"scalable-target/{_hex(seed, 30)}"))
+    elif typ == "aws:appautoscaling/policy:Policy":
+        state.update(arn=arn("autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/{inputs.get('resourceId')}:policyName/{physical}"))
+    elif typ == "aws:budgets/budget:Budget":
+        rid = f"{ACCOUNT_ID}:{physical}"
+        state.update(arn=f"arn:aws:budgets::{ACCOUNT_ID}:budget/{physical}", accountId=ACCOUNT_ID)
+    elif typ.startswith("aws:"):
+        state.setdefault("arn", arn(service, f"{kind}/{physical}"))
+    state.setdefault("id", rid)
+    if inputs.get("tags") is not None:
+        state.setdefault("tagsAll", inputs["tags"])
+    return rid, state
+
+
+_EC2_PREFIXES = {
+    "subnet": "subnet", "securityGroup": "sg", "internetGateway": "igw", "natGateway": "nat",
+    "eip": "eipalloc", "routeTable": "rtb", "vpcEndpoint": "vpce", "route": "r", "routeTableAssociation": "rtbassoc",
+    "flowLog": "fl", "networkAcl": "acl",
+}
+_EC2_ARN_KINDS = {"securityGroup": "security-group", "internetGateway": "internet-gateway",
+                  "natGateway": "natgateway", "routeTable": "route-table", "vpcEndpoint": "vpc-endpoint",
+                  "eip": "elastic-ip", "flowLog": "vpc-flow-log"}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of what the engine would have been told."""
+
+    def __init__(self, mocks: AwsLikeMocks):
+        super().__init__(mocks)
+        self.aws_mocks = mocks
+        self.records: list[RecordedResource] = []
+
+    def RegisterResource(self, request):
+        if request.type == "pulumi:providers:aws":
+            inputs = rpc.deserialize_properties(request.object)
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.aws_mocks.provider_regions[urn] = inputs.get("region") or self.aws_mocks.default_region
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources[response.urn]
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        self.records.append(RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            provider=request.provider or None,
+            provider_region=(self.aws_mocks.region_of(request.provider)
+                             if request.type.startswith("aws:") or request.type == "pulumi:providers:aws" else None),
+            inputs=inputs,
+            outputs=dict(registration.state) if registration.state else {},
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        ))
+        return response
+
+
+class Recorder:
+    """What a mock run registered, with small queries that tests and renderers share."""
+
+    def __init__(self, monitor: RecordingMonitor):
+        self._monitor = monitor
+
+    @property
+    def resources(self) -> list[RecordedResource]:
+        return self._monitor.records
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: Optional[str] = None) -> RecordedResource:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {typ} named {name!r}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children_of(self, urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def to_json(self) -> list[dict]:
+        return [r.to_json() for r in self.resources]
+
+
+def run_program(program: Callable[[], Any], *, project: str, stack: str, region: str, preview: bool = False,
+                remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
+                config: Optional[dict[str, str]] = None, secret_keys: Optional[list[str]] = None) -> tuple[Recorder, Any]:
+    """Run `program` under the mock runtime until every registration has completed.
+
+    Returns the recorder and the program's return value with every Output in it resolved
+    (the preview's "stack outputs").
+    """
+    if config is not None:
+        pulumi.runtime.set_all_config(config, secret_keys or [])
+    mocks = AwsLikeMocks(region, remote_outputs)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    SETTINGS.rpc_manager.clear()
+    result: dict[str, Any] = {}
+
+    def body():
+        value = program()
+        result["value"] = value
+        return pulumi.Output.from_input(value).future() if value is not None else None
+
+    _sync_await(run_pulumi_func(body))
+    value = result.get("value")
+    resolved = _sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
+    return Recorder(monitor), resolved
