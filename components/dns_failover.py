@@ -1,0 +1,194 @@
+"""Route 53 failover between the primary region's ALB and the standby region's ALB.
+
+One record name (e.g. `api.example.com`) has two alias A records in the same hosted zone:
+- the PRIMARY record (created by the primary stack) points at the primary ALB and carries a Route 53
+  health check on the ALB's health endpoint;
+- the SECONDARY record (created by the standby stack, in the zone the primary exports) points at the
+  standby ALB.
+Route 53 answers with the PRIMARY while its health check passes, otherwise with the SECONDARY, and
+fails back by itself when the check recovers.
+
+Route 53 is a global service, so the component uses whichever provider it is given: the standby stack
+passes its own eu-west-1 provider and never needs an eu-central-1 one.
+
+AWS facts this relies on (see docs/failover.md for sources):
+- health check request interval is 10 or 30 s, failure threshold 1-10, custom checker regions >= 3
+  from a fixed list;
+- the checked name must not be the failover record's own name ("unpredictable" results), so the check
+  targets the ALB's own DNS name (certificates aren't validated, SNI still works);
+- alias records to an ALB have a fixed TTL of 60 s and take no `ttl` argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Optional
+
+import pulumi
+import pulumi_aws.route53 as route53
+
+# Route 53 HealthCheckConfig limits (API_HealthCheckConfig).
+HEALTH_CHECK_REQUEST_INTERVALS_SECONDS = (10, 30)
+HEALTH_CHECK_FAILURE_THRESHOLD_MIN = 1
+HEALTH_CHECK_FAILURE_THRESHOLD_MAX = 10
+HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH = 255
+# The only regions Route 53 runs health checkers from; a custom list needs at least three of them.
+HEALTH_CHECKER_REGIONS = (
+    "us-east-1", "us-west-1", "us-west-2", "eu-west-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1",
+)
+HEALTH_CHECKER_REGIONS_MIN = 3
+# Route 53 fixes the TTL of alias records that point at an AWS resource such as an ALB.
+ALIAS_RECORD_TTL_SECONDS = 60
+
+FailoverRole = Literal["primary", "standby"]
+_ROUTING_TYPE_BY_ROLE = {"primary": "PRIMARY", "standby": "SECONDARY"}
+
+
+def health_check_timing_problems(request_interval_seconds: int, failure_threshold: int) -> list[str]:
+    """What Route 53 would reject in these health-check timings (empty when both are valid)."""
+    problems = []
+    if request_interval_seconds not in HEALTH_CHECK_REQUEST_INTERVALS_SECONDS:
+        problems.append(f"request interval must be one of {HEALTH_CHECK_REQUEST_INTERVALS_SECONDS} seconds, "
+                        f"got {request_interval_seconds!r}")
+    if not (isinstance(failure_threshold, int)
+            and HEALTH_CHECK_FAILURE_THRESHOLD_MIN <= failure_threshold <= HEALTH_CHECK_FAILURE_THRESHOLD_MAX):
+        problems.append(f"failure threshold must be an integer from {HEALTH_CHECK_FAILURE_THRESHOLD_MIN} to "
+                        f"{HEALTH_CHECK_FAILURE_THRESHOLD_MAX}, got {failure_threshold!r}")
+    return problems
+
+
+def _normalise_dns_name(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+@dataclass(frozen=True)
+class DnsFailoverArgs:
+    """What one side of the failover pair needs.
+
+    role: "primary" creates the health check and the PRIMARY record; "standby" creates the SECONDARY record.
+    region: the region of the ALB this record points at; part of the record's set identifier.
+    hosted_zone_id / record_name: the zone and the shared failover name (the standby takes both from the
+        primary's stack outputs `hostedZoneId` and `apiRecordName`).
+    alb_dns_name / alb_zone_id: this side's ALB (`dnsName`, canonical hosted zone `zoneId`).
+    evaluate_target_health: alias also requires a healthy target in every non-empty target group of the ALB.
+    health_check_*: primary only. `health_check_fqdn` defaults to the ALB's own DNS name; it must not be the
+        failover record's name.
+    """
+
+    role: FailoverRole
+    region: str
+    hosted_zone_id: pulumi.Input[str]
+    record_name: pulumi.Input[str]
+    alb_dns_name: pulumi.Input[str]
+    alb_zone_id: pulumi.Input[str]
+    evaluate_target_health: bool = True
+    health_check_path: str = "/health"
+    health_check_fqdn: Optional[pulumi.Input[str]] = None
+    health_check_request_interval_seconds: int = 10
+    health_check_failure_threshold: int = 3
+    health_checker_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.role not in _ROUTING_TYPE_BY_ROLE:
+            problems.append(f"role must be 'primary' or 'standby', got {self.role!r}")
+        if not self.region:
+            problems.append("region is empty")
+        if self.role == "primary":
+            problems += health_check_timing_problems(self.health_check_request_interval_seconds,
+                                                     self.health_check_failure_threshold)
+            if not self.health_check_path.startswith("/") or \
+                    len(self.health_check_path) > HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH:
+                problems.append(f"health_check_path must start with '/' and be at most "
+                                f"{HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH} characters, got {self.health_check_path!r}")
+            unknown = [r for r in self.health_checker_regions if r not in HEALTH_CHECKER_REGIONS]
+            if unknown:
+                problems.append(f"health_checker_regions {unknown} are not Route 53 checker regions "
+                                f"{HEALTH_CHECKER_REGIONS}")
+            if len(set(self.health_checker_regions)) < HEALTH_CHECKER_REGIONS_MIN:
+                problems.append(f"health_checker_regions needs at least {HEALTH_CHECKER_REGIONS_MIN} distinct "
+                                f"regions, got {list(self.health_checker_regions)}")
+        if problems:
+            raise ValueError("DnsFailoverArgs: " + "; ".join(problems))
+
+    @property
+    def routing_type(self) -> str:
+        return _ROUTING_TYPE_BY_ROLE[self.role]
+
+    @property
+    def set_identifier(self) -> str:
+        # Unique among the records sharing the name; says which side and where at a glance.
+        return f"{self.role}-{self.region}"
+
+
+class DnsFailover(pulumi.ComponentResource):
+    """One side of a Route 53 failover pair: PRIMARY (with health check) or SECONDARY alias record.
+
+    Outputs: `record_fqdn`, `set_identifier`, `health_check_id` (None for the standby).
+    """
+
+    record_fqdn: pulumi.Output[str]
+    set_identifier: pulumi.Output[str]
+    health_check_id: pulumi.Output[Optional[str]]
+
+    def __init__(self, name: str, args: DnsFailoverArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("microservices:platform:DnsFailover", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        health_check: Optional[route53.HealthCheck] = None
+        if args.role == "primary":
+            checked_name = pulumi.Output.all(
+                args.health_check_fqdn if args.health_check_fqdn is not None else args.alb_dns_name,
+                args.record_name,
+            ).apply(lambda names: _checked_name_distinct_from_record(names[0], names[1]))
+            health_check = route53.HealthCheck(
+                f"{name}-health",
+                type="HTTPS",
+                port=443,
+                fqdn=checked_name,
+                resource_path=args.health_check_path,
+                request_interval=args.health_check_request_interval_seconds,
+                failure_threshold=args.health_check_failure_threshold,
+                regions=list(args.health_checker_regions),
+                # Sends the checked name in the TLS client_hello so the ALB can pick a certificate.
+                enable_sni=True,
+                tags={**args.tags, "Name": f"{name}-primary-alb-{args.region}"},
+                opts=child,
+            )
+
+        record = route53.Record(
+            f"{name}-{args.role}",
+            zone_id=args.hosted_zone_id,
+            name=args.record_name,
+            type="A",
+            set_identifier=args.set_identifier,
+            failover_routing_policies=[{"type": args.routing_type}],
+            # No `ttl`: an alias to an ALB has Route 53's fixed 60 s TTL.
+            aliases=[{
+                "name": args.alb_dns_name,
+                "zone_id": args.alb_zone_id,
+                "evaluate_target_health": args.evaluate_target_health,
+            }],
+            # With both a health check and evaluate_target_health, Route 53 needs both healthy.
+            health_check_id=health_check.id if health_check is not None else None,
+            opts=child,
+        )
+
+        self.record_fqdn = record.fqdn
+        self.set_identifier = pulumi.Output.from_input(args.set_identifier)
+        self.health_check_id = health_check.id if health_check is not None else pulumi.Output.from_input(None)
+        self.register_outputs({
+            "record_fqdn": self.record_fqdn,
+            "set_identifier": self.set_identifier,
+            "health_check_id": self.health_check_id,
+        })
+
+
+def _checked_name_distinct_from_record(checked_name: str, record_name: str) -> str:
+    if _normalise_dns_name(checked_name) == _normalise_dns_name(record_name):
+        raise ValueError(
+            f"DnsFailover: the health check must not target the failover record's own name {record_name!r} "
+            "(Route 53 results are unpredictable); use the ALB's DNS name or a per-region name")
+    return checked_name
