@@ -1,0 +1,246 @@
+"""ECS container definitions for one mesh service, in the ECS API's own camelCase shape.
+
+Pure: takes plain values (the component resolves Outputs first) and returns the list that
+`aws.ecs.TaskDefinition(container_definitions=json.dumps(...))` takes.
+
+Image contract for application images (the platform cannot check it, so it is written down here):
+  * `/bin/sh` and `curl` (or `wget`, see `health_check_tool`) on the PATH, for the container health
+    check, which runs inside the container.
+  * Runs as the numeric user `1000:1000`; no file outside `/tmp` is written at run time (the root file
+    system is read-only).
+  * `/tmp` exists in the image, owned by 1000:1000, and is declared `VOLUME ["/tmp"]`: a Fargate bind
+    mount is created root-owned 0755 unless the image's own directory (and its ownership) is copied in,
+    which Fargate does for paths declared as VOLUME.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
+  * Listens on the container port (>= 1024, as a non-root user) and answers 200 on the health path.
+  * Honours `HTTP_CLIENT_TIMEOUT_SECONDS` for outbound calls and the standard OpenTelemetry variables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+# A pinned ADOT collector release (aws-observability/aws-otel-collector v0.50.0, released 2026-08;
+# PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a
+# `/healthcheck` binary that probes the collector's health_check extension on 127.0.0.1:13133.
+ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0"
+# Bundled config: OTLP receivers on 4317/4318 -> batch -> awsxray exporter, with the health_check
+# extension enabled (config/ecs/ecs-xray.yaml in the ADOT repository, copied to /etc/ecs/ in the image).
+ADOT_COLLECTOR_CONFIG = "/etc/ecs/ecs-xray.yaml"
+ADOT_COLLECTOR_CONTAINER_NAME = "aws-otel-collector"
+ADOT_OTLP_HTTP_ENDPOINT = "http://127.0.0.1:4318"
+# The collector image declares no USER; any unprivileged numeric id works in a scratch image.
+ADOT_COLLECTOR_USER = "10001:10001"
+
+APP_USER = "1000:1000"
+SERVICE_CONNECT_PORT_NAME = "http"
+SCRATCH_VOLUME_NAME = "scratch-tmp"
+SCRATCH_MOUNT_PATH = "/tmp"
+
+# Container health check limits: interval 5-300 s, timeout 2-60 s, retries 1-10, startPeriod 0-300 s
+# (AWS ECS HealthCheck parameter documentation, as published in the CDK reference for ecs.HealthCheck).
+HEALTH_CHECK_INTERVAL = 15
+HEALTH_CHECK_TIMEOUT = 5
+HEALTH_CHECK_RETRIES = 3
+HEALTH_CHECK_START_PERIOD = 30
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
+_SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
+# Tag or digest is required: an untagged URI means `latest`, which makes deployments unrepeatable.
+_IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
+
+
+class ContainerDefinitionError(ValueError):
+    """The inputs cannot make a safe, valid container definition."""
+
+
+@dataclass(frozen=True)
+class AppContainerSpec:
+    service: str
+    environment: Literal["staging", "prod"]
+    region: str
+    image: str
+    container_port: int
+    health_path: str
+    cpu: int
+    memory: int
+    log_group_name: str
+    # Env var name -> Secrets Manager secret ARN or SSM parameter ARN (resolved by ECS at task start).
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    tracing_enabled: bool = True
+    trace_sampling_ratio: float = 0.1
+    http_client_timeout_seconds: int = 10
+    service_connect_per_request_timeout_seconds: int = 15
+    health_check_tool: Literal["curl", "wget"] = "curl"
+    sidecar_cpu: int = 0
+    sidecar_memory: int = 0
+    stop_timeout_seconds: int = 30
+
+
+def validate_image_uri(image: str) -> None:
+    if not _IMAGE_URI.match(image):
+        raise ContainerDefinitionError(
+            f"image {image!r} must be a full image URI with a tag or an @sha256 digest "
+            "(registry/repository:tag or registry/repository@sha256:<64 hex>)"
+        )
+    if image.endswith(":latest"):
+        raise ContainerDefinitionError(f"image {image!r}: the mutable 'latest' tag is not deployable")
+
+
+def validate_secret_reference(env_name: str, value_from: str) -> None:
+    if not _ENV_NAME.match(env_name):
+        raise ContainerDefinitionError(f"secret env var name {env_name!r} must match {_ENV_NAME.pattern}")
+    if not (_SECRETS_MANAGER_ARN.match(value_from) or _SSM_PARAMETER_ARN.match(value_from)):
+        raise ContainerDefinitionError(
+            f"secret {env_name!r} must reference a Secrets Manager secret ARN or an SSM parameter ARN, "
+            f"got {value_from!r}"
+        )
+
+
+def _awslogs(spec: AppContainerSpec, stream_prefix: str) -> dict:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": spec.log_group_name,
+            "awslogs-region": spec.region,
+            "awslogs-stream-prefix": stream_prefix,
+            # A full log buffer must not block the app's stdout writes (and so its request threads).
+            "mode": "non-blocking",
+            "max-buffer-size": "25m",
+        },
+    }
+
+
+def _health_check_command(spec: AppContainerSpec) -> list[str]:
+    url = f"http://127.0.0.1:{spec.container_port}{spec.health_path}"
+    if spec.health_check_tool == "curl":
+        probe = f"curl -fsS --max-time {HEALTH_CHECK_TIMEOUT - 1} -o /dev/null {url} || exit 1"
+    else:
+        probe = f"wget -q -T {HEALTH_CHECK_TIMEOUT - 1} -O /dev/null {url} || exit 1"
+    return ["CMD-SHELL", probe]
+
+
+def _otel_environment(spec: AppContainerSpec) -> dict[str, str]:
+    env = {
+        "OTEL_SERVICE_NAME": spec.service,
+        "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment.name={spec.environment}",
+        # W3C trace context end to end; the proxy forwards these headers untouched.
+        "OTEL_PROPAGATORS": "tracecontext,baggage",
+        # Respect the caller's sampling decision; sample new roots at the environment's ratio.
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": repr(float(spec.trace_sampling_ratio)),
+    }
+    if spec.tracing_enabled:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = ADOT_OTLP_HTTP_ENDPOINT
+        env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+    else:
+        # No collector in the task: keep propagating context, export nothing.
+        env["OTEL_TRACES_EXPORTER"] = "none"
+    return env
+
+
+def app_container_definition(spec: AppContainerSpec) -> dict:
+    validate_image_uri(spec.image)
+    if not 1024 <= spec.container_port <= 65535:
+        raise ContainerDefinitionError(
+            f"container port {spec.container_port}: a non-root app needs a port in 1024-65535"
+        )
+    if not spec.health_path.startswith("/") or any(c in spec.health_path for c in " '\"`$;&|<>\\"):
+        raise ContainerDefinitionError(f"health path {spec.health_path!r} must be a plain absolute URL path")
+    if not 0.0 <= spec.trace_sampling_ratio <= 1.0:
+        raise ContainerDefinitionError(f"trace sampling ratio {spec.trace_sampling_ratio} must be within 0..1")
+    per_request = spec.service_connect_per_request_timeout_seconds
+    if per_request and not 0 < spec.http_client_timeout_seconds < per_request:
+        # The client must give up first, so it sees its own timeout (and can retry or fail fast)
+        # instead of a 504 from the proxy for a request it is still waiting on.
+        raise ContainerDefinitionError(
+            f"HTTP client timeout {spec.http_client_timeout_seconds}s must be lower than the Service Connect "
+            f"per-request timeout {per_request}s"
+        )
+    for env_name, value_from in spec.secrets.items():
+        validate_secret_reference(env_name, value_from)
+
+    environment = {
+        **_otel_environment(spec),
+        "HTTP_CLIENT_TIMEOUT_SECONDS": str(spec.http_client_timeout_seconds),
+        "PORT": str(spec.container_port),
+    }
+    clashes = sorted(set(environment) & set(spec.secrets))
+    if clashes:
+        raise ContainerDefinitionError(f"secrets {clashes} clash with platform-set environment variables")
+
+    definition: dict = {
+        "name": spec.service,
+        "image": spec.image,
+        "essential": True,
+        "cpu": spec.cpu,
+        "memory": spec.memory,
+        "user": APP_USER,
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": SCRATCH_VOLUME_NAME, "containerPath": SCRATCH_MOUNT_PATH, "readOnly": False}],
+        "portMappings": [{
+            "name": SERVICE_CONNECT_PORT_NAME,
+            "containerPort": spec.container_port,
+            "protocol": "tcp",
+            "appProtocol": "http",
+        }],
+        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())],
+        "healthCheck": {
+            "command": _health_check_command(spec),
+            "interval": HEALTH_CHECK_INTERVAL,
+            "timeout": HEALTH_CHECK_TIMEOUT,
+            "retries": HEALTH_CHECK_RETRIES,
+            "startPeriod": HEALTH_CHECK_START_PERIOD,
+        },
+        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
+        "stopTimeout": spec.stop_timeout_seconds,
+        "logConfiguration": _awslogs(spec, "app"),
+    }
+    if spec.tracing_enabled:
+        # Spans emitted during start-up need a running collector to land on.
+        definition["dependsOn"] = [{"containerName": ADOT_COLLECTOR_CONTAINER_NAME, "condition": "START"}]
+    return definition
+
+
+def tracing_sidecar_definition(spec: AppContainerSpec) -> dict:
+    return {
+        "name": ADOT_COLLECTOR_CONTAINER_NAME,
+        "image": ADOT_COLLECTOR_IMAGE,
+        # Losing traces must never take the service down.
+        "essential": False,
+        "cpu": spec.sidecar_cpu,
+        "memory": spec.sidecar_memory,
+        "command": [f"--config={ADOT_COLLECTOR_CONFIG}"],
+        "user": ADOT_COLLECTOR_USER,
+        "readonlyRootFilesystem": True,
+        "healthCheck": {
+            "command": ["CMD", "/healthcheck"],
+            "interval": HEALTH_CHECK_INTERVAL,
+            "timeout": HEALTH_CHECK_TIMEOUT,
+            "retries": HEALTH_CHECK_RETRIES,
+            "startPeriod": 10,
+        },
+        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
+        "logConfiguration": _awslogs(spec, "otel-collector"),
+    }
+
+
+def container_definitions(spec: AppContainerSpec) -> list[dict]:
+    definitions = [app_container_definition(spec)]
+    if spec.tracing_enabled:
+        if spec.sidecar_cpu <= 0 or spec.sidecar_memory <= 0:
+            raise ContainerDefinitionError("the tracing sidecar needs a cpu and memory reservation (see sizing.py)")
+        definitions.append(tracing_sidecar_definition(spec))
+    return definitions
+
+
+def task_volumes() -> list[dict]:
+    """Task-level volumes: one Fargate bind mount (task ephemeral storage) for the app's /tmp.
+
+    A volume with only a name has the same shape in Pulumi's `volumes` argument and in the ECS API.
+    """
+    return [{"name": SCRATCH_VOLUME_NAME}]

@@ -1,0 +1,248 @@
+import json
+import re
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from components.container_definitions import (
+    ADOT_COLLECTOR_CONTAINER_NAME,
+    ADOT_COLLECTOR_IMAGE,
+    AppContainerSpec,
+    ContainerDefinitionError,
+    SCRATCH_MOUNT_PATH,
+    container_definitions,
+    task_volumes,
+)
+from components.sizing import task_size
+
+ECS_MODEL = botocore.session.get_session().get_service_model("ecs")
+REGISTER = ECS_MODEL.operation_model("RegisterTaskDefinition")
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/auth/db-AbCdEf"
+PARAMETER_ARN = "arn:aws:ssm:eu-central-1:123456789012:parameter/prod/auth/LOG_LEVEL"
+
+
+def make_spec(**overrides) -> AppContainerSpec:
+    size = task_size("auth", 512, 1024, tracing_sidecar=overrides.get("tracing_enabled", True))
+    values = dict(
+        service="auth",
+        environment="prod",
+        region="eu-central-1",
+        image="123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2",
+        container_port=8080,
+        health_path="/health",
+        cpu=size.app_cpu_limit,
+        memory=size.app_memory_limit,
+        log_group_name="/ecs/prod/auth",
+        secrets={"DATABASE_URL": SECRET_ARN, "LOG_LEVEL": PARAMETER_ARN},
+        tracing_enabled=True,
+        trace_sampling_ratio=0.1,
+        http_client_timeout_seconds=10,
+        service_connect_per_request_timeout_seconds=15,
+        sidecar_cpu=size.sidecar_cpu,
+        sidecar_memory=size.sidecar_memory,
+    )
+    values.update(overrides)
+    return AppContainerSpec(**values), size
+
+
+def register_request(definitions, size, architecture="ARM64") -> dict:
+    return {
+        "family": "prod-auth",
+        "cpu": str(size.task_cpu),
+        "memory": str(size.task_memory),
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"cpuArchitecture": architecture, "operatingSystemFamily": "LINUX"},
+        "executionRoleArn": "arn:aws:iam::123456789012:role/prod-auth-execution",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/prod-auth-task",
+        "volumes": task_volumes(),
+        # The Pulumi argument is a JSON string: validate what survives that round trip.
+        "containerDefinitions": json.loads(json.dumps(definitions)),
+    }
+
+
+def model_violations(value, shape, path="request") -> list[str]:
+    """Enum members and min/max constraints of the ECS model, which ParamValidator does not enforce."""
+    problems = []
+    if shape.type_name == "structure":
+        for key, member_value in value.items():
+            problems += model_violations(member_value, shape.members[key], f"{path}.{key}")
+    elif shape.type_name == "list":
+        problems += _bounds(len(value), shape, path)
+        for i, item in enumerate(value):
+            problems += model_violations(item, shape.member, f"{path}[{i}]")
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            problems += model_violations(key, shape.key, f"{path}<key>")
+            problems += model_violations(item, shape.value, f"{path}.{key}")
+    elif shape.type_name == "string":
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}={value!r} not in {shape.enum}")
+        problems += _bounds(len(value), shape, path)
+    elif shape.type_name in ("integer", "long"):
+        problems += _bounds(value, shape, path)
+    return problems
+
+
+def _bounds(measure, shape, path) -> list[str]:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and measure < low or high is not None and measure > high:
+        return [f"{path}: {measure} outside [{low}, {high}]"]
+    return []
+
+
+# Ranges AWS documents for HealthCheck but the botocore model does not carry.
+HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
+# PortMapping.name: up to 64 lowercase letters, digits, '_' and '-', not starting with '-' (API_PortMapping).
+PORT_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,63}$")
+
+
+def documented_violations(definitions) -> list[str]:
+    problems = []
+    for definition in definitions:
+        check = definition.get("healthCheck")
+        if check:
+            if check["command"][0] not in ("CMD", "CMD-SHELL"):
+                problems.append(f"{definition['name']}: health check must start with CMD or CMD-SHELL")
+            for key, (low, high) in HEALTH_CHECK_RANGES.items():
+                if key in check and not low <= check[key] <= high:
+                    problems.append(f"{definition['name']}: healthCheck.{key}={check[key]} outside [{low}, {high}]")
+            if check.get("timeout", 5) >= check.get("interval", 30):
+                problems.append(f"{definition['name']}: health check timeout must be shorter than its interval")
+        for mapping in definition.get("portMappings", []):
+            if "name" in mapping and not PORT_NAME.match(mapping["name"]):
+                problems.append(f"{definition['name']}: port mapping name {mapping['name']!r}")
+        if definition.get("memory", 1 << 30) < 6:
+            problems.append(f"{definition['name']}: memory below Docker's 6 MiB minimum")
+    return problems
+
+
+@pytest.mark.parametrize("tracing", [True, False])
+@pytest.mark.parametrize("architecture", ["ARM64", "X86_64"])
+def test_register_task_definition_request_is_valid_for_the_ecs_api(tracing, architecture):
+    spec, size = make_spec(tracing_enabled=tracing)
+    definitions = container_definitions(spec)
+    request = register_request(definitions, size, architecture)
+
+    report = ParamValidator().validate(request, REGISTER.input_shape)
+    assert not report.has_errors(), report.generate_report()
+    assert model_violations(request, REGISTER.input_shape) == []
+    assert documented_violations(definitions) == []
+
+
+def test_container_limits_are_lower_than_the_task_size_so_the_proxy_fits():
+    spec, size = make_spec()
+    definitions = container_definitions(spec)
+    assert sum(d["memory"] for d in definitions) < size.task_memory
+    assert sum(d["cpu"] for d in definitions) < size.task_cpu
+
+
+def test_app_port_mapping_is_named_for_service_connect_with_http_protocol():
+    spec, _ = make_spec()
+    app = container_definitions(spec)[0]
+    assert app["portMappings"] == [{"name": "http", "containerPort": 8080, "protocol": "tcp", "appProtocol": "http"}]
+
+
+def test_secrets_are_references_and_never_appear_in_the_environment():
+    spec, _ = make_spec()
+    app = container_definitions(spec)[0]
+    assert {s["name"]: s["valueFrom"] for s in app["secrets"]} == {"DATABASE_URL": SECRET_ARN, "LOG_LEVEL": PARAMETER_ARN}
+    environment_text = json.dumps(app["environment"])
+    assert "DATABASE_URL" not in environment_text and "arn:aws:" not in environment_text
+
+
+def test_secret_reference_must_be_a_secrets_manager_or_ssm_arn():
+    spec, _ = make_spec(secrets={"DATABASE_URL": "postgres://user:pw@db/auth"})
+    with pytest.raises(ContainerDefinitionError, match="Secrets Manager secret ARN or an SSM parameter ARN"):
+        container_definitions(spec)
+
+
+def test_app_runs_non_root_on_a_read_only_root_with_a_writable_tmp():
+    spec, _ = make_spec()
+    app = container_definitions(spec)[0]
+    assert app["user"] == "1000:1000"
+    assert app["readonlyRootFilesystem"] is True
+    (mount,) = app["mountPoints"]
+    assert mount["containerPath"] == SCRATCH_MOUNT_PATH and mount["readOnly"] is False
+    assert mount["sourceVolume"] in {v["name"] for v in task_volumes()}
+
+
+def test_health_check_probes_the_health_path_with_a_tool_inside_the_image():
+    spec, _ = make_spec()
+    assert container_definitions(spec)[0]["healthCheck"]["command"] == [
+        "CMD-SHELL", "curl -fsS --max-time 4 -o /dev/null http://127.0.0.1:8080/health || exit 1"]
+    wget_spec, _ = make_spec(health_check_tool="wget", health_path="/ready")
+    assert "wget -q -T 4 -O /dev/null http://127.0.0.1:8080/ready" in container_definitions(wget_spec)[0]["healthCheck"]["command"][1]
+
+
+def test_awslogs_go_to_the_service_log_group_with_region_and_prefix():
+    spec, _ = make_spec()
+    for definition in container_definitions(spec):
+        options = definition["logConfiguration"]["options"]
+        assert options["awslogs-group"] == "/ecs/prod/auth"
+        assert options["awslogs-region"] == "eu-central-1"
+        assert options["awslogs-stream-prefix"]
+
+
+def env_of(definition) -> dict:
+    return {e["name"]: e["value"] for e in definition["environment"]}
+
+
+def test_opentelemetry_propagates_w3c_context_and_samples_at_the_given_ratio():
+    prod, _ = make_spec(trace_sampling_ratio=0.1)
+    staging, _ = make_spec(environment="staging", trace_sampling_ratio=1.0)
+    prod_env, staging_env = env_of(container_definitions(prod)[0]), env_of(container_definitions(staging)[0])
+    assert prod_env["OTEL_PROPAGATORS"] == "tracecontext,baggage"
+    assert prod_env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+    assert (prod_env["OTEL_TRACES_SAMPLER_ARG"], staging_env["OTEL_TRACES_SAMPLER_ARG"]) == ("0.1", "1.0")
+    assert prod_env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
+
+
+def test_without_tracing_there_is_no_sidecar_and_nothing_is_exported():
+    spec, _ = make_spec(tracing_enabled=False, sidecar_cpu=0, sidecar_memory=0)
+    definitions = container_definitions(spec)
+    assert [d["name"] for d in definitions] == ["auth"]
+    env = env_of(definitions[0])
+    assert env["OTEL_TRACES_EXPORTER"] == "none" and "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
+    assert "dependsOn" not in definitions[0]
+
+
+def test_client_timeout_must_be_lower_than_the_service_connect_per_request_timeout():
+    spec, _ = make_spec(http_client_timeout_seconds=15, service_connect_per_request_timeout_seconds=15)
+    with pytest.raises(ContainerDefinitionError, match="lower than the Service Connect per-request timeout"):
+        container_definitions(spec)
+    ok, _ = make_spec(http_client_timeout_seconds=14)
+    assert env_of(container_definitions(ok)[0])["HTTP_CLIENT_TIMEOUT_SECONDS"] == "14"
+
+
+def test_tracing_sidecar_is_a_pinned_non_essential_hardened_adot_collector():
+    spec, _ = make_spec()
+    sidecar = container_definitions(spec)[1]
+    assert sidecar["name"] == ADOT_COLLECTOR_CONTAINER_NAME
+    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector:v\d+\.\d+\.\d+", sidecar["image"])
+    assert sidecar["image"] == ADOT_COLLECTOR_IMAGE
+    assert sidecar["essential"] is False
+    assert sidecar["readonlyRootFilesystem"] is True
+    assert not sidecar["user"].startswith("0")
+    assert sidecar["healthCheck"]["command"] == ["CMD", "/healthcheck"]
+    assert sidecar["command"] == ["--config=/etc/ecs/ecs-xray.yaml"]
+
+
+@pytest.mark.parametrize("image", [
+    "auth",
+    "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth",
+    "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:latest",
+    "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth@sha256:abc",
+])
+def test_image_must_be_a_full_uri_pinned_by_tag_or_digest(image):
+    spec, _ = make_spec(image=image)
+    with pytest.raises(ContainerDefinitionError):
+        container_definitions(spec)
+
+
+def test_image_pinned_by_digest_is_accepted():
+    digest = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth@sha256:" + "a" * 64
+    spec, _ = make_spec(image=digest)
+    assert container_definitions(spec)[0]["image"] == digest
