@@ -36,15 +36,25 @@ _SECRET_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:(?P<name>.+)$")
 
 
+def _parse_secret_arn(arn: str) -> re.Match:
+    match = _SECRET_ARN.match(arn)
+    if not match:
+        raise ValueError(f"{arn!r} is not a Secrets Manager secret ARN "
+                         "(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>)")
+    return match
+
+
+def secret_arn_region(secret_arn: str) -> str:
+    """The region a secret ARN is in; ValueError when it isn't a Secrets Manager secret ARN."""
+    return _parse_secret_arn(secret_arn)["region"]
+
+
 def replica_secret_arn(primary_secret_arn: str, replica_region: str) -> str:
     """The ARN of the replica of `primary_secret_arn` in `replica_region`.
 
     AWS keeps the name and its random 6-character suffix for replicas; only the region differs.
     """
-    match = _SECRET_ARN.match(primary_secret_arn)
-    if not match:
-        raise ValueError(f"{primary_secret_arn!r} is not a Secrets Manager secret ARN "
-                         "(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>)")
+    match = _parse_secret_arn(primary_secret_arn)
     if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", replica_region):
         raise ValueError(f"{replica_region!r} is not an AWS region name")
     return (f"arn:{match['partition']}:secretsmanager:{replica_region}:{match['account']}:"
