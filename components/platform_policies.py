@@ -1,0 +1,145 @@
+"""IAM documents owned by the regional platform: the KMS key policy, the permissions boundary that
+every role carries, and the ALB access-log bucket policy. Pure functions over plain strings so that
+tests and the IAM wildcard check can read them without Pulumi."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+# Explicit administrative actions for the account root: the key stays manageable through IAM, and
+# no `kms:*` appears in any document this program writes.
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DescribeKey",
+    "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+]
+KEY_USE_ACTIONS = [
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom", "kms:ReEncryptTo",
+]
+
+
+def kms_key_policy(account_id: str, region: str) -> dict:
+    """Key policy: in a key policy `Resource: "*"` means "this key".
+
+    Roles (task execution, Service Connect TLS) get key access through their own IAM policies, which
+    the account statement delegates to; naming them here would make the key depend on roles whose
+    boundary depends on the key.
+    """
+    statements = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": KEY_ADMIN_ACTIONS + KEY_USE_ACTIONS + ["kms:GenerateDataKeyPair"],
+            "Resource": "*",
+        },
+        {
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": KEY_USE_ACTIONS + ["kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}},
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
+                         alb_name: str, certificate_authority_arn: Optional[str]) -> dict:
+    """The most any platform role may do: this environment's resources in this region, nothing else.
+
+    Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
+    """
+    arn = f"{region}:{account_id}"
+    statements = [
+        {"Sid": "PullOwnImages", "Effect": "Allow",
+         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": f"arn:aws:ecr:{arn}:repository/{environment}/*"},
+        # GetAuthorizationToken and the X-Ray write APIs have no resource-level permissions.
+        {"Sid": "ActionsWithoutResourceLevelPermissions", "Effect": "Allow",
+         "Action": ["ecr:GetAuthorizationToken", "xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries",
+                    "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+                    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+                    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"],
+         "Resource": "*"},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"arn:aws:logs:{arn}:log-group:/ecs/{environment}/*:*"},
+        {"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": f"arn:aws:secretsmanager:{arn}:secret:{environment}/*"},
+        {"Sid": "ReadOwnParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"],
+         "Resource": f"arn:aws:ssm:{arn}:parameter/{environment}/*"},
+        {"Sid": "UsePlatformKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": kms_key_arn},
+        # What the ECS infrastructure role for load balancers does during canary/linear shifts,
+        # limited to this platform's ALB and target groups.
+        {"Sid": "ShiftTrafficOnOwnLoadBalancer", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"],
+         "Resource": [f"arn:aws:elasticloadbalancing:{arn}:listener/app/{alb_name}/*",
+                      f"arn:aws:elasticloadbalancing:{arn}:listener-rule/app/{alb_name}/*"]},
+        {"Sid": "RegisterOwnTargets", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+         "Resource": f"arn:aws:elasticloadbalancing:{arn}:targetgroup/{environment}-*/*"},
+    ]
+    if certificate_authority_arn:
+        # What the Service Connect TLS infrastructure role does (AWS managed policy
+        # AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity), on this CA only.
+        statements += [
+            {"Sid": "IssueServiceConnectCertificates", "Effect": "Allow",
+             "Action": ["acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate",
+                        "acm-pca:GetCertificateAuthorityCertificate", "acm-pca:IssueCertificate"],
+             "Resource": certificate_authority_arn},
+            {"Sid": "ManageServiceConnectKeySecrets", "Effect": "Allow",
+             "Action": ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+                        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue", "secretsmanager:RotateSecret",
+                        "secretsmanager:TagResource", "secretsmanager:UpdateSecret",
+                        "secretsmanager:UpdateSecretVersionStage"],
+             "Resource": f"arn:aws:secretsmanager:{arn}:secret:ecs-sc!*"},
+            {"Sid": "ProtectServiceConnectKeys", "Effect": "Allow",
+             "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"],
+             "Resource": kms_key_arn},
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def service_connect_tls_key_policy(kms_key_arn: str) -> dict:
+    """The key actions Service Connect TLS performs on private-key secrets (AWS's example statement).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-tls.html"""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ProtectServiceConnectPrivateKeys", "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"],
+        "Resource": kms_key_arn,
+    }]}
+
+
+def ecs_infrastructure_trust_policy() -> dict:
+    """Trust for ECS infrastructure roles exactly as AWS documents it (no condition keys: ECS does not
+    document sending aws:SourceAccount when it assumes these roles, and a condition it does not meet
+    would break every deployment).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/infrastructure_IAM_role.html"""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "AllowAccessToECSForInfrastructureManagement",
+        "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole",
+    }]}
+
+
+def alb_access_log_bucket_policy(bucket_arn: str, account_id: str, prefix: str) -> dict:
+    """ALB log delivery through the service principal AWS now recommends in every region.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    """
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AlbDeliversAccessLogs", "Effect": "Allow",
+         "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*"},
+        {"Sid": "DenyPlainHttp", "Effect": "Deny", "Principal": "*",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+         "Resource": [bucket_arn, f"{bucket_arn}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}

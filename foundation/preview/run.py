@@ -1,0 +1,59 @@
+"""Run one stack's real program offline: config as Pulumi reads it, the mock runtime as the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from foundation.preview.mocks import Recorder, run_program
+from foundation.settings import (PROJECT_DIR, SECRET_MARKER, ConfigError, StackSettings, load_from_pulumi,
+                                 read_stack_file)
+
+
+@dataclass
+class StackPreview:
+    stack: str
+    settings: StackSettings
+    recorder: Recorder
+    outputs: dict[str, Any]
+
+
+def preview_stack(stack: str, primary_outputs: Optional[dict[str, Any]] = None) -> StackPreview:
+    """Run `stack` under mocks. A standby's StackReference to its primary resolves to
+    `primary_outputs` (the primary's own offline preview outputs)."""
+    stack_file = read_stack_file(stack, PROJECT_DIR)
+    region = _region_of(stack_file.config, stack)
+    captured: dict[str, StackSettings] = {}
+
+    def program():
+        from foundation.stack import build
+
+        settings = load_from_pulumi()
+        captured["settings"] = settings
+        return build(settings)
+
+    remote_outputs = {}
+    if primary_outputs is not None:
+        remote_outputs["pulumi:pulumi:StackReference"] = lambda inputs: {
+            "name": inputs.get("name"), "outputs": primary_outputs, "secretOutputNames": []}
+    recorder, outputs = run_program(
+        program, project=_project(), stack=stack, region=region, config=stack_file.config,
+        secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs)
+    return StackPreview(stack, captured["settings"], recorder, outputs or {})
+
+
+def _project() -> str:
+    from foundation.settings import read_project_defaults
+
+    return read_project_defaults(PROJECT_DIR)[0]
+
+
+def _region_of(config: dict[str, str], stack: str) -> str:
+    region = config.get("aws:region")
+    if not region:
+        raise ConfigError(f"stack '{stack}': aws:region is required")
+    return region
+
+
+def is_secret_marker(value: Any) -> bool:
+    return value == SECRET_MARKER
