@@ -58,8 +58,12 @@ def health_check_timing_problems(request_interval_seconds: int, failure_threshol
     return problems
 
 
-def _normalise_dns_name(name: str) -> str:
-    return name.rstrip(".").lower()
+def health_check_target_problem(checked_name: str, record_name: str) -> Optional[str]:
+    """Why Route 53 could misjudge a health check on `checked_name` attached to `record_name`, or None."""
+    if checked_name.rstrip(".").lower() == record_name.rstrip(".").lower():
+        return (f"the health check must not target the failover record's own name {record_name!r} "
+                "(Route 53 results are unpredictable); use the ALB's DNS name or a per-region name")
+    return None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,11 @@ class DnsFailoverArgs:
         if not self.region:
             problems.append("region is empty")
         if self.role == "primary":
+            # Plain names are checked here, before any deployment; Outputs when they resolve (see below).
+            if isinstance(self.checked_name, str) and isinstance(self.record_name, str):
+                target_problem = health_check_target_problem(self.checked_name, self.record_name)
+                if target_problem:
+                    problems.append(target_problem)
             problems += health_check_timing_problems(self.health_check_request_interval_seconds,
                                                      self.health_check_failure_threshold)
             if not self.health_check_path.startswith("/") or \
@@ -112,6 +121,11 @@ class DnsFailoverArgs:
                                 f"regions, got {list(self.health_checker_regions)}")
         if problems:
             raise ValueError("DnsFailoverArgs: " + "; ".join(problems))
+
+    @property
+    def checked_name(self) -> pulumi.Input[str]:
+        """The name the health check probes: the explicit per-region name, else the ALB's own DNS name."""
+        return self.health_check_fqdn if self.health_check_fqdn is not None else self.alb_dns_name
 
     @property
     def routing_type(self) -> str:
@@ -139,10 +153,8 @@ class DnsFailover(pulumi.ComponentResource):
 
         health_check: Optional[route53.HealthCheck] = None
         if args.role == "primary":
-            checked_name = pulumi.Output.all(
-                args.health_check_fqdn if args.health_check_fqdn is not None else args.alb_dns_name,
-                args.record_name,
-            ).apply(lambda names: _checked_name_distinct_from_record(names[0], names[1]))
+            checked_name = pulumi.Output.all(args.checked_name, args.record_name).apply(
+                lambda names: _checked_name_distinct_from_record(*names))
             health_check = route53.HealthCheck(
                 f"{name}-health",
                 type="HTTPS",
@@ -187,8 +199,7 @@ class DnsFailover(pulumi.ComponentResource):
 
 
 def _checked_name_distinct_from_record(checked_name: str, record_name: str) -> str:
-    if _normalise_dns_name(checked_name) == _normalise_dns_name(record_name):
-        raise ValueError(
-            f"DnsFailover: the health check must not target the failover record's own name {record_name!r} "
-            "(Route 53 results are unpredictable); use the ALB's DNS name or a per-region name")
+    problem = health_check_target_problem(checked_name, record_name)
+    if problem:
+        raise ValueError(f"DnsFailover: {problem}")
     return checked_name

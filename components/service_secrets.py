@@ -101,6 +101,11 @@ class ServiceSecretsArgs:
             if _LOOKS_LIKE_ARN_SUFFIX.search(full_name):
                 problems.append(f"secret name {full_name!r} ends with '-' and 6 characters, which AWS reserves "
                                 "for the ARN suffix")
+        if isinstance(self.replica_kms_key_id, str):
+            # Plain key ids are checked here, before any deployment; Outputs when they resolve.
+            key_problem = replica_key_problem(self.replica_kms_key_id, self.replica_region)
+            if key_problem:
+                problems.append(key_problem)
         if not RECOVERY_WINDOW_DAYS_MIN <= self.recovery_window_in_days <= RECOVERY_WINDOW_DAYS_MAX:
             problems.append(f"recovery_window_in_days must be {RECOVERY_WINDOW_DAYS_MIN}-{RECOVERY_WINDOW_DAYS_MAX}, "
                             f"got {self.recovery_window_in_days}")
@@ -142,11 +147,22 @@ class ServiceSecrets(pulumi.ComponentResource):
         self.register_outputs({"secret_arns": self.secret_arns})
 
 
-def _key_in_region(key_id: str, region: str) -> str:
-    # A key ARN names its region; an alias or key id is resolved in the replica region by AWS.
+def replica_key_problem(key_id: str, replica_region: str) -> Optional[str]:
+    """Why `key_id` can't encrypt a replica in `replica_region`, or None.
+
+    A key ARN names its region and KMS keys are regional; an alias or key id is resolved by AWS in the
+    replica region, so only ARNs can be checked here.
+    """
     if key_id.startswith("arn:"):
         key_region = key_id.split(":")[3]
-        if key_region != region:
-            raise ValueError(f"ServiceSecrets: replica KMS key {key_id} is in {key_region}, but the replica is in "
-                             f"{region}; KMS keys are regional")
+        if key_region != replica_region:
+            return (f"replica KMS key {key_id} is in {key_region}, but the replica is in {replica_region}; "
+                    "KMS keys are regional")
+    return None
+
+
+def _key_in_region(key_id: str, region: str) -> str:
+    problem = replica_key_problem(key_id, region)
+    if problem:
+        raise ValueError(f"ServiceSecrets: {problem}")
     return key_id

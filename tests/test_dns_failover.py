@@ -91,8 +91,14 @@ def test_standby_creates_only_a_secondary_alias_in_the_primary_zone_through_its_
 
 
 def test_health_check_on_the_failover_record_name_itself_is_refused():
-    with pytest.raises(Exception, match="must not target the failover record's own name"):
-        _run_primary(_primary_args(health_check_fqdn="API.example.com."))
+    with pytest.raises(ValueError, match="must not target the failover record's own name"):
+        _primary_args(health_check_fqdn="API.example.com.")
+
+
+def test_a_per_region_health_check_name_is_probed_instead_of_the_alb_name():
+    recorder, _ = _run_primary(_primary_args(health_check_fqdn="eu-central-1.api.example.com"))
+
+    assert recorder.one("aws:route53/healthCheck:HealthCheck").inputs["fqdn"] == "eu-central-1.api.example.com"
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -61,8 +61,15 @@ def test_output_maps_service_slash_secret_to_the_primary_arn():
 
 
 def test_replica_key_from_another_region_is_refused():
-    with pytest.raises(Exception, match="replica KMS key .* is in eu-central-1, but the replica is in eu-west-1"):
-        _run(_args(replica_kms_key_id=PRIMARY_KEY))
+    with pytest.raises(ValueError, match="replica KMS key .* is in eu-central-1, but the replica is in eu-west-1"):
+        _args(replica_kms_key_id=PRIMARY_KEY)
+
+
+def test_replica_key_given_as_an_alias_is_passed_on_for_aws_to_resolve_in_the_replica_region():
+    recorder, _ = _run(_args(replica_kms_key_id="alias/prod-secrets"))
+
+    replicas = {s.inputs["name"]: s.inputs["replicas"] for s in recorder.of_type("aws:secretsmanager/secret:Secret")}
+    assert replicas["prod/auth/db-password"] == [{"region": "eu-west-1", "kmsKeyId": "alias/prod-secrets"}]
 
 
 def test_replica_arn_keeps_name_and_random_suffix_and_changes_only_the_region():
