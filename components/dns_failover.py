@@ -51,7 +51,7 @@ def health_check_timing_problems(request_interval_seconds: int, failure_threshol
     if request_interval_seconds not in HEALTH_CHECK_REQUEST_INTERVALS_SECONDS:
         problems.append(f"request interval must be one of {HEALTH_CHECK_REQUEST_INTERVALS_SECONDS} seconds, "
                         f"got {request_interval_seconds!r}")
-    if not (isinstance(failure_threshold, int)
+    if not (isinstance(failure_threshold, int) and not isinstance(failure_threshold, bool)
             and HEALTH_CHECK_FAILURE_THRESHOLD_MIN <= failure_threshold <= HEALTH_CHECK_FAILURE_THRESHOLD_MAX):
         problems.append(f"failure threshold must be an integer from {HEALTH_CHECK_FAILURE_THRESHOLD_MIN} to "
                         f"{HEALTH_CHECK_FAILURE_THRESHOLD_MAX}, got {failure_threshold!r}")

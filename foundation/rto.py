@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from components.dns_failover import ALIAS_RECORD_TTL_SECONDS, health_check_timing_problems
 
-# Default objective from the project's seed settings; the stacks should configure the 2-minute target.
-DEFAULT_RECOVERY_TIME_OBJECTIVE_SECONDS = 15 * 60
-TARGET_RECOVERY_TIME_OBJECTIVE_SECONDS = 2 * 60
+# Default objective of the seed settings (`failover.rtoObjectiveMinutes`); our target is 2 minutes.
+DEFAULT_RTO_OBJECTIVE_MINUTES = 15.0
+TARGET_RTO_OBJECTIVE_MINUTES = 2.0
 
 
 class FailoverConfigError(ValueError):
@@ -28,11 +28,14 @@ class FailoverConfigError(ValueError):
 
 @dataclass(frozen=True)
 class FailoverConfigKeys:
-    """The config keys the settings come from, so that errors name what the operator must change."""
+    """The config keys the settings come from, so that errors name what the operator must change.
 
-    request_interval: str = "failover.healthCheckIntervalSeconds"
-    failure_threshold: str = "failover.healthCheckFailureThreshold"
-    recovery_time_objective: str = "failover.recoveryTimeObjectiveSeconds"
+    Defaults are the keys `foundation.settings` reads.
+    """
+
+    request_interval: str = "microservices-foundation:failover.healthCheckIntervalSeconds"
+    failure_threshold: str = "microservices-foundation:failover.failureThreshold"
+    rto_objective: str = "microservices-foundation:failover.rtoObjectiveMinutes"
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class FailoverTime:
     request_interval_seconds: int
     failure_threshold: int
     dns_ttl_seconds: int
-    recovery_time_objective_seconds: int
+    rto_objective_seconds: float
 
     @property
     def detection_seconds(self) -> int:
@@ -54,16 +57,16 @@ class FailoverTime:
 
     @property
     def meets_objective(self) -> bool:
-        return self.total_seconds <= self.recovery_time_objective_seconds
+        return self.total_seconds <= self.rto_objective_seconds
 
     def summary(self) -> str:
         """e.g. 'detection 30 s + DNS TTL 60 s = 90 s (objective 120 s)'."""
         return (f"detection {self.detection_seconds} s + DNS TTL {self.dns_ttl_seconds} s = "
-                f"{self.total_seconds} s (objective {self.recovery_time_objective_seconds} s)")
+                f"{self.total_seconds} s (objective {self.rto_objective_seconds:g} s)")
 
 
 def failover_time(request_interval_seconds: int, failure_threshold: int,
-                  recovery_time_objective_seconds: int = DEFAULT_RECOVERY_TIME_OBJECTIVE_SECONDS,
+                  rto_objective_minutes: float = DEFAULT_RTO_OBJECTIVE_MINUTES,
                   *, keys: FailoverConfigKeys = FailoverConfigKeys()) -> FailoverTime:
     """The failover time these health-check settings imply, checked against the objective.
 
@@ -74,16 +77,17 @@ def failover_time(request_interval_seconds: int, failure_threshold: int,
     if problems:
         raise FailoverConfigError(
             f"{keys.request_interval} / {keys.failure_threshold}: " + "; ".join(problems))
-    if not isinstance(recovery_time_objective_seconds, int) or recovery_time_objective_seconds <= 0:
-        raise FailoverConfigError(f"{keys.recovery_time_objective} must be a positive number of seconds, "
-                                  f"got {recovery_time_objective_seconds!r}")
+    if isinstance(rto_objective_minutes, bool) or not isinstance(rto_objective_minutes, (int, float)) \
+            or rto_objective_minutes <= 0:
+        raise FailoverConfigError(f"{keys.rto_objective} must be a positive number of minutes, "
+                                  f"got {rto_objective_minutes!r}")
     estimate = FailoverTime(request_interval_seconds=request_interval_seconds,
                             failure_threshold=failure_threshold,
                             dns_ttl_seconds=ALIAS_RECORD_TTL_SECONDS,
-                            recovery_time_objective_seconds=recovery_time_objective_seconds)
+                            rto_objective_seconds=rto_objective_minutes * 60)
     if not estimate.meets_objective:
         raise FailoverConfigError(
             f"failover takes about {estimate.summary()}, over the objective: lower {keys.request_interval} "
-            f"(10 or 30) or {keys.failure_threshold} (1-10), or raise {keys.recovery_time_objective}; "
+            f"(10 or 30) or {keys.failure_threshold} (1-10), or raise {keys.rto_objective}; "
             f"the DNS TTL of {ALIAS_RECORD_TTL_SECONDS} s is fixed by Route 53 for alias records")
     return estimate
