@@ -1,0 +1,25 @@
+"""Shared fixtures: each stack's offline preview runs once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from foundation.preview.run import StackPreview, preview_stack
+
+_previews: dict[str, StackPreview] = {}
+
+
+def stack_preview(stack: str) -> StackPreview:
+    if stack not in _previews:
+        _previews[stack] = preview_stack(stack)
+    return _previews[stack]
+
+
+@pytest.fixture(scope="session")
+def staging() -> StackPreview:
+    return stack_preview("staging")
+
+
+@pytest.fixture(scope="session")
+def prod() -> StackPreview:
+    return stack_preview("prod")

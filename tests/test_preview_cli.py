@@ -1,0 +1,62 @@
+"""`python -m foundation preview` as a newcomer runs it: every stack, JSON shape, clean config errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACKS = ["staging", "staging-euw1", "prod", "prod-euw1"]
+
+
+def run_preview(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "foundation", "preview", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_succeeds_for_every_stack_and_writes_every_resource(stack, tmp_path):
+    out = tmp_path / "resources.json"
+    result = run_preview("--stack", stack, "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Stack {stack}: ")
+    assert "microservices:platform:RegionalPlatform" in result.stdout
+    document = json.loads(out.read_text())
+    assert document["stack"] == stack
+    resources = document["resources"]
+    assert {"urn", "type", "name", "parent", "providerRegion", "inputs", "dependencies",
+            "propertyDependencies"} <= set(resources[0])
+    endpoints = [r for r in resources if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    assert endpoints and all(r["providerRegion"] == document["region"] for r in endpoints)
+    # every endpoint is visible in the text view too
+    assert f"{len(endpoints):>5}  aws:ec2/vpcEndpoint:VpcEndpoint" in result.stdout
+    assert "vpcId: vpc-" in result.stdout
+
+
+def test_unknown_stack_names_the_stacks_that_exist():
+    result = run_preview("--stack", "qa")
+    assert result.returncode == 2
+    assert "no stack 'qa'" in result.stderr and "prod-euw1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_misspelled_key_stops_the_preview_with_one_clear_message(tmp_path):
+    for item in ["Pulumi.yaml", *[f"Pulumi.{s}.yaml" for s in STACKS]]:
+        shutil.copy(PROJECT_DIR / item, tmp_path / item)
+    for folder in ["platform", "foundation", "components"]:
+        shutil.copytree(PROJECT_DIR / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = tmp_path / "Pulumi.staging.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    document["config"]["microservices-foundation:budgt"] = {"monthlyEur": 10}
+    stack_file.write_text(yaml.safe_dump(document))
+
+    result = run_preview("--stack", "staging", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown key microservices-foundation:budgt" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -1,0 +1,262 @@
+"""RegionalPlatform as the staging and prod stacks build it, read from the recorded registrations."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+
+from components.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
+from components.regional_platform import ALB_SSL_POLICY, subnet_plan
+
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+def outputs_of(preview, typ):
+    return [r.outputs for r in preview.recorder.of_type(typ)]
+
+
+def subnets(preview, tier):
+    tiered = [r for r in preview.recorder.of_type(SUBNET) if r.inputs["tags"]["tier"] == tier]
+    return sorted(tiered, key=lambda r: r.inputs["availabilityZone"])
+
+
+@pytest.fixture(params=["staging", "prod"])
+def platform(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_every_required_endpoint_exists_in_the_stacks_own_vpc_and_region(platform):
+    vpc = platform.recorder.one(VPC)
+    region = platform.settings.region
+    endpoints = platform.recorder.of_type(ENDPOINT)
+    interface = {e.inputs["serviceName"].removeprefix(f"com.amazonaws.{region}."): e
+                 for e in endpoints if e.inputs["vpcEndpointType"] == "Interface"}
+    assert set(BASELINE_INTERFACE_ENDPOINTS) <= set(interface)
+    for endpoint in endpoints:
+        assert endpoint.inputs["vpcId"] == vpc.outputs["id"]
+        assert endpoint.property_dependencies["vpcId"] == [vpc.urn]
+    for endpoint in interface.values():
+        assert endpoint.inputs["privateDnsEnabled"] is True
+    gateway = [e for e in endpoints if e.inputs["vpcEndpointType"] == "Gateway"]
+    assert [g.inputs["serviceName"] for g in gateway] == [f"com.amazonaws.{region}.s3"]
+
+
+def test_vpc_has_dns_support_and_hostnames_for_private_dns_endpoints(platform):
+    vpc = platform.recorder.one(VPC)
+    assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
+
+
+def test_without_nat_the_tasks_get_service_connect_and_tracing_endpoints(staging):
+    assert staging.settings.config.network.nat_strategy == "none"
+    services = {e.inputs["serviceName"].rsplit(".", 1)[-1] if "ecr" not in e.inputs["serviceName"]
+                else e.inputs["serviceName"].split("eu-central-1.")[1]
+                for e in staging.recorder.of_type(ENDPOINT)}
+    assert {"ecs-agent", "ecs-telemetry", "ecs", "xray"} <= services
+
+
+def test_with_nat_only_the_baseline_interface_endpoints_are_paid_for(prod):
+    interface = [e for e in prod.recorder.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
+    assert len(interface) == len(BASELINE_INTERFACE_ENDPOINTS)
+
+
+@pytest.mark.parametrize("nat", ["none", "single", "one-per-az"])
+@pytest.mark.parametrize("tracing", [True, False])
+def test_no_nat_strategy_leaves_a_needed_api_without_a_path(nat, tracing):
+    services = interface_endpoint_services(nat, service_connect=True, tracing=tracing)
+    assert set(BASELINE_INTERFACE_ENDPOINTS) <= set(services)
+    if nat == "none":
+        assert {"ecs-agent", "ecs-telemetry", "ecs"} <= set(services)
+        assert ("xray" in services) == tracing
+
+
+def test_interface_endpoints_live_in_the_configured_number_of_private_subnets(platform):
+    private_ids = [s.outputs["id"] for s in subnets(platform, "private")]
+    wanted = platform.settings.config.network.endpoint_az_count
+    for endpoint in platform.recorder.of_type(ENDPOINT):
+        if endpoint.inputs["vpcEndpointType"] == "Interface":
+            assert endpoint.inputs["subnetIds"] == private_ids[:wanted]
+
+
+def test_s3_gateway_endpoint_is_on_every_private_route_table(platform):
+    gateway = next(e for e in platform.recorder.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway")
+    private_tables = [r.outputs["id"] for r in platform.recorder.of_type("aws:ec2/routeTable:RouteTable")
+                      if "-private-" in r.name]
+    assert sorted(gateway.inputs["routeTableIds"]) == sorted(private_tables)
+    assert len(private_tables) == platform.settings.config.network.az_count
+
+
+def test_endpoint_security_group_admits_only_https_from_the_vpc(platform):
+    rules = [r for r in platform.recorder.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+             if r.name.endswith("-endpoints-https")]
+    assert len(rules) == 1
+    rule = rules[0].inputs
+    assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (443, 443, "tcp")
+    assert rule["cidrIpv4"] == str(platform.settings.config.network.vpc_cidr)
+
+
+def test_no_subnet_gives_public_ips_and_subnets_follow_the_plan(platform):
+    network = platform.settings.config.network
+    private_plan, public_plan = subnet_plan(str(network.vpc_cidr), network.az_count)
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in platform.recorder.of_type(SUBNET))
+    assert [s.inputs["cidrBlock"] for s in subnets(platform, "private")] == private_plan
+    assert [s.inputs["cidrBlock"] for s in subnets(platform, "public")] == public_plan
+    zones = {s.inputs["availabilityZone"] for s in subnets(platform, "private")}
+    assert len(zones) == network.az_count
+
+
+def test_subnet_plan_never_overlaps_and_stays_inside_the_vpc():
+    for cidr in ["10.0.0.0/16", "10.0.0.0/18"]:
+        private, public = subnet_plan(cidr, 3)
+        networks = [ipaddress.ip_network(n) for n in private + public]
+        assert all(n.subnet_of(ipaddress.ip_network(cidr)) for n in networks)
+        assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1:])
+
+
+def test_nat_gateways_follow_the_strategy(staging, prod):
+    assert staging.recorder.of_type("aws:ec2/natGateway:NatGateway") == []
+    nats = prod.recorder.of_type("aws:ec2/natGateway:NatGateway")
+    public_ids = {s.outputs["id"] for s in subnets(prod, "public")}
+    assert len(nats) == 3 and {n.inputs["subnetId"] for n in nats} == public_ids
+    nat_routes = [r for r in prod.recorder.of_type("aws:ec2/route:Route") if r.inputs.get("natGatewayId")]
+    assert len({r.inputs["natGatewayId"] for r in nat_routes}) == 3
+
+
+def test_alb_lives_only_in_public_subnets(platform):
+    alb = platform.recorder.one("aws:lb/loadBalancer:LoadBalancer")
+    assert sorted(alb.inputs["subnets"]) == sorted(s.outputs["id"] for s in subnets(platform, "public"))
+    assert alb.inputs["internal"] is False and alb.inputs["loadBalancerType"] == "application"
+    assert alb.inputs["dropInvalidHeaderFields"] is True
+    assert len(alb.inputs["name"]) <= 32
+
+
+def test_alb_writes_access_logs_to_a_bucket_it_may_write_to(platform):
+    alb = platform.recorder.one("aws:lb/loadBalancer:LoadBalancer")
+    bucket = platform.recorder.one("aws:s3/bucket:Bucket")
+    policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy")
+    assert alb.inputs["accessLogs"] == {"bucket": bucket.outputs["bucket"], "enabled": True, "prefix": "alb"}
+    assert policy.urn in alb.dependencies  # ELB validates the bucket when logging is switched on
+    allow = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert allow["Resource"] == f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
+    encryption = platform.recorder.one("aws:s3/bucketServerSideEncryptionConfiguration:"
+                                       "BucketServerSideEncryptionConfiguration")
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+
+
+def test_deletion_protection_only_in_prod(staging, prod):
+    assert staging.recorder.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is False
+    assert prod.recorder.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is True
+
+
+def test_without_a_domain_only_an_http_listener_answers_404(staging):
+    listeners = staging.recorder.of_type("aws:lb/listener:Listener")
+    assert [(l.inputs["port"], l.inputs["protocol"]) for l in listeners] == [(80, "HTTP")]
+    action = listeners[0].inputs["defaultActions"][0]
+    assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "404"
+
+
+def test_with_a_domain_https_serves_and_http_redirects(prod):
+    listeners = {l.inputs["port"]: l.inputs for l in prod.recorder.of_type("aws:lb/listener:Listener")}
+    assert listeners[443]["protocol"] == "HTTPS" and listeners[443]["sslPolicy"] == ALB_SSL_POLICY
+    assert listeners[443]["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    redirect = listeners[80]["defaultActions"][0]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}
+    validation = prod.recorder.one("aws:acm/certificateValidation:CertificateValidation")
+    assert listeners[443]["certificateArn"] == validation.inputs["certificateArn"]
+    record = prod.recorder.one("aws:route53/record:Record", "prod-eu-central-1-certificate-validation")
+    assert record.inputs["zoneId"] == prod.settings.config.dns.hosted_zone_id
+
+
+def test_alb_security_group_is_open_only_on_its_listener_ports(staging, prod):
+    for preview, ports in ((staging, [80]), (prod, [80, 443])):
+        rules = [r.inputs for r in preview.recorder.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                 if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
+        assert sorted(r["fromPort"] for r in rules) == ports
+
+
+def test_cluster_has_container_insights_and_both_fargate_capacity_providers(platform):
+    cluster = platform.recorder.one("aws:ecs/cluster:Cluster")
+    insights = {s["name"]: s["value"] for s in cluster.inputs["settings"]}["containerInsights"]
+    assert insights in ("enabled", "enhanced")
+    namespace = platform.recorder.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    assert namespace.inputs["name"] == "svc.local"
+    assert namespace.inputs["vpc"] == platform.recorder.one(VPC).outputs["id"]
+    assert cluster.inputs["serviceConnectDefaults"]["namespace"] == namespace.outputs["arn"]
+    capacity = platform.recorder.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert sorted(capacity.inputs["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
+
+
+def test_staging_leans_on_spot_and_prod_keeps_an_on_demand_base(staging, prod):
+    def strategy(preview):
+        capacity = preview.recorder.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+        return {s["capacityProvider"]: s for s in capacity.inputs["defaultCapacityProviderStrategies"]}
+
+    assert strategy(staging)["FARGATE_SPOT"]["weight"] > strategy(staging)["FARGATE"]["weight"]
+    assert strategy(staging)["FARGATE"]["base"] == 0
+    assert strategy(prod)["FARGATE"]["base"] >= 1
+
+
+def test_each_catalog_service_has_a_hardened_repository(platform):
+    repositories = {r.inputs["name"]: r for r in platform.recorder.of_type("aws:ecr/repository:Repository")}
+    expected = {f"{platform.settings.environment}/{s.name}" for s in platform.settings.services}
+    assert set(repositories) == expected
+    key = platform.recorder.one("aws:kms/key:Key")
+    for repository in repositories.values():
+        assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repository.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key.outputs["arn"]}]
+    for lifecycle in platform.recorder.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        untagged, tagged = rules
+        assert untagged["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                         "countUnit": "days", "countNumber": 7}
+        assert tagged["selection"]["countType"] == "imageCountMoreThan" and tagged["selection"]["countNumber"] == 30
+
+
+def test_platform_key_rotates_and_logs_may_use_it(platform):
+    key = platform.recorder.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    logs = next(s for s in statements if s["Principal"].get("Service", "").startswith("logs."))
+    assert logs["Principal"]["Service"] == f"logs.{platform.settings.region}.amazonaws.com"
+
+
+def test_every_role_carries_the_platform_permissions_boundary(platform):
+    boundary = platform.recorder.one("aws:iam/policy:Policy").outputs["arn"]
+    roles = platform.recorder.of_type("aws:iam/role:Role")
+    assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
+
+
+def test_service_connect_tls_ca_exists_only_where_tls_is_on(staging, prod):
+    assert staging.recorder.of_type("aws:acmpca/certificateAuthority:CertificateAuthority") == []
+    authority = prod.recorder.one("aws:acmpca/certificateAuthority:CertificateAuthority")
+    assert authority.inputs["usageMode"] == "SHORT_LIVED_CERTIFICATE" and authority.inputs["type"] == "ROOT"
+    assert authority.inputs["tags"] == {"AmazonECSManaged": "true"}
+    algorithm = authority.inputs["certificateAuthorityConfiguration"]
+    assert (algorithm["keyAlgorithm"], algorithm["signingAlgorithm"]) == ("EC_prime256v1", "SHA256WITHECDSA")
+    installed = prod.recorder.one("aws:acmpca/certificateAuthorityCertificate:CertificateAuthorityCertificate")
+    assert installed.inputs["certificateAuthorityArn"] == authority.outputs["arn"]
+
+
+def test_provider_puts_the_cost_tags_on_everything(platform):
+    provider = platform.recorder.one("pulumi:providers:aws")
+    tags = json.loads(provider.inputs["defaultTags"])["tags"]
+    settings = platform.settings
+    assert tags == {"environment": settings.environment, "cost-center": settings.config.tags.cost_center,
+                    "owner": settings.config.tags.owner, "managed-by": "pulumi",
+                    "project": "microservices-foundation", "region-role": settings.role}
+    assert provider.inputs["region"] == settings.region
+    aws_resources = [r for r in platform.recorder.resources if r.type.startswith("aws:")]
+    assert all(r.provider and r.provider.startswith(provider.urn) for r in aws_resources)
+
+
+def test_every_aws_resource_is_the_child_of_a_component(platform):
+    by_urn = {r.urn: r for r in platform.recorder.resources}
+    orphans = [r.urn for r in platform.recorder.resources
+               if r.type.startswith("aws:") and (r.parent not in by_urn or by_urn[r.parent].custom)]
+    assert orphans == []

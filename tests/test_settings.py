@@ -1,0 +1,189 @@
+"""Stack config is validated before any resource exists, with messages naming key, value and rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from foundation.settings import (ConfigError, check_across_stacks, list_stacks, load_catalog, read_stack_file,
+                                 settings_from_config)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+NS = "microservices-foundation"
+
+
+def staging_config(**changes) -> dict:
+    """The staging stack's wire config with some keys replaced (values as Pulumi passes them)."""
+    config = dict(read_stack_file("staging").config)
+    for key, value in changes.items():
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config
+
+
+def load(config: dict, stack: str = "staging"):
+    return settings_from_config(stack, config, load_catalog())
+
+
+def staging_network(**changes) -> dict:
+    network = json.loads(read_stack_file("staging").config[f"{NS}:network"])
+    return network | changes
+
+
+@pytest.mark.parametrize("stack", ["staging", "staging-euw1", "prod", "prod-euw1"])
+def test_every_committed_stack_validates(stack):
+    settings = load(read_stack_file(stack).config, stack)
+    check_across_stacks(settings)
+    assert settings.stack == stack
+
+
+def test_staging_runs_the_two_reference_services_and_prod_all_five():
+    assert [s.name for s in load(read_stack_file("staging").config).services] == ["auth", "persona"]
+    prod = load(read_stack_file("prod").config, "prod")
+    assert sorted(s.name for s in prod.services) == ["auth", "billing", "persona", "upload", "vc-start"]
+
+
+def test_project_defaults_from_pulumi_yaml_apply_when_the_stack_is_silent():
+    config = read_stack_file("prod").config
+    # prod sets no serviceConnect block: Pulumi.yaml's project-level value is used.
+    assert json.loads(config[f"{NS}:serviceConnect"])["perRequestTimeoutSeconds"] == 3
+
+
+def test_misspelled_key_is_named_in_the_error():
+    config = staging_config(**{f"{NS}:netwrok": staging_network()})
+    with pytest.raises(ConfigError, match=rf"unknown key {NS}:netwrok"):
+        load(config)
+
+
+def test_misspelled_nested_key_is_named_with_its_path():
+    config = staging_config(**{f"{NS}:network": staging_network(natStrategey="single")})
+    with pytest.raises(ConfigError, match=rf"unknown key {NS}:network.natStrategey"):
+        load(config)
+
+
+def test_bad_nat_strategy_names_value_and_allowed_values():
+    config = staging_config(**{f"{NS}:network": staging_network(natStrategy="double")})
+    with pytest.raises(ConfigError) as error:
+        load(config)
+    message = str(error.value)
+    assert f"{NS}:network.natStrategy" in message and '"double"' in message
+    assert "'none', 'single' or 'one-per-az'" in message
+
+
+@pytest.mark.parametrize("cidr, reason", [("10.10.0.0/33", "valid IPv4 network"),
+                                          ("10.10.0.0/24", "/16 to /18"),
+                                          ("8.8.0.0/16", "private")])
+def test_bad_vpc_cidr_is_rejected_with_the_reason(cidr, reason):
+    config = staging_config(**{f"{NS}:network": staging_network(vpcCidr=cidr)})
+    with pytest.raises(ConfigError, match=f"network.vpcCidr = \"{cidr}\" is not allowed") as error:
+        load(config)
+    assert reason in str(error.value)
+
+
+@pytest.mark.parametrize("az_count", [1, 4])
+def test_az_count_outside_two_to_three_is_rejected(az_count):
+    config = staging_config(**{f"{NS}:network": staging_network(azCount=az_count, endpointAzCount=1)})
+    with pytest.raises(ConfigError, match=r"network.azCount = %d is not allowed" % az_count):
+        load(config)
+
+
+def test_endpoint_az_count_cannot_exceed_az_count():
+    config = staging_config(**{f"{NS}:network": staging_network(azCount=2, endpointAzCount=3)})
+    with pytest.raises(ConfigError, match=r"endpointAzCount \(3\) cannot exceed azCount \(2\)"):
+        load(config)
+
+
+def test_unsupported_region_is_rejected():
+    with pytest.raises(ConfigError, match=r"aws:region = 'us-east-1' is not supported"):
+        load(staging_config(**{"aws:region": "us-east-1"}))
+
+
+def test_region_must_fit_the_role():
+    with pytest.raises(ConfigError, match=r"a primary stack runs in eu-central-1"):
+        load(staging_config(**{"aws:region": "eu-west-1"}))
+
+
+def test_prod_requires_service_connect_tls():
+    config = dict(read_stack_file("prod").config)
+    config[f"{NS}:serviceConnect"] = json.dumps({"tls": False})
+    with pytest.raises(ConfigError, match=r"serviceConnect.tls must be true in prod"):
+        load(config, "prod")
+
+
+@pytest.mark.parametrize("percent", [0.5, 6, 2.55])
+def test_canary_percent_outside_bounds_is_rejected(percent):
+    config = staging_config(**{f"{NS}:deployment": {"strategy": "CANARY", "canaryPercent": percent}})
+    with pytest.raises(ConfigError, match=r"deployment.canaryPercent"):
+        load(config)
+
+
+def test_timeouts_must_nest_client_below_service_below_infrastructure():
+    config = staging_config(**{f"{NS}:serviceConnect": {"perRequestTimeoutSeconds": 5, "clientTimeoutMs": 6000}})
+    with pytest.raises(ConfigError, match=r"clientTimeoutMs \(6000\) must be lower than perRequestTimeoutSeconds"):
+        load(config)
+
+
+def test_unknown_service_in_enabled_list_names_the_catalog():
+    services = json.loads(read_stack_file("staging").config[f"{NS}:services"])
+    services["enabled"] = ["auth", "persona", "payments"]
+    with pytest.raises(ConfigError, match=r"services.enabled = 'payments' is not allowed; allowed: \['auth'"):
+        load(staging_config(**{f"{NS}:services": services}))
+
+
+def test_a_service_cannot_run_without_the_services_it_calls():
+    services = {"enabled": ["persona"], "overrides": {"persona": {"image": "1.0.0"}}}
+    with pytest.raises(ConfigError, match=r"'persona' calls \['auth'\]"):
+        load(staging_config(**{f"{NS}:services": services}))
+
+
+def test_missing_image_is_a_config_error():
+    services = {"enabled": ["auth"], "overrides": {}}
+    with pytest.raises(ConfigError, match=r"services.overrides.auth.image is missing"):
+        load(staging_config(**{f"{NS}:services": services}))
+
+
+def test_override_wins_over_catalog_value():
+    settings = load(read_stack_file("staging").config)
+    assert settings.service("auth").min_tasks == 1  # catalog says 2, staging overrides to 1
+
+
+def test_catalog_rejects_duplicate_listener_rule_priorities(tmp_path):
+    catalog = yaml.safe_load((PROJECT_DIR / "platform" / "services.yaml").read_text())
+    catalog["services"]["persona"]["listenerRulePriority"] = catalog["services"]["auth"]["listenerRulePriority"]
+    path = tmp_path / "services.yaml"
+    path.write_text(yaml.safe_dump(catalog))
+    with pytest.raises(ConfigError, match=r"listenerRulePriority 100 is already used by auth"):
+        load_catalog(path)
+
+
+def test_secret_config_value_is_kept_out_of_the_offline_config(tmp_path):
+    project = _copy_project(tmp_path)
+    stack_file = project / "Pulumi.staging.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    document["config"][f"{NS}:alertEmail"] = {"secure": "v1:abcdefgh:ciphertext"}
+    stack_file.write_text(yaml.safe_dump(document))
+    loaded = read_stack_file("staging", project)
+    assert loaded.config[f"{NS}:alertEmail"] == "[secret]"
+    assert loaded.secret_keys == (f"{NS}:alertEmail",)
+
+
+def test_overlapping_cidrs_of_one_environment_are_rejected(tmp_path):
+    project = _copy_project(tmp_path)
+    standby = project / "Pulumi.staging-euw1.yaml"
+    document = yaml.safe_load(standby.read_text())
+    document["config"][f"{NS}:network"]["vpcCidr"] = "10.10.0.0/17"  # inside staging's 10.10.0.0/16
+    standby.write_text(yaml.safe_dump(document))
+    settings = settings_from_config("staging", read_stack_file("staging", project).config,
+                                    load_catalog(project / "platform" / "services.yaml"))
+    with pytest.raises(ConfigError, match=r"overlaps stack 'staging-euw1' \(eu-west-1, 10.10.0.0/17\)"):
+        check_across_stacks(settings, project)
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    for name in ["Pulumi.yaml", *[f"Pulumi.{s}.yaml" for s in list_stacks()]]:
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    shutil.copytree(PROJECT_DIR / "platform", tmp_path / "platform")
+    return tmp_path
