@@ -145,6 +145,21 @@ class PrimaryReference:
         self.secret_arns: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.secret_arns))
         self.repository_names: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.repository_names))
 
+    def require_failover_record(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """(hostedZoneId, apiRecordName) for the standby's SECONDARY record; a clear error if the primary has none.
+
+        Call it only when the standby's settings say there is a domain: a primary without one exports neither.
+        """
+        def required(outputs: PrimaryStackOutputs) -> PrimaryStackOutputs:
+            if outputs.hosted_zone_id is None:
+                raise PrimaryStackContractError(
+                    f"primary stack {self.primary_stack!r} exports no 'hostedZoneId' / 'apiRecordName', but the "
+                    "standby needs them for its SECONDARY failover record (is a domain configured for the primary?)")
+            return outputs
+
+        checked = self.outputs.apply(required)
+        return checked.apply(lambda o: o.hosted_zone_id), checked.apply(lambda o: o.api_record_name)
+
     def replica_secret_arns(self, region: str) -> pulumi.Output[dict[str, str]]:
         """`<service>/<secret>` -> ARN of the replica in `region`, which the standby's tasks read."""
         return self.secret_arns.apply(

@@ -21,7 +21,7 @@ def _primary_outputs(**changes):
     return {k: v for k, v in outputs.items() if v is not None}
 
 
-def _read(outputs, expected_environment="prod"):
+def _read(outputs, expected_environment="prod", extra=lambda primary: {}):
     seen_names = []
 
     def stack_reference(inputs):
@@ -35,7 +35,7 @@ def _read(outputs, expected_environment="prod"):
                 "albZoneId": primary.alb_zone_id, "hostedZoneId": primary.hosted_zone_id,
                 "apiRecordName": primary.api_record_name, "secretArns": primary.secret_arns,
                 "replicaSecretArns": primary.replica_secret_arns("eu-west-1"),
-                "repositoryNames": primary.repository_names}
+                "repositoryNames": primary.repository_names, **extra(primary)}
 
     recorder, result = run_program(program, project="microservices-foundation", stack="prod-euw1",
                                    region="eu-west-1",
@@ -61,6 +61,18 @@ def test_a_primary_without_a_domain_leaves_zone_and_record_name_empty():
     _, result, _ = _read(_primary_outputs(hostedZoneId=None, apiRecordName=None))
 
     assert result["hostedZoneId"] is None and result["apiRecordName"] is None
+
+
+def test_the_standby_failover_record_requires_the_primary_zone_and_record_name():
+    def failover_record(primary):
+        zone_id, record_name = primary.require_failover_record()
+        return {"failoverZone": zone_id, "failoverName": record_name}
+
+    _, result, _ = _read(_primary_outputs(), extra=failover_record)
+    assert (result["failoverZone"], result["failoverName"]) == ("Z0123456789EXAMPLE", "api.example.com")
+
+    with pytest.raises(PrimaryStackContractError, match="exports no 'hostedZoneId' / 'apiRecordName'"):
+        _read(_primary_outputs(hostedZoneId=None, apiRecordName=None), extra=failover_record)
 
 
 def test_missing_output_is_a_clear_error_naming_the_output_and_the_primary_stack():
