@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 PROJECT = "microservices-foundation"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
+PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
 
 PRIMARY_REGION = "eu-central-1"
 STANDBY_REGION = "eu-west-1"
@@ -256,6 +257,8 @@ class RegistryReplication(_Model):
 
 class Budget(_Model):
     monthly_eur: float = Field(gt=0, le=1_000_000)
+    alert_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")], ...] = Field(
+        default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
 
 
 class StackConfig(_Model):
@@ -349,6 +352,11 @@ class StackSettings(_Model):
             "project": self.project,
             "region-role": self.role,
         }
+
+    @property
+    def monthly_budget_usd(self) -> float:
+        rate = yaml.safe_load(PRICES_FILE.read_text())["currency"]["eurToUsd"]
+        return round(self.config.budget.monthly_eur * rate, 2)
 
     def repository_name(self, service: str) -> str:
         return f"{self.environment}/{service}"

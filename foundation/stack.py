@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
+from components.stack_budget import StackBudget, StackBudgetArgs
 from foundation.settings import StackSettings
 
 
@@ -52,6 +53,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
     provider = regional_provider(settings)
     platform = RegionalPlatform(
         f"{settings.environment}-{settings.region}", platform_args(settings),
+        opts=pulumi.ResourceOptions(providers=[provider]))
+    StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
+        name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
+        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails),
         opts=pulumi.ResourceOptions(providers=[provider]))
 
     return {

@@ -260,3 +260,17 @@ def test_every_aws_resource_is_the_child_of_a_component(platform):
     orphans = [r.urn for r in platform.recorder.resources
                if r.type.startswith("aws:") and (r.parent not in by_urn or by_urn[r.parent].custom)]
     assert orphans == []
+
+
+def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(staging, prod):
+    for preview in (staging, prod):
+        budget = preview.recorder.one("aws:budgets/budget:Budget")
+        settings = preview.settings
+        assert budget.inputs["limitUnit"] == "USD" and budget.inputs["timeUnit"] == "MONTHLY"
+        assert float(budget.inputs["limitAmount"]) > settings.config.budget.monthly_eur  # EUR -> USD
+        assert budget.inputs["costFilters"] == [
+            {"name": "TagKeyValue", "values": [f"user:environment${settings.environment}"]},
+            {"name": "Region", "values": [settings.region]}]
+    prod_notifications = prod.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
+    assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
+    assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)

@@ -1,0 +1,55 @@
+"""A monthly AWS Budget per stack, scoped by the stack's environment tag and region.
+
+Budgets count cost in USD (the Budgets API examples and the account's billing currency); the stack
+states its budget in EUR and the conversion rate lives in platform/prices.yaml.
+The tag filter needs `environment` activated as a cost allocation tag (account-wide, by the
+management account); until then the budget sees no cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws.budgets as budgets
+
+# A budget name may hold letters, digits, spaces and _.:/=+-%@ (console rules), 100 characters.
+BUDGET_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class StackBudgetArgs:
+    name: str
+    environment: str
+    region: str
+    monthly_usd: float
+    alert_emails: Sequence[str] = field(default_factory=tuple)
+
+
+def budget_filters(environment: str, region: str) -> list[dict]:
+    # `user:<key>$<value>` is how AWS documents tag filters for user-defined tags (create-budget CLI).
+    return [{"name": "TagKeyValue", "values": [f"user:environment${environment}"]},
+            {"name": "Region", "values": [region]}]
+
+
+class StackBudget(pulumi.ComponentResource):
+    def __init__(self, name: str, args: StackBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("microservices:platform:StackBudget", name, None, opts)
+        if len(args.name) > BUDGET_NAME_MAX:
+            raise ValueError(f"budget name {args.name!r} is longer than {BUDGET_NAME_MAX} characters")
+        notifications = []
+        if args.alert_emails:
+            notifications = [
+                {"comparison_operator": "GREATER_THAN", "notification_type": "ACTUAL", "threshold": 80.0,
+                 "threshold_type": "PERCENTAGE", "subscriber_email_addresses": list(args.alert_emails)},
+                {"comparison_operator": "GREATER_THAN", "notification_type": "FORECASTED", "threshold": 100.0,
+                 "threshold_type": "PERCENTAGE", "subscriber_email_addresses": list(args.alert_emails)},
+            ]
+        budget = budgets.Budget(
+            f"{name}-monthly", name=args.name, budget_type="COST", time_unit="MONTHLY",
+            limit_amount=f"{args.monthly_usd:.2f}", limit_unit="USD",
+            cost_filters=budget_filters(args.environment, args.region), notifications=notifications,
+            opts=pulumi.ResourceOptions(parent=self))
+        self.budget_name = budget.name
+        self.register_outputs({"budgetName": self.budget_name})
