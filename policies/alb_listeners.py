@@ -1,0 +1,98 @@
+"""An ALB with an HTTPS listener redirects its HTTP listeners to HTTPS.
+
+A stack policy: listeners (``aws:lb/listener:Listener``, ``aws:alb/listener:Listener``) are tied
+to their load balancer through ``loadBalancerArn`` (property dependency or the LB's ``arn``/``id``).
+On an application load balancer that has an HTTPS listener, every HTTP listener's default
+action must be a ``redirect`` with ``protocol`` HTTPS to the port of one of its HTTPS listeners.
+The port must be explicit: the default ``#{port}`` would keep the HTTP listener's port.
+
+Unknown values: listeners whose load balancer cannot be determined or whose protocol/port is
+unknown are not classified (ignored); an unknown default action on an HTTP listener of such an
+ALB is reported as unverifiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from .framework import Finding, PolicySpec, ResourceView
+from .stack_links import refers_to
+from .values import as_list, get_path, is_unknown
+
+LOAD_BALANCER_TYPES = {"aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"}
+LISTENER_TYPES = {"aws:lb/listener:Listener", "aws:alb/listener:Listener"}
+
+
+def is_application_lb(resource: ResourceView) -> bool:
+    lb_type = resource.props.get("loadBalancerType") or "application"
+    return resource.type in LOAD_BALANCER_TYPES and lb_type == "application"
+
+
+def _port(value: Any) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _redirects_to_https(listener: ResourceView, https_ports: set[int]) -> bool | None:
+    """True/False, or None when the default actions are unknown."""
+    actions = listener.props.get("defaultActions")
+    if is_unknown(actions):
+        return None
+    for action in as_list(actions):
+        if not isinstance(action, Mapping):
+            continue
+        if is_unknown(action.get("type")) or is_unknown(get_path(action, "redirect", "protocol")):
+            return None
+        if action.get("type") != "redirect" or get_path(action, "redirect", "protocol") != "HTTPS":
+            continue
+        port = get_path(action, "redirect", "port", default="#{port}")
+        if is_unknown(port):
+            return None
+        if _port(port) in https_ports:
+            return True
+    return False
+
+
+def check_http_redirects(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
+    listeners = [r for r in resources if r.type in LISTENER_TYPES]
+    findings = []
+    for lb in (r for r in resources if is_application_lb(r)):
+        own = [li for li in listeners if refers_to(li, "loadBalancerArn", lb)]
+        https_ports = {p for li in own if li.props.get("protocol") == "HTTPS"
+                       for p in [_port(li.props.get("port"))] if p is not None}
+        if not https_ports:
+            continue
+        for listener in own:
+            protocol = listener.props.get("protocol") or "HTTP"
+            if protocol != "HTTP":
+                continue
+            verdict = _redirects_to_https(listener, https_ports)
+            if verdict:
+                continue
+            state = "unknown during preview" if verdict is None else "not a redirect to HTTPS"
+            target_port = 443 if 443 in https_ports else min(https_ports)
+            findings.append(Finding(
+                f"HTTP listener on port {listener.props.get('port')!r} of load balancer '{lb.name}' (which has an "
+                f"HTTPS listener) has a default action {state}, so clients can talk plain HTTP. Set "
+                f"default_actions=[{{'type': 'redirect', 'redirect': {{'protocol': 'HTTPS', 'port': "
+                f"'{target_port}', 'status_code': 'HTTP_301'}}}}].",
+                urn=listener.urn))
+    return findings
+
+
+ALB_HTTP_REDIRECTS_TO_HTTPS = PolicySpec(
+    name="alb-http-redirects-to-https",
+    description="On an application load balancer with an HTTPS listener, HTTP listeners only redirect to HTTPS.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation="Make the HTTP listener's default action a redirect to HTTPS (port of the HTTPS listener, HTTP_301).",
+    unknowns="Listeners that cannot be tied to a load balancer, or with unknown protocol, are ignored; an unknown "
+             "default action is reported as unverifiable.",
+    check=check_http_redirects,
+    stack=True,
+)

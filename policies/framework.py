@@ -1,0 +1,281 @@
+"""How a policy of this pack is declared and turned into a pulumi-policy ``Policy``.
+
+A concern module declares :class:`PolicySpec` objects whose ``check`` is a pure function from a
+:class:`ResourceView` (resource policies) or a list of them (stack policies) plus the effective
+config to findings. This module adds what every policy shares: config defaults, the
+``exceptions`` knob and acknowledgement (see ``exceptions.py``), unknown handling via
+:class:`NotJudged`, and a message format that names the resource.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .exceptions import (
+    EXCEPTIONS_SCHEMA,
+    STACK_KEY,
+    AcknowledgedFinding,
+    AcknowledgementOutbox,
+    parse_exceptions,
+)
+from .values import name_from_urn, plain, resource_region, type_chain_from_urn
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong. ``message`` says what is wrong and how to fix it; ``urn`` is the resource
+    it is about (stack policies must set it; resource policies may leave it None)."""
+
+    message: str
+    urn: str | None = None
+
+
+class NotJudged(Exception):
+    """Raised by a check that deliberately cannot judge a resource now (e.g. a document that is
+    unknown during preview and will be judged at update). Reported as "not applicable"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(eq=False)
+class ResourceView:
+    """A resource as a check sees it: plain properties with unknown sentinels kept."""
+
+    type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+    provider_props: dict[str, Any] | None = None
+    parent_urn: str | None = None
+    parent: ResourceView | None = None
+    dependencies: list[ResourceView] = field(default_factory=list)
+    property_dependencies: dict[str, list[ResourceView]] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str | None:
+        return resource_region(self.props, self.provider_props)
+
+    @property
+    def type_chain(self) -> list[str]:
+        """Types of the ancestors and the resource itself, outermost first (from the URN)."""
+        return type_chain_from_urn(self.urn) or [self.type]
+
+    def label(self) -> str:
+        return f"{self.type} '{self.name}'"
+
+    def depends_via(self, prop: str, other: ResourceView) -> bool:
+        """Whether ``prop``'s value comes from ``other`` (property dependency)."""
+        return any(dep is other for dep in self.property_dependencies.get(prop, []))
+
+    @classmethod
+    def from_validation_args(cls, args: ResourceValidationArgs) -> ResourceView:
+        provider = args.provider
+        return cls(
+            type=args.resource_type,
+            name=args.name,
+            urn=args.urn,
+            props=plain(args.props),
+            provider_props=plain(provider.props) if provider is not None else None,
+            parent_urn=args.opts.parent if args.opts is not None else None,
+        )
+
+
+def stack_views(args: StackValidationArgs) -> list[ResourceView]:
+    """ResourceViews for every resource of an AnalyzeStack request, with the graph wired up."""
+    views: dict[int, ResourceView] = {}
+    for resource in args.resources:
+        views[id(resource)] = ResourceView(
+            type=resource.resource_type,
+            name=resource.name,
+            urn=resource.urn,
+            props=plain(resource.props),
+            provider_props=plain(resource.provider.props) if resource.provider is not None else None,
+            parent_urn=resource.parent.urn if resource.parent is not None else None,
+        )
+    for resource in args.resources:
+        view = views[id(resource)]
+        if resource.parent is not None:
+            view.parent = views.get(id(resource.parent))
+        view.dependencies = [views[id(d)] for d in resource.dependencies if id(d) in views]
+        view.property_dependencies = {
+            prop: [views[id(d)] for d in deps if id(d) in views]
+            for prop, deps in resource.property_dependencies.items()
+        }
+    return list(views.values())
+
+
+ResourceCheck = Callable[[ResourceView, Mapping[str, Any]], Iterable[Finding]]
+StackCheck = Callable[[list[ResourceView], Mapping[str, Any]], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """Everything a policy of this pack declares.
+
+    ``config`` maps knob names to JSON-schema fragments that carry a ``default``; the effective
+    config a check receives always has every knob plus ``exceptions``.
+    ``resource_types`` (resource policies) limits which resource types the check sees; None
+    means every resource.
+    """
+
+    name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    severity: Severity
+    remediation: str
+    unknowns: str
+    check: ResourceCheck | StackCheck
+    stack: bool = False
+    resource_types: frozenset[str] | None = None
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def effective_config(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        config = {knob: schema.get("default") for knob, schema in self.config.items()}
+        config["exceptions"] = []
+        for key, value in (given or {}).items():
+            if key != "enforcementLevel":
+                config[key] = value
+        return config
+
+    def applies_to(self, resource_type: str) -> bool:
+        return self.resource_types is None or resource_type in self.resource_types
+
+
+def _label_for(urn: str) -> str:
+    chain = type_chain_from_urn(urn)
+    return f"{chain[-1]} '{name_from_urn(urn)}'" if chain else urn
+
+
+def _internal_error(spec: PolicySpec, error: Exception) -> str:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return (
+        f"internal error in policy '{spec.name}' ({type(error).__name__}: {error} at "
+        f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); the resource was not judged. "
+        "Report this to the policy pack owners."
+    )
+
+
+def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceValidationPolicy | StackValidationPolicy:
+    """Turn a spec into the pulumi-policy object the engine talks to."""
+    schema = PolicyConfigSchema(properties={**{k: dict(v) for k, v in spec.config.items()},
+                                            "exceptions": EXCEPTIONS_SCHEMA})
+    common = dict(
+        name=spec.name,
+        description=spec.description,
+        enforcement_level=spec.enforcement_level,
+        config_schema=schema,
+        severity=spec.severity,
+        remediation_steps=spec.remediation,
+    )
+    if spec.stack:
+        return StackValidationPolicy(validate=_stack_validation(spec, outbox), **common)
+    return ResourceValidationPolicy(validate=_resource_validation(spec, outbox), **common)
+
+
+def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if not spec.applies_to(args.resource_type):
+            return
+        config = spec.effective_config(plain(args.get_config()))
+        exceptions = parse_exceptions(spec.name, config["exceptions"])
+        view = ResourceView.from_validation_args(args)
+        for broken in exceptions.malformed:
+            if broken.matches(view.urn, view.name):
+                report_violation(f"{view.label()}: {broken.message(spec.name)}", None)
+        try:
+            findings = list(spec.check(view, config))
+        except NotJudged as not_judged:
+            args.not_applicable(f"{view.label()}: {not_judged.reason}")
+            return
+        except Exception as error:  # a bug must be loud, not break the whole Analyze call
+            report_violation(f"{view.label()}: {_internal_error(spec, error)}", None)
+            return
+        for finding in findings:
+            acknowledged = exceptions.match(view.urn, view.name)
+            message = f"{view.label()}: {finding.message}"
+            if acknowledged is not None:
+                outbox.put(view.urn, AcknowledgedFinding(spec.name, view.urn, acknowledged.reason, message))
+            else:
+                report_violation(message, None)
+
+    return validate
+
+
+def _stack_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        config = spec.effective_config(plain(args.get_config()))
+        exceptions = parse_exceptions(spec.name, config["exceptions"])
+        for broken in exceptions.malformed:
+            report_violation(broken.message(spec.name), None)
+        resources = stack_views(args)
+        try:
+            findings = list(spec.check(resources, config))
+        except NotJudged as not_judged:
+            args.not_applicable(not_judged.reason)
+            return
+        except Exception as error:
+            report_violation(_internal_error(spec, error), None)
+            return
+        for finding in findings:
+            urn = finding.urn or ""
+            message = f"{_label_for(urn)}: {finding.message}" if urn else finding.message
+            acknowledged = exceptions.match(urn, name_from_urn(urn)) if urn else None
+            if acknowledged is not None:
+                outbox.put(STACK_KEY, AcknowledgedFinding(spec.name, urn, acknowledged.reason, message))
+            else:
+                report_violation(message, urn or None)
+
+    return validate
+
+
+ACKNOWLEDGED_RESOURCE_POLICY = "acknowledged-findings"
+ACKNOWLEDGED_STACK_POLICY = "acknowledged-stack-findings"
+
+
+def acknowledgement_reporters(outbox: AcknowledgementOutbox) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """The two ADVISORY policies that report acknowledged findings. They must come last in the
+    pack's policy list so that they run after the policies that fill the outbox."""
+
+    def report_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for finding in outbox.take(args.urn):
+            report_violation(finding.render(), None)
+
+    def report_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for finding in outbox.take(STACK_KEY):
+            report_violation(finding.render(), finding.urn or None)
+
+    remediation = "Nothing to do while the exception's reason still holds; remove the exception once it no longer does."
+    return [
+        ResourceValidationPolicy(
+            name=ACKNOWLEDGED_RESOURCE_POLICY,
+            description="A resource-policy finding acknowledged through a documented policy exception.",
+            validate=report_resource,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+            remediation_steps=remediation,
+        ),
+        StackValidationPolicy(
+            name=ACKNOWLEDGED_STACK_POLICY,
+            description="A stack-policy finding acknowledged through a documented policy exception.",
+            validate=report_stack,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+            remediation_steps=remediation,
+        ),
+    ]

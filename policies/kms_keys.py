@@ -1,0 +1,45 @@
+"""Symmetric KMS keys rotate their key material automatically.
+
+AWS supports automatic rotation only for symmetric encryption keys with AWS-generated material
+in the default key store, so keys with another ``customerMasterKeySpec`` or a
+``customKeyStoreId`` are not judged.
+
+Unknown values: ``enableKeyRotation`` is a literal in any sane program; unknown is reported as
+unverifiable. An unknown key spec is treated as symmetric (the default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from .framework import Finding, PolicySpec, ResourceView
+from .values import is_unknown
+
+
+def check_rotation(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
+    spec = resource.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    if not is_unknown(spec) and spec != "SYMMETRIC_DEFAULT":
+        return []
+    if resource.props.get("customKeyStoreId"):
+        return []
+    rotation = resource.props.get("enableKeyRotation")
+    if rotation is True:
+        return []
+    shown = "unknown during preview" if is_unknown(rotation) else repr(rotation)
+    return [Finding(f"enableKeyRotation is {shown} on a symmetric key; its key material never changes. Set "
+                    "enable_key_rotation=True (optionally rotation_period_in_days).")]
+
+
+KMS_KEY_ROTATION = PolicySpec(
+    name="kms-key-rotation",
+    description="Symmetric KMS keys have automatic key rotation enabled.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation="Set enable_key_rotation=True on aws.kms.Key.",
+    unknowns="An unknown enableKeyRotation is reported as unverifiable; an unknown key spec counts as symmetric.",
+    check=check_rotation,
+    resource_types=frozenset({"aws:kms/key:Key"}),
+)

@@ -1,0 +1,202 @@
+"""Plain-value helpers shared by the policies: unknowns, proxies, JSON documents, tags, regions.
+
+pulumi-policy hands policies their properties wrapped in proxies that raise
+``UnknownValueError`` as soon as an unknown value is read, which turns the whole policy into an
+advisory "can't run policy during preview". Every policy here instead unwraps the properties
+into plain dicts/lists with :func:`plain` and decides per value what an unknown means
+(see each policy's docstring).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# The sentinels the engine and pulumi-policy use for values unknown during preview. The engine
+# sends every unknown as the string sentinel; the typed ones exist for completeness.
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_UNKNOWN_SENTINELS = frozenset({
+    UNKNOWN_STRING,
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+})
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine could not compute during preview."""
+    return isinstance(value, str) and value in _UNKNOWN_SENTINELS
+
+
+def plain(value: Any) -> Any:
+    """Recursively turn pulumi-policy's proxies into plain dicts and lists, keeping unknowns.
+
+    The proxies expose their wrapped object under the key ``"__target"``; reading through that
+    key never raises, so unknown sentinels survive as strings that :func:`is_unknown` detects.
+    """
+    if isinstance(value, Mapping):
+        target = _proxy_target(value)
+        if target is not None:
+            value = target
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        target = _proxy_target(value)
+        if target is not None:
+            value = target
+        return [plain(v) for v in value]
+    return value
+
+
+def _proxy_target(value: Any) -> Any:
+    if type(value).__module__.startswith("pulumi_policy"):
+        try:
+            return value["__target"]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+def get_path(props: Mapping[str, Any] | None, *path: str | int, default: Any = None) -> Any:
+    """Read ``props[path[0]][path[1]]...``; returns ``default`` when a step is missing.
+
+    An unknown value met on the way is returned as is (so callers can tell "unknown" from
+    "absent"). Lists of one element are indexed with an int.
+    """
+    current: Any = props
+    for step in path:
+        if is_unknown(current):
+            return current
+        if isinstance(step, int):
+            if not isinstance(current, list) or step >= len(current):
+                return default
+            current = current[step]
+        else:
+            if not isinstance(current, Mapping) or step not in current:
+                return default
+            current = current[step]
+        if current is None:
+            return default
+    return current
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list property as a list: absent/None -> [], unknown stays a one-element list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+class DocumentError(ValueError):
+    """A JSON document property that is neither a JSON object string nor an object."""
+
+
+def parse_json_document(value: Any) -> Any:
+    """Parse a JSON document that arrives either as a JSON string or already as a dict/list.
+
+    Returns the unknown sentinel unchanged when the whole document is unknown. Raises
+    :class:`DocumentError` for text that is not valid JSON.
+    """
+    if is_unknown(value):
+        return value
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, str):
+        if not value.strip():
+            raise DocumentError("the document is an empty string")
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
+    raise DocumentError(f"the document is a {type(value).__name__}, not JSON text or an object")
+
+
+def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str | None:
+    """The provider's ``defaultTags.tags`` map.
+
+    Provider inputs travel as the wire sends them: object-typed provider config such as
+    ``defaultTags`` may be a JSON-encoded string. Returns None when there are no default tags and
+    the unknown sentinel when they are unknown.
+    """
+    if not provider_props:
+        return None
+    raw = provider_props.get("defaultTags")
+    if raw is None:
+        return None
+    if is_unknown(raw):
+        return raw
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(raw, Mapping):
+        return None
+    tags = raw.get("tags")
+    if is_unknown(tags):
+        return tags
+    if isinstance(tags, str):
+        try:
+            tags = json.loads(tags)
+        except json.JSONDecodeError:
+            return None
+    return dict(tags) if isinstance(tags, Mapping) else None
+
+
+def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str:
+    """The tags AWS will put on the resource: provider default tags overlaid by the resource's tags.
+
+    A real preview also computes ``tagsAll``; when present and known it already is the merge, so
+    it is used too. Returns the unknown sentinel when the resource's own tag map is unknown.
+    """
+    own = props.get("tags")
+    if is_unknown(own):
+        return own
+    merged: dict[str, Any] = {}
+    defaults = provider_default_tags(provider_props)
+    if isinstance(defaults, dict):
+        merged.update(defaults)
+    tags_all = props.get("tagsAll")
+    if isinstance(tags_all, Mapping):
+        merged.update(tags_all)
+    if isinstance(own, Mapping):
+        merged.update(own)
+    return merged
+
+
+def resource_region(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> str | None:
+    """The region a resource lives in: its own ``region`` input (pulumi-aws 7) or its provider's.
+
+    Returns None when neither is known.
+    """
+    own = props.get("region")
+    if isinstance(own, str) and own and not is_unknown(own):
+        return own
+    if provider_props:
+        region = provider_props.get("region")
+        if isinstance(region, str) and region and not is_unknown(region):
+            return region
+    return None
+
+
+def name_from_urn(urn: str) -> str:
+    """The logical name at the end of a URN (``urn:pulumi:stack::project::type::name``)."""
+    parts = urn.split("::")
+    return "::".join(parts[3:]) if len(parts) >= 4 else urn
+
+
+def type_chain_from_urn(urn: str) -> list[str]:
+    """The parent-type chain encoded in a URN: ``["parentType", ..., "ownType"]``.
+
+    A URN's type segment is ``parentType$childType$...$ownType``, so the ancestry is known even
+    when only the URN is at hand (as in a per-resource Analyze call).
+    """
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return []
+    return parts[2].split("$")

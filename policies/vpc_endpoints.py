@@ -1,0 +1,195 @@
+"""Every VPC has the interface and gateway endpoints Fargate needs without a NAT gateway.
+
+A stack policy, because it relates endpoints to VPCs. An endpoint belongs to a VPC when
+
+* its ``propertyDependencies["vpcId"]`` contains the VPC's URN (real preview: the id is unknown), or
+* its ``vpcId`` value equals the VPC's id (offline: ``id`` output of ``aws:ec2/vpc:Vpc``,
+  ``vpcId`` output of an ``awsx:ec2:Vpc`` component).
+
+An ``awsx:ec2:Vpc`` component counts as a VPC (offline its child ``aws:ec2/vpc:Vpc`` does not
+exist). In a real preview both appear; the child is folded into its component so that an
+endpoint linked to either satisfies the requirement for both.
+
+Service names must be ``com.amazonaws.<the VPC's region>.<service>``. The VPC's region comes
+from its own ``region`` input or its provider; when unknown, the endpoint's own region is used;
+when both are unknown, any region is accepted.
+
+Unknown values: an endpoint whose VPC cannot be determined (unknown ``vpcId`` without a property
+dependency) is ignored. An unknown ``serviceName``, ``vpcEndpointType`` or ``privateDnsEnabled``
+cannot satisfy a requirement: these are literals in any sane program, so the endpoint is
+reported as unverifiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from .framework import Finding, PolicySpec, ResourceView
+from .values import is_unknown
+
+VPC_TYPE = "aws:ec2/vpc:Vpc"
+ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+@dataclass(eq=False)
+class VpcGroup:
+    """One VPC: an ``aws:ec2/vpc:Vpc`` and/or the component that wraps it."""
+
+    members: list[ResourceView] = field(default_factory=list)
+
+    @property
+    def reported(self) -> ResourceView:
+        return self.members[0]
+
+    @property
+    def ids(self) -> set[str]:
+        ids = set()
+        for member in self.members:
+            for key in ("id", "vpcId"):
+                value = member.props.get(key)
+                if isinstance(value, str) and value and not is_unknown(value):
+                    ids.add(value)
+        return ids
+
+    @property
+    def region(self) -> str | None:
+        regions = [m.region for m in self.members if m.region]
+        return regions[0] if regions else None
+
+    def owns(self, endpoint: ResourceView) -> bool:
+        if any(endpoint.depends_via("vpcId", member) for member in self.members):
+            return True
+        vpc_id = endpoint.props.get("vpcId")
+        return isinstance(vpc_id, str) and not is_unknown(vpc_id) and vpc_id in self.ids
+
+
+def _component_ancestor(resource: ResourceView, component_types: set[str]) -> ResourceView | None:
+    parent = resource.parent
+    while parent is not None:
+        if parent.type in component_types:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def vpc_groups(resources: Iterable[ResourceView], component_types: set[str]) -> list[VpcGroup]:
+    groups: dict[int, VpcGroup] = {}
+    for resource in resources:
+        if resource.type in component_types:
+            groups.setdefault(id(resource), VpcGroup()).members.insert(0, resource)
+    for resource in resources:
+        if resource.type == VPC_TYPE:
+            component = _component_ancestor(resource, component_types)
+            key = id(component) if component is not None else id(resource)
+            groups.setdefault(key, VpcGroup()).members.append(resource)
+    return list(groups.values())
+
+
+def _service_region_and_suffix(service_name: str) -> tuple[str, str] | None:
+    prefix = "com.amazonaws."
+    if not service_name.startswith(prefix):
+        return None
+    region, _, service = service_name[len(prefix):].partition(".")
+    return (region, service) if service else None
+
+
+def check_vpc_endpoints(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
+    component_types = set(config["vpcComponentTypes"])
+    required = [(str(s), "Interface") for s in config["interfaceServices"]] + \
+               [(str(s), "Gateway") for s in config["gatewayServices"]]
+    endpoints = [r for r in resources if r.type == ENDPOINT_TYPE]
+    findings: list[Finding] = []
+    for group in vpc_groups(resources, component_types):
+        linked = [e for e in endpoints if group.owns(e)]
+        findings.extend(_judge_group(group, linked, required))
+    return findings
+
+
+def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tuple[str, str]]) -> Iterable[Finding]:
+    satisfied: set[str] = set()
+    misconfigured: set[str] = set()  # reported on the endpoint itself, not again as missing
+    unverifiable: list[ResourceView] = []
+    for endpoint in linked:
+        region = group.region or endpoint.region
+        service_name = endpoint.props.get("serviceName")
+        if not isinstance(service_name, str) or is_unknown(service_name):
+            unverifiable.append(endpoint)
+            continue
+        parsed = _service_region_and_suffix(service_name)
+        if parsed is None:
+            continue
+        named_region, service = parsed
+        wanted = dict(required).get(service)
+        if wanted is None:
+            continue
+        if region and named_region != region:
+            yield Finding(f"serviceName '{service_name}' names region {named_region} but the VPC is in {region}. "
+                          f"Use 'com.amazonaws.{region}.{service}' (derive it from the provider's region).",
+                          urn=endpoint.urn)
+            misconfigured.add(service)
+            continue
+        endpoint_type = endpoint.props.get("vpcEndpointType") or "Gateway"
+        if is_unknown(endpoint_type) or endpoint_type != wanted:
+            yield Finding(f"endpoint for '{service}' has vpcEndpointType {endpoint_type!r} (unknown counts as "
+                          f"unverifiable); set vpc_endpoint_type='{wanted}'.", urn=endpoint.urn)
+            misconfigured.add(service)
+            continue
+        if wanted == "Interface" and endpoint.props.get("privateDnsEnabled") is not True:
+            value = endpoint.props.get("privateDnsEnabled")
+            shown = "unknown during preview" if is_unknown(value) else repr(value)
+            yield Finding(f"interface endpoint for '{service}' has privateDnsEnabled {shown}; without private DNS "
+                          "the SDKs in the tasks still resolve the public endpoint. Set private_dns_enabled=True "
+                          "(the VPC needs enable_dns_hostnames and enable_dns_support).", urn=endpoint.urn)
+            misconfigured.add(service)
+            continue
+        satisfied.add(service)
+
+    region_text = group.region or "<region>"
+    unverifiable_note = ""
+    if unverifiable:
+        names = ", ".join(f"'{e.name}'" for e in unverifiable)
+        unverifiable_note = (f" Endpoint(s) {names} have a serviceName unknown during preview and cannot count; "
+                             "build it from literals and the provider region.")
+    for service, wanted in required:
+        if service in satisfied or service in misconfigured:
+            continue
+        extra = " with private_dns_enabled=True, the private subnets and a security group allowing 443 from the tasks" \
+            if wanted == "Interface" else " attached to the private route tables"
+        yield Finding(f"the VPC has no {wanted} endpoint 'com.amazonaws.{region_text}.{service}'. Add "
+                      f"aws.ec2.VpcEndpoint(vpc_id=<this VPC>, service_name='com.amazonaws.{region_text}.{service}', "
+                      f"vpc_endpoint_type='{wanted}'{extra}).{unverifiable_note}",
+                      urn=group.reported.urn)
+
+
+REQUIRED_VPC_ENDPOINTS = PolicySpec(
+    name="required-vpc-endpoints",
+    description="Every VPC has private endpoints for ECR (api, dkr), CloudWatch Logs, SSM, Secrets Manager "
+                "(Interface, private DNS) and S3 (Gateway) in its own region.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation="Create the missing aws.ec2.VpcEndpoint resources with service names "
+                "com.amazonaws.<region>.<service> for the VPC's region.",
+    unknowns="Endpoints whose VPC cannot be determined are ignored; unknown serviceName/type/privateDnsEnabled "
+             "cannot satisfy a requirement and are reported as unverifiable.",
+    check=check_vpc_endpoints,
+    stack=True,
+    config={
+        "interfaceServices": {
+            "type": "array", "items": {"type": "string"},
+            "default": ["ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"],
+            "description": "Services that need an Interface endpoint with private DNS in every VPC.",
+        },
+        "gatewayServices": {
+            "type": "array", "items": {"type": "string"}, "default": ["s3"],
+            "description": "Services that need a Gateway endpoint in every VPC.",
+        },
+        "vpcComponentTypes": {
+            "type": "array", "items": {"type": "string"}, "default": ["awsx:ec2:Vpc"],
+            "description": "Component resource types that stand for a VPC (their outputs carry vpcId).",
+        },
+    },
+)
