@@ -1,0 +1,429 @@
+import json
+from dataclasses import replace
+
+import botocore.session
+import pulumi
+import pulumi_aws.iam as iam
+import pytest
+from botocore.validate import ParamValidator
+
+from components.iam_documents import WILDCARD_ONLY_ACTIONS
+from components.mesh_service import (
+    AlbRouting,
+    DeploymentSettings,
+    MeshService,
+    MeshServiceArgs,
+    ServiceConnectTls,
+    Timeouts,
+)
+from components.sizing import SizingError
+from foundation.preview.mocks import ACCOUNT_ID, run_program
+
+REGION = "eu-central-1"
+ARN_BASE = f"{REGION}:{ACCOUNT_ID}"
+KMS_KEY = f"arn:aws:kms:{ARN_BASE}:key/platform"
+CA = f"arn:aws:acm-pca:{ARN_BASE}:certificate-authority/sc"
+LISTENER = f"arn:aws:elasticloadbalancing:{ARN_BASE}:listener/app/prod-euc1-platform/0123456789abcdef/fedcba9876543210"
+ALB_SUFFIX = "app/prod-euc1-platform/0123456789abcdef"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/platform-boundary"
+
+SERVICE = "aws:ecs/service:Service"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPONENT = "microservices:platform:MeshService"
+
+
+def service_args(name: str, port: int, *, routed: bool = False, tls_role: pulumi.Input[str] = "", tls_dependencies=(),
+                 **overrides) -> MeshServiceArgs:
+    values = dict(
+        service_name=name, environment="prod", region=REGION, container_port=port, health_path="/health",
+        app_cpu=512, app_memory=1024, architecture="ARM64", min_tasks=2, max_tasks=8,
+        image_uri=f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/prod/{name}:1.4.2",
+        repository_arn=f"arn:aws:ecr:{ARN_BASE}:repository/prod/{name}",
+        kms_key_arn=KMS_KEY, permissions_boundary_arn=BOUNDARY,
+        cluster_arn=f"arn:aws:ecs:{ARN_BASE}:cluster/prod-euc1", cluster_name="prod-euc1",
+        namespace_arn=f"arn:aws:servicediscovery:{ARN_BASE}:namespace/ns-0123456789abcdef",
+        namespace_name="svc.local", vpc_id="vpc-0123456789abcdef0", private_subnet_ids=["subnet-a", "subnet-b"],
+        capacity_provider_strategy=[{"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                                    {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3}],
+        service_connect_tls=ServiceConnectTls(enabled=True, certificate_authority_arn=CA,
+                                              role_arn=tls_role or f"arn:aws:iam::{ACCOUNT_ID}:role/sc-tls",
+                                              kms_key_arn=KMS_KEY, depends_on=tuple(tls_dependencies)),
+        secrets={"DATABASE_URL": f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf"},
+        plain_config={"LOG_LEVEL": "info", "FEATURE_FLAGS": "checkout-v2"},
+        timeouts=Timeouts(per_request_seconds=15, idle_seconds=300, http_client_seconds=10),
+        deployment=DeploymentSettings(strategy="CANARY", canary_percent=5.0, canary_bake_minutes=10,
+                                      bake_time_minutes=15),
+    )
+    if routed:
+        values.update(path_prefix=f"/api/{name}", routing=AlbRouting(
+            listener_arn=LISTENER, alb_security_group_id="sg-0a1b2c3d4e5f60718", alb_arn_suffix=ALB_SUFFIX,
+            rule_priority=110, load_balancer_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/ecs-lb"))
+    values.update(overrides)
+    return MeshServiceArgs(**values)
+
+
+# The call graph of the three-service program: caller -> callees. It has a cycle (auth -> users -> auth).
+CALL_GRAPH = {"auth": ["users"], "orders": ["auth", "users"], "users": ["auth"]}
+PORTS = {"auth": 8080, "orders": 8081, "users": 8082}
+
+
+@pytest.fixture(scope="module")
+def platform():
+    def program():
+        # Stand-in for the RegionalPlatform's TLS role: the service must follow it on create, precede on delete.
+        tls_role = iam.Role("sc-tls-role", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        services = {
+            "auth": MeshService("auth", service_args("auth", PORTS["auth"], routed=True, tls_role=tls_role.arn,
+                                                     tls_dependencies=[tls_role])),
+            "orders": MeshService("orders", service_args("orders", PORTS["orders"], tls_role=tls_role.arn,
+                                                         tls_dependencies=[tls_role],
+                                                         deployment=DeploymentSettings(strategy="LINEAR",
+                                                                                       step_percent=20.0,
+                                                                                       step_bake_minutes=5))),
+            "users": MeshService("users", service_args("users", PORTS["users"], tls_role=tls_role.arn,
+                                                       tls_dependencies=[tls_role])),
+        }
+        for caller, callees in CALL_GRAPH.items():
+            for callee in callees:
+                services[callee].allow_calls_from(services[caller])
+        # A repeated edge must not add rules (nor fail on a duplicate resource name).
+        services["users"].allow_calls_from(services["orders"])
+        return {name: {"sg": s.security_group_id, "service": s.service_name, "discovery": s.discovery_name,
+                       "tgs": s.target_group_arns, "alarms": s.alarm_names, "task_role": s.task_role_arn,
+                       "execution_role": s.execution_role_arn, "log_group": s.log_group_name,
+                       "service_arn": s.service_arn, "task_definition": s.task_definition_arn}
+                for name, s in services.items()}
+
+    return run_program(program, project="microservices-foundation", stack="test", region=REGION)
+
+
+def component(recorder, name):
+    return recorder.one(COMPONENT, name)
+
+
+def descendants(recorder, name):
+    return recorder.children_of(component(recorder, name).urn)
+
+
+def rules_of(recorder, kind, security_group_id):
+    return [r for r in recorder.of_type(kind) if r.inputs.get("securityGroupId") == security_group_id]
+
+
+def test_security_group_rules_follow_the_declared_call_graph_exactly(platform):
+    recorder, outputs = platform
+    group_of = {name: outputs[name]["sg"] for name in CALL_GRAPH}
+    service_of_group = {sg: name for name, sg in group_of.items()}
+    alb_group = "sg-0a1b2c3d4e5f60718"
+    expected_callers = {name: {caller for caller, callees in CALL_GRAPH.items() if name in callees} for name in CALL_GRAPH}
+
+    for name, group in group_of.items():
+        ingress = rules_of(recorder, INGRESS, group)
+        callers = {service_of_group.get(r.inputs["referencedSecurityGroupId"], "alb") for r in ingress}
+        assert callers == expected_callers[name] | ({"alb"} if name == "auth" else set())
+        assert len(ingress) == len(callers), "one rule per edge, even when an edge is declared twice"
+        for rule in ingress:
+            assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (PORTS[name], PORTS[name], "tcp")
+            assert "cidrIpv4" not in rule.inputs
+
+        egress = rules_of(recorder, EGRESS, group)
+        to_services = {(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"])
+                       for r in egress if "referencedSecurityGroupId" in r.inputs}
+        assert to_services == {(callee, PORTS[callee]) for callee in CALL_GRAPH[name]}
+        https = [r for r in egress if "cidrIpv4" in r.inputs]
+        assert [(r.inputs["cidrIpv4"], r.inputs["fromPort"], r.inputs["toPort"]) for r in https] == [("0.0.0.0/0", 443, 443)]
+
+    alb_egress = rules_of(recorder, EGRESS, alb_group)
+    assert [(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"]) for r in alb_egress] == [("auth", 8080)]
+
+
+def test_security_groups_have_no_inline_rules(platform):
+    recorder, _ = platform
+    for group in recorder.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert not group.inputs.get("ingress") and not group.inputs.get("egress")
+
+
+def test_edge_rules_are_children_of_the_called_service(platform):
+    recorder, _ = platform
+    users = component(recorder, "users").urn
+    edge_rules = [r for r in recorder.resources if r.name in ("users-in-from-orders", "users-out-of-orders")]
+    assert len(edge_rules) == 2 and all(r.parent == users for r in edge_rules)
+
+
+def test_every_child_is_parented_to_its_component_and_named_after_it(platform):
+    recorder, _ = platform
+    components = {r.urn: r.name for r in recorder.of_type(COMPONENT)}
+    for resource in recorder.resources:
+        if resource.type == COMPONENT or resource.name == "sc-tls-role":
+            continue
+        assert resource.parent in components, resource.name
+        assert resource.name.startswith(components[resource.parent] + "-"), resource.name
+
+
+def test_service_connect_uses_tls_timeouts_logs_and_the_client_alias(platform):
+    recorder, outputs = platform
+    service = recorder.one(SERVICE, "users-service")
+    connect = service.inputs["serviceConnectConfiguration"]
+    assert connect["enabled"] is True
+    assert connect["namespace"].endswith("namespace/ns-0123456789abcdef")
+    (entry,) = connect["services"]
+    assert entry["portName"] == "http"
+    assert entry["discoveryName"] == "users"
+    assert entry["clientAlias"] == [{"port": 8082, "dnsName": "users.svc.local"}]
+    assert entry["timeout"] == {"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 300}
+    tls = entry["tls"]
+    assert tls["issuerCertAuthority"] == {"awsPcaAuthorityArn": CA}
+    assert tls["kmsKey"] == KMS_KEY
+    assert tls["roleArn"] == recorder.one("aws:iam/role:Role", "sc-tls-role").outputs["arn"]
+    assert connect["logConfiguration"] == {"logDriver": "awslogs", "options": {
+        "awslogs-group": "/ecs/prod/users", "awslogs-region": REGION, "awslogs-stream-prefix": "service-connect"}}
+    assert connect["accessLogConfiguration"] == {"format": "JSON", "includeQueryParameters": "DISABLED"}
+    assert outputs["users"]["discovery"] == "users.svc.local"
+
+
+def test_service_depends_on_the_tls_role_for_deletion_order(platform):
+    recorder, _ = platform
+    tls_role = recorder.one("aws:iam/role:Role", "sc-tls-role").urn
+    for name in CALL_GRAPH:
+        assert tls_role in recorder.one(SERVICE, f"{name}-service").dependencies
+
+
+def test_alarms_are_wired_to_deployment_rollback(platform):
+    recorder, outputs = platform
+    for name in CALL_GRAPH:
+        service = recorder.one(SERVICE, f"{name}-service")
+        own_alarms = [r for r in descendants(recorder, name) if r.type == ALARM]
+        wiring = service.inputs["alarms"]
+        assert (wiring["enable"], wiring["rollback"]) == (True, True)
+        assert sorted(wiring["alarmNames"]) == sorted(a.inputs["name"] for a in own_alarms)
+        assert len(own_alarms) == (4 if name == "auth" else 2)
+        assert sorted(outputs[name]["alarms"]) == sorted(a.outputs["name"] for a in own_alarms)
+        for alarm in own_alarms:
+            assert alarm.inputs["treatMissingData"] == "notBreaching"
+            assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
+        assert "deploymentCircuitBreaker" not in service.inputs
+
+
+def test_internal_service_alarms_read_service_connect_metrics(platform):
+    recorder, _ = platform
+    error_rate = recorder.one(ALARM, "users-5xx-rate")
+    queries = {q["id"]: q for q in error_rate.inputs["metricQueries"]}
+    assert queries["errors"]["metric"]["namespace"] == "AWS/ECS"
+    assert queries["errors"]["metric"]["metricName"] == "HTTPCode_Target_5XX_Count"
+    assert queries["errors"]["metric"]["dimensions"] == {"TargetDiscoveryName": "users"}
+    assert queries["requests"]["metric"]["metricName"] == "RequestCount"
+    assert queries["requests"]["metric"]["dimensions"] == {
+        "ClusterName": "prod-euc1", "ServiceName": "users", "DiscoveryName": "users"}
+    assert [q["id"] for q in error_rate.inputs["metricQueries"] if q.get("returnData")] == ["error_rate"]
+    latency = recorder.one(ALARM, "users-p95-latency")
+    assert (latency.inputs["namespace"], latency.inputs["metricName"], latency.inputs["extendedStatistic"]) == (
+        "AWS/ECS", "TargetResponseTime", "p95")
+    assert latency.inputs["threshold"] == 1000.0
+
+
+def test_routed_service_alarms_cover_both_target_groups_of_the_blue_green_pair(platform):
+    recorder, _ = platform
+    suffixes = {recorder.one("aws:lb/targetGroup:TargetGroup", f"auth-tg-{x}").outputs["arnSuffix"] for x in "ab"}
+    seen = set()
+    for letter in "ab":
+        error_rate = recorder.one(ALARM, f"auth-5xx-rate-tg-{letter}")
+        for query in error_rate.inputs["metricQueries"]:
+            if "metric" in query:
+                assert query["metric"]["namespace"] == "AWS/ApplicationELB"
+                assert query["metric"]["dimensions"]["LoadBalancer"] == ALB_SUFFIX
+                seen.add(query["metric"]["dimensions"]["TargetGroup"])
+        latency = recorder.one(ALARM, f"auth-p95-latency-tg-{letter}")
+        assert latency.inputs["threshold"] == 1.0, "ALB TargetResponseTime is in seconds"
+        seen.add(latency.inputs["dimensions"]["TargetGroup"])
+    assert seen == suffixes
+
+
+def test_deployment_strategies_use_ecs_controller_and_string_bake_times(platform):
+    recorder, _ = platform
+    canary = recorder.one(SERVICE, "auth-service").inputs
+    assert canary["deploymentController"] == {"type": "ECS"}
+    assert canary["deploymentConfiguration"] == {
+        "strategy": "CANARY", "bakeTimeInMinutes": "15",
+        "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": "10"}}
+    linear = recorder.one(SERVICE, "orders-service").inputs
+    assert linear["deploymentConfiguration"] == {
+        "strategy": "LINEAR", "bakeTimeInMinutes": "15",
+        "linearConfiguration": {"stepPercent": 20.0, "stepBakeTimeInMinutes": "5"}}
+
+
+def test_service_runs_on_the_capacity_provider_strategy_in_private_subnets(platform):
+    recorder, outputs = platform
+    service = recorder.one(SERVICE, "orders-service").inputs
+    assert "launchType" not in service
+    assert service["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "base": 1, "weight": 1},
+        {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
+    assert service["networkConfiguration"] == {"subnets": ["subnet-a", "subnet-b"], "assignPublicIp": False,
+                                               "securityGroups": [outputs["orders"]["sg"]]}
+    assert service["desiredCount"] == 2
+
+
+def test_routed_service_uses_blue_green_target_groups_and_a_listener_rule(platform):
+    recorder, _ = platform
+    groups = [recorder.one("aws:lb/targetGroup:TargetGroup", f"auth-tg-{x}") for x in "ab"]
+    for group in groups:
+        assert len(group.inputs["name"]) <= 32
+        assert group.inputs["targetType"] == "ip" and group.inputs["protocol"] == "HTTP"
+        assert group.inputs["port"] == 8080 and group.inputs["deregistrationDelay"] == 30
+        check = group.inputs["healthCheck"]
+        assert (check["path"], check["matcher"]) == ("/health", "200")
+        assert check["timeout"] < check["interval"]
+    assert [g.inputs["name"] for g in groups] == ["prod-auth-a", "prod-auth-b"]
+
+    rule = recorder.one("aws:lb/listenerRule:ListenerRule", "auth-route").inputs
+    assert rule["priority"] == 110 and rule["listenerArn"] == LISTENER
+    assert rule["conditions"] == [{"pathPattern": {"values": ["/api/auth", "/api/auth/*"]}}]
+    forward = rule["actions"][0]["forward"]["targetGroups"]
+    assert [(t["arn"], t["weight"]) for t in forward] == [(groups[0].outputs["arn"], 100), (groups[1].outputs["arn"], 0)]
+
+    (balancer,) = recorder.one(SERVICE, "auth-service").inputs["loadBalancers"]
+    assert balancer["targetGroupArn"] == groups[0].outputs["arn"]
+    assert (balancer["containerName"], balancer["containerPort"]) == ("auth", 8080)
+    assert balancer["advancedConfiguration"] == {
+        "alternateTargetGroupArn": groups[1].outputs["arn"],
+        "productionListenerRule": recorder.one("aws:lb/listenerRule:ListenerRule", "auth-route").outputs["arn"],
+        "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/ecs-lb"}
+    assert recorder.one(SERVICE, "auth-service").inputs["healthCheckGracePeriodSeconds"] == 60
+    assert "loadBalancers" not in recorder.one(SERVICE, "users-service").inputs
+
+
+def test_task_definition_is_right_sized_fargate_with_config_from_ssm(platform):
+    recorder, _ = platform
+    task = recorder.one("aws:ecs/taskDefinition:TaskDefinition", "orders-taskdef").inputs
+    # 512/1024 app + 128/256 collector + 256/256 proxy = 896/1536 -> 1024/2048.
+    assert (task["cpu"], task["memory"]) == ("1024", "2048")
+    assert task["networkMode"] == "awsvpc" and task["requiresCompatibilities"] == ["FARGATE"]
+    assert task["runtimePlatform"] == {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}
+    definitions = json.loads(task["containerDefinitions"])
+    assert sum(d["memory"] for d in definitions) < 2048
+    parameters = {p.inputs["name"]: p.outputs["arn"] for p in recorder.of_type("aws:ssm/parameter:Parameter")
+                  if p.parent == component(recorder, "orders").urn}
+    assert set(parameters) == {"/prod/orders/LOG_LEVEL", "/prod/orders/FEATURE_FLAGS"}
+    assert all(p.inputs["type"] == "String" for p in recorder.of_type("aws:ssm/parameter:Parameter"))
+    secrets = {s["name"]: s["valueFrom"] for s in definitions[0]["secrets"]}
+    assert secrets["LOG_LEVEL"] == parameters["/prod/orders/LOG_LEVEL"]
+    assert secrets["DATABASE_URL"].startswith(f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/orders/db-")
+    assert "info" not in json.dumps(definitions[0]["environment"])
+
+
+def test_registered_task_definition_is_a_valid_register_task_definition_request(platform):
+    recorder, _ = platform
+    shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
+    for name in CALL_GRAPH:
+        task = recorder.one("aws:ecs/taskDefinition:TaskDefinition", f"{name}-taskdef")
+        request = {key: task.inputs[key] for key in (
+            "family", "cpu", "memory", "networkMode", "requiresCompatibilities", "runtimePlatform",
+            "executionRoleArn", "taskRoleArn", "volumes")}
+        request["containerDefinitions"] = json.loads(task.inputs["containerDefinitions"])
+        report = ParamValidator().validate(request, shape)
+        assert not report.has_errors(), report.generate_report()
+
+
+def test_roles_carry_the_boundary_and_are_scoped_to_their_own_service(platform):
+    recorder, _ = platform
+    for name in CALL_GRAPH:
+        children = {r.name: r for r in descendants(recorder, name)}
+        for role in ("execution", "task"):
+            assert children[f"{name}-{role}-role"].inputs["permissionsBoundary"] == BOUNDARY
+        task_trust = json.loads(children[f"{name}-task-role"].inputs["assumeRolePolicy"])
+        assert task_trust["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
+
+        own = {f"arn:aws:ecr:{ARN_BASE}:repository/prod/{name}", KMS_KEY,
+               f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf",
+               f"arn:aws:logs:{ARN_BASE}:log-group:/ecs/prod/{name}:*"}
+        own |= {p.outputs["arn"] for p in children.values() if p.type == "aws:ssm/parameter:Parameter"}
+        documents = [json.loads(r.inputs["policy"]) for r in children.values() if r.type == "aws:iam/rolePolicy:RolePolicy"]
+        assert len(documents) == 2
+        for document in documents:
+            for statement in document["Statement"]:
+                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                if resources == ["*"]:
+                    assert set(statement["Action"]) <= WILDCARD_ONLY_ACTIONS
+                else:
+                    assert set(resources) <= own, (name, resources)
+
+
+def test_autoscaling_owns_desired_count_between_min_and_max(platform):
+    recorder, _ = platform
+    target = recorder.one("aws:appautoscaling/target:Target", "auth-scaling").inputs
+    assert target["resourceId"] == "service/prod-euc1/auth"
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 8)
+    assert target["scalableDimension"] == "ecs:service:DesiredCount" and target["serviceNamespace"] == "ecs"
+    policies = {p.name: p.inputs["targetTrackingScalingPolicyConfiguration"]
+                for p in recorder.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("auth-")}
+    assert policies["auth-scale-cpu"]["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    assert policies["auth-scale-cpu"]["targetValue"] == 65.0
+    assert policies["auth-scale-memory"]["targetValue"] == 75.0
+    labels = {policies[f"auth-scale-requests-tg-{x}"]["predefinedMetricSpecification"]["resourceLabel"] for x in "ab"}
+    suffixes = {recorder.one("aws:lb/targetGroup:TargetGroup", f"auth-tg-{x}").outputs["arnSuffix"] for x in "ab"}
+    assert labels == {f"{ALB_SUFFIX}/{suffix}" for suffix in suffixes}
+    internal = [p.name for p in recorder.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("users-")]
+    assert sorted(internal) == ["users-scale-cpu", "users-scale-memory"]
+
+
+def test_taggable_children_carry_the_service_tag(platform):
+    recorder, _ = platform
+    for name in CALL_GRAPH:
+        for child in descendants(recorder, name):
+            if "tags" not in child.inputs:
+                continue
+            # The egress half of an edge sits on the caller's group and carries the caller's tag.
+            owner = child.name.split("-out-of-")[1] if "-out-of-" in child.name else name
+            assert child.inputs["tags"]["service"] == owner, child.name
+
+
+def test_outputs_are_flat_and_resolved(platform):
+    _, outputs = platform
+    auth = outputs["auth"]
+    assert auth["service"] == "auth"
+    assert auth["service_arn"] == f"arn:aws:ecs:{ARN_BASE}:service/prod-euc1/auth"
+    assert auth["task_definition"].startswith(f"arn:aws:ecs:{ARN_BASE}:task-definition/prod-auth:")
+    assert auth["log_group"] == "/ecs/prod/auth"
+    assert len(auth["tgs"]) == 2 and outputs["users"]["tgs"] == []
+    assert auth["task_role"] != auth["execution_role"]
+
+
+# --- argument validation (no program needed) -----------------------------------------------------
+
+def test_target_group_names_over_32_characters_are_refused():
+    with pytest.raises(ValueError, match="target group name"):
+        service_args("a-very-long-service-name", 8080, routed=True, environment="staging")
+
+
+def test_path_prefix_and_routing_go_together():
+    with pytest.raises(ValueError, match="path prefix and ALB routing"):
+        service_args("auth", 8080, path_prefix="/api/auth")
+
+
+def test_listener_rule_priority_must_be_within_alb_limits():
+    with pytest.raises(ValueError, match="1..50000"):
+        AlbRouting(listener_arn=LISTENER, alb_security_group_id="sg-1", alb_arn_suffix=ALB_SUFFIX, rule_priority=50001,
+                   load_balancer_role_arn="arn:aws:iam::123456789012:role/lb")
+
+
+def test_client_timeout_must_stay_below_the_per_request_timeout():
+    with pytest.raises(ValueError, match="lower than the per-request"):
+        Timeouts(per_request_seconds=10, idle_seconds=300, http_client_seconds=10)
+
+
+def test_tls_needs_its_ca_role_and_key():
+    with pytest.raises(ValueError, match="CA ARN"):
+        ServiceConnectTls(enabled=True, certificate_authority_arn=CA)
+
+
+def test_canary_percent_outside_the_api_range_is_refused():
+    with pytest.raises(ValueError, match="canary percent"):
+        DeploymentSettings(canary_percent=0.05)
+
+
+def test_impossible_task_size_fails_before_anything_is_registered():
+    args = service_args("ledger", 8080)
+    with pytest.raises(SizingError, match="'ledger'"):
+        run_program(lambda: MeshService("ledger", replace(args, app_cpu=16384, app_memory=65536)),
+                    project="microservices-foundation", stack="test", region=REGION)
