@@ -16,6 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.registry_replication import ReplicationStackFacts, replication_problems
+from foundation.rto import FailoverConfigError, FailoverTime, failover_time
+
 PROJECT = "microservices-foundation"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
@@ -358,6 +361,12 @@ class StackSettings(_Model):
         rate = yaml.safe_load(PRICES_FILE.read_text())["currency"]["eurToUsd"]
         return round(self.config.budget.monthly_eur * rate, 2)
 
+    def failover_time(self) -> FailoverTime:
+        """The failover time the health check and DNS wiring imply (raises if over the objective)."""
+        failover = self.config.failover
+        return failover_time(failover.health_check_interval_seconds, failover.failure_threshold,
+                             failover.rto_objective_minutes)
+
     def repository_name(self, service: str) -> str:
         return f"{self.environment}/{service}"
 
@@ -409,8 +418,13 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     accounts = _decode(raw_config.get("aws:allowedAccountIds")) or []
     account_id = str(accounts[0]) if isinstance(accounts, list) and len(accounts) == 1 else None
 
-    return StackSettings(stack=stack, project=project, region=region, account_id=account_id, config=config,
-                         services=_resolve_services(stack, config, catalog, prefix), secret_keys=secret_keys)
+    settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id, config=config,
+                             services=_resolve_services(stack, config, catalog, prefix), secret_keys=secret_keys)
+    try:
+        settings.failover_time()
+    except FailoverConfigError as error:
+        raise ConfigError(f"stack '{stack}': {error}") from None
+    return settings
 
 
 def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix: str) -> tuple[ServiceSpec, ...]:
@@ -523,22 +537,33 @@ def list_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 
 
 def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> None:
-    """Rules that span stacks: VPC CIDRs of one environment's regions must not overlap."""
+    """Rules that span stacks: the VPC CIDRs of one environment's regions must not overlap, and in each
+    AWS account exactly one stack owns ECR replication, with prefixes covering every repository."""
     catalog = load_catalog(project_dir / "platform" / "services.yaml")
+    peers = [settings]
     for other in list_stacks(project_dir):
         if other == settings.stack:
             continue
         try:
-            peer = settings_from_config(other, read_stack_file(other, project_dir).config, catalog)
+            peers.append(settings_from_config(other, read_stack_file(other, project_dir).config, catalog))
         except ConfigError:
             continue  # that stack's own run reports its problems
+    for peer in peers[1:]:
         if peer.environment != settings.environment or peer.region == settings.region:
             continue
         if settings.config.network.vpc_cidr.overlaps(peer.config.network.vpc_cidr):
             raise ConfigError(
                 f"stack '{settings.stack}': {settings.project}:network.vpcCidr = "
-                f"'{settings.config.network.vpc_cidr}' overlaps stack '{other}' ({peer.region}, "
+                f"'{settings.config.network.vpc_cidr}' overlaps stack '{peer.stack}' ({peer.region}, "
                 f"{peer.config.network.vpc_cidr}); the regions of one environment need disjoint CIDRs")
+    same_account = [p for p in peers if p.account_id == settings.account_id]
+    problems = replication_problems(ReplicationStackFacts(
+        stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,
+        role=p.role, is_replication_owner=p.config.registry_replication.owner,
+        repository_prefixes=p.config.registry_replication.repository_prefixes,
+        repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
+    if problems:
+        raise ConfigError(f"stack '{settings.stack}': {settings.project}:registryReplication: " + "; ".join(problems))
 
 
 def load_from_pulumi() -> StackSettings:

@@ -5,14 +5,23 @@ Knows about stacks and settings; owns no AWS resource itself. Returns the stack 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from components.dns_failover import DnsFailover, DnsFailoverArgs
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
+from components.registry_replication import RegistryReplication, RegistryReplicationArgs
+from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.stack_budget import StackBudget, StackBudgetArgs
-from foundation.settings import StackSettings
+from foundation.primary_reference import PrimaryReference
+from foundation.settings import STANDBY_REGION, StackSettings
+
+# The replica of a primary secret lives in the standby region before the standby stack exists, so it
+# is encrypted with the standby region's AWS managed Secrets Manager key, which any principal of the
+# account may use through Secrets Manager without a key-policy grant.
+REPLICA_SECRET_KEY = "alias/aws/secretsmanager"
 
 
 def regional_provider(settings: StackSettings) -> aws.Provider:
@@ -25,14 +34,14 @@ def regional_provider(settings: StackSettings) -> aws.Provider:
     )
 
 
-def platform_args(settings: StackSettings) -> RegionalPlatformArgs:
+def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> RegionalPlatformArgs:
     config = settings.config
     capacity = settings.capacity
     return RegionalPlatformArgs(
         environment=settings.environment,
         region=settings.region,
         role=settings.role,
-        account_id=settings.account_id or aws.get_caller_identity_output().account_id,
+        account_id=account_id,
         vpc_cidr=str(config.network.vpc_cidr),
         az_count=config.network.az_count,
         nat_strategy=config.network.nat_strategy,
@@ -49,15 +58,59 @@ def platform_args(settings: StackSettings) -> RegionalPlatformArgs:
     )
 
 
+def failover_args(settings: StackSettings, platform: RegionalPlatform, hosted_zone_id: pulumi.Input[str],
+                  record_name: pulumi.Input[str]) -> DnsFailoverArgs:
+    failover = settings.config.failover
+    return DnsFailoverArgs(
+        role=settings.role, region=settings.region, hosted_zone_id=hosted_zone_id, record_name=record_name,
+        alb_dns_name=platform.alb_dns_name, alb_zone_id=platform.alb_zone_id,
+        health_check_path=failover.health_check_path,
+        health_check_request_interval_seconds=failover.health_check_interval_seconds,
+        health_check_failure_threshold=failover.failure_threshold,
+        health_checker_regions=failover.health_check_regions,
+        tags={"Name": f"{settings.project}-{settings.stack}-api"},
+    )
+
+
 def build(settings: StackSettings) -> dict[str, Any]:
     provider = regional_provider(settings)
-    platform = RegionalPlatform(
-        f"{settings.environment}-{settings.region}", platform_args(settings),
-        opts=pulumi.ResourceOptions(providers=[provider]))
+    in_region = pulumi.ResourceOptions(providers=[provider])
+    account_id = settings.account_id or aws.get_caller_identity_output(
+        opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+    platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(settings, account_id),
+                                opts=in_region)
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
-        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails),
-        opts=pulumi.ResourceOptions(providers=[provider]))
+        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails), opts=in_region)
+
+    dns = settings.config.dns
+    outputs: dict[str, Any] = {}
+    primary: Optional[PrimaryReference] = None
+    if settings.role == "primary":
+        secrets = ServiceSecrets(f"{settings.environment}-secrets", ServiceSecretsArgs(
+            environment=settings.environment,
+            secret_names_by_service={s.name: s.secrets for s in settings.services if s.secrets},
+            kms_key_id=platform.kms_key_arn, replica_kms_key_id=REPLICA_SECRET_KEY,
+            replica_region=STANDBY_REGION), opts=in_region)
+        secret_arns: pulumi.Input[dict] = secrets.secret_arns
+        if dns:
+            DnsFailover(f"{settings.environment}-api-failover",
+                        failover_args(settings, platform, dns.hosted_zone_id, dns.api_name), opts=in_region)
+            outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name}
+        replication = settings.config.registry_replication
+        if replication.owner:
+            RegistryReplication(f"{settings.environment}-ecr-replication", RegistryReplicationArgs(
+                account_id=account_id, destination_region=STANDBY_REGION,
+                repository_prefixes=replication.repository_prefixes), opts=in_region)
+    else:
+        primary = PrimaryReference(settings.config.failover.primary_stack,
+                                   expected_environment=settings.environment, standby_region=settings.region)
+        # The standby's tasks read the replicas in their own region.
+        secret_arns = primary.replica_secret_arns(settings.region)
+        if dns:
+            zone, record = primary.require_failover_record()
+            DnsFailover(f"{settings.environment}-api-failover", failover_args(settings, platform, zone, record),
+                        opts=in_region)
 
     return {
         "environment": settings.environment,
@@ -81,4 +134,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "kmsKeyArn": platform.kms_key_arn,
         "permissionsBoundaryArn": platform.permissions_boundary_arn,
         "serviceConnectCaArn": platform.certificate_authority.arn if platform.certificate_authority else None,
+        "secretArns": secret_arns,
+        **outputs,
     }

@@ -287,6 +287,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+    def ReadResource(self, request):
+        """Reads (e.g. a StackReference) are recorded too: they are part of what a stack depends on."""
+        response = super().ReadResource(request)
+        registration = self.resources[response.urn]
+        self.records.append(RecordedResource(
+            urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent or None,
+            provider=request.provider or None,
+            provider_region=self.aws_mocks.region_of(request.provider) if request.type.startswith("aws:") else None,
+            inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
+            outputs=dict(registration.state) if registration.state else {},
+            dependencies=list(request.dependencies), property_dependencies={}))
+        return response
+
+
 class Recorder:
     """What a mock run registered, with small queries that tests and renderers share."""
 
@@ -337,7 +351,25 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
         result["value"] = value
         return pulumi.Output.from_input(value).future() if value is not None else None
 
-    _sync_await(run_pulumi_func(body))
+    try:
+        _sync_await(run_pulumi_func(body))
+    except BaseException:
+        _drain_after_failure()
+        raise
     value = result.get("value")
     resolved = _sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
     return Recorder(monitor), resolved
+
+
+def _drain_after_failure() -> None:
+    """A failed program can leave registrations pending in the event loop; finish them quietly so the
+    next run in this process (tests, a standby's primary preview) starts clean."""
+    import asyncio
+
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    loop = _ensure_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    SETTINGS.rpc_manager.clear()

@@ -45,6 +45,7 @@ def render_text(preview: StackPreview) -> str:
         lines.append(f"  {component}  ({sum(counts.values())})")
         for typ, count in sorted(counts.items()):
             lines.append(f"    {count:>3}  {typ}")
+    lines += ["", "Failover:"] + [f"  {line}" for line in failover_lines(preview)]
     lines += ["", "Outputs:"]
     for key, value in preview.outputs.items():
         if value is None:
@@ -52,6 +53,27 @@ def render_text(preview: StackPreview) -> str:
         shown = "[secret]" if key in settings.secret_keys else _short(value)
         lines.append(f"  {key}: {shown}")
     return "\n".join(lines)
+
+
+def failover_lines(preview: StackPreview) -> list[str]:
+    settings = preview.settings
+    failover = settings.config.failover
+    estimate = settings.failover_time()
+    lines = []
+    if settings.role == "standby":
+        lines.append(f"reads primary stack {failover.primary_stack} through one StackReference"
+                     + (f" (resolved offline from the preview of '{preview.primary.stack}')" if preview.primary else ""))
+    records = [r for r in preview.recorder.of_type("aws:route53/record:Record") if r.inputs.get("failoverRoutingPolicies")]
+    for record in records:
+        policy = record.inputs["failoverRoutingPolicies"][0]["type"]
+        target = record.inputs["aliases"][0]["name"]
+        lines.append(f"{policy} record {record.inputs['name']} -> {target}")
+    if not records:
+        lines.append("no DNS failover (no dns.domain configured)")
+    verdict = "meets" if estimate.meets_objective else "misses"
+    lines.append(f"RTO implied by the wiring: {estimate.summary()}; {verdict} the objective of "
+                 f"{failover.rto_objective_minutes:g} min (target <= 2 min)")
+    return lines
 
 
 def _short(value: Any) -> str:

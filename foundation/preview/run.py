@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from foundation.preview.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, SECRET_MARKER, ConfigError, StackSettings, load_from_pulumi,
-                                 read_stack_file)
+from foundation.settings import (PROJECT_DIR, SECRET_MARKER, ConfigError, StackSettings, load_catalog,
+                                 load_from_pulumi, read_stack_file, settings_from_config)
 
 
 @dataclass
@@ -16,13 +16,20 @@ class StackPreview:
     settings: StackSettings
     recorder: Recorder
     outputs: dict[str, Any]
+    primary: Optional["StackPreview"] = None
 
 
-def preview_stack(stack: str, primary_outputs: Optional[dict[str, Any]] = None) -> StackPreview:
-    """Run `stack` under mocks. A standby's StackReference to its primary resolves to
-    `primary_outputs` (the primary's own offline preview outputs)."""
+def preview_stack(stack: str, primary: Optional[StackPreview] = None) -> StackPreview:
+    """Run `stack` under mocks. A standby's StackReference to its primary resolves to the primary's
+    own offline preview outputs (run first here unless `primary` is given)."""
     stack_file = read_stack_file(stack, PROJECT_DIR)
     region = _region_of(stack_file.config, stack)
+    settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    primary_outputs = None
+    if settings.role == "standby":
+        primary_stack = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary = primary or preview_stack(primary_stack)
+        primary_outputs = primary.outputs
     captured: dict[str, StackSettings] = {}
 
     def program():
@@ -39,7 +46,7 @@ def preview_stack(stack: str, primary_outputs: Optional[dict[str, Any]] = None) 
     recorder, outputs = run_program(
         program, project=_project(), stack=stack, region=region, config=stack_file.config,
         secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs)
-    return StackPreview(stack, captured["settings"], recorder, outputs or {})
+    return StackPreview(stack, captured["settings"], recorder, outputs or {}, primary)
 
 
 def _project() -> str:

@@ -1,0 +1,119 @@
+"""The primary/standby wiring of the four stacks, read from their offline previews."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from foundation.settings import ConfigError, check_across_stacks, load_catalog, read_stack_file, settings_from_config
+from tests.test_settings import _copy_project
+
+NS = "microservices-foundation"
+RECORD = "aws:route53/record:Record"
+
+
+def failover_records(preview):
+    return [r for r in preview.recorder.of_type(RECORD) if r.inputs.get("failoverRoutingPolicies")]
+
+
+@pytest.fixture(params=["staging_standby", "prod_standby"])
+def standby(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_a_standby_never_touches_an_eu_central_1_provider(standby):
+    providers = standby.recorder.of_type("pulumi:providers:aws")
+    assert [p.inputs["region"] for p in providers] == ["eu-west-1"]
+    regions = {r.provider_region for r in standby.recorder.resources if r.type.startswith("aws:")}
+    assert regions == {"eu-west-1"}
+
+
+def test_a_standby_reads_its_primary_through_one_stack_reference(standby):
+    references = standby.recorder.of_type("pulumi:pulumi:StackReference")
+    assert len(references) == 1
+    assert references[0].inputs["name"] == standby.settings.config.failover.primary_stack
+
+
+def test_standby_tasks_get_the_secret_replicas_in_their_own_region(prod_standby):
+    primary_arns = prod_standby.primary.outputs["secretArns"]
+    standby_arns = prod_standby.outputs["secretArns"]
+    assert set(standby_arns) == set(primary_arns) and standby_arns
+    for key, arn in primary_arns.items():
+        assert ":eu-central-1:" in arn
+        assert standby_arns[key] == arn.replace(":eu-central-1:", ":eu-west-1:")
+
+
+def test_primary_secrets_replicate_to_eu_west_1(prod):
+    secrets = prod.recorder.of_type("aws:secretsmanager/secret:Secret")
+    declared = {f"prod/{s.name}/{secret}" for s in prod.settings.services for secret in s.secrets}
+    assert {s.inputs["name"] for s in secrets} == declared
+    for secret in secrets:
+        assert secret.inputs["replicas"] == [{"region": "eu-west-1", "kmsKeyId": "alias/aws/secretsmanager"}]
+        assert secret.inputs["kmsKeyId"] == prod.recorder.one("aws:kms/key:Key").outputs["arn"]
+
+
+def test_primary_owns_the_health_check_and_the_primary_record(prod):
+    (record,) = failover_records(prod)
+    check = prod.recorder.one("aws:route53/healthCheck:HealthCheck")
+    alb = prod.recorder.one("aws:lb/loadBalancer:LoadBalancer")
+    assert record.inputs["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert record.inputs["healthCheckId"] == check.outputs["id"]
+    assert record.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
+    assert record.inputs["name"] == "api.platform.example.com"
+    assert check.inputs["type"] == "HTTPS" and check.inputs["port"] == 443
+    assert check.inputs["requestInterval"] == 10 and check.inputs["failureThreshold"] == 3
+    assert check.inputs["fqdn"] == alb.outputs["dnsName"] != record.inputs["name"]
+    assert check.inputs["resourcePath"] == "/api/auth/health"
+    assert len(check.inputs["regions"]) >= 3
+
+
+def test_standby_owns_the_secondary_record_in_the_primarys_zone(prod_standby):
+    (record,) = failover_records(prod_standby)
+    alb = prod_standby.recorder.one("aws:lb/loadBalancer:LoadBalancer")
+    assert record.inputs["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert record.inputs["zoneId"] == prod_standby.primary.outputs["hostedZoneId"]
+    assert record.inputs["name"] == prod_standby.primary.outputs["apiRecordName"]
+    assert record.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
+    assert "healthCheckId" not in record.inputs
+    assert prod_standby.recorder.of_type("aws:route53/healthCheck:HealthCheck") == []
+
+
+def test_only_the_declared_owner_writes_the_account_replication_configuration(staging, prod, prod_standby):
+    assert staging.recorder.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
+    assert prod_standby.recorder.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
+    configuration = prod.recorder.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    rule = configuration.inputs["replicationConfiguration"]["rules"][0]
+    assert rule["destinations"] == [{"region": "eu-west-1", "registryId": "123456789012"}]
+    prefixes = sorted(f["filter"] for f in rule["repositoryFilters"])
+    assert prefixes == ["prod/", "staging/"]
+
+
+def test_the_standby_runs_every_service_repository_of_its_primary(prod, prod_standby):
+    assert prod_standby.outputs["repositoryNames"] == prod.outputs["repositoryNames"]
+
+
+def test_default_wiring_fails_over_within_two_minutes(prod):
+    estimate = prod.settings.failover_time()
+    assert estimate.detection_seconds == 30 and estimate.total_seconds == 90 <= 120
+
+
+def test_a_config_that_cannot_meet_its_objective_is_an_error():
+    config = dict(read_stack_file("prod").config)
+    config[f"{NS}:failover"] = json.dumps({"healthCheckIntervalSeconds": 30, "failureThreshold": 10,
+                                          "rtoObjectiveMinutes": 2})
+    with pytest.raises(ConfigError, match=r"failover takes about detection 300 s \+ DNS TTL 60 s = 360 s"):
+        settings_from_config("prod", config, load_catalog())
+
+
+def test_two_replication_owners_in_one_account_are_refused(tmp_path):
+    project = _copy_project(tmp_path)
+    stack_file = project / "Pulumi.staging.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    document["config"][f"{NS}:registryReplication"] = {"owner": True, "repositoryPrefixes": ["staging/"]}
+    stack_file.write_text(yaml.safe_dump(document))
+    settings = settings_from_config("prod", read_stack_file("prod", project).config,
+                                    load_catalog(project / "platform" / "services.yaml"))
+    with pytest.raises(ConfigError, match=r"stacks \['prod', 'staging'\] all own the ECR replication configuration"):
+        check_across_stacks(settings, project)
