@@ -44,6 +44,8 @@ def _redirects_to_https(listener: ResourceView, https_ports: set[int]) -> bool |
     if is_unknown(actions):
         return None
     for action in as_list(actions):
+        if is_unknown(action):
+            return None
         if not isinstance(action, Mapping):
             continue
         if is_unknown(action.get("type")) or is_unknown(get_path(action, "redirect", "protocol")):
