@@ -252,8 +252,6 @@ class MeshServiceArgs:
         clashes = sorted(set(self.plain_config) & set(self.secrets))
         if clashes:
             raise ValueError(f"keys {clashes} are both plain config and secrets")
-        if self.timeouts.per_request_seconds and self.timeouts.http_client_seconds >= self.timeouts.per_request_seconds:
-            raise ValueError("HTTP client timeout must be lower than the Service Connect per-request timeout")
         for name in self.target_group_names:
             if not TARGET_GROUP_NAME.match(name):
                 raise ValueError(f"target group name {name!r} exceeds 32 characters or uses invalid characters")
