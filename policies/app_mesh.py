@@ -1,6 +1,6 @@
 """No AWS App Mesh resources: App Mesh was shut down on 2026-09-30.
 
-Judged from the resource type alone (``aws:appmesh/*``), so unknown values do not matter.
+Unknown values: none matter; the policy judges the resource type (``aws:appmesh/*``) alone.
 """
 
 from __future__ import annotations

@@ -370,6 +370,7 @@ class PolicyPackAnalyzer:
         return f":\n{text[-4000:]}" if text else ""
 
     def close(self) -> None:
+        self._stub = None
         if self._channel is not None:
             self._channel.close()
             self._channel = None
