@@ -37,13 +37,14 @@ Typical use::
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -408,7 +409,15 @@ class PolicyPackAnalyzer:
             policy_type="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
             config_schema=json_format.MessageToDict(p.configSchema), remediation=p.remediation_steps,
         ) for p in info.policies)
-        return PackInfo(info.name, info.version, policies)
+        return PackInfo(info.name, self._declared_version() or info.version, policies)
+
+    def _declared_version(self) -> str | None:
+        """The version in PulumiPolicy.yaml, which the CLI uses instead of what Python packs report."""
+        manifest = self.pack_dir / "PulumiPolicy.yaml"
+        if not manifest.exists():
+            return None
+        match = re.search(r"^version:\s*['\"]?([^'\"\s]+)", manifest.read_text(encoding="utf-8"), re.M)
+        return match.group(1) if match else None
 
     def get_plugin_info(self) -> str:
         return self._call("GetPluginInfo", empty_pb2.Empty()).version
@@ -464,7 +473,7 @@ class PolicyPackAnalyzer:
     def analyze_result(self, record: Mapping[str, Any],
                        records: Sequence[Mapping[str, Any]] | None = None) -> AnalysisResult:
         response = self._call("Analyze", analyze_request(record, _providers_by_urn(records or [record])))
-        return self._result(response)
+        return self._result(response, resource_urn=record["urn"])
 
     def analyze_stack(self, records: Sequence[Mapping[str, Any]]) -> list[Diagnostic]:
         """Run the stack policies once over all records (AnalyzeStack only)."""
@@ -485,7 +494,7 @@ class PolicyPackAnalyzer:
             if str(record.get("type", "")).startswith("pulumi:providers:"):
                 continue
             response = self._call("Analyze", analyze_request(record, providers))
-            partial = self._result(response)
+            partial = self._result(response, resource_urn=record["urn"])
             result.diagnostics += partial.diagnostics
             result.not_applicable += partial.not_applicable
         stack = self.analyze_stack_result(records)
@@ -494,10 +503,19 @@ class PolicyPackAnalyzer:
         self.last_not_applicable = result.not_applicable
         return result
 
-    def _result(self, response: analyzer_pb2.AnalyzeResponse) -> AnalysisResult:
-        result = AnalysisResult(
-            [Diagnostic.from_proto(d) for d in response.diagnostics],
-            [NotApplicable(n.policy_name, n.reason) for n in response.not_applicable])
+    def _result(self, response: analyzer_pb2.AnalyzeResponse, resource_urn: str = "") -> AnalysisResult:
+        """Typed verdicts. Like the engine, a per-resource (Analyze) verdict without a URN is about
+        the analyzed resource, and the pack version is the one PulumiPolicy.yaml declares."""
+        version = self.info.version if self.info is not None else None
+        diagnostics = []
+        for message in response.diagnostics:
+            diagnostic = Diagnostic.from_proto(message)
+            if resource_urn and not diagnostic.urn:
+                diagnostic = replace(diagnostic, urn=resource_urn)
+            if version:
+                diagnostic = replace(diagnostic, policy_pack_version=version)
+            diagnostics.append(diagnostic)
+        result = AnalysisResult(diagnostics, [NotApplicable(n.policy_name, n.reason) for n in response.not_applicable])
         self.last_not_applicable = result.not_applicable
         return result
 

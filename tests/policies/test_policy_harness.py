@@ -112,3 +112,11 @@ def test_markdown_rendering_escapes_cells_and_marks_blocking_verdicts():
 def test_passed_only_without_mandatory_verdicts():
     assert passed([diagnostic("advisory")]) and not passed([diagnostic("mandatory")])
     assert summary_line([]) == "No policy violations."
+
+
+def test_per_resource_verdicts_carry_the_analyzed_urn_and_the_declared_pack_version(pack):
+    stack = StackRecords()
+    key = stack.add("aws:kms/key:Key", "k", {})
+    [found] = of_policy(pack.analyze(key, stack.records), "kms-key-rotation")
+    assert found.urn == key["urn"] and found.resource_name == "k" and found.resource_type == "aws:kms/key:Key"
+    assert found.policy_pack_version == pack.info.version == "0.1.0"
