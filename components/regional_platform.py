@@ -240,26 +240,31 @@ class RegionalPlatform(pulumi.ComponentResource):
             f"{name}-ecs-lb", assume_role_policy=trust, permissions_boundary=self.permissions_boundary.arn,
             description="ECS infrastructure role: canary/linear traffic shifts on the platform ALB",
             opts=self._child())
-        iam.RolePolicyAttachment(
+        load_balancer_policy = iam.RolePolicyAttachment(
             f"{name}-ecs-lb", role=self.load_balancer_role.name,
             policy_arn="arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers", opts=self._child())
         self.load_balancer_role_arn = self.load_balancer_role.arn
+        # Services must be created after, and deleted before, what their deployments rely on.
+        self.load_balancer_role_dependencies = [self.load_balancer_role, load_balancer_policy]
 
         self.service_connect_tls_role_arn = None
+        self.service_connect_tls_dependencies: list[pulumi.Resource] = []
         if self.certificate_authority is not None:
             tls_role = iam.Role(
                 f"{name}-ecs-sc-tls", assume_role_policy=trust, permissions_boundary=self.permissions_boundary.arn,
                 description="ECS infrastructure role: Service Connect TLS certificates", opts=self._child())
-            iam.RolePolicyAttachment(
+            tls_policy = iam.RolePolicyAttachment(
                 f"{name}-ecs-sc-tls", role=tls_role.name,
                 policy_arn="arn:aws:iam::aws:policy/service-role/"
                            "AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity",
                 opts=self._child())
-            iam.RolePolicy(f"{name}-ecs-sc-tls-key", role=tls_role.id,
+            tls_key_policy = iam.RolePolicy(f"{name}-ecs-sc-tls-key", role=tls_role.id,
                            policy=self.kms_key.arn.apply(
                                lambda arn: json.dumps(platform_policies.service_connect_tls_key_policy(arn))),
                            opts=self._child())
             self.service_connect_tls_role_arn = tls_role.arn
+            self.service_connect_tls_dependencies = [self.certificate_authority_installed, tls_role, tls_policy,
+                                                     tls_key_policy]
 
     def _service_connect_ca(self) -> acmpca.CertificateAuthority:
         """A short-lived-certificate root CA for Service Connect TLS (ECS requires the
@@ -279,7 +284,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             template_arn="arn:aws:acm-pca:::template/RootCACertificate/V1",
             validity={"type": "YEARS", "value": "10"}, opts=self._child())
         # A self-signed root has no chain, so certificate_chain is left out (Pulumi: not allowed for roots).
-        acmpca.CertificateAuthorityCertificate(
+        self.certificate_authority_installed = acmpca.CertificateAuthorityCertificate(
             f"{name}-sc-ca-root", certificate_authority_arn=authority.arn,
             certificate=root_certificate.certificate, opts=self._child())
         return authority

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from components.registry_replication import ReplicationStackFacts, replication_problems
+from components.sizing import SizingError, TaskSize, task_size
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 
 PROJECT = "microservices-foundation"
@@ -154,15 +155,15 @@ class ServiceConnect(_Model):
     tls: bool = True
     # The layers time out from the inside out: the app's own HTTP client gives up first, then the
     # Service Connect proxy per request, then the proxy's idle connection, then the ALB.
-    client_timeout_ms: int = Field(default=2500, ge=100, le=600_000)
+    client_timeout_seconds: int = Field(default=2, ge=1, le=3600)
     per_request_timeout_seconds: int = Field(default=3, ge=1, le=3600)
     idle_timeout_seconds: int = Field(default=60, ge=1, le=3600)
     alb_idle_timeout_seconds: int = Field(default=120, ge=1, le=4000)
 
     @model_validator(mode="after")
     def _timeouts_nest(self) -> "ServiceConnect":
-        if not self.client_timeout_ms < self.per_request_timeout_seconds * 1000:
-            raise ValueError(f"clientTimeoutMs ({self.client_timeout_ms}) must be lower than "
+        if not self.client_timeout_seconds < self.per_request_timeout_seconds:
+            raise ValueError(f"clientTimeoutSeconds ({self.client_timeout_seconds}) must be lower than "
                              f"perRequestTimeoutSeconds ({self.per_request_timeout_seconds} s)")
         if not self.per_request_timeout_seconds < self.idle_timeout_seconds:
             raise ValueError(f"perRequestTimeoutSeconds ({self.per_request_timeout_seconds}) must be lower than "
@@ -361,6 +362,11 @@ class StackSettings(_Model):
         rate = yaml.safe_load(PRICES_FILE.read_text())["currency"]["eurToUsd"]
         return round(self.config.budget.monthly_eur * rate, 2)
 
+    def task_size(self, service: str) -> TaskSize:
+        """The Fargate size a service's task gets: app + tracing sidecar + Service Connect proxy."""
+        spec = self.service(service)
+        return task_size(spec.name, spec.cpu, spec.memory, self.config.tracing.enabled)
+
     def failover_time(self) -> FailoverTime:
         """The failover time the health check and DNS wiring imply (raises if over the objective)."""
         failover = self.config.failover
@@ -424,6 +430,12 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         settings.failover_time()
     except FailoverConfigError as error:
         raise ConfigError(f"stack '{stack}': {error}") from None
+    for service in settings.services:
+        try:
+            settings.task_size(service.name)
+        except SizingError as error:
+            raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{service.name} cpu/memory "
+                              f"(or platform/services.yaml) cannot run on Fargate: {error}") from None
     return settings
 
 

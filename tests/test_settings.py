@@ -121,8 +121,8 @@ def test_canary_percent_outside_bounds_is_rejected(percent):
 
 
 def test_timeouts_must_nest_client_below_service_below_infrastructure():
-    config = staging_config(**{f"{NS}:serviceConnect": {"perRequestTimeoutSeconds": 5, "clientTimeoutMs": 6000}})
-    with pytest.raises(ConfigError, match=r"clientTimeoutMs \(6000\) must be lower than perRequestTimeoutSeconds"):
+    config = staging_config(**{f"{NS}:serviceConnect": {"perRequestTimeoutSeconds": 5, "clientTimeoutSeconds": 6}})
+    with pytest.raises(ConfigError, match=r"clientTimeoutSeconds \(6\) must be lower than perRequestTimeoutSeconds"):
         load(config)
 
 

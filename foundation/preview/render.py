@@ -45,6 +45,7 @@ def render_text(preview: StackPreview) -> str:
         lines.append(f"  {component}  ({sum(counts.values())})")
         for typ, count in sorted(counts.items()):
             lines.append(f"    {count:>3}  {typ}")
+    lines += ["", "Services:"] + [f"  {line}" for line in service_lines(preview)]
     lines += ["", "Failover:"] + [f"  {line}" for line in failover_lines(preview)]
     lines += ["", "Outputs:"]
     for key, value in preview.outputs.items():
@@ -53,6 +54,49 @@ def render_text(preview: StackPreview) -> str:
         shown = "[secret]" if key in settings.secret_keys else _short(value)
         lines.append(f"  {key}: {shown}")
     return "\n".join(lines)
+
+
+def service_lines(preview: StackPreview) -> list[str]:
+    """One block per MeshService, read back from what was registered (not from settings)."""
+    recorder = preview.recorder
+    by_urn = {r.urn: r for r in recorder.resources}
+    lines = []
+    for service in sorted(recorder.of_type("aws:ecs/service:Service"), key=lambda r: r.inputs["name"]):
+        component = by_urn[service.parent]
+        family = [r for r in recorder.resources if r.parent == component.urn]
+        inputs = service.inputs
+        size = preview.settings.task_size(inputs["name"])
+        connect = inputs["serviceConnectConfiguration"]["services"][0]
+        tls = "TLS via AWS Private CA" if connect.get("tls") else "no TLS"
+        timeout = connect.get("timeout", {})
+        deployment = inputs["deploymentConfiguration"]
+        strategy = deployment["strategy"]
+        step = (f"canary {deployment['canaryConfiguration']['canaryPercent']:g}% baked "
+                f"{deployment['canaryConfiguration']['canaryBakeTimeInMinutes']} min"
+                if strategy == "CANARY" else
+                f"linear {deployment['linearConfiguration']['stepPercent']:g}% steps baked "
+                f"{deployment['linearConfiguration']['stepBakeTimeInMinutes']} min")
+        breaker = inputs.get("deploymentCircuitBreaker") or {}
+        alarms = inputs.get("alarms") or {}
+        target = next(r for r in family if r.type == "aws:appautoscaling/target:Target")
+        policies = [r.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]
+                    ["predefinedMetricType"] for r in family if r.type == "aws:appautoscaling/policy:Policy"]
+        rule = next((r for r in family if r.type == "aws:lb/listenerRule:ListenerRule"), None)
+        alias = connect["clientAlias"][0]
+        lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g}, {tls}, timeouts "
+                     f"{timeout.get('perRequestTimeoutSeconds', 0):g} s/request {timeout.get('idleTimeoutSeconds', 0):g} s idle")
+        lines.append(f"    task {size.task_cpu} CPU / {size.task_memory} MiB = app {size.app_cpu}/{size.app_memory} "
+                     f"+ tracing {size.sidecar_cpu}/{size.sidecar_memory} + Service Connect proxy "
+                     f"{size.proxy_cpu}/{size.proxy_memory}, rounded up to a Fargate size")
+        lines.append(f"    deploy {strategy}: {step}, then bake {deployment['bakeTimeInMinutes']} min; "
+                     f"circuit breaker {'on' if breaker.get('enable') else 'off (ECS: rolling updates only)'}; "
+                     f"{len(alarms.get('alarmNames', []))} alarms, rollback {'on' if alarms.get('rollback') else 'OFF'}")
+        lines.append(f"    autoscaling {target.inputs['minCapacity']:g}-{target.inputs['maxCapacity']:g} tasks on "
+                     f"{', '.join(sorted(set(policies)))}")
+        if rule:
+            paths = rule.inputs["conditions"][0]["pathPattern"]["values"]
+            lines.append(f"    ALB rule priority {rule.inputs['priority']:g}: {' '.join(paths)}")
+    return lines
 
 
 def failover_lines(preview: StackPreview) -> list[str]:
