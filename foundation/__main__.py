@@ -1,8 +1,10 @@
-"""`python -m foundation preview --stack NAME`: run a stack offline and show what it would create."""
+"""`python -m foundation preview --stack NAME`: run a stack offline, show what it would create, and judge
+it with the CrossGuard pack in policies/ the way `pulumi preview --policy-pack policies` does."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -15,21 +17,42 @@ def main(argv: list[str] | None = None) -> int:
     preview = commands.add_parser("preview", help="run a stack's program offline under the mock runtime")
     preview.add_argument("--stack", required=True, help=f"one of: {', '.join(list_stacks())}")
     preview.add_argument("--json", type=Path, metavar="FILE", help="write every registered resource as JSON")
+    preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts as Markdown "
+                                                                        "(for a pull-request comment)")
+    preview.add_argument("--policy-config", type=Path, metavar="FILE",
+                         help="policy pack config, as for `pulumi preview --policy-pack-config` "
+                              "(levels, knobs, exceptions)")
     options = parser.parse_args(argv)
 
+    from foundation.preview.analyzer import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from foundation.preview.render import render_text, write_json
     from foundation.preview.run import preview_stack
+    from foundation.preview.verdicts import passed, render_markdown
+    from foundation.preview.verdicts import render_text as render_verdicts
 
     try:
+        policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
         result = preview_stack(options.stack)
-    except ConfigError as error:
+    except (ConfigError, OSError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(render_text(result))
     if options.json:
         write_json(result, options.json)
         print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
-    return 0
+
+    try:
+        with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
+                                config=policy_config) as pack:
+            diagnostics = pack.preview(result.recorder.to_json())
+    except (PolicyConfigError, PolicyPackError) as error:
+        print(f"error: policy pack: {error}", file=sys.stderr)
+        return 2
+    print()
+    print(render_verdicts(diagnostics))
+    if options.markdown:
+        options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}"))
+    return 0 if passed(diagnostics) else 1
 
 
 if __name__ == "__main__":

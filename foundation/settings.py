@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.mesh_service import LOG_RETENTION_DAYS
 from components.registry_replication import ReplicationStackFacts, replication_problems
 from components.sizing import SizingError, TaskSize, task_size
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
@@ -29,9 +30,6 @@ PRIMARY_REGION = "eu-central-1"
 STANDBY_REGION = "eu-west-1"
 REGION_OF_ROLE = {"primary": PRIMARY_REGION, "standby": STANDBY_REGION}
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                      2192, 2557, 2922, 3288, 3653)
 
 
 class ConfigError(Exception):
@@ -208,7 +206,7 @@ class Logs(_Model):
     @classmethod
     def _cloudwatch_period(cls, value: Optional[int]) -> Optional[int]:
         if value is not None and value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}")
+            raise ValueError(f"must be one of the CloudWatch Logs retention periods {sorted(LOG_RETENTION_DAYS)}")
         return value
 
 

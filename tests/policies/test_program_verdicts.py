@@ -1,0 +1,215 @@
+"""The pack over the program's own stacks: clean as committed, and it catches each kind of violation
+seeded into the real recorded resources."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["staging", "staging_standby", "prod", "prod_standby"])
+def stack(request):
+    return request.getfixturevalue(request.param)
+
+
+def mandatory(diagnostics) -> set[str]:
+    return {d.policy_name for d in diagnostics if d.enforcement_level == "mandatory"}
+
+
+def test_all_four_stacks_preview_with_zero_violations(pack, stack):
+    diagnostics = pack.preview(stack.recorder.to_json())
+    assert [(d.policy_name, d.enforcement_level, d.message) for d in diagnostics] == []
+
+
+def seeded(prod, mutate) -> list[dict]:
+    """The prod records with `mutate` applied to some inputs; a resource's outputs echo its inputs (as a
+    provider's would), so they are rebuilt from the mutated inputs."""
+    original = {r["urn"]: r for r in prod.recorder.to_json()}
+    records = copy.deepcopy(list(original.values()))
+    mutate(records)
+    for record in records:
+        before = original.get(record["urn"])
+        if before is not None and before["inputs"] != record["inputs"]:
+            computed = {k: v for k, v in record["outputs"].items() if k not in before["inputs"]}
+            record["outputs"] = computed | record["inputs"]
+    return records
+
+
+def first(records, typ, predicate=lambda r: True):
+    return next(r for r in records if r["type"] == typ and predicate(r))
+
+
+def containers_of(task):
+    return json.loads(task["inputs"]["containerDefinitions"])
+
+
+def set_containers(task, definitions):
+    task["inputs"]["containerDefinitions"] = json.dumps(definitions)
+
+
+def _public_ip(records):
+    first(records, "aws:ecs/service:Service")["inputs"]["networkConfiguration"]["assignPublicIp"] = True
+
+
+def _wildcard_action(records):
+    policy = first(records, "aws:iam/rolePolicy:RolePolicy")
+    document = json.loads(policy["inputs"]["policy"])
+    document["Statement"][0]["Action"] = "s3:*"
+    policy["inputs"]["policy"] = json.dumps(document)
+
+
+def _admin_policy(records):
+    attachment = first(records, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attachment["inputs"]["policyArn"] = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _role_without_boundary(records):
+    del first(records, "aws:iam/role:Role")["inputs"]["permissionsBoundary"]
+
+
+def _missing_endpoint(records):
+    records.remove(first(records, "aws:ec2/vpcEndpoint:VpcEndpoint",
+                         lambda r: r["inputs"]["serviceName"].endswith(".ecr.dkr")))
+
+
+def _missing_cost_tag(records):
+    provider = first(records, "pulumi:providers:aws")
+    tags = json.loads(provider["inputs"]["defaultTags"])
+    del tags["tags"]["owner"]
+    provider["inputs"]["defaultTags"] = json.dumps(tags)
+
+
+def _app_mesh(records):
+    mesh = copy.deepcopy(first(records, "aws:kms/alias:Alias"))
+    mesh.update(type="aws:appmesh/mesh:Mesh", name="legacy-mesh", urn=mesh["urn"].replace("kms/alias:Alias", "appmesh/mesh:Mesh"),
+                inputs={"name": "legacy-mesh"})
+    records.append(mesh)
+
+
+def _world_open_ingress(records):
+    rule = first(records, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                 lambda r: r["inputs"].get("fromPort") == 8080)
+    rule["inputs"].pop("referencedSecurityGroupId")
+    rule["inputs"]["cidrIpv4"] = "0.0.0.0/0"
+
+
+def _no_tls_in_prod(records):
+    service = first(records, "aws:ecs/service:Service")
+    del service["inputs"]["serviceConnectConfiguration"]["services"][0]["tls"]
+
+
+def _no_alarm_rollback(records):
+    first(records, "aws:ecs/service:Service")["inputs"]["alarms"]["rollback"] = False
+
+
+def _canary_too_large(records):
+    service = first(records, "aws:ecs/service:Service")
+    service["inputs"]["deploymentConfiguration"]["canaryConfiguration"]["canaryPercent"] = 50.0
+
+
+def _invalid_fargate_size(records):
+    first(records, "aws:ecs/taskDefinition:TaskDefinition")["inputs"]["memory"] = "1536"
+
+
+def _root_user_writable_root(records):
+    task = first(records, "aws:ecs/taskDefinition:TaskDefinition")
+    definitions = containers_of(task)
+    definitions[0]["user"] = "root"
+    definitions[0]["readonlyRootFilesystem"] = False
+    set_containers(task, definitions)
+
+
+def _secret_in_environment(records):
+    task = first(records, "aws:ecs/taskDefinition:TaskDefinition")
+    definitions = containers_of(task)
+    definitions[0]["environment"].append({"name": "DB_PASSWORD", "value": "hunter2-hunter2"})
+    set_containers(task, definitions)
+
+
+def _mutable_unscanned_repository(records):
+    repository = first(records, "aws:ecr/repository:Repository")
+    repository["inputs"]["imageTagMutability"] = "MUTABLE"
+    repository["inputs"]["imageScanningConfiguration"] = {"scanOnPush": False}
+
+
+def _log_group_without_retention_or_key(records):
+    group = first(records, "aws:cloudwatch/logGroup:LogGroup")
+    del group["inputs"]["retentionInDays"]
+    del group["inputs"]["kmsKeyId"]
+
+
+def _key_without_rotation(records):
+    first(records, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
+
+
+def _http_listener_forwards(records):
+    listener = first(records, "aws:lb/listener:Listener", lambda r: r["inputs"]["port"] == 80)
+    listener["inputs"]["defaultActions"] = [{"type": "fixed-response", "fixedResponse": {
+        "contentType": "text/plain", "statusCode": "200"}}]
+
+
+SEEDS = {
+    "ecs-no-public-ip": _public_ip,
+    "no-wildcard-iam": _wildcard_action,
+    "no-admin-managed-policies": _admin_policy,
+    "iam-role-permissions-boundary": _role_without_boundary,
+    "required-vpc-endpoints": _missing_endpoint,
+    "budget-tags": _missing_cost_tag,
+    "no-app-mesh": _app_mesh,
+    "no-world-open-ingress": _world_open_ingress,
+    "service-connect-tls-prod": _no_tls_in_prod,
+    "ecs-deployment-rollback": _no_alarm_rollback,
+    "ecs-canary-percent": _canary_too_large,
+    "fargate-task-size": _invalid_fargate_size,
+    "container-non-root-user": _root_user_writable_root,
+    "container-read-only-root-fs": _root_user_writable_root,
+    "container-env-no-secrets": _secret_in_environment,
+    "ecr-immutable-tags": _mutable_unscanned_repository,
+    "ecr-scan-on-push": _mutable_unscanned_repository,
+    "log-group-retention": _log_group_without_retention_or_key,
+    "log-group-kms": _log_group_without_retention_or_key,
+    "kms-key-rotation": _key_without_rotation,
+    "alb-http-redirects-to-https": _http_listener_forwards,
+}
+
+
+@pytest.mark.parametrize("policy", sorted(SEEDS))
+def test_a_violation_seeded_into_the_prod_program_is_caught(pack, prod, policy):
+    diagnostics = pack.preview(seeded(prod, SEEDS[policy]))
+    assert policy in mandatory(diagnostics)
+
+
+def test_every_policy_of_the_pack_has_a_seeded_program_case(running_pack):
+    policies = {p.name for p in running_pack.info.policies} - {"acknowledged-findings", "acknowledged-stack-findings"}
+    assert policies == set(SEEDS)
+
+
+def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path):
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"ecs-canary-percent": {"maxPercent": 2}}))
+    markdown = tmp_path / "verdicts.md"
+    result = subprocess.run([sys.executable, "-m", "foundation", "preview", "--stack", "staging",
+                             "--policy-config", str(config), "--markdown", str(markdown)],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "[mandatory]  ecs-canary-percent" in result.stdout
+    assert "Policy verdicts: 2 mandatory (FAILED)." in result.stdout
+    assert "| ❌ mandatory | `ecs-canary-percent` |" in markdown.read_text()
+
+
+def test_an_acknowledged_finding_is_reported_as_advisory_with_its_reason(pack, prod):
+    records = seeded(prod, _public_ip)
+    exposed = first(records, "aws:ecs/service:Service")["name"]
+    pack.configure(exceptions=[{"policy": "ecs-no-public-ip", "resource": f"*{exposed}",
+                                "reason": "temporary debugging access approved in CHG-1234"}])
+    diagnostics = pack.preview(records)
+    assert "ecs-no-public-ip" not in mandatory(diagnostics)
+    advisory = [d for d in diagnostics if d.enforcement_level == "advisory"]
+    assert any("temporary debugging access approved in CHG-1234" in d.message for d in advisory)
