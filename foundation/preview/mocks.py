@@ -344,6 +344,7 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
     result: dict[str, Any] = {}
 
     def body():
@@ -353,12 +354,29 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
 
     try:
         _sync_await(run_pulumi_func(body))
+        _settle()
     except BaseException:
         _drain_after_failure()
         raise
     value = result.get("value")
     resolved = _sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
     return Recorder(monitor), resolved
+
+
+def _settle() -> None:
+    """Registrations whose inputs fail late can still be pending when the runtime reports success;
+    finish them here so that their failure belongs to this run, not the next one."""
+    import asyncio
+
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    loop = _ensure_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    results = loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True)) if pending else []
+    failure = SETTINGS.rpc_manager.unhandled_exception or next(
+        (r for r in results if isinstance(r, Exception)), None)
+    if failure is not None:
+        raise failure
 
 
 def _drain_after_failure() -> None:
@@ -373,3 +391,12 @@ def _drain_after_failure() -> None:
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    # Outputs that depended on the failed value hold the same exception; it has been raised once.
+    loop.set_exception_handler(_ignore_unretrieved_failures)
+
+
+def _ignore_unretrieved_failures(loop, context: dict) -> None:
+    if context.get("message", "").startswith("Future exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
