@@ -29,7 +29,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, NotJudged, PolicySpec, ResourceView
-from .values import as_list, get_path, is_unknown
+from .values import as_list, get_path, is_unknown, shown
 
 SERVICE = frozenset({"aws:ecs/service:Service"})
 ALARM_STRATEGIES = {"BLUE_GREEN", "CANARY", "LINEAR"}
@@ -40,10 +40,6 @@ def _strategy(resource: ResourceView) -> Any:
     if not is_unknown(controller) and controller != "ECS":
         raise NotJudged(f"deployment controller {controller} handles rollback outside ECS")
     return get_path(resource.props, "deploymentConfiguration", "strategy", default="ROLLING")
-
-
-def _flag(value: Any) -> str:
-    return "unknown during preview" if is_unknown(value) else repr(value)
 
 
 def check_deployment_rollback(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
@@ -59,8 +55,8 @@ def check_deployment_rollback(resource: ResourceView, config: Mapping[str, Any])
             return []
         return [Finding(
             f"strategy {strategy} relies on CloudWatch alarms for automatic rollback (the circuit breaker is "
-            f"documented for rolling updates), but alarms.enable is {_flag(enable)}, alarms.rollback is "
-            f"{_flag(rollback)} and {len(names)} alarm name(s) are set. Set alarms={{'enable': True, "
+            f"documented for rolling updates), but alarms.enable is {shown(enable)}, alarms.rollback is "
+            f"{shown(rollback)} and {len(names)} alarm name(s) are set. Set alarms={{'enable': True, "
             "'rollback': True, 'alarm_names': [<5xx / unhealthy-target alarms>]}.")]
     breaker = resource.props.get("deploymentCircuitBreaker")
     enable, rollback = get_path(breaker, "enable"), get_path(breaker, "rollback")
@@ -68,7 +64,7 @@ def check_deployment_rollback(resource: ResourceView, config: Mapping[str, Any])
         return []
     return [Finding(
         f"strategy {strategy} needs the deployment circuit breaker to stop and roll back failing deployments, but "
-        f"deploymentCircuitBreaker.enable is {_flag(enable)} and rollback is {_flag(rollback)}. Set "
+        f"deploymentCircuitBreaker.enable is {shown(enable)} and rollback is {shown(rollback)}. Set "
         "deployment_circuit_breaker={'enable': True, 'rollback': True}.")]
 
 

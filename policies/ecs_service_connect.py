@@ -17,7 +17,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, NotJudged, PolicySpec, ResourceView
-from .values import as_list, effective_tags, get_path, is_unknown
+from .values import as_list, effective_tags, get_path, is_set, is_unknown
 
 
 def check_service_connect_tls(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
@@ -35,7 +35,7 @@ def check_service_connect_tls(resource: ResourceView, config: Mapping[str, Any])
     findings = []
     for index, service in enumerate(as_list(connect.get("services"))):
         arn = get_path(service, "tls", "issuerCertAuthority", "awsPcaAuthorityArn")
-        if is_unknown(arn) or (isinstance(arn, str) and arn.strip()):
+        if is_set(arn):
             continue
         port_name = get_path(service, "portName")
         findings.append(Finding(

@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, PolicySpec, ResourceView
-from .values import is_unknown
+from .values import is_set, is_unknown
 
 LOG_GROUP = frozenset({"aws:cloudwatch/logGroup:LogGroup"})
 
@@ -34,7 +34,7 @@ def check_retention(resource: ResourceView, config: Mapping[str, Any]) -> list[F
 
 def check_kms(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     key = resource.props.get("kmsKeyId")
-    if is_unknown(key) or (isinstance(key, str) and key.strip()):
+    if is_set(key):
         return []
     return [Finding("kmsKeyId is not set, so the logs (which may contain request data) are encrypted only with a "
                     "CloudWatch-owned key you cannot audit or revoke. Set kms_key_id=<customer-managed key ARN>; "

@@ -10,16 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .framework import ResourceView
-from .values import as_list, is_unknown
+from .values import as_list, is_known_text, is_unknown
 
 
 def ids_of(target: ResourceView, keys: Iterable[str] = ("id", "arn")) -> set[str]:
-    ids = set()
-    for key in keys:
-        value = target.props.get(key)
-        if isinstance(value, str) and value and not is_unknown(value):
-            ids.add(value)
-    return ids
+    return {target.props[key] for key in keys if is_known_text(target.props.get(key))}
 
 
 def refers_to(source: ResourceView, prop: str, target: ResourceView, keys: Iterable[str] = ("id", "arn")) -> bool:

@@ -32,6 +32,26 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in _UNKNOWN_SENTINELS
 
 
+def is_known_text(value: Any) -> bool:
+    """True for a non-empty string that is known (not the unknown sentinel)."""
+    return isinstance(value, str) and bool(value) and not is_unknown(value)
+
+
+def is_set(value: Any) -> bool:
+    """Whether a reference (an ARN or id) is set: a non-blank string, or unknown. An unknown
+    reference is computed from another resource of the program, so it is present, just not known
+    during preview."""
+    return is_unknown(value) or (isinstance(value, str) and bool(value.strip()))
+
+
+UNKNOWN_SHOWN = "unknown during preview"
+
+
+def shown(value: Any, unknown: str = UNKNOWN_SHOWN) -> str:
+    """A property value as a message shows it: its repr, or ``unknown`` for an unknown value."""
+    return unknown if is_unknown(value) else repr(value)
+
+
 def plain(value: Any) -> Any:
     """Recursively turn pulumi-policy's proxies into plain dicts and lists, keeping unknowns.
 
@@ -125,27 +145,23 @@ def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str,
     """
     if not provider_props:
         return None
-    raw = provider_props.get("defaultTags")
-    if raw is None:
-        return None
-    if is_unknown(raw):
-        return raw
-    if isinstance(raw, str):
+    default_tags = _json_object(provider_props.get("defaultTags"))
+    if default_tags is None or is_unknown(default_tags):
+        return default_tags
+    return _json_object(default_tags.get("tags"))
+
+
+def _json_object(value: Any) -> dict[str, Any] | str | None:
+    """An object property that may arrive JSON-encoded, as a dict; the unknown sentinel as is; None
+    when absent, not valid JSON or not an object."""
+    if is_unknown(value):
+        return value
+    if isinstance(value, str):
         try:
-            raw = json.loads(raw)
+            value = json.loads(value)
         except json.JSONDecodeError:
             return None
-    if not isinstance(raw, Mapping):
-        return None
-    tags = raw.get("tags")
-    if is_unknown(tags):
-        return tags
-    if isinstance(tags, str):
-        try:
-            tags = json.loads(tags)
-        except json.JSONDecodeError:
-            return None
-    return dict(tags) if isinstance(tags, Mapping) else None
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str:
@@ -175,12 +191,10 @@ def resource_region(props: Mapping[str, Any], provider_props: Mapping[str, Any] 
     Returns None when neither is known.
     """
     own = props.get("region")
-    if isinstance(own, str) and own and not is_unknown(own):
+    if is_known_text(own):
         return own
-    if provider_props:
-        region = provider_props.get("region")
-        if isinstance(region, str) and region and not is_unknown(region):
-            return region
+    if provider_props and is_known_text(provider_props.get("region")):
+        return provider_props["region"]
     return None
 
 

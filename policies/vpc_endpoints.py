@@ -29,7 +29,8 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, PolicySpec, ResourceView
-from .values import is_unknown
+from .stack_links import refers_to
+from .values import is_unknown, shown
 
 VPC_TYPE = "aws:ec2/vpc:Vpc"
 ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -46,25 +47,12 @@ class VpcGroup:
         return self.members[0]
 
     @property
-    def ids(self) -> set[str]:
-        ids = set()
-        for member in self.members:
-            for key in ("id", "vpcId"):
-                value = member.props.get(key)
-                if isinstance(value, str) and value and not is_unknown(value):
-                    ids.add(value)
-        return ids
-
-    @property
     def region(self) -> str | None:
         regions = [m.region for m in self.members if m.region]
         return regions[0] if regions else None
 
     def owns(self, endpoint: ResourceView) -> bool:
-        if any(endpoint.depends_via("vpcId", member) for member in self.members):
-            return True
-        vpc_id = endpoint.props.get("vpcId")
-        return isinstance(vpc_id, str) and not is_unknown(vpc_id) and vpc_id in self.ids
+        return any(refers_to(endpoint, "vpcId", member, keys=("id", "vpcId")) for member in self.members)
 
 
 def _component_ancestor(resource: ResourceView, component_types: set[str]) -> ResourceView | None:
@@ -139,10 +127,9 @@ def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tup
             misconfigured.add(service)
             continue
         if wanted == "Interface" and endpoint.props.get("privateDnsEnabled") is not True:
-            value = endpoint.props.get("privateDnsEnabled")
-            shown = "unknown during preview" if is_unknown(value) else repr(value)
-            yield Finding(f"interface endpoint for '{service}' has privateDnsEnabled {shown}; without private DNS "
-                          "the SDKs in the tasks still resolve the public endpoint. Set private_dns_enabled=True "
+            private_dns = shown(endpoint.props.get("privateDnsEnabled"))
+            yield Finding(f"interface endpoint for '{service}' has privateDnsEnabled {private_dns}; without private "
+                          "DNS the SDKs in the tasks still resolve the public endpoint. Set private_dns_enabled=True "
                           "(the VPC needs enable_dns_hostnames and enable_dns_support).", urn=endpoint.urn)
             misconfigured.add(service)
             continue
