@@ -11,8 +11,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView
-from .values import get_path, is_unknown
+from .framework import Finding, PolicySpec, ResourceView, judge_literal, require_true
+from .values import get_path
 
 REPOSITORY = frozenset({"aws:ecr/repository:Repository"})
 
@@ -20,20 +20,16 @@ REPOSITORY = frozenset({"aws:ecr/repository:Repository"})
 def check_immutable_tags(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     mutability = resource.props.get("imageTagMutability") or "MUTABLE"
     allowed = [str(v) for v in config["allowedMutability"]]
-    if not is_unknown(mutability) and mutability in allowed:
-        return []
-    shown = "unknown during preview" if is_unknown(mutability) else repr(mutability)
-    return [Finding(f"imageTagMutability is {shown}; a pushed tag can be overwritten, so a deployment may run an "
-                    f"image nobody reviewed. Set image_tag_mutability='IMMUTABLE' (allowed: {', '.join(allowed)}).")]
+    return judge_literal("imageTagMutability", mutability, lambda value: value in allowed,
+                         "; a pushed tag can be overwritten, so a deployment may run an image nobody reviewed. Set "
+                         f"image_tag_mutability='IMMUTABLE' (allowed: {', '.join(allowed)}).")
 
 
 def check_scan_on_push(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
-    scan = get_path(resource.props, "imageScanningConfiguration", "scanOnPush")
-    if scan is True:
-        return []
-    shown = "unknown during preview" if is_unknown(scan) else repr(scan)
-    return [Finding(f"imageScanningConfiguration.scanOnPush is {shown}; vulnerable images are not flagged when "
-                    "pushed. Set image_scanning_configuration={'scan_on_push': True}.")]
+    return require_true("imageScanningConfiguration.scanOnPush",
+                        get_path(resource.props, "imageScanningConfiguration", "scanOnPush"),
+                        "; vulnerable images are not flagged when pushed. Set "
+                        "image_scanning_configuration={'scan_on_push': True}.")
 
 
 ECR_IMMUTABLE_TAGS = PolicySpec(

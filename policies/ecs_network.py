@@ -14,18 +14,18 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView
-from .values import get_path, is_unknown
+from .framework import Finding, PolicySpec, ResourceView, judge_literal
+from .values import get_path
 
 
 def check_no_public_ip(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
-    assign = get_path(resource.props, "networkConfiguration", "assignPublicIp")
-    if assign is None or assign is False:
-        return []
-    shown = "unknown during preview (cannot be shown to be false)" if is_unknown(assign) else repr(assign)
-    return [Finding(f"networkConfiguration.assignPublicIp is {shown}; tasks get a public IPv4 address (billed, and "
-                    "reachable if a security group allows it). Set network_configuration.assign_public_ip=False, "
-                    "run tasks in private subnets and reach AWS services through VPC endpoints.")]
+    return judge_literal("networkConfiguration.assignPublicIp",
+                         get_path(resource.props, "networkConfiguration", "assignPublicIp"),
+                         lambda assign: assign is None or assign is False,
+                         "; tasks get a public IPv4 address (billed, and reachable if a security group allows it). "
+                         "Set network_configuration.assign_public_ip=False, run tasks in private subnets and reach "
+                         "AWS services through VPC endpoints.",
+                         unknown="unknown during preview (cannot be shown to be false)")
 
 
 ECS_NO_PUBLIC_IP = PolicySpec(

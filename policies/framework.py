@@ -32,7 +32,7 @@ from .exceptions import (
     AcknowledgementOutbox,
     parse_exceptions,
 )
-from .values import name_from_urn, plain, resource_region, type_chain_from_urn
+from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_region, shown, type_chain_from_urn
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,21 @@ class Finding:
 
     message: str
     urn: str | None = None
+
+
+def judge_literal(prop: str, value: Any, compliant: Callable[[Any], bool], consequence: str,
+                  unknown: str = UNKNOWN_SHOWN) -> list[Finding]:
+    """Judge a value that is a literal in any sane program (a flag, an enum): no finding when it is
+    known and ``compliant``; otherwise ``"<prop> is <value><consequence>"``, with an unknown value
+    shown as ``unknown`` (it cannot be shown to be compliant, so it is reported)."""
+    if not is_unknown(value) and compliant(value):
+        return []
+    return [Finding(f"{prop} is {shown(value, unknown)}{consequence}")]
+
+
+def require_true(prop: str, value: Any, consequence: str) -> list[Finding]:
+    """:func:`judge_literal` for a boolean flag that must be ``True``."""
+    return judge_literal(prop, value, lambda flag: flag is True, consequence)
 
 
 class NotJudged(Exception):
@@ -171,6 +186,21 @@ def _internal_error(spec: PolicySpec, error: Exception) -> str:
     )
 
 
+def _run_check(spec: PolicySpec, subject: Any, config: Mapping[str, Any],
+               args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation,
+               prefix: str = "") -> list[Finding] | None:
+    """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not
+    applicable, any other error as a violation (a bug must be loud, not break the whole request).
+    ``prefix`` starts both messages (the resource's label for resource policies)."""
+    try:
+        return list(spec.check(subject, config))
+    except NotJudged as not_judged:
+        args.not_applicable(f"{prefix}{not_judged.reason}")
+    except Exception as error:
+        report_violation(f"{prefix}{_internal_error(spec, error)}", None)
+    return None
+
+
 def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceValidationPolicy | StackValidationPolicy:
     """Turn a spec into the pulumi-policy object the engine talks to."""
     schema = PolicyConfigSchema(properties={**{k: dict(v) for k, v in spec.config.items()},
@@ -198,15 +228,8 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         for broken in exceptions.malformed:
             if broken.matches(view.urn, view.name):
                 report_violation(f"{view.label()}: {broken.message(spec.name)}", None)
-        try:
-            findings = list(spec.check(view, config))
-        except NotJudged as not_judged:
-            args.not_applicable(f"{view.label()}: {not_judged.reason}")
-            return
-        except Exception as error:  # a bug must be loud, not break the whole Analyze call
-            report_violation(f"{view.label()}: {_internal_error(spec, error)}", None)
-            return
-        for finding in findings:
+        findings = _run_check(spec, view, config, args, report_violation, prefix=f"{view.label()}: ")
+        for finding in findings or ():
             acknowledged = exceptions.match(view.urn, view.name)
             message = f"{view.label()}: {finding.message}"
             if acknowledged is not None:
@@ -224,15 +247,8 @@ def _stack_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         for broken in exceptions.malformed:
             report_violation(broken.message(spec.name), None)
         resources = stack_views(args)
-        try:
-            findings = list(spec.check(resources, config))
-        except NotJudged as not_judged:
-            args.not_applicable(not_judged.reason)
-            return
-        except Exception as error:
-            report_violation(_internal_error(spec, error), None)
-            return
-        for finding in findings:
+        findings = _run_check(spec, resources, config, args, report_violation)
+        for finding in findings or ():
             urn = finding.urn or ""
             message = f"{_label_for(urn)}: {finding.message}" if urn else finding.message
             acknowledged = exceptions.match(urn, name_from_urn(urn)) if urn else None
@@ -260,22 +276,23 @@ def acknowledgement_reporters(outbox: AcknowledgementOutbox) -> list[ResourceVal
         for finding in outbox.take(STACK_KEY):
             report_violation(finding.render(), finding.urn or None)
 
-    remediation = "Nothing to do while the exception's reason still holds; remove the exception once it no longer does."
+    common = dict(
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+        remediation_steps="Nothing to do while the exception's reason still holds; remove the exception once it "
+                          "no longer does.",
+    )
     return [
         ResourceValidationPolicy(
             name=ACKNOWLEDGED_RESOURCE_POLICY,
             description="A resource-policy finding acknowledged through a documented policy exception.",
             validate=report_resource,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-            remediation_steps=remediation,
+            **common,
         ),
         StackValidationPolicy(
             name=ACKNOWLEDGED_STACK_POLICY,
             description="A stack-policy finding acknowledged through a documented policy exception.",
             validate=report_stack,
-            enforcement_level=EnforcementLevel.ADVISORY,
-            severity=Severity.LOW,
-            remediation_steps=remediation,
+            **common,
         ),
     ]

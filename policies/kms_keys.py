@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView
+from .framework import Finding, PolicySpec, ResourceView, require_true
 from .values import is_unknown
 
 
@@ -25,12 +25,9 @@ def check_rotation(resource: ResourceView, config: Mapping[str, Any]) -> list[Fi
         return []
     if resource.props.get("customKeyStoreId"):
         return []
-    rotation = resource.props.get("enableKeyRotation")
-    if rotation is True:
-        return []
-    shown = "unknown during preview" if is_unknown(rotation) else repr(rotation)
-    return [Finding(f"enableKeyRotation is {shown} on a symmetric key; its key material never changes. Set "
-                    "enable_key_rotation=True (optionally rotation_period_in_days).")]
+    return require_true("enableKeyRotation", resource.props.get("enableKeyRotation"),
+                        " on a symmetric key; its key material never changes. Set enable_key_rotation=True "
+                        "(optionally rotation_period_in_days).")
 
 
 KMS_KEY_ROTATION = PolicySpec(
