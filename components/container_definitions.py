@@ -26,13 +26,25 @@ from typing import Literal, Mapping
 # PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a
 # `/healthcheck` binary that probes the collector's health_check extension on 127.0.0.1:13133.
 ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0"
-# Bundled config: OTLP receivers on 4317/4318 -> batch -> awsxray exporter, with the health_check
-# extension enabled (config/ecs/ecs-xray.yaml in the ADOT repository, copied to /etc/ecs/ in the image).
+# Bundled config: OTLP receivers on 4317/4318 -> resourcedetection, batch -> awsxray exporter, with the
+# health_check extension enabled (config/ecs/ecs-xray.yaml in the ADOT repository, copied to /etc/ecs/ in
+# the image by cmd/awscollector/Dockerfile).
 ADOT_COLLECTOR_CONFIG = "/etc/ecs/ecs-xray.yaml"
 ADOT_COLLECTOR_CONTAINER_NAME = "aws-otel-collector"
 ADOT_OTLP_HTTP_ENDPOINT = "http://127.0.0.1:4318"
-# The collector image declares no USER; any unprivileged numeric id works in a scratch image.
-ADOT_COLLECTOR_USER = "10001:10001"
+# Ports the collector listens on inside the task's network namespace (awsvpc: shared by every container
+# and the Service Connect proxy): OTLP gRPC, OTLP HTTP, health_check extension. Nothing else may bind them.
+ADOT_COLLECTOR_PORTS = (4317, 4318, 13133)
+# The image's own unprivileged user: cmd/awscollector/Dockerfile creates `aoc` with uid/gid 4317 and ends
+# with `USER aoc`, HOME=/home/aoc. Stated numerically so ECS (and the policy pack) see a non-root user
+# without a passwd lookup.
+ADOT_COLLECTOR_USER = "4317:4317"
+# Read-only root file system and the collector: ecs-xray.yaml has no file_storage extension or persistent
+# sending queue, the awsxray exporter sends over HTTPS only, and with RUN_IN_CONTAINER=True (set by the
+# image) the collector logs to stdout instead of /opt/aws/aws-otel-collector/logs (aws-otel-collector
+# issues #369, #451). So it writes nothing and gets no volume: the task's scratch bind mount would be
+# root-owned 0755 for it anyway (the image declares no VOLUME, see the image contract above), i.e. not
+# writable by uid 4317.
 
 APP_USER = "1000:1000"
 SERVICE_CONNECT_PORT_NAME = "http"
@@ -147,6 +159,11 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
     if not 1024 <= spec.container_port <= 65535:
         raise ContainerDefinitionError(
             f"container port {spec.container_port}: a non-root app needs a port in 1024-65535"
+        )
+    if spec.tracing_enabled and spec.container_port in ADOT_COLLECTOR_PORTS:
+        raise ContainerDefinitionError(
+            f"container port {spec.container_port} is taken by the tracing collector {ADOT_COLLECTOR_PORTS}: "
+            "all containers of an awsvpc task share one network namespace"
         )
     if not spec.health_path.startswith("/") or any(c in spec.health_path for c in " '\"`$;&|<>\\"):
         raise ContainerDefinitionError(f"health path {spec.health_path!r} must be a plain absolute URL path")

@@ -6,6 +6,7 @@ import pytest
 from components.container_definitions import (
     ADOT_COLLECTOR_CONTAINER_NAME,
     ADOT_COLLECTOR_IMAGE,
+    ADOT_COLLECTOR_PORTS,
     AppContainerSpec,
     ContainerDefinitionError,
     SCRATCH_MOUNT_PATH,
@@ -158,6 +159,14 @@ def test_without_tracing_there_is_no_sidecar_and_nothing_is_exported():
     assert "dependsOn" not in definitions[0]
 
 
+def test_app_port_must_not_be_one_the_tracing_collector_listens_on():
+    spec, _ = make_spec(container_port=ADOT_COLLECTOR_PORTS[1])
+    with pytest.raises(ContainerDefinitionError, match="taken by the tracing collector"):
+        container_definitions(spec)
+    untraced, _ = make_spec(container_port=ADOT_COLLECTOR_PORTS[1], tracing_enabled=False, sidecar_cpu=0, sidecar_memory=0)
+    assert container_definitions(untraced)[0]["portMappings"][0]["containerPort"] == 4318
+
+
 def test_client_timeout_must_be_lower_than_the_service_connect_per_request_timeout():
     spec, _ = make_spec(http_client_timeout_seconds=15, service_connect_per_request_timeout_seconds=15)
     with pytest.raises(ContainerDefinitionError, match="lower than the Service Connect per-request timeout"):
@@ -174,7 +183,9 @@ def test_tracing_sidecar_is_a_pinned_non_essential_hardened_adot_collector():
     assert sidecar["image"] == ADOT_COLLECTOR_IMAGE
     assert sidecar["essential"] is False
     assert sidecar["readonlyRootFilesystem"] is True
-    assert not sidecar["user"].startswith("0")
+    # The image's own `aoc` user (uid/gid 4317), which owns its HOME; the collector writes nothing, so no mount.
+    assert sidecar["user"] == "4317:4317"
+    assert "mountPoints" not in sidecar
     assert sidecar["healthCheck"]["command"] == ["CMD", "/healthcheck"]
     assert sidecar["command"] == ["--config=/etc/ecs/ecs-xray.yaml"]
 
