@@ -9,9 +9,19 @@ What one instance builds (all children of the component):
   * the ECS service in the Service Connect namespace (TLS from AWS Private CA when enabled), deployed
     with ECS-native CANARY or LINEAR traffic shifting, rolled back by CloudWatch alarms;
   * for ALB-routed services: a blue/green target-group pair and a listener rule ECS shifts traffic on;
-  * Application Auto Scaling on CPU, memory and (routed) ALB requests per target.
+  * Application Auto Scaling on CPU and memory.
 
 Design decisions (see the module docstrings of the pure helpers for the sizing and IAM ones):
+  * Two ports per task. The app listens on `container_port`; the Service Connect proxy listens on
+    `service_connect_ingress_port` (ServiceConnectService.ingressPortOverride). Without the override the
+    proxy listens on the container port itself and intercepts everything sent to it; with Service Connect
+    TLS on, it then accepts only TLS 1.3 from other Service Connect proxies, so the ALB's plain-HTTP
+    requests and health checks could not reach the app (aws/containers-roadmap#2321). AWS documents the
+    override for exactly this: "Use the value of this field to bypass the proxy for traffic on the port
+    number specified in the named portMapping ... and then use it in your VPC security groups to allow
+    traffic into the proxy" (API_ServiceConnectService). So the ALB's target groups (and their
+    traffic-port health checks) reach the app directly on the container port, Service Connect callers
+    reach the proxy on the ingress port, and the security groups open exactly those two edges.
   * Circuit breaker: not enabled. The ECS API reference says it "can only be used for services using the
     rolling update (ECS) deployment type"; the developer guide's failure-detection page says "rolling
     update deployment and blue/green deployment types" only. Neither lists CANARY or LINEAR; the
@@ -20,11 +30,28 @@ Design decisions (see the module docstrings of the pure helpers for the sizing a
   * Alarms of routed services are per target group (both members of the blue/green pair): whichever
     group is production after a swap is covered, and a canary's errors are measured on the canary's
     own group instead of being diluted by the 95 % of traffic still on the old one.
-  * Internal services alarm on Service Connect metrics. The target-attributed metrics
-    (HTTPCode_Target_5XX_Count, TargetResponseTime) are published by the *calling* proxies under
-    `TargetDiscoveryName`; the inbound `RequestCount` is published by the service's own proxies under
-    `DiscoveryName, ServiceName, ClusterName`. Both aggregate the old and new revisions, so a canary's
-    errors are diluted by its traffic share; the bake time is the remaining guard.
+  * Internal services alarm on Service Connect metrics (namespace AWS/ECS, HTTP metrics only with an
+    `appProtocol` on the port mapping). ECS publishes them under four dimension sets: `DiscoveryName`,
+    `DiscoveryName, ServiceName, ClusterName`, `TargetDiscoveryName` and `TargetDiscoveryName,
+    ServiceName, ClusterName` (AWS "Tutorial: Using Service Connect in Fargate with the AWS CLI", "To view
+    Service Connect metrics"; awsdocs/amazon-ecs-developer-guide doc_source/create-service-connect.md).
+    Which metric sits under which set is in the table of
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html, read here through
+    public code that quotes it (not the page itself): the target-attributed metrics
+    (HTTPCode_Target_5XX_Count, TargetResponseTime in milliseconds) come from the *calling* proxies, and in
+    their three-dimension set `ServiceName` is the caller, so the callee's alarms read
+    `TargetDiscoveryName` alone (all callers); the inbound `RequestCount` comes from the service's own
+    proxies under `DiscoveryName, ServiceName, ClusterName` (ServiceName = this service). With the ingress
+    port override the ALB's requests bypass the proxy, so numerator and denominator both count Service
+    Connect calls only. Both aggregate the old and new revisions, so a canary's errors are diluted by its
+    traffic share; the bake time is the remaining guard.
+  * Autoscaling tracks CPU and memory only, not ALBRequestCountPerTarget. Application Auto Scaling takes
+    a resource label only when "there is a target group for an Application Load Balancer attached to the
+    ... ECS service" (PredefinedMetricSpecification.ResourceLabel). With ECS blue/green the production
+    group alternates between the pair: a label on the primary group tracks an idle group after every
+    other deployment, and AWS does not say whether the *alternate* group (named only in
+    advancedConfiguration) counts as attached. Neither is a signal to scale on; CPU and memory follow
+    the load whichever group carries it.
   * Desired count belongs to autoscaling: the service starts at `min_tasks` and ignores `desiredCount`.
 """
 
@@ -64,9 +91,21 @@ ENV_KEY = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # ECS: "Each name and port pair must be unique"; dnsName allows lowercase letters, digits, '_', '-', '.'.
 DNS_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,126}$")
 PATH_PREFIX = re.compile(r"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$")
+# ALB listener rule path patterns: "The maximum size of each string is 128 characters"
+# (AWS::ElasticLoadBalancingV2::ListenerRule PathPatternConfig); the rule matches the prefix and `<prefix>/*`.
+PATH_PATTERN_MAX_LENGTH = 128
+# PutParameter refuses more: "Standard tier parameters support a maximum parameter value of 4096 characters".
+SSM_STANDARD_VALUE_MAX_CHARACTERS = 4096
 ALLOWED_ARCHITECTURES = ("ARM64", "X86_64")
 DEPLOYMENT_STRATEGIES = ("CANARY", "LINEAR")
 HTTPS_PORT = 443
+# Where the Service Connect proxy listens for calls from other Service Connect services (the
+# ingressPortOverride; see the module docstring for why it must differ from the container port). 15080:
+# above 1023; below the Linux ephemeral range 32768-60999, so it never meets the source port of an
+# outbound connection in the task's shared network namespace; not a port of the tracing collector
+# (4317, 4318, 13133) nor one an app is likely to pick. Callers never see it: they keep using the client
+# alias `<name>.<namespace>:<container port>`, which their own proxy resolves.
+DEFAULT_SERVICE_CONNECT_INGRESS_PORT = 15080
 
 
 @dataclass(frozen=True)
@@ -150,16 +189,12 @@ class AlarmThresholds:
 class ScalingTargets:
     cpu_percent: float = 65.0
     memory_percent: float = 75.0
-    # ALBRequestCountPerTarget target for routed services; None disables the request-count policies.
-    requests_per_target: Optional[float] = 1000.0
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
 
     def __post_init__(self) -> None:
         if not (0 < self.cpu_percent <= 100 and 0 < self.memory_percent <= 100):
             raise ValueError("CPU and memory scaling targets are percentages within (0, 100]")
-        if self.requests_per_target is not None and self.requests_per_target <= 0:
-            raise ValueError("requests per target must be positive")
 
 
 @dataclass(frozen=True)
@@ -223,6 +258,7 @@ class MeshServiceArgs:
     health_check_tool: Literal["curl", "wget"] = "curl"
     # Above ~500 requests/s at peak AWS recommends 512 CPU units for the Service Connect proxy.
     high_traffic_proxy: bool = False
+    service_connect_ingress_port: int = DEFAULT_SERVICE_CONNECT_INGRESS_PORT
 
     def __post_init__(self) -> None:
         if not SERVICE_NAME.match(self.service_name):
@@ -242,6 +278,10 @@ class MeshServiceArgs:
                              "for an internal one")
         if self.path_prefix is not None and not PATH_PREFIX.match(self.path_prefix):
             raise ValueError(f"path prefix {self.path_prefix!r} must look like /api/auth (no trailing slash)")
+        if self.path_prefix is not None and len(f"{self.path_prefix}/*") > PATH_PATTERN_MAX_LENGTH:
+            raise ValueError(f"path prefix {self.path_prefix!r} is too long: the listener rule pattern "
+                             f"'{self.path_prefix}/*' must stay within {PATH_PATTERN_MAX_LENGTH} characters")
+        self._validate_ingress_port()
         if not self.capacity_provider_strategy:
             raise ValueError("a capacity provider strategy is required (launch type is never set)")
         for key in self.plain_config:
@@ -249,12 +289,27 @@ class MeshServiceArgs:
                 raise ValueError(f"config key {key!r} must be an environment variable name ({ENV_KEY.pattern})")
             if not self.plain_config[key]:
                 raise ValueError(f"config key {key!r} is empty; SSM parameters cannot hold an empty value")
+            if len(self.plain_config[key]) > SSM_STANDARD_VALUE_MAX_CHARACTERS:
+                raise ValueError(f"config key {key!r} holds more than {SSM_STANDARD_VALUE_MAX_CHARACTERS} characters, "
+                                 "the limit of a Standard SSM parameter")
         clashes = sorted(set(self.plain_config) & set(self.secrets))
         if clashes:
             raise ValueError(f"keys {clashes} are both plain config and secrets")
         for name in self.target_group_names:
             if not TARGET_GROUP_NAME.match(name):
                 raise ValueError(f"target group name {name!r} exceeds 32 characters or uses invalid characters")
+
+    def _validate_ingress_port(self) -> None:
+        port = self.service_connect_ingress_port
+        if not 1 <= port <= 65535:
+            raise ValueError(f"Service Connect ingress port {port} must be within 1..65535")
+        if port == self.container_port:
+            raise ValueError(f"Service Connect ingress port {port} equals the container port: the proxy would "
+                             "intercept the ALB's traffic and health checks (and with TLS accept only TLS 1.3 from "
+                             "other proxies); pick another port")
+        if self.tracing_enabled and port in containers.ADOT_COLLECTOR_PORTS:
+            raise ValueError(f"Service Connect ingress port {port} is taken by the tracing collector "
+                             f"{containers.ADOT_COLLECTOR_PORTS}")
 
     @property
     def target_group_names(self) -> tuple[str, str]:
@@ -440,8 +495,23 @@ class MeshService(pulumi.ComponentResource):
             from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs (VPC endpoints, S3 gateway, NAT)", tags=self.tags, opts=self._child())
 
+    def _open_port(self, *, ingress_name: str, egress_name: str, source_group_id: pulumi.Input[str], port: int,
+                   ingress_description: str, egress_description: str, egress_tags: Mapping[str, str]) -> None:
+        """One edge: ingress on this service's group from `source_group_id`, egress on that group to this one."""
+        vpc_rules.SecurityGroupIngressRule(
+            ingress_name, security_group_id=self.security_group.id, referenced_security_group_id=source_group_id,
+            ip_protocol="tcp", from_port=port, to_port=port, description=ingress_description, tags=self.tags,
+            opts=self._child())
+        vpc_rules.SecurityGroupEgressRule(
+            egress_name, security_group_id=source_group_id, referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp", from_port=port, to_port=port, description=egress_description, tags=dict(egress_tags),
+            opts=self._child())
+
     def allow_calls_from(self, caller: "MeshService") -> None:
-        """Let `caller`'s tasks reach this service's port: ingress here, egress on the caller's group.
+        """Let `caller`'s tasks reach this service's Service Connect proxy: ingress here, egress on the caller's group.
+
+        The port is the proxy's ingress port, not the container port: the caller's proxy connects to this
+        service's proxy, which forwards to the app over localhost.
 
         Both rules are children of this (the called) service, so one call per edge of the call graph
         opens exactly that edge and nothing else; cycles need no ordering because both groups exist
@@ -455,15 +525,11 @@ class MeshService(pulumi.ComponentResource):
         if caller._name in self._callers:
             return
         self._callers.add(caller._name)
-        port = self._args.container_port
-        vpc_rules.SecurityGroupIngressRule(
-            f"{self._name}-in-from-{caller._name}", security_group_id=self.security_group.id,
-            referenced_security_group_id=caller.security_group.id, ip_protocol="tcp", from_port=port, to_port=port,
-            description=f"Service Connect calls from {caller._args.service_name}", tags=self.tags, opts=self._child())
-        vpc_rules.SecurityGroupEgressRule(
-            f"{self._name}-out-of-{caller._name}", security_group_id=caller.security_group.id,
-            referenced_security_group_id=self.security_group.id, ip_protocol="tcp", from_port=port, to_port=port,
-            description=f"Service Connect calls to {self._args.service_name}", tags=caller.tags, opts=self._child())
+        self._open_port(
+            ingress_name=f"{self._name}-in-from-{caller._name}", egress_name=f"{self._name}-out-of-{caller._name}",
+            source_group_id=caller.security_group.id, port=self._args.service_connect_ingress_port,
+            ingress_description=f"Service Connect calls from {caller._args.service_name} to the proxy",
+            egress_description=f"Service Connect calls to the {self._args.service_name} proxy", egress_tags=caller.tags)
 
     # --- ALB routing -------------------------------------------------------------------------
 
@@ -486,14 +552,13 @@ class MeshService(pulumi.ComponentResource):
             actions=[{"type": "forward", "forward": {"target_groups": [
                 {"arn": primary.arn, "weight": 100}, {"arn": alternate.arn, "weight": 0}]}}],
             tags=self.tags, opts=self._child(ignore_changes=["actions"]))
-        vpc_rules.SecurityGroupIngressRule(
-            f"{name}-in-from-alb", security_group_id=self.security_group.id,
-            referenced_security_group_id=routing.alb_security_group_id, ip_protocol="tcp", from_port=port,
-            to_port=port, description="ALB traffic and health checks", tags=self.tags, opts=self._child())
-        vpc_rules.SecurityGroupEgressRule(
-            f"{name}-alb-out", security_group_id=routing.alb_security_group_id,
-            referenced_security_group_id=self.security_group.id, ip_protocol="tcp", from_port=port, to_port=port,
-            description=f"ALB to {args.service_name}", tags=self.tags, opts=self._child())
+        # The container port, where the app itself listens: the proxy is moved off it (ingress port
+        # override), so ALB requests and traffic-port health checks reach the app in plain HTTP.
+        self._open_port(
+            ingress_name=f"{name}-in-from-alb", egress_name=f"{name}-alb-out",
+            source_group_id=routing.alb_security_group_id, port=port,
+            ingress_description="ALB traffic and health checks, straight to the app",
+            egress_description=f"ALB to {args.service_name}", egress_tags=self.tags)
 
     # --- alarms ------------------------------------------------------------------------------
 
@@ -521,44 +586,43 @@ class MeshService(pulumi.ComponentResource):
              "expression": "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)"},
         ]
 
-    def _alarms(self) -> None:
+    def _rollback_alarms(self, suffix: str, scope: str, namespace: str, errors: tuple[str, dict],
+                         requests: tuple[str, dict], latency_dimensions: dict, latency_threshold: float) -> None:
+        """The 5xx-rate and p95-latency alarm of one metric source (a target group, or Service Connect)."""
         args = self._args
         thresholds = args.alarm_thresholds
         base = f"{args.environment}-{args.service_name}"
+        self.alarms.append(self._alarm(
+            f"5xx-rate{suffix}", f"{base}-5xx-rate{suffix}",
+            f"{args.service_name}: target 5xx share of requests ({scope})", thresholds.error_rate_percent,
+            metric_queries=self._error_rate_queries(namespace, errors, requests)))
+        self.alarms.append(self._alarm(
+            f"p95-latency{suffix}", f"{base}-p95-latency{suffix}",
+            f"{args.service_name}: p95 target response time ({scope})", latency_threshold,
+            namespace=namespace, metric_name="TargetResponseTime", dimensions=latency_dimensions,
+            extended_statistic="p95", period=thresholds.period_seconds))
+
+    def _alarms(self) -> None:
+        args = self._args
+        p95_ms = args.alarm_thresholds.p95_latency_ms
         self.alarms: list[cloudwatch.MetricAlarm] = []
         if args.routing is not None:
             # One pair per target group: after a blue/green swap the other group is production.
             for letter, target_group in zip("ab", self.target_groups):
                 dimensions = {"TargetGroup": target_group.arn_suffix, "LoadBalancer": args.routing.alb_arn_suffix}
-                self.alarms.append(self._alarm(
-                    f"5xx-rate-tg-{letter}", f"{base}-5xx-rate-tg-{letter}",
-                    f"{args.service_name}: target 5xx share of requests on target group {letter}",
-                    thresholds.error_rate_percent,
-                    metric_queries=self._error_rate_queries(
-                        "AWS/ApplicationELB", ("HTTPCode_Target_5XX_Count", dimensions), ("RequestCount", dimensions))))
-                self.alarms.append(self._alarm(
-                    f"p95-latency-tg-{letter}", f"{base}-p95-latency-tg-{letter}",
-                    f"{args.service_name}: p95 target response time on target group {letter}",
-                    # ALB TargetResponseTime is in seconds.
-                    thresholds.p95_latency_ms / 1000.0,
-                    namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=dimensions,
-                    extended_statistic="p95", period=thresholds.period_seconds))
+                self._rollback_alarms(
+                    f"-tg-{letter}", f"target group {letter}", "AWS/ApplicationELB",
+                    ("HTTPCode_Target_5XX_Count", dimensions), ("RequestCount", dimensions), dimensions,
+                    # ALB TargetResponseTime is in seconds (ELB "CloudWatch metrics for your Application
+                    # Load Balancer").
+                    p95_ms / 1000.0)
         else:
             target = {"TargetDiscoveryName": args.service_name}
             inbound = {"ClusterName": args.cluster_name, "ServiceName": args.service_name,
                        "DiscoveryName": args.service_name}
-            self.alarms.append(self._alarm(
-                "5xx-rate", f"{base}-5xx-rate",
-                f"{args.service_name}: Service Connect target 5xx share of inbound requests",
-                thresholds.error_rate_percent,
-                metric_queries=self._error_rate_queries(
-                    "AWS/ECS", ("HTTPCode_Target_5XX_Count", target), ("RequestCount", inbound))))
-            self.alarms.append(self._alarm(
-                "p95-latency", f"{base}-p95-latency",
-                f"{args.service_name}: p95 Service Connect target response time (ms)",
-                thresholds.p95_latency_ms,
-                namespace="AWS/ECS", metric_name="TargetResponseTime", dimensions=target,
-                extended_statistic="p95", period=thresholds.period_seconds))
+            # Service Connect TargetResponseTime is in milliseconds.
+            self._rollback_alarms("", "Service Connect", "AWS/ECS", ("HTTPCode_Target_5XX_Count", target),
+                                  ("RequestCount", inbound), target, p95_ms)
 
     # --- service -----------------------------------------------------------------------------
 
@@ -582,7 +646,9 @@ class MeshService(pulumi.ComponentResource):
             "port_name": containers.SERVICE_CONNECT_PORT_NAME,
             # The discovery name allows no dots; clients use the alias <name>.<namespace>.
             "discovery_name": args.service_name,
+            # Clients keep dialling <name>.<namespace>:<container port>; their proxy forwards to ours.
             "client_alias": [{"port": args.container_port, "dns_name": args.dns_name}],
+            "ingress_port_override": args.service_connect_ingress_port,
             "timeout": {"per_request_timeout_seconds": args.timeouts.per_request_seconds,
                         "idle_timeout_seconds": args.timeouts.idle_seconds},
         }
@@ -645,16 +711,13 @@ class MeshService(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", self.service.name),
             min_capacity=args.min_tasks, max_capacity=args.max_tasks, tags=self.tags, opts=self._child())
 
-        def tracking(logical: str, metric_type: str, target: float, resource_label: Optional[pulumi.Input[str]] = None):
-            specification: dict = {"predefined_metric_type": metric_type}
-            if resource_label is not None:
-                specification["resource_label"] = resource_label
+        def tracking(logical: str, metric_type: str, target: float):
             return appautoscaling.Policy(
                 f"{name}-{logical}", policy_type="TargetTrackingScaling",
                 resource_id=self.scaling_target.resource_id, scalable_dimension=self.scaling_target.scalable_dimension,
                 service_namespace=self.scaling_target.service_namespace,
                 target_tracking_scaling_policy_configuration={
-                    "predefined_metric_specification": specification, "target_value": target,
+                    "predefined_metric_specification": {"predefined_metric_type": metric_type}, "target_value": target,
                     "scale_in_cooldown": scaling.scale_in_cooldown_seconds,
                     "scale_out_cooldown": scaling.scale_out_cooldown_seconds},
                 opts=self._child())
@@ -663,11 +726,3 @@ class MeshService(pulumi.ComponentResource):
             tracking("scale-cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_percent),
             tracking("scale-memory", "ECSServiceAverageMemoryUtilization", scaling.memory_percent),
         ]
-        if args.routing is not None and scaling.requests_per_target is not None:
-            # One policy per member of the blue/green pair: a label pinned to one group would track an idle
-            # group after a swap. The idle group's policy only ever votes to scale in, and target tracking
-            # scales in only when every policy agrees, so it can never shrink the service on its own.
-            for letter, target_group in zip("ab", self.target_groups):
-                label = pulumi.Output.concat(args.routing.alb_arn_suffix, "/", target_group.arn_suffix)
-                self.scaling_policies.append(tracking(
-                    f"scale-requests-tg-{letter}", "ALBRequestCountPerTarget", scaling.requests_per_target, label))

@@ -1,12 +1,15 @@
 import json
+import re
 from dataclasses import replace
 
 import pulumi
 import pulumi_aws.iam as iam
 import pytest
 
+from components.container_definitions import ADOT_COLLECTOR_PORTS
 from components.iam_documents import WILDCARD_ONLY_ACTIONS
 from components.mesh_service import (
+    DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
     AlbRouting,
     DeploymentSettings,
     MeshService,
@@ -66,6 +69,11 @@ def service_args(name: str, port: int, *, routed: bool = False, tls_role: pulumi
 # The call graph of the three-service program: caller -> callees. It has a cycle (auth -> users -> auth).
 CALL_GRAPH = {"auth": ["users"], "orders": ["auth", "users"], "users": ["auth"]}
 PORTS = {"auth": 8080, "orders": 8081, "users": 8082}
+# Where each service's Service Connect proxy listens; users overrides the default to prove the argument is used.
+PROXY_PORTS = {"auth": DEFAULT_SERVICE_CONNECT_INGRESS_PORT, "orders": DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
+               "users": 9082}
+# AWS::EC2::SecurityGroupIngress/Egress `Description`: "a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*".
+SECURITY_GROUP_RULE_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +90,8 @@ def platform():
                                                                                        step_percent=20.0,
                                                                                        step_bake_minutes=5))),
             "users": MeshService("users", service_args("users", PORTS["users"], tls_role=tls_role.arn,
-                                                       tls_dependencies=[tls_role])),
+                                                       tls_dependencies=[tls_role],
+                                                       service_connect_ingress_port=PROXY_PORTS["users"])),
         }
         for caller, callees in CALL_GRAPH.items():
             for callee in callees:
@@ -119,22 +128,34 @@ def test_security_group_rules_follow_the_declared_call_graph_exactly(platform):
 
     for name, group in group_of.items():
         ingress = rules_of(recorder, INGRESS, group)
-        callers = {service_of_group.get(r.inputs["referencedSecurityGroupId"], "alb") for r in ingress}
-        assert callers == expected_callers[name] | ({"alb"} if name == "auth" else set())
-        assert len(ingress) == len(callers), "one rule per edge, even when an edge is declared twice"
-        for rule in ingress:
-            assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (PORTS[name], PORTS[name], "tcp")
-            assert "cidrIpv4" not in rule.inputs
+        sources = {(service_of_group.get(r.inputs["referencedSecurityGroupId"], "alb"), r.inputs["fromPort"],
+                    r.inputs["toPort"], r.inputs["ipProtocol"]) for r in ingress}
+        # Callers reach the Service Connect proxy on its ingress port; only the ALB reaches the app's own port.
+        expected = {(caller, PROXY_PORTS[name], PROXY_PORTS[name], "tcp") for caller in expected_callers[name]}
+        if name == "auth":
+            expected.add(("alb", PORTS[name], PORTS[name], "tcp"))
+        assert sources == expected
+        assert len(ingress) == len(sources), "one rule per edge, even when an edge is declared twice"
+        assert all("cidrIpv4" not in rule.inputs for rule in ingress)
 
         egress = rules_of(recorder, EGRESS, group)
-        to_services = {(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"])
+        to_services = {(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"], r.inputs["toPort"])
                        for r in egress if "referencedSecurityGroupId" in r.inputs}
-        assert to_services == {(callee, PORTS[callee]) for callee in CALL_GRAPH[name]}
+        assert to_services == {(callee, PROXY_PORTS[callee], PROXY_PORTS[callee]) for callee in CALL_GRAPH[name]}
         https = [r for r in egress if "cidrIpv4" in r.inputs]
         assert [(r.inputs["cidrIpv4"], r.inputs["fromPort"], r.inputs["toPort"]) for r in https] == [("0.0.0.0/0", 443, 443)]
 
     alb_egress = rules_of(recorder, EGRESS, alb_group)
-    assert [(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"]) for r in alb_egress] == [("auth", 8080)]
+    assert [(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"], r.inputs["toPort"])
+            for r in alb_egress] == [("auth", 8080, 8080)]
+
+
+def test_security_group_rule_descriptions_use_only_characters_ec2_accepts(platform):
+    recorder, _ = platform
+    rules = recorder.of_type(INGRESS) + recorder.of_type(EGRESS)
+    assert rules
+    for rule in rules:
+        assert SECURITY_GROUP_RULE_DESCRIPTION.match(rule.inputs["description"]), (rule.name, rule.inputs["description"])
 
 
 def test_security_groups_have_no_inline_rules(platform):
@@ -170,6 +191,7 @@ def test_service_connect_uses_tls_timeouts_logs_and_the_client_alias(platform):
     assert entry["portName"] == "http"
     assert entry["discoveryName"] == "users"
     assert entry["clientAlias"] == [{"port": 8082, "dnsName": "users.svc.local"}]
+    assert entry["ingressPortOverride"] == PROXY_PORTS["users"]
     assert entry["timeout"] == {"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 300}
     tls = entry["tls"]
     assert tls["issuerCertAuthority"] == {"awsPcaAuthorityArn": CA}
@@ -272,6 +294,8 @@ def test_routed_service_uses_blue_green_target_groups_and_a_listener_rule(platfo
         assert group.inputs["port"] == 8080 and group.inputs["deregistrationDelay"] == 30
         check = group.inputs["healthCheck"]
         assert (check["path"], check["matcher"]) == ("/health", "200")
+        # The target's own port, which is the app's (the proxy listens elsewhere): plain HTTP checks work with TLS on.
+        assert check["port"] == "traffic-port" and check["protocol"] == "HTTP"
         assert check["timeout"] < check["interval"]
     assert [g.inputs["name"] for g in groups] == ["prod-auth-a", "prod-auth-b"]
 
@@ -284,6 +308,8 @@ def test_routed_service_uses_blue_green_target_groups_and_a_listener_rule(platfo
     (balancer,) = recorder.one(SERVICE, "auth-service").inputs["loadBalancers"]
     assert balancer["targetGroupArn"] == groups[0].outputs["arn"]
     assert (balancer["containerName"], balancer["containerPort"]) == ("auth", 8080)
+    proxy_port = recorder.one(SERVICE, "auth-service").inputs["serviceConnectConfiguration"]["services"][0]["ingressPortOverride"]
+    assert proxy_port == DEFAULT_SERVICE_CONNECT_INGRESS_PORT != balancer["containerPort"]
     assert balancer["advancedConfiguration"] == {
         "alternateTargetGroupArn": groups[1].outputs["arn"],
         "productionListenerRule": recorder.one("aws:lb/listenerRule:ListenerRule", "auth-route").outputs["arn"],
@@ -357,11 +383,11 @@ def test_autoscaling_owns_desired_count_between_min_and_max(platform):
     assert policies["auth-scale-cpu"]["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
     assert policies["auth-scale-cpu"]["targetValue"] == 65.0
     assert policies["auth-scale-memory"]["targetValue"] == 75.0
-    labels = {policies[f"auth-scale-requests-tg-{x}"]["predefinedMetricSpecification"]["resourceLabel"] for x in "ab"}
-    suffixes = {recorder.one("aws:lb/targetGroup:TargetGroup", f"auth-tg-{x}").outputs["arnSuffix"] for x in "ab"}
-    assert labels == {f"{ALB_SUFFIX}/{suffix}" for suffix in suffixes}
-    internal = [p.name for p in recorder.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("users-")]
-    assert sorted(internal) == ["users-scale-cpu", "users-scale-memory"]
+    # Routed or not, nothing tracks ALBRequestCountPerTarget: a blue/green pair has no stable group to label.
+    for service in CALL_GRAPH:
+        tracked = sorted(p.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]["predefinedMetricType"]
+                         for p in recorder.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith(f"{service}-"))
+        assert tracked == ["ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"], service
 
 
 def test_taggable_children_carry_the_service_tag(platform):
@@ -407,6 +433,32 @@ def test_listener_rule_priority_must_be_within_alb_limits():
 def test_client_timeout_must_stay_below_the_per_request_timeout():
     with pytest.raises(ValueError, match="lower than the per-request"):
         Timeouts(per_request_seconds=10, idle_seconds=300, http_client_seconds=10)
+
+
+@pytest.mark.parametrize("port, message", [
+    (8080, "equals the container port"),
+    (0, "within 1..65535"),
+    (65536, "within 1..65535"),
+    (ADOT_COLLECTOR_PORTS[0], "tracing collector"),
+])
+def test_service_connect_ingress_port_must_be_a_free_port_other_than_the_container_port(port, message):
+    with pytest.raises(ValueError, match=message):
+        service_args("auth", 8080, service_connect_ingress_port=port)
+
+
+def test_collector_ports_are_free_for_the_proxy_when_tracing_is_off():
+    assert service_args("auth", 8080, tracing_enabled=False,
+                        service_connect_ingress_port=ADOT_COLLECTOR_PORTS[0]).service_connect_ingress_port == 4317
+
+
+def test_path_prefix_must_fit_an_alb_path_pattern():
+    with pytest.raises(ValueError, match="128 characters"):
+        service_args("auth", 8080, routed=True, path_prefix="/api/" + "a" * 122)
+
+
+def test_plain_config_values_must_fit_a_standard_ssm_parameter():
+    with pytest.raises(ValueError, match="4096 characters"):
+        service_args("auth", 8080, plain_config={"BIG": "x" * 4097})
 
 
 def test_tls_needs_its_ca_role_and_key():
