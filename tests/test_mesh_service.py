@@ -72,8 +72,9 @@ PORTS = {"auth": 8080, "orders": 8081, "users": 8082}
 # Where each service's Service Connect proxy listens; users overrides the default to prove the argument is used.
 PROXY_PORTS = {"auth": DEFAULT_SERVICE_CONNECT_INGRESS_PORT, "orders": DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
                "users": 9082}
-# AWS::EC2::SecurityGroupIngress/Egress `Description`: "a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*".
-SECURITY_GROUP_RULE_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+# EC2 UserIdGroupPair.Description (a rule that references a security group): "Up to 255 characters in length.
+# Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=;{}!$*" (no '&', unlike CIDR rules).
+SECURITY_GROUP_RULE_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=;{}!$*]{0,255}$")
 
 
 @pytest.fixture(scope="module")
