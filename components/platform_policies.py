@@ -51,17 +51,24 @@ def kms_key_policy(account_id: str, region: str) -> dict:
 
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
-                         alb_name: str, certificate_authority_arn: Optional[str]) -> dict:
+                         alb_name: str, certificate_authority_arn: Optional[str],
+                         reads_replica_secrets: bool = False) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
+    Resource patterns follow the Service Authorization Reference ARN formats: log streams are
+    `log-group:<name>:log-stream:<stream>` (so `<group>:*`), SSM parameters named `/a/b` are
+    `parameter/a/b`, secrets are `secret:<name>-<6 random characters>`.
+
+    reads_replica_secrets: the standby region's tasks read secret replicas that Secrets Manager
+    encrypts with the region's AWS managed key `aws/secretsmanager` (its ARN is unknown here).
     """
     arn = f"{region}:{account_id}"
     statements = [
         {"Sid": "PullOwnImages", "Effect": "Allow",
          "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
          "Resource": f"arn:aws:ecr:{arn}:repository/{environment}/*"},
-        # GetAuthorizationToken and the X-Ray write APIs have no resource-level permissions.
+        # GetAuthorizationToken, the X-Ray APIs and the ELB Describe APIs have no resource-level permissions.
         {"Sid": "ActionsWithoutResourceLevelPermissions", "Effect": "Allow",
          "Action": ["ecr:GetAuthorizationToken", "xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries",
                     "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
@@ -86,6 +93,17 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
          "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
          "Resource": f"arn:aws:elasticloadbalancing:{arn}:targetgroup/{environment}-*/*"},
     ]
+    if reads_replica_secrets:
+        # The AWS managed key's policy lets every principal of the account use it through Secrets
+        # Manager, but a boundary still caps a role whatever a resource policy grants it (IAM policy
+        # evaluation: a resource-based policy naming the role, not a session, is limited by the
+        # boundary), so the decrypt a replica read causes must fit in here too. Same two conditions
+        # as the aws/secretsmanager key policy: only through Secrets Manager, only this account.
+        statements.append(
+            {"Sid": "DecryptSecretReplicasThroughSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": f"arn:aws:kms:{arn}:key/*",
+             "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                                            "kms:CallerAccount": account_id}}})
     if certificate_authority_arn:
         # What the Service Connect TLS infrastructure role does (AWS managed policy
         # AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity), on this CA only.

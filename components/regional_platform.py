@@ -228,7 +228,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         ca_arn = self.certificate_authority.arn if self.certificate_authority else None
         boundary = pulumi.Output.all(args.account_id, self.kms_key.arn, ca_arn).apply(
             lambda values: json.dumps(platform_policies.permissions_boundary(
-                values[0], args.region, args.environment, values[1], self.alb_name, values[2])))
+                values[0], args.region, args.environment, values[1], self.alb_name, values[2],
+                reads_replica_secrets=args.role == "standby")))
         self.permissions_boundary = iam.Policy(
             f"{name}-boundary", description=f"Permissions boundary of every {args.environment} platform role "
                                             f"in {args.region}", policy=boundary, opts=self._child())
