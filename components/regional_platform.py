@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
@@ -35,6 +36,9 @@ NAMESPACE_NAME = "svc.local"
 ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 ALB_LOG_PREFIX = "alb"
 REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
+# CreateLoadBalancer Name: at most 32 alphanumerics or hyphens, not starting or ending with "-", not
+# starting with "internal-". https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+ALB_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 # Both supported regions have zones a, b and c; letters map to different physical zones per account,
 # which is fine: only distinctness matters here.
 ZONE_LETTERS = "abc"
@@ -102,6 +106,9 @@ class RegionalPlatform(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.alb_name = f"{args.environment}-{REGION_CODES[args.region]}-platform"
+        if not ALB_NAME.match(self.alb_name):
+            raise ValueError(f"ALB name {self.alb_name!r} is not a valid load balancer name (at most 32 letters, "
+                             "digits or hyphens, no hyphen at either end, no 'internal-' prefix)")
 
         self._network()
         self._endpoints()

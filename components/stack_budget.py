@@ -14,8 +14,10 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws.budgets as budgets
 
-# A budget name may hold letters, digits, spaces and _.:/=+-%@ (console rules), 100 characters.
+# Budget.BudgetName: 1-100 characters, neither ':' nor a backslash among them (API pattern `[^:\\]+`).
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html
 BUDGET_NAME_MAX = 100
+BUDGET_NAME_FORBIDDEN = (":", "\\")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class StackBudgetArgs:
     alert_emails: Sequence[str] = field(default_factory=tuple)
 
 
+def budget_name_problem(name: str) -> Optional[str]:
+    """Why AWS Budgets would reject `name`, or None."""
+    if not 1 <= len(name) <= BUDGET_NAME_MAX or any(c in name for c in BUDGET_NAME_FORBIDDEN):
+        return f"budget name {name!r} must be 1-{BUDGET_NAME_MAX} characters without ':' or a backslash"
+    return None
+
+
 def budget_filters(environment: str, region: str) -> list[dict]:
     # `user:<key>$<value>` is how AWS documents tag filters for user-defined tags (create-budget CLI).
     return [{"name": "TagKeyValue", "values": [f"user:environment${environment}"]},
@@ -36,8 +45,9 @@ def budget_filters(environment: str, region: str) -> list[dict]:
 class StackBudget(pulumi.ComponentResource):
     def __init__(self, name: str, args: StackBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("microservices:platform:StackBudget", name, None, opts)
-        if len(args.name) > BUDGET_NAME_MAX:
-            raise ValueError(f"budget name {args.name!r} is longer than {BUDGET_NAME_MAX} characters")
+        problem = budget_name_problem(args.name)
+        if problem:
+            raise ValueError(problem)
         notifications = []
         if args.alert_emails:
             notifications = [
