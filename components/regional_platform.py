@@ -81,6 +81,26 @@ def subnet_plan(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     return [str(n) for n in eighths[:az_count]], [str(n) for n in eighths[4:4 + az_count]]
 
 
+def single_validation_record(options: Sequence[object], domain_name: str) -> dict[str, str]:
+    """The one CNAME that validates `domain_name` and `*.domain_name`.
+
+    ACM reports a validation option per name, but a wildcard is validated by the same record as its
+    base name, so the apex and wildcard options carry one record (writing it twice would conflict).
+    Fails if a name added to the certificate later would need a record this code does not create.
+    """
+    def field(option: object, key: str) -> str:
+        return getattr(option, key) if hasattr(option, key) else option[key]  # output type or plain dict
+
+    names = {field(o, "domain_name") for o in options}
+    records = {(field(o, "resource_record_name"), field(o, "resource_record_type"), field(o, "resource_record_value"))
+               for o in options}
+    if domain_name not in names or not names <= {domain_name, f"*.{domain_name}"} or len(records) != 1:
+        raise ValueError(f"certificate for {sorted(names)} needs validation records {sorted(records)}; only the "
+                         f"apex {domain_name!r} and its wildcard, sharing one record, are handled")
+    (record_name, record_type, record_value), = records
+    return {"name": record_name, "type": record_type, "value": record_value}
+
+
 def lifecycle_policy(untagged_days: int, tagged_kept: int) -> dict:
     """Expire untagged images after N days; keep the last M tagged ones.
     https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html"""
@@ -400,18 +420,30 @@ class RegionalPlatform(pulumi.ComponentResource):
         return bucket, policy
 
     def _certificate(self) -> pulumi.Output[str]:
-        """ACM certificate for the API name and the apex, validated through Route 53."""
+        """ACM certificate for the apex and its wildcard (which covers the API name), validated through
+        Route 53.
+
+        ACM gives one validation CNAME per domain and account, the same in every region ("Since the
+        CNAME validation token works for any AWS Region, you can re-create the same certificate in
+        multiple Regions"), and renews only while that record stays in place
+        (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). So the primary stack
+        owns the record; the standby's certificate validates against it and never writes it, since
+        tearing the standby down would otherwise delete the record the primary's renewals need.
+        """
         args, name = self._args, self._name
         certificate = acm.Certificate(
             f"{name}-certificate", domain_name=args.domain_name, validation_method="DNS",
             subject_alternative_names=[f"*.{args.domain_name}"], key_algorithm="EC_prime256v1",
             opts=self._child())
-        # The apex and its wildcard share one validation record.
-        option = certificate.domain_validation_options[0]
+        if self._args.role != "primary":
+            validation = acm.CertificateValidation(f"{name}-certificate", certificate_arn=certificate.arn,
+                                                   opts=self._child())
+            return validation.certificate_arn
+        option = certificate.domain_validation_options.apply(
+            lambda options: single_validation_record(options, args.domain_name))
         record = route53.Record(
-            f"{name}-certificate-validation", zone_id=args.hosted_zone_id, name=option.resource_record_name,
-            type=option.resource_record_type, records=[option.resource_record_value], ttl=300,
-            allow_overwrite=True, opts=self._child())
+            f"{name}-certificate-validation", zone_id=args.hosted_zone_id, name=option["name"],
+            type=option["type"], records=[option["value"]], ttl=300, allow_overwrite=True, opts=self._child())
         validation = acm.CertificateValidation(
             f"{name}-certificate", certificate_arn=certificate.arn, validation_record_fqdns=[record.fqdn],
             opts=self._child())
@@ -424,6 +456,18 @@ class RegionalPlatform(pulumi.ComponentResource):
         policy = json.dumps(lifecycle_policy(args.untagged_image_days, args.tagged_images_kept))
         self.repository_urls: dict[str, pulumi.Output[str]] = {}
         self.repository_arns: dict[str, pulumi.Output[str]] = {}
+        if args.role != "primary":
+            # The standby region's repositories are the replication destinations: ECR creates them,
+            # under the same names, on the first replicated push, which comes before the standby stack
+            # (README "First deployment"); creating them here too would fail with
+            # RepositoryAlreadyExistsException. https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html
+            account = pulumi.Output.from_input(args.account_id)
+            for service, repository_name in args.repository_names.items():
+                self.repository_urls[service] = account.apply(
+                    lambda a, n=repository_name: f"{a}.dkr.ecr.{args.region}.amazonaws.com/{n}")
+                self.repository_arns[service] = account.apply(
+                    lambda a, n=repository_name: f"arn:aws:ecr:{args.region}:{a}:repository/{n}")
+            return
         for service, repository_name in args.repository_names.items():
             repository = ecr.Repository(
                 f"{name}-{service}", name=repository_name, image_tag_mutability="IMMUTABLE",

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from components.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
-from components.regional_platform import ALB_SSL_POLICY, subnet_plan
+from components.regional_platform import ALB_NAME, ALB_SSL_POLICY, single_validation_record, subnet_plan
+from components.stack_budget import budget_name_problem
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -274,3 +275,74 @@ def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(st
     prod_notifications = prod.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
     assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)
+
+
+# --- standby side, names and validation records ----------------------------------------------------
+
+def test_only_the_primary_writes_the_shared_certificate_validation_record(prod, prod_standby):
+    # ACM's validation CNAME is the same in every region; the standby must not own (and on tear-down
+    # delete) the record the primary's certificate renewals depend on.
+    primary_validation = prod.recorder.one("aws:acm/certificateValidation:CertificateValidation")
+    record = prod.recorder.one("aws:route53/record:Record", "prod-eu-central-1-certificate-validation")
+    assert primary_validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
+    validation_records = [r for r in prod_standby.recorder.of_type("aws:route53/record:Record")
+                          if r.inputs.get("type") == "CNAME"]
+    assert validation_records == []
+    standby_validation = prod_standby.recorder.one("aws:acm/certificateValidation:CertificateValidation")
+    assert not standby_validation.inputs.get("validationRecordFqdns")
+    certificate = prod_standby.recorder.one("aws:acm/certificate:Certificate")
+    assert standby_validation.inputs["certificateArn"] == certificate.outputs["arn"]
+
+
+def test_standby_uses_the_replicated_repositories_instead_of_creating_them(prod_standby):
+    assert prod_standby.recorder.of_type("aws:ecr/repository:Repository") == []
+    assert prod_standby.recorder.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy") == []
+    region = prod_standby.settings.region
+    urls = prod_standby.outputs["repositoryUrls"]
+    assert urls == {s.name: f"123456789012.dkr.ecr.{region}.amazonaws.com/prod/{s.name}"
+                    for s in prod_standby.settings.services}
+
+
+def test_only_the_standby_boundary_admits_the_aws_managed_secret_replica_key(prod, prod_standby):
+    def sids(preview):
+        return {s["Sid"] for s in json.loads(preview.recorder.one("aws:iam/policy:Policy").inputs["policy"])["Statement"]}
+
+    assert "DecryptSecretReplicasThroughSecretsManager" in sids(prod_standby)
+    assert "DecryptSecretReplicasThroughSecretsManager" not in sids(prod)
+
+
+def option(domain, name="_abc.platform.example.com.", value="_def.acm-validations.aws."):
+    return {"domain_name": domain, "resource_record_name": name, "resource_record_type": "CNAME",
+            "resource_record_value": value}
+
+
+def test_apex_and_wildcard_share_the_one_validation_record():
+    record = single_validation_record([option("*.platform.example.com"), option("platform.example.com")],
+                                      "platform.example.com")
+    assert record == {"name": "_abc.platform.example.com.", "type": "CNAME", "value": "_def.acm-validations.aws."}
+
+
+@pytest.mark.parametrize("options", [
+    [option("platform.example.com"), option("*.platform.example.com", name="_other.platform.example.com.")],
+    [option("platform.example.com"), option("api.other.example.com")],
+    [option("*.platform.example.com")],
+])
+def test_a_certificate_needing_another_validation_record_is_refused(options):
+    with pytest.raises(ValueError, match="validation records"):
+        single_validation_record(options, "platform.example.com")
+
+
+@pytest.mark.parametrize("name,valid", [
+    ("prod-euc1-platform", True), ("staging-euw1-platform", True), ("a" * 32, True), ("a" * 33, False),
+    ("-prod", False), ("prod-", False), ("internal-prod", False), ("prod_euc1", False),
+])
+def test_alb_name_rule(name, valid):
+    assert bool(ALB_NAME.match(name)) is valid
+
+
+@pytest.mark.parametrize("name,valid", [
+    ("microservices-foundation-prod-euw1", True), ("x" * 100, True), ("x" * 101, False), ("", False),
+    ("a:b", False), ("a\\b", False),
+])
+def test_budget_name_rule(name, valid):
+    assert (budget_name_problem(name) is None) is valid
