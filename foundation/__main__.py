@@ -11,6 +11,13 @@ from pathlib import Path
 from foundation.settings import ConfigError, list_stacks
 
 
+def root_cause(error: BaseException) -> BaseException:
+    """The error the program raised, not the SDK's wrapper around it ("While processing input ...")."""
+    while error.__cause__ is not None or (error.__context__ is not None and not error.__suppress_context__):
+        error = error.__cause__ or error.__context__
+    return error
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m foundation")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -19,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--json", type=Path, metavar="FILE", help="write every registered resource as JSON")
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts as Markdown "
                                                                         "(for a pull-request comment)")
+    preview.add_argument("--debug", action="store_true", help="show the traceback of a program error")
     preview.add_argument("--policy-config", type=Path, metavar="FILE",
                          help="policy pack config, as for `pulumi preview --policy-pack-config` "
                               "(levels, knobs, exceptions)")
@@ -35,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         result = preview_stack(options.stack)
     except (ConfigError, OSError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
+        if options.debug:
+            raise
+        root = root_cause(error)
+        print(f"error: the program failed: {type(root).__name__}: {root} (rerun with --debug for the "
+              "traceback)", file=sys.stderr)
         return 2
     print(render_text(result))
     if options.json:

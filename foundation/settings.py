@@ -577,12 +577,18 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
 
 
 def load_from_pulumi() -> StackSettings:
-    """Inside `pulumi up`/`preview` (or the offline preview): read config exactly as Pulumi passed it."""
+    """Inside `pulumi up`/`preview` (or the offline preview): read the stack's config through
+    `pulumi.Config`, exactly as Pulumi passed it. The full key list comes from the SDK's config store
+    so that a misspelled key is reported instead of silently ignored."""
     import pulumi
     from pulumi.runtime import config as runtime_config
 
-    raw = dict(runtime_config.get_config_env()) | dict(runtime_config.CONFIG.get())
-    secret_keys = tuple(sorted(k for k in raw if runtime_config.is_config_secret(k)))
+    keys = set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
+    raw = {}
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        raw[key] = pulumi.Config(namespace).get(name)
+    secret_keys = tuple(sorted(k for k in keys if runtime_config.is_config_secret(k)))
     settings = settings_from_config(pulumi.get_stack(), raw, load_catalog(), secret_keys, pulumi.get_project())
     check_across_stacks(settings)
     return settings

@@ -60,3 +60,21 @@ def test_a_misspelled_key_stops_the_preview_with_one_clear_message(tmp_path):
     assert result.returncode == 2
     assert "unknown key microservices-foundation:budgt" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_program_error_is_one_clear_message_not_a_traceback(tmp_path):
+    for item in ["Pulumi.yaml", *[f"Pulumi.{s}.yaml" for s in STACKS]]:
+        shutil.copy(PROJECT_DIR / item, tmp_path / item)
+    for folder in ["platform", "foundation", "components", "policies"]:
+        shutil.copytree(PROJECT_DIR / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = tmp_path / "Pulumi.staging-euw1.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    # a staging standby wired to the prod primary: the stack reference contract refuses it
+    document["config"]["microservices-foundation:failover"]["primaryStack"] = "acme/microservices-foundation/prod"
+    stack_file.write_text(yaml.safe_dump(document))
+
+    result = run_preview("--stack", "staging-euw1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: the program failed: PrimaryStackContractError:")
+    assert "acme/microservices-foundation/prod" in result.stderr and "environment" in result.stderr
+    assert "Traceback" not in result.stderr

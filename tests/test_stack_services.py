@@ -63,9 +63,12 @@ def test_service_security_groups_admit_exactly_the_alb_and_the_declared_callers(
     for rule in any_stack.recorder.of_type(INGRESS):
         if rule.inputs["securityGroupId"] in name_of_group:
             callee = name_of_group[rule.inputs["securityGroupId"]]
-            assert rule.inputs["fromPort"] == rule.inputs["toPort"] == any_stack.settings.service(callee).port
             assert "cidrIpv4" not in rule.inputs
             source = rule.inputs["referencedSecurityGroupId"]
+            # The ALB reaches the app on its port; callers reach the Service Connect proxy's ingress port.
+            proxy_port = services[callee].inputs["serviceConnectConfiguration"]["services"][0]["ingressPortOverride"]
+            expected = any_stack.settings.service(callee).port if source == alb_group else proxy_port
+            assert rule.inputs["fromPort"] == rule.inputs["toPort"] == expected
             sources[callee].add("alb" if source == alb_group else name_of_group[source])
     catalog = load_catalog()
     for name in services:
