@@ -83,8 +83,11 @@ def service_lines(preview: StackPreview) -> list[str]:
                     ["predefinedMetricType"] for r in family if r.type == "aws:appautoscaling/policy:Policy"]
         rule = next((r for r in family if r.type == "aws:lb/listenerRule:ListenerRule"), None)
         alias = connect["clientAlias"][0]
-        lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g}, {tls}, timeouts "
-                     f"{timeout.get('perRequestTimeoutSeconds', 0):g} s/request {timeout.get('idleTimeoutSeconds', 0):g} s idle")
+        proxy_port = connect.get("ingressPortOverride")
+        lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g}"
+                     + (f" (proxy on {proxy_port:g})" if proxy_port else "")
+                     + f", {tls}, timeouts {timeout.get('perRequestTimeoutSeconds', 0):g} s/request "
+                       f"{timeout.get('idleTimeoutSeconds', 0):g} s idle")
         lines.append(f"    task {size.task_cpu} CPU / {size.task_memory} MiB = app {size.app_cpu}/{size.app_memory} "
                      f"+ tracing {size.sidecar_cpu}/{size.sidecar_memory} + Service Connect proxy "
                      f"{size.proxy_cpu}/{size.proxy_memory}, rounded up to a Fargate size")
