@@ -187,3 +187,12 @@ def _copy_project(tmp_path: Path) -> Path:
         shutil.copy(PROJECT_DIR / name, tmp_path / name)
     shutil.copytree(PROJECT_DIR / "platform", tmp_path / "platform")
     return tmp_path
+
+
+def test_platform_folder_is_data_and_never_shadows_the_standard_library():
+    assert not (PROJECT_DIR / "platform" / "__init__.py").exists()
+    import platform as stdlib_platform
+    import uuid  # imports the stdlib `platform` module internally
+
+    assert stdlib_platform.__file__.endswith("platform.py") and "site-packages" not in stdlib_platform.__file__
+    assert uuid.uuid4().version == 4
