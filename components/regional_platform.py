@@ -72,6 +72,9 @@ class RegionalPlatformArgs:
     deletion_protection: bool = False
     untagged_image_days: int = 7
     tagged_images_kept: int = 30
+    # Tags for the repositories ECR creates by replication in the standby region. The provider's default
+    # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
+    repository_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def subnet_plan(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -256,7 +259,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         boundary = pulumi.Output.all(args.account_id, self.kms_key.arn, ca_arn).apply(
             lambda values: json.dumps(platform_policies.permissions_boundary(
                 values[0], args.region, args.environment, values[1], self.alb_name, values[2],
-                reads_replica_secrets=args.role == "standby")))
+                reads_replica_secrets=args.role == "standby",
+                creates_replica_repositories=args.role == "standby")))
         self.permissions_boundary = iam.Policy(
             f"{name}-boundary", description=f"Permissions boundary of every {args.environment} platform role "
                                             f"in {args.region}", policy=boundary, opts=self._child())
@@ -458,9 +462,11 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.repository_arns: dict[str, pulumi.Output[str]] = {}
         if args.role != "primary":
             # The standby region's repositories are the replication destinations: ECR creates them,
-            # under the same names, on the first replicated push, which comes before the standby stack
-            # (README "First deployment"); creating them here too would fail with
+            # under the same names, on the first replicated push; creating them here too would fail with
             # RepositoryAlreadyExistsException. https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html
+            # What this stack owns instead is the template ECR creates them from, which only shapes
+            # repositories created after it exists: it must be deployed before the first push.
+            self._replica_repository_template(policy)
             account = pulumi.Output.from_input(args.account_id)
             for service, repository_name in args.repository_names.items():
                 self.repository_urls[service] = account.apply(
@@ -477,3 +483,47 @@ class RegionalPlatform(pulumi.ComponentResource):
             ecr.LifecyclePolicy(f"{name}-{service}", repository=repository.name, policy=policy, opts=self._child())
             self.repository_urls[service] = repository.repository_url
             self.repository_arns[service] = repository.arn
+
+    def _replica_repository_template(self, lifecycle: str) -> None:
+        """The settings ECR gives the repositories it creates here by replication.
+
+        Without a template they get none of the primary's (mutable tags, AES-256 rather than the platform
+        key, no lifecycle policy, no tags). A template with appliedFor REPLICATION in the destination
+        registry, i.e. this region, applies its settings to every repository replication creates after it
+        exists, never to ones created before
+        (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html).
+        Prefix `<environment>` matches `<environment>/...`: ECR always assumes a trailing "/"
+        (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepositoryCreationTemplate.html),
+        so `prod` never matches `prod-x/...` and the staging and prod standbys, which share this account's
+        registry, each own the template of their own prefix.
+
+        KMS encryption and repository tags need a custom role ECR assumes (Pulumi: custom_role_arn "Required
+        if using repository tags or KMS encryption"; AWS: repository-creation-templates-create-iam.html).
+
+        Scan on push is not part of a template. Basic scan-on-push for replicated repositories would need
+        the registry scanning configuration, which is one per account and region (each
+        PutRegistryScanningConfiguration replaces the last): the staging and prod standbys share it, and
+        writing it from a stack would also overwrite an account-wide Amazon Inspector (enhanced) setting.
+        So this component doesn't set it: the replicas hold the same image digests that were scanned on push
+        in the primary region, where findings are read. If eu-west-1 findings are wanted, one owner (like
+        the replication owner) must write that configuration with filters for every environment.
+        """
+        args, name = self._args, self._name
+        role_policy = pulumi.Output.all(args.account_id, self.kms_key.arn).apply(
+            lambda values: json.dumps(platform_policies.replica_repository_role_policy(
+                values[0], args.region, args.environment, values[1])))
+        role = iam.Role(
+            f"{name}-ecr-template", assume_role_policy=json.dumps(platform_policies.replica_repository_trust_policy()),
+            permissions_boundary=self.permissions_boundary.arn,
+            description=f"ECR repository creation template: replicated {args.environment}/ repositories",
+            opts=self._child())
+        role_permissions = iam.RolePolicy(f"{name}-ecr-template", role=role.id, policy=role_policy,
+                                          opts=self._child())
+        self.replica_repository_template = ecr.RepositoryCreationTemplate(
+            f"{name}-replicas", prefix=args.environment, applied_fors=["REPLICATION"],
+            description=f"Replicated {args.environment}/ repositories: settings of the primary's repositories",
+            image_tag_mutability="IMMUTABLE",
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": self.kms_key.arn}],
+            lifecycle_policy=lifecycle, resource_tags=dict(args.repository_tags), custom_role_arn=role.arn,
+            # ECR must be able to use the role as soon as the template exists.
+            opts=self._child(depends_on=[role_permissions]))

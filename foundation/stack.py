@@ -56,6 +56,7 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> Reg
         hosted_zone_id=config.dns.hosted_zone_id if config.dns else None,
         container_insights="enhanced" if settings.environment == "prod" else "enabled",
         deletion_protection=settings.environment == "prod",
+        repository_tags=settings.default_tags,
     )
 
 

@@ -1,0 +1,127 @@
+"""The standby's repository creation template: the settings ECR gives the repositories replication creates.
+
+Read from the four stacks' offline previews, plus the role's documents judged as the policy pack judges them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components import platform_policies
+from components.regional_platform import lifecycle_policy
+from foundation.preview.analyzer import analyze_stack
+from policies.iam_documents import judge_policy_document
+
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+# AWS's documented permissions for a repository creation template's custom role
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-custom.html).
+DOCUMENTED_ACTIONS = {"ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource",
+                      "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"}
+
+
+@pytest.fixture(params=["staging_standby", "prod_standby"])
+def standby(request):
+    return request.getfixturevalue(request.param)
+
+
+def template_role(preview):
+    template = preview.recorder.one(TEMPLATE)
+    return next(r for r in preview.recorder.of_type(ROLE) if r.outputs["arn"] == template.inputs["customRoleArn"])
+
+
+def role_policy(preview, role):
+    (policy,) = [p for p in preview.recorder.of_type(ROLE_POLICY) if p.inputs["role"] == role.outputs["id"]]
+    return policy
+
+
+def test_standby_template_gives_replicas_the_primarys_repository_settings(standby):
+    template = standby.recorder.one(TEMPLATE).inputs
+    settings = standby.settings
+    assert template["prefix"] == settings.environment
+    assert template["appliedFors"] == ["REPLICATION"]
+    assert template["imageTagMutability"] == "IMMUTABLE"
+    key = standby.recorder.one("aws:kms/key:Key")
+    assert template["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key.outputs["arn"]}]
+    assert json.loads(template["lifecyclePolicy"]) == lifecycle_policy(7, 30)
+    provider = standby.recorder.one("pulumi:providers:aws")
+    assert template["resourceTags"] == json.loads(provider.inputs["defaultTags"])["tags"] == settings.default_tags
+    assert template["resourceTags"]["region-role"] == "standby"
+
+
+def test_the_template_lives_in_the_standby_region_under_its_own_provider(standby):
+    template = standby.recorder.one(TEMPLATE)
+    provider = standby.recorder.one("pulumi:providers:aws")
+    assert provider.inputs["region"] == "eu-west-1"
+    assert template.provider_region == "eu-west-1" and template.provider.startswith(provider.urn)
+    assert "region" not in template.inputs  # no per-resource region override of the provider's
+
+
+def test_the_prefix_covers_this_environments_repositories_and_no_others(staging_standby, prod_standby):
+    # ECR treats a template prefix `p` as `p/` (API_CreateRepositoryCreationTemplate).
+    for preview, other in ((staging_standby, prod_standby), (prod_standby, staging_standby)):
+        prefix = preview.recorder.one(TEMPLATE).inputs["prefix"] + "/"
+        assert all(preview.settings.repository_name(s.name).startswith(prefix) for s in preview.settings.services)
+        assert not any(other.settings.repository_name(s.name).startswith(prefix) for s in other.settings.services)
+
+
+def test_the_template_role_is_assumed_by_ecr_carries_the_boundary_and_is_ready_before_the_template(standby):
+    template = standby.recorder.one(TEMPLATE)
+    role = template_role(standby)
+    assert json.loads(role.inputs["assumeRolePolicy"]) == {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    boundary = standby.recorder.one("aws:iam/policy:Policy")
+    assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
+    assert role_policy(standby, role).urn in template.dependencies
+
+
+def test_the_template_role_may_do_what_aws_documents_on_this_environments_replicas_and_key_only(standby):
+    role = template_role(standby)
+    document = json.loads(role_policy(standby, role).inputs["policy"])
+    statements = document["Statement"]
+    assert {a for s in statements for a in s["Action"]} == DOCUMENTED_ACTIONS
+    region, environment = standby.settings.region, standby.settings.environment
+    key = standby.recorder.one("aws:kms/key:Key").outputs["arn"]
+    resources = {s["Sid"]: s["Resource"] for s in statements}
+    assert resources == {"CreateReplicaRepositories": f"arn:aws:ecr:{region}:123456789012:repository/{environment}/*",
+                         "EncryptReplicaRepositoriesWithPlatformKey": key}
+
+
+def test_the_template_roles_documents_pass_the_wildcard_judge(standby):
+    role = template_role(standby)
+    assert judge_policy_document(role.inputs["assumeRolePolicy"], "trust") == []
+    assert judge_policy_document(role_policy(standby, role).inputs["policy"], "identity") == []
+
+
+def test_the_judge_would_refuse_the_documented_policy_as_aws_prints_it():
+    # AWS's example grants all six actions on Resource "*"; the pack refuses that because each of them
+    # has a resource type, which is why the role's policy narrows the resources.
+    documented = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*"}]}
+    assert len(judge_policy_document(documented, "identity")) == 2
+    narrowed = platform_policies.replica_repository_role_policy(
+        "123456789012", "eu-west-1", "prod", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert judge_policy_document(narrowed, "identity") == []
+
+
+def test_primaries_register_no_template_and_no_template_role(staging, prod):
+    for preview in (staging, prod):
+        assert preview.recorder.of_type(TEMPLATE) == []
+        assert not [r for r in preview.recorder.of_type(ROLE)
+                    if "ecr.amazonaws.com" in r.inputs["assumeRolePolicy"]]
+
+
+def test_every_standby_role_carries_the_boundary(standby):
+    boundary = standby.recorder.one("aws:iam/policy:Policy").outputs["arn"]
+    roles = standby.recorder.of_type(ROLE)
+    assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
+
+
+def test_the_standby_stacks_have_no_policy_verdicts(standby):
+    diagnostics = analyze_stack(standby.recorder.to_json(), stack=standby.stack)
+    assert [(d.policy_name, d.urn, d.message) for d in diagnostics] == []
