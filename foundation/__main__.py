@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--json", type=Path, metavar="FILE", help="write every registered resource as JSON")
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts as Markdown "
                                                                         "(for a pull-request comment)")
+    preview.add_argument("--unknowns", action="store_true",
+                         help="leave computed outputs unknown, as the first `pulumi preview` of an empty stack "
+                              "sees them (policies then work from property dependencies)")
     preview.add_argument("--debug", action="store_true", help="show the traceback of a program error")
     preview.add_argument("--policy-config", type=Path, metavar="FILE",
                          help="policy pack config, as for `pulumi preview --policy-pack-config` "
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
-        result = preview_stack(options.stack)
+        result = preview_stack(options.stack, unknowns=options.unknowns)
     except (ConfigError, OSError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -59,12 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
                                 config=policy_config) as pack:
-            diagnostics = pack.preview(result.recorder.to_json())
+            analysis = pack.preview_result(result.recorder.to_json())
+        diagnostics = analysis.diagnostics
     except (PolicyConfigError, PolicyPackError) as error:
         print(f"error: policy pack: {error}", file=sys.stderr)
         return 2
     print()
     print(render_verdicts(diagnostics))
+    if analysis.not_applicable:
+        print(f"{len(analysis.not_applicable)} checks wait for values unknown during preview; "
+              "`pulumi up` runs them on the known values.")
     if options.markdown:
         options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}"))
     return 0 if passed(diagnostics) else 1

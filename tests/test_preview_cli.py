@@ -78,3 +78,18 @@ def test_a_program_error_is_one_clear_message_not_a_traceback(tmp_path):
     assert result.stderr.startswith("error: the program failed: PrimaryStackContractError:")
     assert "acme/microservices-foundation/prod" in result.stderr and "environment" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_as_a_first_preview_computed_outputs_are_unknown_and_the_pack_still_passes(tmp_path):
+    out = tmp_path / "resources.json"
+    result = run_preview("--stack", "prod", "--unknowns", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    endpoints = [r for r in document["resources"] if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    vpc = next(r for r in document["resources"] if r["type"] == "aws:ec2/vpc:Vpc")
+    # ids are unknown, so endpoints reach their VPC only through property dependencies, as in a real preview
+    assert {e["inputs"]["vpcId"] for e in endpoints} == {"04da6b54-80e4-46f7-96ec-b56ff0331ba9"}
+    assert all(e["propertyDependencies"]["vpcId"] == [vpc["urn"]] for e in endpoints)
+    assert "vpcId: [unknown]" in result.stdout
+    assert "No policy violations." in result.stdout
+    assert "checks wait for values unknown during preview" in result.stdout

@@ -86,8 +86,12 @@ def to_plain(value: Any) -> Any:
 class AwsLikeMocks(pulumi_mocks.Mocks):
     """Answers registrations and invokes the way AWS would shape them."""
 
-    def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None):
+    def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
+                 computed_unknown: bool = False):
         self.default_region = default_region
+        # As in the first `pulumi preview` of an empty stack: a resource to be created has only its
+        # inputs; every computed output (ids, ARNs, DNS names) is unknown.
+        self.computed_unknown = computed_unknown
         self.provider_regions: dict[str, str] = {}
         # Outputs of resources whose outputs cannot be derived from inputs (remote components,
         # stack references) are supplied by the caller, keyed by type token.
@@ -117,6 +121,8 @@ class AwsLikeMocks(pulumi_mocks.Mocks):
             return f"{args.name}-provider-id", dict(args.inputs)
         if args.typ in self.remote_outputs:
             return f"{args.name}-id", self.remote_outputs[args.typ](args.inputs)
+        if self.computed_unknown:
+            return "", dict(args.inputs)
         region = self.region_of(args.provider)
         return aws_like_state(args.typ, args.name, dict(args.inputs), region)
 
@@ -330,19 +336,20 @@ class Recorder:
         return [r.to_json() for r in self.resources]
 
 
-def run_program(program: Callable[[], Any], *, project: str, stack: str, region: str, preview: bool = False,
+def run_program(program: Callable[[], Any], *, project: str, stack: str, region: str, unknowns: bool = False,
                 remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
                 config: Optional[dict[str, str]] = None, secret_keys: Optional[list[str]] = None) -> tuple[Recorder, Any]:
     """Run `program` under the mock runtime until every registration has completed.
 
     Returns the recorder and the program's return value with every Output in it resolved
-    (the preview's "stack outputs").
+    (the preview's "stack outputs"). With `unknowns`, the run is a dry run whose computed outputs are
+    unknown, as in the first `pulumi preview` of an empty stack.
     """
     if config is not None:
         pulumi.runtime.set_all_config(config, secret_keys or [])
-    mocks = AwsLikeMocks(region, remote_outputs)
+    mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     result: dict[str, Any] = {}

@@ -113,8 +113,8 @@ def failover_lines(preview: StackPreview) -> list[str]:
     records = [r for r in preview.recorder.of_type("aws:route53/record:Record") if r.inputs.get("failoverRoutingPolicies")]
     for record in records:
         policy = record.inputs["failoverRoutingPolicies"][0]["type"]
-        target = record.inputs["aliases"][0]["name"]
-        lines.append(f"{policy} record {record.inputs['name']} -> {target}")
+        target = _short(record.inputs["aliases"][0]["name"])
+        lines.append(f"{policy} record {_short(record.inputs['name'])} -> {target}")
     if not records:
         lines.append("no DNS failover (no dns.domain configured)")
     verdict = "meets" if estimate.meets_objective else "misses"
@@ -124,7 +124,8 @@ def failover_lines(preview: StackPreview) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(to_plain(value)) if not isinstance(value, str) else value
+    plain = to_plain(value)
+    text = plain if isinstance(plain, str) else json.dumps(plain)
     return text.replace(UNKNOWN, "[unknown]")
 
 

@@ -19,9 +19,10 @@ class StackPreview:
     primary: Optional["StackPreview"] = None
 
 
-def preview_stack(stack: str, primary: Optional[StackPreview] = None) -> StackPreview:
+def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False) -> StackPreview:
     """Run `stack` under mocks. A standby's StackReference to its primary resolves to the primary's
-    own offline preview outputs (run first here unless `primary` is given)."""
+    own offline preview outputs (run first here unless `primary` is given; a primary is deployed
+    before its standby, so its outputs are known even when `unknowns` makes this stack's unknown)."""
     stack_file = read_stack_file(stack, PROJECT_DIR)
     region = _region_of(stack_file.config, stack)
     settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
@@ -45,7 +46,7 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None) -> StackPr
             "name": inputs.get("name"), "outputs": primary_outputs, "secretOutputNames": []}
     recorder, outputs = run_program(
         program, project=_project(), stack=stack, region=region, config=stack_file.config,
-        secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs)
+        secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs, unknowns=unknowns)
     return StackPreview(stack, captured["settings"], recorder, outputs or {}, primary)
 
 
