@@ -13,9 +13,14 @@ from foundation.settings import ConfigError, list_stacks
 
 def root_cause(error: BaseException) -> BaseException:
     """The error the program raised, not the SDK's wrapper around it ("While processing input ...")."""
-    while error.__cause__ is not None or (error.__context__ is not None and not error.__suppress_context__):
-        error = error.__cause__ or error.__context__
-    return error
+    seen = {id(error)}
+    while True:
+        nested = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        # The SDK re-raises with `raise exn from cause`, which can make the chain a cycle.
+        if nested is None or id(nested) in seen:
+            return error
+        seen.add(id(nested))
+        error = nested
 
 
 def main(argv: list[str] | None = None) -> int:

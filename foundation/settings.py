@@ -236,7 +236,9 @@ DEFAULT_SAMPLING = {"staging": 1.0, "prod": 0.1}
 
 class Failover(_Model):
     primary_stack: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    health_check_path: str = Field(default="/api/auth/health", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    # Default: the health path of the routed service with the lowest listener rule priority, under its
+    # path prefix (the ALB forwards the full path; see resolve_health_check_path).
+    health_check_path: Optional[str] = Field(default=None, pattern=r"^/[A-Za-z0-9/_.-]*$")
     health_check_interval_seconds: Literal[10, 30] = 10
     failure_threshold: int = Field(default=3, ge=1, le=10)
     health_check_regions: tuple[Literal["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
@@ -422,8 +424,12 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     accounts = _decode(raw_config.get("aws:allowedAccountIds")) or []
     account_id = str(accounts[0]) if isinstance(accounts, list) and len(accounts) == 1 else None
 
-    settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id, config=config,
-                             services=_resolve_services(stack, config, catalog, prefix), secret_keys=secret_keys)
+    services = _resolve_services(stack, config, catalog, prefix)
+    failover = config.failover.model_copy(
+        update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix)})
+    settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
+                             config=config.model_copy(update={"failover": failover}), services=services,
+                             secret_keys=secret_keys)
     try:
         settings.failover_time()
     except FailoverConfigError as error:
@@ -468,6 +474,24 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
                        f"must be >= minTasks ({merged['min_tasks']})")
         specs.append(ServiceSpec(name=name, **merged))
     return tuple(specs)
+
+
+def resolve_health_check_path(stack: str, failover: Failover, services: tuple[ServiceSpec, ...],
+                              prefix: str) -> str:
+    """The path the Route 53 failover health check requests on the ALB. It must reach an enabled routed
+    service: the ALB only forwards `<pathPrefix>` and `<pathPrefix>/*`, so anything else meets the
+    listener's fixed 404 and the region would count as down forever."""
+    routed = sorted((s for s in services if s.path_prefix), key=lambda s: s.listener_rule_priority)
+    if not routed:
+        raise ConfigError(f"stack '{stack}': no enabled service has a pathPrefix, so the ALB answers every "
+                          f"request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
+    path = failover.health_check_path or f"{routed[0].path_prefix}{routed[0].health_path}"
+    if not any(path == s.path_prefix or path.startswith(f"{s.path_prefix}/") for s in routed):
+        raise ConfigError(
+            f"stack '{stack}': {prefix}failover.healthCheckPath = {path!r} is not allowed: it must be under the "
+            f"path prefix of an enabled routed service ({', '.join(s.path_prefix for s in routed)}), or the "
+            "ALB answers it with 404")
+    return path
 
 
 def format_validation_error(err: ValidationError, where: str, prefix: str) -> str:
@@ -547,25 +571,31 @@ def list_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 
 
 def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> None:
-    """Rules that span stacks: the VPC CIDRs of one environment's regions must not overlap, and in each
-    AWS account exactly one stack owns ECR replication, with prefixes covering every repository."""
+    """Rules that span the stack files of this project (all `Pulumi.<stack>.yaml` live side by side):
+    the VPC CIDRs of one environment's regions must not overlap; in each AWS account exactly one stack
+    owns ECR replication, with prefixes covering every repository; a standby runs only services its
+    primary runs (their images and secrets come from the primary) and serves the primary's API name."""
     catalog = load_catalog(project_dir / "platform" / "services.yaml")
-    peers = [settings]
+    peers, invalid = [settings], []
     for other in list_stacks(project_dir):
         if other == settings.stack:
             continue
         try:
             peers.append(settings_from_config(other, read_stack_file(other, project_dir).config, catalog))
         except ConfigError:
-            continue  # that stack's own run reports its problems
+            invalid.append(other)  # that stack's own run reports its problems
+
+    def fail(message: str) -> ConfigError:
+        skipped = f" (not compared: {invalid}, whose own config is invalid)" if invalid else ""
+        return ConfigError(f"stack '{settings.stack}': {message}{skipped}")
+
     for peer in peers[1:]:
         if peer.environment != settings.environment or peer.region == settings.region:
             continue
         if settings.config.network.vpc_cidr.overlaps(peer.config.network.vpc_cidr):
-            raise ConfigError(
-                f"stack '{settings.stack}': {settings.project}:network.vpcCidr = "
-                f"'{settings.config.network.vpc_cidr}' overlaps stack '{peer.stack}' ({peer.region}, "
-                f"{peer.config.network.vpc_cidr}); the regions of one environment need disjoint CIDRs")
+            raise fail(f"{settings.project}:network.vpcCidr = '{settings.config.network.vpc_cidr}' overlaps "
+                       f"stack '{peer.stack}' ({peer.region}, {peer.config.network.vpc_cidr}); the regions of "
+                       "one environment need disjoint CIDRs")
     same_account = [p for p in peers if p.account_id == settings.account_id]
     problems = replication_problems(ReplicationStackFacts(
         stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,
@@ -573,7 +603,28 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
         repository_prefixes=p.config.registry_replication.repository_prefixes,
         repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
     if problems:
-        raise ConfigError(f"stack '{settings.stack}': {settings.project}:registryReplication: " + "; ".join(problems))
+        raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+    if settings.role == "standby":
+        primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary = next((p for p in peers if p.stack == primary_name), None)
+        if primary is not None:
+            _check_standby_fits_primary(settings, primary, fail)
+
+
+def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings, fail) -> None:
+    key = f"{standby.project}:"
+    if primary.role != "primary" or primary.environment != standby.environment:
+        raise fail(f"{key}failover.primaryStack names '{primary.stack}', a {primary.environment} "
+                   f"{primary.role} stack; it must be the {standby.environment} primary")
+    missing = sorted({s.name for s in standby.services} - {s.name for s in primary.services})
+    if missing:
+        raise fail(f"{key}services.enabled runs {missing}, which the primary '{primary.stack}' does not run: "
+                   "their images and secrets are replicated from the primary, so enable them there first")
+    standby_dns, primary_dns = standby.config.dns, primary.config.dns
+    if standby_dns is not None and (primary_dns is None or standby_dns != primary_dns):
+        shown = primary_dns.model_dump(by_alias=True) if primary_dns else None
+        raise fail(f"{key}dns = {standby_dns.model_dump(by_alias=True)} must equal the primary's dns ({shown}): "
+                   "the standby serves the primary's API name as its SECONDARY record")
 
 
 def load_from_pulumi() -> StackSettings:

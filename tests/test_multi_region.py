@@ -117,3 +117,63 @@ def test_two_replication_owners_in_one_account_are_refused(tmp_path):
                                     load_catalog(project / "platform" / "services.yaml"))
     with pytest.raises(ConfigError, match=r"stacks \['prod', 'staging'\] all own the ECR replication configuration"):
         check_across_stacks(settings, project)
+
+
+def _edit_stack(project, stack, edit):
+    stack_file = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    edit(document["config"])
+    stack_file.write_text(yaml.safe_dump(document))
+
+
+def _standby_settings(project, stack="prod-euw1"):
+    return settings_from_config(stack, read_stack_file(stack, project).config,
+                                load_catalog(project / "platform" / "services.yaml"))
+
+
+def test_a_standby_cannot_run_a_service_its_primary_does_not(tmp_path):
+    project = _copy_project(tmp_path)
+
+    def drop_billing(config):
+        services = config[f"{NS}:services"]
+        services["enabled"].remove("billing")
+        del services["overrides"]["billing"]
+
+    _edit_stack(project, "prod", drop_billing)
+    with pytest.raises(ConfigError, match=r"runs \['billing'\], which the primary 'prod' does not run"):
+        check_across_stacks(_standby_settings(project), project)
+
+
+def test_a_standby_must_serve_the_primarys_api_name(tmp_path):
+    project = _copy_project(tmp_path)
+    _edit_stack(project, "prod-euw1", lambda config: config[f"{NS}:dns"].update(domain="other.example.com"))
+    with pytest.raises(ConfigError, match=r"must equal the primary's dns"):
+        check_across_stacks(_standby_settings(project), project)
+
+
+def test_a_standby_must_point_at_its_own_environments_primary(tmp_path):
+    project = _copy_project(tmp_path)
+    _edit_stack(project, "staging-euw1",
+                lambda config: config[f"{NS}:failover"].update(primaryStack="acme/microservices-foundation/prod"))
+    with pytest.raises(ConfigError, match=r"names 'prod', a prod primary stack; it must be the staging primary"):
+        check_across_stacks(_standby_settings(project, "staging-euw1"), project)
+
+
+def test_the_health_check_path_defaults_to_a_routed_services_health_route(prod):
+    auth = prod.settings.service("auth")
+    assert prod.settings.config.failover.health_check_path == f"{auth.path_prefix}{auth.health_path}"
+
+
+def test_a_health_check_path_no_service_serves_is_refused():
+    config = dict(read_stack_file("prod").config)
+    config[f"{NS}:failover"] = json.dumps({"healthCheckPath": "/healthz"})
+    with pytest.raises(ConfigError, match=r"failover.healthCheckPath = '/healthz' is not allowed: it must be under"):
+        settings_from_config("prod", config, load_catalog())
+
+
+def test_cross_stack_errors_say_which_stacks_could_not_be_compared(tmp_path):
+    project = _copy_project(tmp_path)
+    _edit_stack(project, "staging", lambda config: config.update({f"{NS}:netwrok": {}}))
+    _edit_stack(project, "prod", lambda config: config[f"{NS}:registryReplication"].update(owner=False))
+    with pytest.raises(ConfigError, match=r"not compared: \['staging'\], whose own config is invalid"):
+        check_across_stacks(_standby_settings(project), project)

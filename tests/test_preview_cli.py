@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import textwrap
+
 import pytest
 import yaml
+
+from foundation.__main__ import root_cause
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ["staging", "staging-euw1", "prod", "prod-euw1"]
@@ -67,17 +71,27 @@ def test_a_program_error_is_one_clear_message_not_a_traceback(tmp_path):
         shutil.copy(PROJECT_DIR / item, tmp_path / item)
     for folder in ["platform", "foundation", "components", "policies"]:
         shutil.copytree(PROJECT_DIR / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    stack_file = tmp_path / "Pulumi.staging-euw1.yaml"
-    document = yaml.safe_load(stack_file.read_text())
-    # a staging standby wired to the prod primary: the stack reference contract refuses it
-    document["config"]["microservices-foundation:failover"]["primaryStack"] = "acme/microservices-foundation/prod"
-    stack_file.write_text(yaml.safe_dump(document))
+    # A failure inside an apply, where the SDK wraps and re-raises it (its cause chain can be a cycle).
+    stack_module = tmp_path / "foundation" / "stack.py"
+    stack_module.write_text(stack_module.read_text() + textwrap.dedent("""
+        _build = build
 
-    result = run_preview("--stack", "staging-euw1", cwd=tmp_path)
+        def build(settings):
+            outputs = _build(settings)
+            outputs["vpcId"] = outputs["vpcId"].apply(lambda _: {}["injected-missing-key"])
+            return outputs
+        """))
+
+    result = run_preview("--stack", "staging", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: the program failed: PrimaryStackContractError:")
-    assert "acme/microservices-foundation/prod" in result.stderr and "environment" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: the program failed: KeyError: 'injected-missing-key'")
+    assert "Traceback" not in result.stderr and "--debug" in result.stderr
+
+
+def test_root_cause_follows_the_chain_and_stops_at_a_cycle():
+    outer, inner = ValueError("While processing input"), KeyError("missing")
+    outer.__cause__, inner.__cause__ = inner, outer
+    assert root_cause(outer) is inner
 
 
 def test_as_a_first_preview_computed_outputs_are_unknown_and_the_pack_still_passes(tmp_path):
