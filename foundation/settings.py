@@ -6,6 +6,7 @@ program with one `ConfigError` naming the key, the value and what is allowed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -106,7 +107,8 @@ class Network(_Model):
     @field_validator("vpc_cidr")
     @classmethod
     def _vpc_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        # AWS allows /16 to /28; we carve 2 x 3 subnets of /20 at most, which needs at least a /18.
+        # AWS allows /16 to /28; the VPC is cut into eighths (a /21 each from a /18), and smaller
+        # subnets would leave too few addresses for tasks, endpoints and ALB nodes.
         if not 16 <= cidr.prefixlen <= 18:
             raise ValueError(f"must be a /16 to /18 network (got /{cidr.prefixlen})")
         if not cidr.is_private:
@@ -359,8 +361,7 @@ class StackSettings(_Model):
 
     @property
     def monthly_budget_usd(self) -> float:
-        rate = yaml.safe_load(PRICES_FILE.read_text())["currency"]["eurToUsd"]
-        return round(self.config.budget.monthly_eur * rate, 2)
+        return round(self.config.budget.monthly_eur * eur_to_usd(), 2)
 
     def task_size(self, service: str) -> TaskSize:
         """The Fargate size a service's task gets: app + tracing sidecar + Service Connect proxy."""
@@ -381,6 +382,12 @@ class StackSettings(_Model):
 
 
 # --- loading -------------------------------------------------------------------------------------
+
+@functools.cache
+def eur_to_usd(path: Path = PRICES_FILE) -> float:
+    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml."""
+    return float(yaml.safe_load(path.read_text())["currency"]["eurToUsd"])
+
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 from foundation.preview.mocks import UNKNOWN, RecordedResource, to_plain
 from foundation.preview.run import StackPreview
+from foundation.rto import TARGET_RTO_OBJECTIVE_MINUTES
 
 
 def owning_component(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> str:
@@ -119,7 +120,7 @@ def failover_lines(preview: StackPreview) -> list[str]:
         lines.append("no DNS failover (no dns.domain configured)")
     verdict = "meets" if estimate.meets_objective else "misses"
     lines.append(f"RTO implied by the wiring: {estimate.summary()}; {verdict} the objective of "
-                 f"{failover.rto_objective_minutes:g} min (target <= 2 min)")
+                 f"{failover.rto_objective_minutes:g} min (target <= {TARGET_RTO_OBJECTIVE_MINUTES:g} min)")
     return lines
 
 
