@@ -32,7 +32,8 @@ HEALTH_CHECK_REQUEST_INTERVALS_SECONDS = (10, 30)
 HEALTH_CHECK_FAILURE_THRESHOLD_MIN = 1
 HEALTH_CHECK_FAILURE_THRESHOLD_MAX = 10
 HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH = 255
-# The only regions Route 53 runs health checkers from; a custom list needs at least three of them.
+# The only regions Route 53 runs health checkers from; a custom list needs at least three of them
+# (API_HealthCheckConfig, Regions). foundation/settings.py takes its allowed values from here.
 HEALTH_CHECKER_REGIONS = (
     "us-east-1", "us-west-1", "us-west-2", "eu-west-1",
     "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1",
@@ -75,9 +76,11 @@ class DnsFailoverArgs:
     hosted_zone_id / record_name: the zone and the shared failover name (the standby takes both from the
         primary's stack outputs `hostedZoneId` and `apiRecordName`).
     alb_dns_name / alb_zone_id: this side's ALB (`dnsName`, canonical hosted zone `zoneId`).
+    health_check_*: what the primary's health check probes on its ALB's own DNS name (never the failover
+        record's name) and how often; the values are the stack's `failover` settings (foundation/settings.py),
+        so they have no defaults here. Only the primary creates (and validates) a health check; a standby
+        passes the same settings, unused.
     evaluate_target_health: alias also requires a healthy target in every non-empty target group of the ALB.
-    health_check_*: primary only. `health_check_fqdn` defaults to the ALB's own DNS name; it must not be the
-        failover record's name.
     """
 
     role: FailoverRole
@@ -86,12 +89,11 @@ class DnsFailoverArgs:
     record_name: pulumi.Input[str]
     alb_dns_name: pulumi.Input[str]
     alb_zone_id: pulumi.Input[str]
+    health_check_path: str
+    health_check_request_interval_seconds: int
+    health_check_failure_threshold: int
+    health_checker_regions: tuple[str, ...]
     evaluate_target_health: bool = True
-    health_check_path: str = "/health"
-    health_check_fqdn: Optional[pulumi.Input[str]] = None
-    health_check_request_interval_seconds: int = 10
-    health_check_failure_threshold: int = 3
-    health_checker_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,8 +126,8 @@ class DnsFailoverArgs:
 
     @property
     def checked_name(self) -> pulumi.Input[str]:
-        """The name the health check probes: the explicit per-region name, else the ALB's own DNS name."""
-        return self.health_check_fqdn if self.health_check_fqdn is not None else self.alb_dns_name
+        """The name the health check probes: the ALB's own DNS name."""
+        return self.alb_dns_name
 
     @property
     def routing_type(self) -> str:
