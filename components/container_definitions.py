@@ -4,8 +4,7 @@ Pure: takes plain values (the component resolves Outputs first) and returns the 
 `aws.ecs.TaskDefinition(container_definitions=json.dumps(...))` takes.
 
 Image contract for application images (the platform cannot check it, so it is written down here):
-  * `/bin/sh` and `curl` (or `wget`, see `health_check_tool`) on the PATH, for the container health
-    check, which runs inside the container.
+  * `/bin/sh` and `curl` on the PATH, for the container health check, which runs inside the container.
   * Runs as the numeric user `1000:1000`; no file outside `/tmp` is written at run time (the root file
     system is read-only).
   * `/tmp` exists in the image, owned by 1000:1000, and is declared `VOLUME ["/tmp"]`: a Fargate bind
@@ -19,13 +18,25 @@ Image contract for application images (the platform cannot check it, so it is wr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from dataclasses import dataclass
+from typing import Literal, Mapping, Optional
+
+from components.validation import timeout_problems
 
 # A pinned ADOT collector release (aws-observability/aws-otel-collector v0.50.0, released 2026-08;
 # PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a
 # `/healthcheck` binary that probes the collector's health_check extension on 127.0.0.1:13133.
-ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0"
+#
+# Where tasks pull it from: never from public.ecr.aws itself. The interface endpoints ecr.api/ecr.dkr
+# serve the private registry only ("VPC endpoints currently don't support Amazon ECR Public
+# repositories", ECR user guide, vpc-endpoints.html), so a task without NAT could not reach ECR Public.
+# RegionalPlatform therefore owns an ECR pull-through cache rule for public.ecr.aws in its own region and
+# hands services the cached URI (`regional_collector_image`), which is in the same private registry as
+# the services' own images. Bumping the tag: see RegionalPlatform._collector_cache about the first pull.
+ADOT_COLLECTOR_UPSTREAM_REGISTRY = "public.ecr.aws"
+ADOT_COLLECTOR_UPSTREAM_REPOSITORY = "aws-observability/aws-otel-collector"
+ADOT_COLLECTOR_TAG = "v0.50.0"
+ADOT_COLLECTOR_UPSTREAM_IMAGE = f"{ADOT_COLLECTOR_UPSTREAM_REGISTRY}/{ADOT_COLLECTOR_UPSTREAM_REPOSITORY}:{ADOT_COLLECTOR_TAG}"
 # Bundled config: OTLP receivers on 4317/4318 -> resourcedetection, batch -> awsxray exporter, with the
 # health_check extension enabled (config/ecs/ecs-xray.yaml in the ADOT repository, copied to /etc/ecs/ in
 # the image by cmd/awscollector/Dockerfile).
@@ -47,6 +58,9 @@ ADOT_COLLECTOR_USER = "4317:4317"
 # writable by uid 4317.
 
 APP_USER = "1000:1000"
+# Seconds ECS waits after SIGTERM before SIGKILL: room to drain in-flight requests after the target is
+# deregistered (the target groups' deregistration delay is 30 s as well).
+STOP_TIMEOUT_SECONDS = 30
 SERVICE_CONNECT_PORT_NAME = "http"
 SCRATCH_VOLUME_NAME = "scratch-tmp"
 SCRATCH_MOUNT_PATH = "/tmp"
@@ -63,6 +77,9 @@ _SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d
 _SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
 # Tag or digest is required: an untagged URI means `latest`, which makes deployments unrepeatable.
 _IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
+# The private ECR registry of an account and region: the only registry a task's image may come from, since
+# it is the one the ecr.api/ecr.dkr interface endpoints (and the S3 gateway, for layers) reach without NAT.
+_PRIVATE_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)[:@]")
 
 
 class ContainerDefinitionError(ValueError):
@@ -71,6 +88,9 @@ class ContainerDefinitionError(ValueError):
 
 @dataclass(frozen=True)
 class AppContainerSpec:
+    """Everything the container definitions are built from. No defaults: the product's values come from
+    foundation/settings.py, the sizes from sizing.py, the images from the regional platform."""
+
     service: str
     environment: Literal["staging", "prod"]
     region: str
@@ -81,15 +101,15 @@ class AppContainerSpec:
     memory: int
     log_group_name: str
     # Env var name -> Secrets Manager secret ARN or SSM parameter ARN (resolved by ECS at task start).
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    tracing_enabled: bool = True
-    trace_sampling_ratio: float = 0.1
-    http_client_timeout_seconds: int = 10
-    service_connect_per_request_timeout_seconds: int = 15
-    health_check_tool: Literal["curl", "wget"] = "curl"
-    sidecar_cpu: int = 0
-    sidecar_memory: int = 0
-    stop_timeout_seconds: int = 30
+    secrets: Mapping[str, str]
+    tracing_enabled: bool
+    trace_sampling_ratio: float
+    http_client_timeout_seconds: int
+    service_connect_per_request_timeout_seconds: int
+    # The collector image in this region's private registry (pull-through cache); None without tracing.
+    collector_image: Optional[str]
+    sidecar_cpu: int
+    sidecar_memory: int
 
 
 def validate_image_uri(image: str) -> None:
@@ -100,6 +120,23 @@ def validate_image_uri(image: str) -> None:
         )
     if image.endswith(":latest"):
         raise ContainerDefinitionError(f"image {image!r}: the mutable 'latest' tag is not deployable")
+
+
+def validate_regional_registry(image: str, region: str) -> None:
+    """The image must come from the private ECR registry of the task's own region (see _PRIVATE_ECR_IMAGE)."""
+    match = _PRIVATE_ECR_IMAGE.match(image)
+    if not match or match["region"] != region:
+        raise ContainerDefinitionError(
+            f"image {image!r} is not in the private ECR registry of {region}: tasks reach only that registry "
+            "through the VPC's ecr.api/ecr.dkr endpoints (public registries go through a pull-through cache rule)")
+
+
+def regional_collector_image(account_id: str, region: str, cache_prefix: str) -> str:
+    """The ADOT collector as a pull-through cache rule with `cache_prefix` serves it in this region:
+    `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<upstream repository path>:<tag>` (ECR user guide,
+    pull-through-cache-working.html: `.../ecr-public/repository_name/image_name:tag` for the console's
+    default prefix `ecr-public`)."""
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com/{cache_prefix}/{ADOT_COLLECTOR_UPSTREAM_REPOSITORY}:{ADOT_COLLECTOR_TAG}"
 
 
 def validate_secret_reference(env_name: str, value_from: str) -> None:
@@ -128,11 +165,7 @@ def _awslogs(spec: AppContainerSpec, stream_prefix: str) -> dict:
 
 def _health_check_command(spec: AppContainerSpec) -> list[str]:
     url = f"http://127.0.0.1:{spec.container_port}{spec.health_path}"
-    if spec.health_check_tool == "curl":
-        probe = f"curl -fsS --max-time {HEALTH_CHECK_TIMEOUT - 1} -o /dev/null {url} || exit 1"
-    else:
-        probe = f"wget -q -T {HEALTH_CHECK_TIMEOUT - 1} -O /dev/null {url} || exit 1"
-    return ["CMD-SHELL", probe]
+    return ["CMD-SHELL", f"curl -fsS --max-time {HEALTH_CHECK_TIMEOUT - 1} -o /dev/null {url} || exit 1"]
 
 
 def _otel_environment(spec: AppContainerSpec) -> dict[str, str]:
@@ -156,6 +189,7 @@ def _otel_environment(spec: AppContainerSpec) -> dict[str, str]:
 
 def app_container_definition(spec: AppContainerSpec) -> dict:
     validate_image_uri(spec.image)
+    validate_regional_registry(spec.image, spec.region)
     if not 1024 <= spec.container_port <= 65535:
         raise ContainerDefinitionError(
             f"container port {spec.container_port}: a non-root app needs a port in 1024-65535"
@@ -169,14 +203,10 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
         raise ContainerDefinitionError(f"health path {spec.health_path!r} must be a plain absolute URL path")
     if not 0.0 <= spec.trace_sampling_ratio <= 1.0:
         raise ContainerDefinitionError(f"trace sampling ratio {spec.trace_sampling_ratio} must be within 0..1")
-    per_request = spec.service_connect_per_request_timeout_seconds
-    if per_request and not 0 < spec.http_client_timeout_seconds < per_request:
-        # The client must give up first, so it sees its own timeout (and can retry or fail fast)
-        # instead of a 504 from the proxy for a request it is still waiting on.
-        raise ContainerDefinitionError(
-            f"HTTP client timeout {spec.http_client_timeout_seconds}s must be lower than the Service Connect "
-            f"per-request timeout {per_request}s"
-        )
+    # Only the client/per-request pair reaches the container; the idle timeout is the proxy's (0: not checked).
+    problems = timeout_problems(spec.http_client_timeout_seconds, spec.service_connect_per_request_timeout_seconds, 0)
+    if problems:
+        raise ContainerDefinitionError("; ".join(problems))
     for env_name, value_from in spec.secrets.items():
         validate_secret_reference(env_name, value_from)
 
@@ -214,7 +244,7 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
             "startPeriod": HEALTH_CHECK_START_PERIOD,
         },
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-        "stopTimeout": spec.stop_timeout_seconds,
+        "stopTimeout": STOP_TIMEOUT_SECONDS,
         "logConfiguration": _awslogs(spec, "app"),
     }
     if spec.tracing_enabled:
@@ -224,9 +254,13 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
 
 
 def tracing_sidecar_definition(spec: AppContainerSpec) -> dict:
+    if not spec.collector_image:
+        raise ContainerDefinitionError("tracing needs the collector image of the regional pull-through cache")
+    validate_image_uri(spec.collector_image)
+    validate_regional_registry(spec.collector_image, spec.region)
     return {
         "name": ADOT_COLLECTOR_CONTAINER_NAME,
-        "image": ADOT_COLLECTOR_IMAGE,
+        "image": spec.collector_image,
         # Losing traces must never take the service down.
         "essential": False,
         "cpu": spec.sidecar_cpu,

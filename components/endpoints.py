@@ -4,6 +4,13 @@ Tasks in private subnets reach AWS APIs either through a NAT gateway or through 
 baseline interface endpoints are always created (image pulls, logs, config and secrets stay on the AWS
 network and skip NAT data charges); without a NAT gateway every other API a task needs must get an
 endpoint too, or the task cannot start.
+
+Images: every image a task pulls is in the region's private ECR registry (the services' repositories and
+the pull-through cache the ADOT collector comes from, see RegionalPlatform._collector_cache), which the
+ecr.api/ecr.dkr endpoints and the S3 gateway serve. There is no VPC endpoint for ECR Public, so no task
+image may name public.ecr.aws (container_definitions.validate_regional_registry refuses it). One gap
+endpoints cannot close: AWS documents that the *first* pull of an image through a pull-through cache rule
+over an interface endpoint needs a NAT route; without NAT that first pull is done once from outside the VPC.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ No action wildcards anywhere.
 
 Which permissions and why:
   * Execution role (used by ECS/Fargate agents, not by the app): pull the service's image from its own
-    ECR repository, write to its own log group (app, sidecar and Service Connect proxy logs all go
+    ECR repository and the tracing collector from the region's pull-through cache (importing it from
+    ECR Public into that cache when it is not there yet), write to its own log group (app, sidecar and Service Connect proxy logs all go
     there), resolve its own `secrets` (Secrets Manager secrets and SSM parameters) and decrypt them with
     the platform key, only through those two services.
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
@@ -69,12 +70,37 @@ class ExecutionRoleScope:
     repository_arn: str
     log_group_name: str
     kms_key_arn: str
+    # The pull-through cache repository the tracing collector comes from (repository_arn_of_image of the
+    # collector image); None when the task runs without the collector.
+    collector_repository_arn: Optional[str]
     secret_arns: Sequence[str] = field(default_factory=tuple)
     parameter_arns: Sequence[str] = field(default_factory=tuple)
 
     @property
     def log_group_arn(self) -> str:
         return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{self.log_group_name}"
+
+
+# A private ECR image URI: registry host of an account and region, repository path, tag or digest.
+_PRIVATE_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)(?::[^@/]+|@sha256:[0-9a-f]{64})$")
+
+# Pulling an image from ECR (ECR user guide, ECR_on_ECS.html: BatchGetImage and GetDownloadUrlForLayer, plus
+# GetAuthorizationToken above; BatchCheckLayerAvailability as in AWS's AmazonECSTaskExecutionRolePolicy).
+PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+# What the principal that pulls through a pull-through cache rule needs on top (ECR user guide,
+# pull-through-cache-iam.html): BatchImportUpstreamImage to "retrieve the external image and import it to
+# your private registry", CreateRepository "if the repository storing the cached images doesn't already
+# exist", i.e. for the first pull of the collector in a region. Both on the cached repository only.
+PULL_THROUGH_CACHE_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+
+
+def repository_arn_of_image(image_uri: str, partition: str = "aws") -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` -> the repository's ARN."""
+    match = _PRIVATE_ECR_IMAGE.match(image_uri)
+    if not match:
+        raise PolicyScopeError(f"{image_uri!r} is not an image in a private ECR registry")
+    return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
 
 
 def _require_own(arn: str, scope: ExecutionRoleScope, service: str) -> None:
@@ -111,6 +137,8 @@ def trust_policy(account_id: str, region: str, partition: str = "aws", *, confus
 
 def execution_role_policy(scope: ExecutionRoleScope) -> dict:
     _require_own(scope.repository_arn, scope, "ecr")
+    if scope.collector_repository_arn is not None:
+        _require_own(scope.collector_repository_arn, scope, "ecr")
     _require_own(scope.kms_key_arn, scope, "kms")
     secret_resources = sorted({secret_arn_for_policy(arn) for arn in scope.secret_arns})
     for arn in secret_resources:
@@ -132,7 +160,7 @@ def execution_role_policy(scope: ExecutionRoleScope) -> dict:
         {
             "Sid": "PullOwnImage",
             "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Action": list(PULL_ACTIONS),
             "Resource": [scope.repository_arn],
         },
         {
@@ -143,6 +171,13 @@ def execution_role_policy(scope: ExecutionRoleScope) -> dict:
             "Resource": [f"{scope.log_group_arn}:*"],
         },
     ]
+    if scope.collector_repository_arn is not None:
+        statements.append({
+            "Sid": "PullTracingCollectorThroughCache",
+            "Effect": "Allow",
+            "Action": PULL_ACTIONS + PULL_THROUGH_CACHE_ACTIONS,
+            "Resource": [scope.collector_repository_arn],
+        })
     if secret_resources:
         statements.append({
             "Sid": "ReadOwnSecrets",

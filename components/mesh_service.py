@@ -75,12 +75,12 @@ import pulumi_aws.vpc as vpc_rules
 from components import container_definitions as containers
 from components import iam_documents
 from components.sizing import TaskSize, task_size
+# LOG_RETENTION_DAYS is re-exported: foundation/settings.py imports it from here.
+from components.validation import (LOG_RETENTION_DAYS, is_multiple_of_tenth, log_retention_problem,  # noqa: F401
+                                   task_count_problem, timeout_problems)
 
 COMPONENT_TYPE = "microservices:platform:MeshService"
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                                2192, 2557, 2922, 3288, 3653})
 # Target group and (not used here) load balancer names: at most 32 alphanumerics or hyphens, no hyphen at
 # either end (ELBv2 CreateTargetGroup).
 TARGET_GROUP_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -127,42 +127,38 @@ class ServiceConnectTls:
 
 @dataclass(frozen=True)
 class Timeouts:
-    per_request_seconds: int = 15
-    idle_seconds: int = 300
+    """Service Connect timeouts and the app's own HTTP client timeout; the values are the stack's
+    (foundation/settings.py), the nesting rule is validation.timeout_problems."""
+
+    per_request_seconds: int
+    idle_seconds: int
     # Outbound HTTP calls from the app give up first, so the app sees its own timeout, not the proxy's 504.
-    http_client_seconds: int = 10
+    http_client_seconds: int
 
     def __post_init__(self) -> None:
-        if not 0 <= self.per_request_seconds <= 2147483647 or not 0 <= self.idle_seconds <= 2147483647:
-            raise ValueError("Service Connect timeouts must be within 0..2147483647 seconds (0 disables)")
-        if self.idle_seconds and self.per_request_seconds and self.idle_seconds < self.per_request_seconds:
-            raise ValueError(f"idle timeout {self.idle_seconds}s is shorter than the per-request timeout "
-                             f"{self.per_request_seconds}s: connections would close at the idle timeout")
-        if self.per_request_seconds and not 0 < self.http_client_seconds < self.per_request_seconds:
-            raise ValueError(f"HTTP client timeout {self.http_client_seconds}s must be lower than the per-request "
-                             f"timeout {self.per_request_seconds}s")
-
-
-def _tenths(value: float) -> bool:
-    return abs(round(value * 10) - value * 10) < 1e-9
+        problems = timeout_problems(self.http_client_seconds, self.per_request_seconds, self.idle_seconds)
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass(frozen=True)
 class DeploymentSettings:
-    strategy: Literal["CANARY", "LINEAR"] = "CANARY"
-    canary_percent: float = 5.0
-    canary_bake_minutes: int = 10
-    step_percent: float = 10.0
-    step_bake_minutes: int = 6
-    bake_time_minutes: int = 15
+    """ECS-native traffic shifting; every value comes from the stack's `deployment` settings."""
+
+    strategy: Literal["CANARY", "LINEAR"]
+    canary_percent: float
+    canary_bake_minutes: int
+    step_percent: float
+    step_bake_minutes: int
+    bake_time_minutes: int
 
     def __post_init__(self) -> None:
         # API_CanaryConfiguration / API_LinearConfiguration / API_DeploymentConfiguration.
         if self.strategy not in DEPLOYMENT_STRATEGIES:
             raise ValueError(f"deployment strategy must be one of {DEPLOYMENT_STRATEGIES}, got {self.strategy!r}")
-        if not (0.1 <= self.canary_percent <= 100.0 and _tenths(self.canary_percent)):
+        if not (0.1 <= self.canary_percent <= 100.0 and is_multiple_of_tenth(self.canary_percent)):
             raise ValueError(f"canary percent {self.canary_percent} must be a multiple of 0.1 within 0.1..100")
-        if not (3.0 <= self.step_percent <= 100.0 and _tenths(self.step_percent)):
+        if not (3.0 <= self.step_percent <= 100.0 and is_multiple_of_tenth(self.step_percent)):
             raise ValueError(f"step percent {self.step_percent} must be a multiple of 0.1 within 3..100")
         for label, minutes in (("canary bake", self.canary_bake_minutes), ("step bake", self.step_bake_minutes),
                                ("bake time", self.bake_time_minutes)):
@@ -172,8 +168,9 @@ class DeploymentSettings:
 
 @dataclass(frozen=True)
 class AlarmThresholds:
-    error_rate_percent: float = 5.0
-    p95_latency_ms: float = 1000.0
+    # The thresholds are the stack's (`alarms` settings); the evaluation window is the component's own.
+    error_rate_percent: float
+    p95_latency_ms: float
     period_seconds: int = 60
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
@@ -242,22 +239,23 @@ class MeshServiceArgs:
     # [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}, ...] as RegionalPlatform builds it.
     capacity_provider_strategy: Sequence[Mapping[str, Any]]
     service_connect_tls: ServiceConnectTls
+    # The stack's product settings (foundation/settings.py); no defaults here, so none can drift from them.
+    tracing_enabled: bool
+    trace_sampling_ratio: float
+    log_retention_days: int
+    timeouts: Timeouts
+    deployment: DeploymentSettings
+    alarm_thresholds: AlarmThresholds
+    # The ADOT collector in this region's pull-through cache (RegionalPlatform.collector_image_uri); required
+    # with tracing, since the task must never pull from a registry its VPC endpoints cannot reach.
+    collector_image_uri: Optional[pulumi.Input[str]]
     path_prefix: Optional[str] = None
     routing: Optional[AlbRouting] = None
     # Env var name -> Secrets Manager secret ARN (or SSM SecureString parameter ARN) of this service.
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # KEY -> value, stored as SSM String parameters /<environment>/<service>/<KEY>.
     plain_config: Mapping[str, str] = field(default_factory=dict)
-    tracing_enabled: bool = True
-    trace_sampling_ratio: float = 0.1
-    log_retention_days: int = 30
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
-    alarm_thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     scaling: ScalingTargets = field(default_factory=ScalingTargets)
-    health_check_tool: Literal["curl", "wget"] = "curl"
-    # Above ~500 requests/s at peak AWS recommends 512 CPU units for the Service Connect proxy.
-    high_traffic_proxy: bool = False
     service_connect_ingress_port: int = DEFAULT_SERVICE_CONNECT_INGRESS_PORT
 
     def __post_init__(self) -> None:
@@ -267,10 +265,12 @@ class MeshServiceArgs:
             raise ValueError(f"environment must be staging or prod, got {self.environment!r}")
         if self.architecture not in ALLOWED_ARCHITECTURES:
             raise ValueError(f"architecture must be one of {ALLOWED_ARCHITECTURES}, got {self.architecture!r}")
-        if not 1 <= self.min_tasks <= self.max_tasks:
-            raise ValueError(f"task counts need 1 <= min ({self.min_tasks}) <= max ({self.max_tasks})")
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(f"log retention {self.log_retention_days} days is not a CloudWatch Logs retention period")
+        for problem in (task_count_problem(self.min_tasks, self.max_tasks),
+                        log_retention_problem(self.log_retention_days)):
+            if problem:
+                raise ValueError(problem)
+        if self.tracing_enabled and self.collector_image_uri is None:
+            raise ValueError("tracing needs collector_image_uri, the collector in the regional pull-through cache")
         if not DNS_NAME.match(f"{self.service_name}.{self.namespace_name}"):
             raise ValueError(f"'{self.service_name}.{self.namespace_name}' is not a valid Service Connect DNS name")
         if (self.path_prefix is None) != (self.routing is None):
@@ -340,9 +340,8 @@ class MeshService(pulumi.ComponentResource):
         self._callers: set[str] = set()
         self.tags = {"service": args.service_name}
         # Sizing errors surface at construction, before any resource is registered.
-        self.size: TaskSize = task_size(
-            args.service_name, args.app_cpu, args.app_memory, args.tracing_enabled,
-            proxy_cpu=512 if args.high_traffic_proxy else 256)
+        # The same call as StackSettings.task_size, so the preview's breakdown is what gets deployed.
+        self.size: TaskSize = task_size(args.service_name, args.app_cpu, args.app_memory, args.tracing_enabled)
 
         self._logs_and_config()
         self._roles()
@@ -425,20 +424,23 @@ class MeshService(pulumi.ComponentResource):
         secret_arns = [value for value in args.secrets.values()]
 
         def execution_policy(values: list) -> str:
-            partition, account_id, repository_arn, kms_key_arn, log_group_name, resolved_secrets, resolved_params = values
+            (partition, account_id, repository_arn, kms_key_arn, log_group_name, resolved_secrets, resolved_params,
+             collector_image) = values
             secret_manager_arns = [a for a in resolved_secrets if ":secretsmanager:" in a]
             # A `secrets` entry may also point at an SSM SecureString parameter; it is read like config.
             ssm_secret_arns = [a for a in resolved_secrets if ":ssm:" in a]
             return json.dumps(iam_documents.execution_role_policy(iam_documents.ExecutionRoleScope(
                 partition=partition, region=args.region, account_id=account_id, repository_arn=repository_arn,
-                log_group_name=log_group_name, kms_key_arn=kms_key_arn, secret_arns=secret_manager_arns,
-                parameter_arns=[*resolved_params, *ssm_secret_arns])))
+                log_group_name=log_group_name, kms_key_arn=kms_key_arn,
+                collector_repository_arn=iam_documents.repository_arn_of_image(collector_image, partition)
+                if args.tracing_enabled else None,
+                secret_arns=secret_manager_arns, parameter_arns=[*resolved_params, *ssm_secret_arns])))
 
         self.execution_policy = iam.RolePolicy(
             f"{name}-execution-policy", role=self.execution_role.id,
             policy=pulumi.Output.all(self._partition, self._account_id, args.repository_arn, args.kms_key_arn,
                                      self.log_group.name, pulumi.Output.all(*secret_arns),
-                                     pulumi.Output.all(*parameter_arns)).apply(execution_policy),
+                                     pulumi.Output.all(*parameter_arns), args.collector_image_uri).apply(execution_policy),
             opts=self._child())
         task_policy = iam_documents.task_role_policy(args.tracing_enabled)
         self.task_policy = None
@@ -453,7 +455,7 @@ class MeshService(pulumi.ComponentResource):
         secret_refs = {**dict(args.secrets), **{key: p.arn for key, p in self.config_parameters.items()}}
 
         def definitions(values: list) -> str:
-            image, log_group_name, resolved_refs = values
+            image, log_group_name, resolved_refs, collector_image = values
             spec = containers.AppContainerSpec(
                 service=args.service_name, environment=args.environment, region=args.region, image=image,
                 container_port=args.container_port, health_path=args.health_path,
@@ -462,7 +464,7 @@ class MeshService(pulumi.ComponentResource):
                 trace_sampling_ratio=args.trace_sampling_ratio,
                 http_client_timeout_seconds=args.timeouts.http_client_seconds,
                 service_connect_per_request_timeout_seconds=args.timeouts.per_request_seconds,
-                health_check_tool=args.health_check_tool,
+                collector_image=collector_image if args.tracing_enabled else None,
                 sidecar_cpu=size.sidecar_cpu, sidecar_memory=size.sidecar_memory)
             return json.dumps(containers.container_definitions(spec))
 
@@ -474,7 +476,8 @@ class MeshService(pulumi.ComponentResource):
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             volumes=containers.task_volumes(),
             container_definitions=pulumi.Output.all(
-                args.image_uri, self.log_group.name, pulumi.Output.from_input(secret_refs)).apply(definitions),
+                args.image_uri, self.log_group.name, pulumi.Output.from_input(secret_refs),
+                args.collector_image_uri).apply(definitions),
             tags=self.tags, opts=self._child())
 
     # --- network -----------------------------------------------------------------------------

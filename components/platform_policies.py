@@ -51,7 +51,7 @@ def kms_key_policy(account_id: str, region: str) -> dict:
 
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
-                         alb_name: str, certificate_authority_arn: Optional[str],
+                         alb_name: str, certificate_authority_arn: Optional[str], *, pull_through_cache_prefix: str,
                          reads_replica_secrets: bool = False, creates_replica_repositories: bool = False) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
@@ -60,6 +60,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
     `log-group:<name>:log-stream:<stream>` (so `<group>:*`), SSM parameters named `/a/b` are
     `parameter/a/b`, secrets are `secret:<name>-<6 random characters>`.
 
+    pull_through_cache_prefix: the ECR repository prefix of this environment's pull-through cache rule in
+    this region; execution roles pull the tracing collector from under it (and import it on the first pull).
     reads_replica_secrets: the standby region's tasks read secret replicas that Secrets Manager
     encrypts with the region's AWS managed key `aws/secretsmanager` (its ARN is unknown here).
     creates_replica_repositories: the standby's repository-creation-template role (see
@@ -70,6 +72,14 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
         {"Sid": "PullOwnImages", "Effect": "Allow",
          "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
          "Resource": f"arn:aws:ecr:{arn}:repository/{environment}/*"},
+        # Pulling through this environment's pull-through cache rule (ECR user guide, pull-through-cache-iam.html:
+        # BatchImportUpstreamImage, and CreateRepository for the first pull of an image). The cache prefix is
+        # `<environment>-ecr-public`, which `repository/<environment>/*` above does not match. Spelled out rather
+        # than derived from iam_documents, so the boundary still caps a role whose own policy grows by mistake.
+        {"Sid": "PullThroughOwnCache", "Effect": "Allow",
+         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage",
+                    "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"],
+         "Resource": f"arn:aws:ecr:{arn}:repository/{pull_through_cache_prefix}/*"},
         # GetAuthorizationToken, the X-Ray APIs and the ELB Describe APIs have no resource-level permissions.
         {"Sid": "ActionsWithoutResourceLevelPermissions", "Effect": "Allow",
          "Action": ["ecr:GetAuthorizationToken", "xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries",

@@ -1,8 +1,9 @@
 """RegionalPlatform: everything the services of one stack share in one region.
 
 Network (VPC, subnets, NAT, endpoints), the ECS cluster and its Service Connect namespace, the public
-ALB, one ECR repository per service, the platform KMS key, the permissions boundary every role
-carries, and the Service Connect TLS certificate authority with its infrastructure role.
+ALB, one ECR repository per service, the ECR pull-through cache the tracing collector image comes from,
+the platform KMS key, the permissions boundary every role carries, and the Service Connect TLS
+certificate authority with its infrastructure role.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pulumi_aws.servicediscovery as servicediscovery
 import pulumi_aws.vpc as vpc_rules
 
 from components import platform_policies
+from components.container_definitions import ADOT_COLLECTOR_UPSTREAM_REGISTRY, regional_collector_image
 from components.endpoints import GATEWAY_ENDPOINTS, endpoint_service_name, interface_endpoint_services
 
 NAMESPACE_NAME = "svc.local"
@@ -39,6 +41,9 @@ REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
 # CreateLoadBalancer Name: at most 32 alphanumerics or hyphens, not starting or ending with "-", not
 # starting with "internal-". https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
 ALB_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+# CreatePullThroughCacheRule ecrRepositoryPrefix: 2-30 characters matching this pattern
+# (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html).
+PULL_THROUGH_CACHE_PREFIX = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # Both supported regions have zones a, b and c; letters map to different physical zones per account,
 # which is fine: only distinctness matters here.
 ZONE_LETTERS = "abc"
@@ -75,6 +80,20 @@ class RegionalPlatformArgs:
     # Tags for the repositories ECR creates by replication in the standby region. The provider's default
     # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
     repository_tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def pull_through_cache_prefix(environment: str) -> str:
+    """The ECR repository prefix of an environment's ECR Public pull-through cache rule.
+
+    A rule belongs to a registry (account and region) and a prefix, and the staging and prod stacks of a
+    region share one registry, so each environment owns the rule of its own prefix. ECR treats a prefix `p`
+    as `p/`, so `staging-ecr-public` never matches another environment's repositories (`staging/...`).
+    """
+    prefix = f"{environment}-ecr-public"
+    if not (2 <= len(prefix) <= 30 and PULL_THROUGH_CACHE_PREFIX.match(prefix)):
+        raise ValueError(f"pull-through cache prefix {prefix!r} must be 2-30 characters matching "
+                         f"{PULL_THROUGH_CACHE_PREFIX.pattern} (CreatePullThroughCacheRule)")
+    return prefix
 
 
 def subnet_plan(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -133,12 +152,15 @@ class RegionalPlatform(pulumi.ComponentResource):
             raise ValueError(f"ALB name {self.alb_name!r} is not a valid load balancer name (at most 32 letters, "
                              "digits or hyphens, no hyphen at either end, no 'internal-' prefix)")
 
+        self.pull_through_cache_prefix = pull_through_cache_prefix(args.environment)
+
         self._network()
         self._endpoints()
         self._key_and_boundary_and_tls()
         self._cluster()
         self._load_balancer()
         self._repositories()
+        self._collector_cache()
 
         self.register_outputs({
             "vpcId": self.vpc_id, "privateSubnetIds": self.private_subnet_ids,
@@ -146,7 +168,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             "clusterName": self.cluster_name, "namespaceId": self.namespace_id,
             "namespaceArn": self.namespace_arn, "albArn": self.alb_arn, "albDnsName": self.alb_dns_name,
             "albZoneId": self.alb_zone_id, "kmsKeyArn": self.kms_key_arn,
-            "permissionsBoundaryArn": self.permissions_boundary_arn,
+            "permissionsBoundaryArn": self.permissions_boundary_arn, "collectorImageUri": self.collector_image_uri,
         })
 
     def _child(self, **extra) -> pulumi.ResourceOptions:
@@ -259,6 +281,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         boundary = pulumi.Output.all(args.account_id, self.kms_key.arn, ca_arn).apply(
             lambda values: json.dumps(platform_policies.permissions_boundary(
                 values[0], args.region, args.environment, values[1], self.alb_name, values[2],
+                pull_through_cache_prefix=self.pull_through_cache_prefix,
                 reads_replica_secrets=args.role == "standby",
                 creates_replica_repositories=args.role == "standby")))
         self.permissions_boundary = iam.Policy(
@@ -527,3 +550,57 @@ class RegionalPlatform(pulumi.ComponentResource):
             lifecycle_policy=lifecycle, resource_tags=dict(args.repository_tags), custom_role_arn=role.arn,
             # ECR must be able to use the role as soon as the template exists.
             opts=self._child(depends_on=[role_permissions]))
+
+    # --- pull-through cache for the tracing collector ----------------------------------------
+
+    def _collector_cache(self) -> None:
+        """An ECR pull-through cache rule for ECR Public, so tasks pull the ADOT collector from this region's
+        private registry, which the ecr.api/ecr.dkr endpoints and the S3 gateway reach with or without NAT.
+
+        ECR Public needs no credentials for a rule (ECR user guide, pull-through-cache.html: "Amazon ECR
+        Public, Kubernetes container image registry, and Quay (doesn't require authentication)"). The first
+        pull of an image creates the repository `<prefix>/<upstream repository path>` and caches the image;
+        the execution role may do that (iam_documents.PULL_THROUGH_CACHE_ACTIONS, admitted by the boundary).
+
+        First pull without NAT: AWS documents that the *first* pull of an image through a pull-through
+        cache rule over an interface VPC endpoint needs a route to the internet through a NAT gateway;
+        "Subsequent image pulls don't require this" (ECR user guide, the considerations of
+        pull-through-cache.html and of vpc-endpoints.html). So in a stack without NAT the collector tag must be pulled once from outside the
+        VPC (an operator's or CI's `docker pull` of `collector_image_uri`) before its tasks can start; ECS
+        keeps retrying the tasks until then. Stacks with NAT do that first pull from the task itself.
+        The same holds after every change of ADOT_COLLECTOR_TAG.
+
+        Repository creation template (appliedFor PULL_THROUGH_CACHE, same prefix), so the cached
+        repository is created with IMMUTABLE tags: without it ECR creates a mutable repository and re-syncs
+        the tag from upstream about once a day, so a re-pushed upstream `v0.50.0` would change what new tasks
+        run; with immutable tags ECR "may not be able to update the cached images" (same page), which for a
+        pinned release tag is the point. Left out on purpose:
+          * KMS with the platform key and resource tags: both need a custom role ECR assumes (Pulumi:
+            custom_role_arn "Required if using repository tags or KMS encryption"), i.e. another role and
+            boundary statements in every stack, for a public image whose content is no secret; ECR's default
+            AES-256 encryption at rest applies. Its storage (one image, both architectures) is a few cents a
+            month that the cost tags won't attribute.
+          * A lifecycle policy: the collector is a multi-architecture image, and a pull through the index tag
+            caches the per-architecture images untagged (same page: "the manifest list and each image
+            referenced in the manifest list are pulled"); an "expire untagged" rule could delete what the
+            tag still references.
+        The pack's ECR policies (immutable tags, scan on push) judge Pulumi-managed repositories only; this one
+        is ECR-managed, which is why immutability comes from the template.
+        """
+        args, name = self._args, self._name
+        self.collector_cache_rule = None
+        self.collector_image_uri: Optional[pulumi.Output[str]] = None
+        if not args.tracing:
+            return
+        template = ecr.RepositoryCreationTemplate(
+            f"{name}-ecr-public-cache", prefix=self.pull_through_cache_prefix, applied_fors=["PULL_THROUGH_CACHE"],
+            description=f"{args.environment}: ECR Public images cached through the pull-through cache rule",
+            image_tag_mutability="IMMUTABLE", opts=self._child())
+        # The template first: it shapes only repositories created after it exists.
+        self.collector_cache_rule = ecr.PullThroughCacheRule(
+            f"{name}-ecr-public-cache", ecr_repository_prefix=self.pull_through_cache_prefix,
+            upstream_registry_url=ADOT_COLLECTOR_UPSTREAM_REGISTRY, opts=self._child(depends_on=[template]))
+        # Built from the rule's own prefix, so everything that uses the URI (task definitions) follows the rule.
+        self.collector_image_uri = pulumi.Output.all(
+            args.account_id, self.collector_cache_rule.ecr_repository_prefix).apply(
+            lambda values: regional_collector_image(values[0], args.region, values[1]))

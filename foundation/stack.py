@@ -110,6 +110,7 @@ def service_args(settings: StackSettings, service: ServiceSpec, platform: Region
             step_bake_minutes=deployment.step_bake_minutes, bake_time_minutes=deployment.bake_time_minutes),
         alarm_thresholds=AlarmThresholds(error_rate_percent=config.alarms.error_rate_percent,
                                          p95_latency_ms=config.alarms.p95_latency_ms),
+        collector_image_uri=platform.collector_image_uri,
     )
 
 

@@ -5,12 +5,14 @@ import pytest
 
 from components.container_definitions import (
     ADOT_COLLECTOR_CONTAINER_NAME,
-    ADOT_COLLECTOR_IMAGE,
     ADOT_COLLECTOR_PORTS,
+    ADOT_COLLECTOR_TAG,
+    ADOT_COLLECTOR_UPSTREAM_IMAGE,
     AppContainerSpec,
     ContainerDefinitionError,
     SCRATCH_MOUNT_PATH,
     container_definitions,
+    regional_collector_image,
     task_volumes,
 )
 from components.sizing import task_size
@@ -19,6 +21,7 @@ from tests.ecs_api import register_task_definition_problems
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/auth/db-AbCdEf"
 PARAMETER_ARN = "arn:aws:ssm:eu-central-1:123456789012:parameter/prod/auth/LOG_LEVEL"
+COLLECTOR = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/prod-ecr-public/aws-observability/aws-otel-collector:v0.50.0"
 
 
 def make_spec(**overrides) -> AppContainerSpec:
@@ -36,8 +39,9 @@ def make_spec(**overrides) -> AppContainerSpec:
         secrets={"DATABASE_URL": SECRET_ARN, "LOG_LEVEL": PARAMETER_ARN},
         tracing_enabled=True,
         trace_sampling_ratio=0.1,
-        http_client_timeout_seconds=10,
-        service_connect_per_request_timeout_seconds=15,
+        http_client_timeout_seconds=2,
+        service_connect_per_request_timeout_seconds=3,
+        collector_image=COLLECTOR,
         sidecar_cpu=size.sidecar_cpu,
         sidecar_memory=size.sidecar_memory,
     )
@@ -119,12 +123,10 @@ def test_app_runs_non_root_on_a_read_only_root_with_a_writable_tmp():
     assert mount["sourceVolume"] in {v["name"] for v in task_volumes()}
 
 
-def test_health_check_probes_the_health_path_with_a_tool_inside_the_image():
-    spec, _ = make_spec()
+def test_health_check_probes_the_health_path_with_curl_inside_the_image():
+    spec, _ = make_spec(health_path="/ready")
     assert container_definitions(spec)[0]["healthCheck"]["command"] == [
-        "CMD-SHELL", "curl -fsS --max-time 4 -o /dev/null http://127.0.0.1:8080/health || exit 1"]
-    wget_spec, _ = make_spec(health_check_tool="wget", health_path="/ready")
-    assert "wget -q -T 4 -O /dev/null http://127.0.0.1:8080/ready" in container_definitions(wget_spec)[0]["healthCheck"]["command"][1]
+        "CMD-SHELL", "curl -fsS --max-time 4 -o /dev/null http://127.0.0.1:8080/ready || exit 1"]
 
 
 def test_awslogs_go_to_the_service_log_group_with_region_and_prefix():
@@ -151,7 +153,7 @@ def test_opentelemetry_propagates_w3c_context_and_samples_at_the_given_ratio():
 
 
 def test_without_tracing_there_is_no_sidecar_and_nothing_is_exported():
-    spec, _ = make_spec(tracing_enabled=False, sidecar_cpu=0, sidecar_memory=0)
+    spec, _ = make_spec(tracing_enabled=False, sidecar_cpu=0, sidecar_memory=0, collector_image=None)
     definitions = container_definitions(spec)
     assert [d["name"] for d in definitions] == ["auth"]
     env = env_of(definitions[0])
@@ -171,7 +173,7 @@ def test_client_timeout_must_be_lower_than_the_service_connect_per_request_timeo
     spec, _ = make_spec(http_client_timeout_seconds=15, service_connect_per_request_timeout_seconds=15)
     with pytest.raises(ContainerDefinitionError, match="lower than the Service Connect per-request timeout"):
         container_definitions(spec)
-    ok, _ = make_spec(http_client_timeout_seconds=14)
+    ok, _ = make_spec(http_client_timeout_seconds=14, service_connect_per_request_timeout_seconds=15)
     assert env_of(container_definitions(ok)[0])["HTTP_CLIENT_TIMEOUT_SECONDS"] == "14"
 
 
@@ -179,8 +181,10 @@ def test_tracing_sidecar_is_a_pinned_non_essential_hardened_adot_collector():
     spec, _ = make_spec()
     sidecar = container_definitions(spec)[1]
     assert sidecar["name"] == ADOT_COLLECTOR_CONTAINER_NAME
-    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector:v\d+\.\d+\.\d+", sidecar["image"])
-    assert sidecar["image"] == ADOT_COLLECTOR_IMAGE
+    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector:v\d+\.\d+\.\d+",
+                        ADOT_COLLECTOR_UPSTREAM_IMAGE)
+    # The pinned release, from this region's pull-through cache rather than from ECR Public.
+    assert sidecar["image"] == COLLECTOR and sidecar["image"].endswith(f":{ADOT_COLLECTOR_TAG}")
     assert sidecar["essential"] is False
     assert sidecar["readonlyRootFilesystem"] is True
     # The image's own `aoc` user (uid/gid 4317), which owns its HOME; the collector writes nothing, so no mount.
@@ -206,3 +210,23 @@ def test_image_pinned_by_digest_is_accepted():
     digest = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth@sha256:" + "a" * 64
     spec, _ = make_spec(image=digest)
     assert container_definitions(spec)[0]["image"] == digest
+
+
+def test_the_collector_is_served_under_the_cache_prefix_with_its_upstream_repository_path():
+    assert regional_collector_image("123456789012", "eu-west-1", "staging-ecr-public") == (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/staging-ecr-public/aws-observability/aws-otel-collector:"
+        + ADOT_COLLECTOR_TAG)
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(collector_image=ADOT_COLLECTOR_UPSTREAM_IMAGE),
+    dict(collector_image=COLLECTOR.replace("eu-central-1", "eu-west-1")),
+    dict(collector_image=None),
+    dict(image="ghcr.io/acme/auth:1.4.2"),
+    dict(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/prod/auth:1.4.2"),
+])
+def test_every_image_must_come_from_the_private_registry_of_the_tasks_region(overrides):
+    # Only that registry is reachable through the VPC's ecr.api/ecr.dkr endpoints when there is no NAT.
+    spec, _ = make_spec(**overrides)
+    with pytest.raises(ContainerDefinitionError):
+        container_definitions(spec)

@@ -4,10 +4,12 @@ import pytest
 from policy_sentry.querying.actions import get_action_data, get_actions_that_support_wildcard_arns_only
 
 from components.iam_documents import (
+    PULL_THROUGH_CACHE_ACTIONS,
     WILDCARD_ONLY_ACTIONS,
     ExecutionRoleScope,
     PolicyScopeError,
     execution_role_policy,
+    repository_arn_of_image,
     secret_arn_for_policy,
     task_role_policy,
     trust_policy,
@@ -19,11 +21,13 @@ REPOSITORY = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/prod/auth"
 KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/auth/db-AbCdEf"
 PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/auth/LOG_LEVEL"
+COLLECTOR_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prod-ecr-public/aws-observability/aws-otel-collector:v0.50.0"
+COLLECTOR_REPOSITORY = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/prod-ecr-public/aws-observability/aws-otel-collector"
 
 
 def auth_scope(**overrides) -> ExecutionRoleScope:
     values = dict(partition="aws", region=REGION, account_id=ACCOUNT, repository_arn=REPOSITORY,
-                  log_group_name="/ecs/prod/auth", kms_key_arn=KMS_KEY,
+                  log_group_name="/ecs/prod/auth", kms_key_arn=KMS_KEY, collector_repository_arn=COLLECTOR_REPOSITORY,
                   secret_arns=[SECRET + ":password::"], parameter_arns=[PARAMETER])
     values.update(overrides)
     return ExecutionRoleScope(**values)
@@ -51,7 +55,7 @@ def resource_prefix(action: str) -> list[str]:
     return prefixes
 
 
-OWN_RESOURCES = {REPOSITORY, KMS_KEY, SECRET, PARAMETER, f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/prod/auth:*"}
+OWN_RESOURCES = {REPOSITORY, COLLECTOR_REPOSITORY, KMS_KEY, SECRET, PARAMETER, f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/prod/auth:*"}
 
 
 def test_no_action_wildcards_in_either_role():
@@ -107,12 +111,35 @@ def test_execution_role_grants_pull_logs_secrets_parameters_and_key_decrypt():
 
 def test_without_secrets_or_parameters_there_is_no_secret_read_and_no_decrypt():
     sids = {s["Sid"] for s in statements(execution_role_policy(auth_scope(secret_arns=[], parameter_arns=[])))}
-    assert sids == {"EcrAuthorizationToken", "PullOwnImage", "WriteOwnLogs"}
+    assert sids == {"EcrAuthorizationToken", "PullOwnImage", "PullTracingCollectorThroughCache", "WriteOwnLogs"}
+
+
+def test_the_collector_is_pulled_and_imported_through_the_cache_with_the_documented_actions_only():
+    by_sid = {s["Sid"]: s for s in statements(execution_role_policy(auth_scope()))}
+    collector = by_sid["PullTracingCollectorThroughCache"]
+    assert collector["Resource"] == [repository_arn_of_image(COLLECTOR_IMAGE)] == [COLLECTOR_REPOSITORY]
+    # ECR user guide, pull-through-cache-iam.html: the pulling principal's extra permissions.
+    assert set(PULL_THROUGH_CACHE_ACTIONS) == {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+    assert set(collector["Action"]) == set(by_sid["PullOwnImage"]["Action"]) | set(PULL_THROUGH_CACHE_ACTIONS)
+    # Creating and importing is never granted on the service's own repository.
+    assert not set(PULL_THROUGH_CACHE_ACTIONS) & set(by_sid["PullOwnImage"]["Action"])
+    untraced = {s["Sid"] for s in statements(execution_role_policy(auth_scope(collector_repository_arn=None)))}
+    assert "PullTracingCollectorThroughCache" not in untraced
+
+
+@pytest.mark.parametrize("image", [
+    "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0",
+    f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prod-ecr-public/aws-observability/aws-otel-collector",
+])
+def test_only_private_ecr_images_with_a_tag_or_digest_have_a_repository_arn(image):
+    with pytest.raises(PolicyScopeError):
+        repository_arn_of_image(image)
 
 
 @pytest.mark.parametrize("field_name, foreign", [
     ("repository_arn", "arn:aws:ecr:eu-central-1:999999999999:repository/prod/auth"),
     ("kms_key_arn", "arn:aws:kms:eu-west-1:123456789012:key/other"),
+    ("collector_repository_arn", COLLECTOR_REPOSITORY.replace(REGION, "eu-west-1")),
     ("secret_arns", ["arn:aws:secretsmanager:eu-central-1:999999999999:secret:other-AbCdEf"]),
     ("parameter_arns", ["arn:aws:ssm:eu-west-1:123456789012:parameter/prod/auth/X"]),
     ("parameter_arns", ["arn:aws:ssm:eu-central-1:123456789012:document/prod-auth"]),

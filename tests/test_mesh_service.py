@@ -10,6 +10,7 @@ from components.container_definitions import ADOT_COLLECTOR_PORTS
 from components.iam_documents import WILDCARD_ONLY_ACTIONS
 from components.mesh_service import (
     DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
+    AlarmThresholds,
     AlbRouting,
     DeploymentSettings,
     MeshService,
@@ -28,6 +29,15 @@ CA = f"arn:aws:acm-pca:{ARN_BASE}:certificate-authority/sc"
 LISTENER = f"arn:aws:elasticloadbalancing:{ARN_BASE}:listener/app/prod-euc1-platform/0123456789abcdef/fedcba9876543210"
 ALB_SUFFIX = "app/prod-euc1-platform/0123456789abcdef"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/platform-boundary"
+COLLECTOR_REPOSITORY = "prod-ecr-public/aws-observability/aws-otel-collector"
+COLLECTOR = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{COLLECTOR_REPOSITORY}:v0.50.0"
+
+
+def deployment(**overrides) -> DeploymentSettings:
+    values = dict(strategy="CANARY", canary_percent=5.0, canary_bake_minutes=10, step_percent=25.0,
+                  step_bake_minutes=6, bake_time_minutes=15)
+    values.update(overrides)
+    return DeploymentSettings(**values)
 
 SERVICE = "aws:ecs/service:Service"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -54,9 +64,11 @@ def service_args(name: str, port: int, *, routed: bool = False, tls_role: pulumi
                                               kms_key_arn=KMS_KEY, depends_on=tuple(tls_dependencies)),
         secrets={"DATABASE_URL": f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf"},
         plain_config={"LOG_LEVEL": "info", "FEATURE_FLAGS": "checkout-v2"},
+        tracing_enabled=True, trace_sampling_ratio=0.1, log_retention_days=365,
         timeouts=Timeouts(per_request_seconds=15, idle_seconds=300, http_client_seconds=10),
-        deployment=DeploymentSettings(strategy="CANARY", canary_percent=5.0, canary_bake_minutes=10,
-                                      bake_time_minutes=15),
+        deployment=deployment(),
+        alarm_thresholds=AlarmThresholds(error_rate_percent=5.0, p95_latency_ms=1000.0),
+        collector_image_uri=COLLECTOR,
     )
     if routed:
         values.update(path_prefix=f"/api/{name}", routing=AlbRouting(
@@ -87,9 +99,9 @@ def platform():
                                                      tls_dependencies=[tls_role])),
             "orders": MeshService("orders", service_args("orders", PORTS["orders"], tls_role=tls_role.arn,
                                                          tls_dependencies=[tls_role],
-                                                         deployment=DeploymentSettings(strategy="LINEAR",
-                                                                                       step_percent=20.0,
-                                                                                       step_bake_minutes=5))),
+                                                         deployment=deployment(strategy="LINEAR",
+                                                                               step_percent=20.0,
+                                                                               step_bake_minutes=5))),
             "users": MeshService("users", service_args("users", PORTS["users"], tls_role=tls_role.arn,
                                                        tls_dependencies=[tls_role],
                                                        service_connect_ingress_port=PROXY_PORTS["users"])),
@@ -358,7 +370,8 @@ def test_roles_carry_the_boundary_and_are_scoped_to_their_own_service(platform):
         task_trust = json.loads(children[f"{name}-task-role"].inputs["assumeRolePolicy"])
         assert task_trust["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
 
-        own = {f"arn:aws:ecr:{ARN_BASE}:repository/prod/{name}", KMS_KEY,
+        own = {f"arn:aws:ecr:{ARN_BASE}:repository/prod/{name}", f"arn:aws:ecr:{ARN_BASE}:repository/{COLLECTOR_REPOSITORY}",
+               KMS_KEY,
                f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf",
                f"arn:aws:logs:{ARN_BASE}:log-group:/ecs/prod/{name}:*"}
         own |= {p.outputs["arn"] for p in children.values() if p.type == "aws:ssm/parameter:Parameter"}
@@ -432,8 +445,10 @@ def test_listener_rule_priority_must_be_within_alb_limits():
 
 
 def test_client_timeout_must_stay_below_the_per_request_timeout():
-    with pytest.raises(ValueError, match="lower than the per-request"):
+    with pytest.raises(ValueError, match="lower than the Service Connect per-request"):
         Timeouts(per_request_seconds=10, idle_seconds=300, http_client_seconds=10)
+    with pytest.raises(ValueError, match="longer than the per-request"):
+        Timeouts(per_request_seconds=10, idle_seconds=10, http_client_seconds=2)
 
 
 @pytest.mark.parametrize("port, message", [
@@ -469,7 +484,48 @@ def test_tls_needs_its_ca_role_and_key():
 
 def test_canary_percent_outside_the_api_range_is_refused():
     with pytest.raises(ValueError, match="canary percent"):
-        DeploymentSettings(canary_percent=0.05)
+        deployment(canary_percent=0.05)
+    with pytest.raises(ValueError, match="step percent"):
+        deployment(step_percent=25.05)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(min_tasks=3, max_tasks=2), "minTasks"),
+    (dict(min_tasks=0), "minTasks"),
+    (dict(log_retention_days=31), "retention period"),
+    (dict(collector_image_uri=None), "collector_image_uri"),
+])
+def test_args_the_apis_would_refuse_fail_before_deployment(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        service_args("auth", 8080, **overrides)
+
+
+def test_without_tracing_no_collector_image_is_needed():
+    assert service_args("auth", 8080, tracing_enabled=False, collector_image_uri=None).collector_image_uri is None
+
+
+@pytest.mark.parametrize("field_name", ["strategy", "canary_percent", "step_percent", "bake_time_minutes"])
+def test_product_values_have_no_component_defaults(field_name):
+    # They come from foundation/settings.py only; a default here could silently differ from it.
+    values = dict(strategy="CANARY", canary_percent=5.0, canary_bake_minutes=10, step_percent=25.0,
+                  step_bake_minutes=6, bake_time_minutes=15)
+    del values[field_name]
+    with pytest.raises(TypeError):
+        DeploymentSettings(**values)
+    with pytest.raises(TypeError):
+        Timeouts(per_request_seconds=3, idle_seconds=60)
+    with pytest.raises(TypeError):
+        AlarmThresholds(error_rate_percent=5.0)
+
+
+def test_the_sidecar_comes_from_the_regional_cache_and_the_execution_role_may_import_it_there(platform):
+    recorder, _ = platform
+    task = recorder.one("aws:ecs/taskDefinition:TaskDefinition", "auth-taskdef")
+    images = {d["name"]: d["image"] for d in json.loads(task.inputs["containerDefinitions"])}
+    assert images["aws-otel-collector"] == COLLECTOR
+    policy = json.loads(recorder.one("aws:iam/rolePolicy:RolePolicy", "auth-execution-policy").inputs["policy"])
+    (statement,) = [s for s in policy["Statement"] if "ecr:BatchImportUpstreamImage" in s["Action"]]
+    assert statement["Resource"] == [f"arn:aws:ecr:{ARN_BASE}:repository/{COLLECTOR_REPOSITORY}"]
 
 
 def test_impossible_task_size_fails_before_anything_is_registered():

@@ -21,8 +21,9 @@ import pytest
 from policy_sentry.querying.actions import get_action_data
 
 from components import platform_policies
-from components.iam_documents import ExecutionRoleScope, execution_role_policy, task_role_policy
-from components.regional_platform import REGION_CODES
+from components.container_definitions import regional_collector_image
+from components.iam_documents import ExecutionRoleScope, execution_role_policy, repository_arn_of_image, task_role_policy
+from components.regional_platform import REGION_CODES, pull_through_cache_prefix
 
 ACCOUNT = "123456789012"
 PRIMARY, STANDBY = "eu-central-1", "eu-west-1"
@@ -148,7 +149,12 @@ def ca_arn(region: str) -> str:
 def boundary(region: str, *, role: str = "primary", tls: bool = True) -> dict:
     return platform_policies.permissions_boundary(
         ACCOUNT, region, ENVIRONMENT, key_arn(region), alb_name(region), ca_arn(region) if tls else None,
+        pull_through_cache_prefix=pull_through_cache_prefix(ENVIRONMENT),
         reads_replica_secrets=role == "standby", creates_replica_repositories=role == "standby")
+
+
+def collector_image(region: str) -> str:
+    return regional_collector_image(ACCOUNT, region, pull_through_cache_prefix(ENVIRONMENT))
 
 
 def execution_role_document(region: str) -> dict:
@@ -156,6 +162,7 @@ def execution_role_document(region: str) -> dict:
         partition="aws", region=region, account_id=ACCOUNT,
         repository_arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{ENVIRONMENT}/{SERVICE}",
         log_group_name=f"/ecs/{ENVIRONMENT}/{SERVICE}", kms_key_arn=key_arn(region),
+        collector_repository_arn=repository_arn_of_image(collector_image(region)),
         secret_arns=[f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{ENVIRONMENT}/{SERVICE}/jwt-signing-key-AbCdEf"],
         parameter_arns=[f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{ENVIRONMENT}/{SERVICE}/LOG_LEVEL"]))
 
@@ -356,6 +363,28 @@ def test_the_coverage_check_reports_a_statement_the_boundary_lost():
                                                                              "logs:PutLogEvents"}
 
 
+@pytest.mark.parametrize("side,region", SIDES)
+def test_the_execution_role_needs_pulling_and_importing_the_collector_through_the_cache(side, region):
+    # The needs are derived from the role's own document: prove the pull-through ones are among them, on the
+    # cached repository, so test_boundary_leaves_every_role_what_it_needs covers them.
+    repository = repository_arn_of_image(collector_image(region))
+    assert repository == (f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{ENVIRONMENT}-ecr-public/"
+                          "aws-observability/aws-otel-collector")
+    needed = {action for action, resource, _ in execution_role_needs(region) if resource == repository}
+    assert needed == {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                      "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+    assert gaps(boundary(region, role=side), execution_role_needs(region)) == []
+
+
+def test_the_coverage_check_reports_the_pull_through_cache_statement_lost_from_the_boundary():
+    for side, region in SIDES:
+        document = boundary(region, role=side)
+        document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "PullThroughOwnCache"]
+        assert {a for a, _ in gaps(document, execution_role_needs(region))} == {
+            "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+
+
 def test_the_coverage_check_reports_the_template_roles_key_statement_lost_from_the_standby_boundary():
     document = boundary(STANDBY, role="standby")
     document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "TemplateEncryptsReplicaRepositories"]
@@ -397,6 +426,11 @@ def test_without_tls_the_boundary_grants_nothing_on_private_cas_or_ecs_sc_secret
     ("elasticloadbalancing:ModifyRule",
      f"arn:aws:elasticloadbalancing:{PRIMARY}:{ACCOUNT}:listener-rule/app/other-alb/{LB_ID}/{LISTENER_ID}/{RULE_ID}", {}),
     ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:other-team/db-AbCdEf", {}),
+    # Another environment's pull-through cache, and creating repositories outside this one's.
+    ("ecr:BatchImportUpstreamImage",
+     f"arn:aws:ecr:{PRIMARY}:{ACCOUNT}:repository/staging-ecr-public/aws-observability/aws-otel-collector", {}),
+    ("ecr:CreateRepository", f"arn:aws:ecr:{PRIMARY}:{ACCOUNT}:repository/{ENVIRONMENT}/{SERVICE}", {}),
+    ("ecr:CreateRepository", f"arn:aws:ecr:{STANDBY}:{ACCOUNT}:repository/{ENVIRONMENT}-ecr-public/x", {}),
 ])
 def test_primary_boundary_stops_at_other_environments_regions_and_keys(action, resource, context):
     assert not allows(boundary(PRIMARY), action, resource, context)

@@ -8,12 +8,16 @@ import json
 import pytest
 
 from components.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
-from components.regional_platform import ALB_NAME, ALB_SSL_POLICY, single_validation_record, subnet_plan
+from components.container_definitions import regional_collector_image
+from components.regional_platform import (ALB_NAME, ALB_SSL_POLICY, pull_through_cache_prefix, single_validation_record,
+                                          subnet_plan)
 from components.stack_budget import budget_name_problem
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 
 
 def outputs_of(preview, typ):
@@ -66,12 +70,75 @@ def test_with_nat_only_the_baseline_interface_endpoints_are_paid_for(prod):
 
 @pytest.mark.parametrize("nat", ["none", "single", "one-per-az"])
 @pytest.mark.parametrize("tracing", [True, False])
-def test_no_nat_strategy_leaves_a_needed_api_without_a_path(nat, tracing):
+def test_without_nat_every_api_a_task_calls_gets_an_interface_endpoint(nat, tracing):
     services = interface_endpoint_services(nat, service_connect=True, tracing=tracing)
     assert set(BASELINE_INTERFACE_ENDPOINTS) <= set(services)
     if nat == "none":
         assert {"ecs-agent", "ecs-telemetry", "ecs"} <= set(services)
         assert ("xray" in services) == tracing
+    else:
+        assert set(services) == set(BASELINE_INTERFACE_ENDPOINTS)
+
+
+@pytest.fixture(params=["staging", "staging_standby", "prod", "prod_standby"])
+def any_stack(request):
+    return request.getfixturevalue(request.param)
+
+
+def image_registries(preview):
+    return {container["image"].split("/", 1)[0]
+            for task in preview.recorder.of_type("aws:ecs/taskDefinition:TaskDefinition")
+            for container in json.loads(task.inputs["containerDefinitions"])}
+
+
+def test_every_image_a_task_pulls_is_in_the_stacks_own_private_registry(any_stack):
+    # The one registry the ecr.api/ecr.dkr endpoints (and the S3 gateway, for layers) reach without NAT:
+    # ECR Public has no VPC endpoint, so the collector comes through the regional pull-through cache.
+    region = any_stack.settings.region
+    assert image_registries(any_stack) == {f"123456789012.dkr.ecr.{region}.amazonaws.com"}
+    endpoints = {e.inputs["serviceName"] for e in any_stack.recorder.of_type(ENDPOINT)}
+    assert {f"com.amazonaws.{region}.ecr.api", f"com.amazonaws.{region}.ecr.dkr", f"com.amazonaws.{region}.s3"} <= endpoints
+
+
+def test_each_stack_caches_ecr_public_under_its_own_prefix_in_its_own_region(any_stack):
+    settings = any_stack.settings
+    prefix = pull_through_cache_prefix(settings.environment)
+    rule = any_stack.recorder.one(RULE)
+    assert rule.inputs == {"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": "public.ecr.aws"}
+    assert rule.provider_region == settings.region and "region" not in rule.inputs
+    template = next(t for t in any_stack.recorder.of_type(TEMPLATE) if t.inputs["appliedFors"] == ["PULL_THROUGH_CACHE"])
+    assert template.inputs["prefix"] == prefix and template.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert template.urn in rule.dependencies  # the template shapes only repositories created after it exists
+    collector = regional_collector_image("123456789012", settings.region, prefix)
+    for task in any_stack.recorder.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        sidecar = next(c for c in json.loads(task.inputs["containerDefinitions"]) if c["name"] == "aws-otel-collector")
+        assert sidecar["image"] == collector
+        assert rule.urn in task.dependencies
+
+
+def test_stacks_sharing_a_registry_never_own_the_same_pull_through_cache_rule(staging, prod, staging_standby,
+                                                                              prod_standby):
+    # A rule is per registry (account and region) and prefix; staging and prod share account and regions.
+    owners = {}
+    for preview in (staging, prod, staging_standby, prod_standby):
+        rule = preview.recorder.one(RULE)
+        key = (preview.settings.account_id, preview.settings.region, rule.inputs["ecrRepositoryPrefix"])
+        assert key not in owners, (preview.stack, owners.get(key))
+        owners[key] = preview.stack
+    # ECR appends "/" to a prefix, so no environment's cache prefix covers another's repositories.
+    for environment in ("staging", "prod"):
+        assert not f"{environment}/auth".startswith(pull_through_cache_prefix("prod") + "/")
+        assert not f"{environment}/auth".startswith(pull_through_cache_prefix("staging") + "/")
+
+
+@pytest.mark.parametrize("environment, valid", [("prod", True), ("staging", True), ("Prod", False),
+                                                ("a" * 20, False), ("qa_", False)])
+def test_pull_through_cache_prefix_follows_the_api_pattern_and_length(environment, valid):
+    if valid:
+        assert pull_through_cache_prefix(environment) == f"{environment}-ecr-public"
+    else:
+        with pytest.raises(ValueError, match="CreatePullThroughCacheRule"):
+            pull_through_cache_prefix(environment)
 
 
 def test_interface_endpoints_live_in_the_configured_number_of_private_subnets(platform):
