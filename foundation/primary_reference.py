@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal, Optional
+from typing import Any, Iterable, Literal, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -85,7 +85,8 @@ class PrimaryStackOutputs(BaseModel):
 
 
 def parse_primary_outputs(raw: dict[str, Any], primary_stack: str, *, expected_environment: str,
-                          standby_region: Optional[str] = None) -> PrimaryStackOutputs:
+                          standby_region: Optional[str] = None, standby_vpc_cidr: Optional[str] = None,
+                          required_secrets: Iterable[str] = ()) -> PrimaryStackOutputs:
     """Validate the primary's raw stack outputs; raise PrimaryStackContractError naming each bad output."""
     try:
         outputs = PrimaryStackOutputs.model_validate(raw or {})
@@ -96,6 +97,13 @@ def parse_primary_outputs(raw: dict[str, Any], primary_stack: str, *, expected_e
         mismatches.append(f"output 'environment' is {outputs.environment!r}, the standby is {expected_environment!r}")
     if standby_region is not None and outputs.region == standby_region:
         mismatches.append(f"output 'region' is {outputs.region!r}, the standby's own region")
+    if standby_vpc_cidr is not None and ipaddress.ip_network(outputs.vpc_cidr).overlaps(
+            ipaddress.ip_network(standby_vpc_cidr)):
+        mismatches.append(f"output 'vpcCidr' {outputs.vpc_cidr} overlaps the standby's VPC {standby_vpc_cidr}")
+    missing_secrets = sorted(set(required_secrets) - set(outputs.secret_arns))
+    if missing_secrets:
+        mismatches.append(f"output 'secretArns' has no {missing_secrets}, which the standby's services read "
+                          "(enable those services in the primary first)")
     if mismatches:
         raise PrimaryStackContractError(f"primary stack {primary_stack!r} is not this standby's primary: "
                                         + "; ".join(mismatches))
@@ -122,9 +130,12 @@ class PrimaryReference:
     primary_stack: fully qualified `<organization>/<project>/<stack>`, e.g. `acme/microservices-foundation/prod`.
     expected_environment: the standby's environment; the primary must report the same one.
     standby_region: the standby's region; the primary must be elsewhere.
+    standby_vpc_cidr: the standby's VPC CIDR; the primary's must not overlap it.
+    required_secrets: `<service>/<secret>` keys the standby's services read; the primary must export them.
     """
 
     def __init__(self, primary_stack: str, *, expected_environment: str, standby_region: Optional[str] = None,
+                 standby_vpc_cidr: Optional[str] = None, required_secrets: Iterable[str] = (),
                  resource_name: str = "primary-stack", opts: Optional[pulumi.ResourceOptions] = None) -> None:
         parts = primary_stack.split("/")
         if len(parts) != 3 or not all(parts):
@@ -134,7 +145,8 @@ class PrimaryReference:
         self.stack_reference = pulumi.StackReference(resource_name, stack_name=primary_stack, opts=opts)
         self.outputs: pulumi.Output[PrimaryStackOutputs] = self.stack_reference.outputs.apply(
             lambda raw: parse_primary_outputs(raw, primary_stack, expected_environment=expected_environment,
-                                              standby_region=standby_region))
+                                              standby_region=standby_region, standby_vpc_cidr=standby_vpc_cidr,
+                                              required_secrets=tuple(required_secrets)))
         self.region: pulumi.Output[str] = self.outputs.apply(lambda o: o.region)
         self.environment: pulumi.Output[str] = self.outputs.apply(lambda o: o.environment)
         self.vpc_cidr: pulumi.Output[str] = self.outputs.apply(lambda o: o.vpc_cidr)

@@ -17,9 +17,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.mesh_service import LOG_RETENTION_DAYS
+from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
 from components.registry_replication import ReplicationStackFacts, replication_problems
 from components.sizing import SizingError, TaskSize, task_size
+from components.validation import (is_multiple_of_tenth, log_retention_problem, task_count_problem,
+                                   timeout_problems)
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 
 PROJECT = "microservices-foundation"
@@ -64,8 +66,9 @@ class CatalogService(_Model):
 
     @model_validator(mode="after")
     def _scaling_and_routing(self) -> "CatalogService":
-        if self.max_tasks < self.min_tasks:
-            raise ValueError(f"maxTasks ({self.max_tasks}) must be >= minTasks ({self.min_tasks})")
+        problem = task_count_problem(self.min_tasks, self.max_tasks)
+        if problem:
+            raise ValueError(problem)
         if (self.path_prefix is None) != (self.listener_rule_priority is None):
             raise ValueError("pathPrefix and listenerRulePriority go together: a routed service needs both")
         return self
@@ -162,12 +165,11 @@ class ServiceConnect(_Model):
 
     @model_validator(mode="after")
     def _timeouts_nest(self) -> "ServiceConnect":
-        if not self.client_timeout_seconds < self.per_request_timeout_seconds:
-            raise ValueError(f"clientTimeoutSeconds ({self.client_timeout_seconds}) must be lower than "
-                             f"perRequestTimeoutSeconds ({self.per_request_timeout_seconds} s)")
-        if not self.per_request_timeout_seconds < self.idle_timeout_seconds:
-            raise ValueError(f"perRequestTimeoutSeconds ({self.per_request_timeout_seconds}) must be lower than "
-                             f"idleTimeoutSeconds ({self.idle_timeout_seconds})")
+        problems = timeout_problems(self.client_timeout_seconds, self.per_request_timeout_seconds,
+                                    self.idle_timeout_seconds)
+        if problems:
+            raise ValueError("; ".join(problems) + " (clientTimeoutSeconds < perRequestTimeoutSeconds < "
+                                                  "idleTimeoutSeconds)")
         if not self.idle_timeout_seconds < self.alb_idle_timeout_seconds:
             raise ValueError(f"idleTimeoutSeconds ({self.idle_timeout_seconds}) must be lower than "
                              f"albIdleTimeoutSeconds ({self.alb_idle_timeout_seconds})")
@@ -186,7 +188,7 @@ class Deployment(_Model):
     @field_validator("canary_percent", "step_percent")
     @classmethod
     def _tenths(cls, value: float) -> float:
-        if abs(value * 10 - round(value * 10)) > 1e-9:
+        if not is_multiple_of_tenth(value):
             raise ValueError("must be a multiple of 0.1 (ECS canaryPercent/stepPercent)")
         return value
 
@@ -207,8 +209,9 @@ class Logs(_Model):
     @field_validator("retention_days")
     @classmethod
     def _cloudwatch_period(cls, value: Optional[int]) -> Optional[int]:
-        if value is not None and value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of the CloudWatch Logs retention periods {sorted(LOG_RETENTION_DAYS)}")
+        problem = log_retention_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
 
@@ -243,16 +246,17 @@ class Failover(_Model):
     health_check_path: Optional[str] = Field(default=None, pattern=r"^/[A-Za-z0-9/_.-]*$")
     health_check_interval_seconds: Literal[10, 30] = 10
     failure_threshold: int = Field(default=3, ge=1, le=10)
-    health_check_regions: tuple[Literal["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
-                                        "ap-southeast-2", "ap-northeast-1", "sa-east-1"], ...] = (
-        "eu-west-1", "us-east-1", "us-west-2")
+    health_check_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
     rto_objective_minutes: float = Field(default=15.0, gt=0, le=1440)
 
     @field_validator("health_check_regions")
     @classmethod
     def _three_checkers(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(regions)) < 3:
-            raise ValueError("Route 53 needs at least 3 distinct health checker regions")
+        unknown = [r for r in regions if r not in HEALTH_CHECKER_REGIONS]
+        if unknown:
+            raise ValueError(f"{unknown} are not Route 53 health checker regions; allowed: {list(HEALTH_CHECKER_REGIONS)}")
+        if len(set(regions)) < HEALTH_CHECKER_REGIONS_MIN:
+            raise ValueError(f"Route 53 needs at least {HEALTH_CHECKER_REGIONS_MIN} distinct health checker regions")
         return regions
 
 
@@ -476,9 +480,9 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
         merged = entry.model_dump() | {k: v for k, v in override.model_dump().items() if v is not None}
-        if merged["max_tasks"] < merged["min_tasks"]:
-            raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"],
-                       f"must be >= minTasks ({merged['min_tasks']})")
+        problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
+        if problem:
+            raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
         specs.append(ServiceSpec(name=name, **merged))
     return tuple(specs)
 

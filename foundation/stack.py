@@ -164,8 +164,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
                 account_id=account_id, destination_region=STANDBY_REGION,
                 repository_prefixes=replication.repository_prefixes), opts=in_region)
     else:
-        primary = PrimaryReference(settings.config.failover.primary_stack,
-                                   expected_environment=settings.environment, standby_region=settings.region)
+        primary = PrimaryReference(
+            settings.config.failover.primary_stack, expected_environment=settings.environment,
+            standby_region=settings.region, standby_vpc_cidr=str(settings.config.network.vpc_cidr),
+            required_secrets=[f"{s.name}/{secret}" for s in settings.services for secret in s.secrets])
         # The standby's tasks read the replicas in their own region.
         secret_arns = primary.replica_secret_arns(settings.region)
         if dns:
@@ -205,6 +207,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "permissionsBoundaryArn": platform.permissions_boundary_arn,
         "serviceConnectCaArn": platform.certificate_authority.arn if platform.certificate_authority else None,
         "secretArns": secret_arns,
+        "collectorImageUri": platform.collector_image_uri,
         "services": {name: {"name": service.service_name, "arn": service.service_arn,
                             "discoveryName": service.discovery_name,
                             "urlPath": settings.service(name).path_prefix}

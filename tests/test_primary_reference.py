@@ -3,7 +3,7 @@
 import pytest
 
 from foundation.preview.mocks import run_program
-from foundation.primary_reference import PrimaryReference, PrimaryStackContractError
+from foundation.primary_reference import PrimaryReference, PrimaryStackContractError, parse_primary_outputs
 
 PRIMARY_STACK = "acme/microservices-foundation/prod"
 AUTH_SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/auth/jwt-signing-key-a1B2c3"
@@ -119,3 +119,15 @@ def test_a_primary_of_another_environment_or_in_the_standby_region_is_refused():
 def test_primary_stack_name_must_be_fully_qualified():
     with pytest.raises(PrimaryStackContractError, match="organization>/<project>/<stack>"):
         PrimaryReference("prod", expected_environment="prod")
+
+
+def test_a_primary_whose_vpc_overlaps_the_standbys_is_refused():
+    with pytest.raises(PrimaryStackContractError, match=r"'vpcCidr' 10.10.0.0/16 overlaps the standby's VPC 10.10.128.0/17"):
+        parse_primary_outputs(_primary_outputs(), PRIMARY_STACK, expected_environment="prod",
+                              standby_vpc_cidr="10.10.128.0/17")
+
+
+def test_a_primary_that_exports_no_secret_a_standby_service_reads_is_refused():
+    with pytest.raises(PrimaryStackContractError, match=r"'secretArns' has no \['billing/payment-key'\]"):
+        parse_primary_outputs(_primary_outputs(), PRIMARY_STACK, expected_environment="prod",
+                              required_secrets=["billing/payment-key", "auth/jwt-signing-key"])

@@ -83,6 +83,12 @@ def test_bad_vpc_cidr_is_rejected_with_the_reason(cidr, reason):
     assert reason in str(error.value)
 
 
+def test_a_health_checker_region_route53_does_not_run_is_rejected():
+    config = staging_config(**{f"{NS}:failover": {"healthCheckRegions": ["eu-west-1", "us-east-1", "eu-central-1"]}})
+    with pytest.raises(ConfigError, match=r"\['eu-central-1'\] are not Route 53 health checker regions"):
+        load(config)
+
+
 @pytest.mark.parametrize("az_count", [1, 4])
 def test_az_count_outside_two_to_three_is_rejected(az_count):
     config = staging_config(**{f"{NS}:network": staging_network(azCount=az_count, endpointAzCount=1)})
@@ -122,7 +128,8 @@ def test_canary_percent_outside_bounds_is_rejected(percent):
 
 def test_timeouts_must_nest_client_below_service_below_infrastructure():
     config = staging_config(**{f"{NS}:serviceConnect": {"perRequestTimeoutSeconds": 5, "clientTimeoutSeconds": 6}})
-    with pytest.raises(ConfigError, match=r"clientTimeoutSeconds \(6\) must be lower than perRequestTimeoutSeconds"):
+    with pytest.raises(ConfigError, match=r"HTTP client timeout 6s must be lower than the Service Connect per-request "
+                                          r"timeout 5s \(clientTimeoutSeconds < perRequestTimeoutSeconds"):
         load(config)
 
 
