@@ -22,7 +22,7 @@ from components.registry_replication import ReplicationStackFacts, replication_p
 from components.sizing import SizingError, TaskSize, task_size
 from components.validation import (is_multiple_of_tenth, log_retention_problem, task_count_problem,
                                    timeout_problems)
-from foundation.rto import FailoverConfigError, FailoverTime, failover_time
+from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES, FailoverConfigError, FailoverTime, failover_time
 
 PROJECT = "microservices-foundation"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -247,7 +247,7 @@ class Failover(_Model):
     health_check_interval_seconds: Literal[10, 30] = 10
     failure_threshold: int = Field(default=3, ge=1, le=10)
     health_check_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
-    rto_objective_minutes: float = Field(default=15.0, gt=0, le=1440)
+    rto_objective_minutes: float = Field(default=DEFAULT_RTO_OBJECTIVE_MINUTES, gt=0, le=1440)
 
     @field_validator("health_check_regions")
     @classmethod
