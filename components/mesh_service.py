@@ -75,8 +75,7 @@ import pulumi_aws.vpc as vpc_rules
 from components import container_definitions as containers
 from components import iam_documents
 from components.sizing import TaskSize, task_size
-# LOG_RETENTION_DAYS is re-exported: foundation/settings.py imports it from here.
-from components.validation import (LOG_RETENTION_DAYS, is_multiple_of_tenth, log_retention_problem,  # noqa: F401
+from components.validation import (is_multiple_of_tenth, log_retention_problem,
                                    task_count_problem, timeout_problems)
 
 COMPONENT_TYPE = "microservices:platform:MeshService"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .framework import ResourceView
-from .values import as_list, is_known_text, is_unknown
+from .values import as_list, is_known_text
 
 
 def ids_of(target: ResourceView, keys: Iterable[str] = ("id", "arn")) -> set[str]:
@@ -23,11 +23,3 @@ def refers_to(source: ResourceView, prop: str, target: ResourceView, keys: Itera
         return True
     target_ids = ids_of(target, keys)
     return any(isinstance(v, str) and v in target_ids for v in as_list(source.props.get(prop)))
-
-
-def is_linkable(source: ResourceView, prop: str) -> bool:
-    """Whether the property can be related to anything (known value or property dependency)."""
-    if source.property_dependencies.get(prop):
-        return True
-    value = source.props.get(prop)
-    return value is not None and not is_unknown(value)

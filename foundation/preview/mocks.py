@@ -9,7 +9,6 @@ dependencies that `Mocks.new_resource` never sees.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from foundation.preview.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, SECRET_MARKER, ConfigError, StackSettings, load_catalog,
+from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_catalog,
                                  load_from_pulumi, read_stack_file, settings_from_config)
 
 
@@ -61,7 +61,3 @@ def _region_of(config: dict[str, str], stack: str) -> str:
     if not region:
         raise ConfigError(f"stack '{stack}': aws:region is required")
     return region
-
-
-def is_secret_marker(value: Any) -> bool:
-    return value == SECRET_MARKER
