@@ -19,7 +19,7 @@ from components.mesh_service import (
     Timeouts,
 )
 from components.sizing import SizingError
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 from tests.ecs_api import register_task_definition_problems
 
 REGION = "eu-central-1"

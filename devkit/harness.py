@@ -31,7 +31,7 @@ Typical use::
     with PolicyPackAnalyzer(exceptions=[{"policy": "no-wildcard-iam", "resource": "*::exec-*",
                                          "reason": "ecr:GetAuthorizationToken needs Resource *"}]) as pack:
         diagnostics = pack.preview(records)       # Analyze per resource + AnalyzeStack
-    print(render_text(diagnostics))               # foundation.preview.verdicts
+    print(render_text(diagnostics))               # devkit.verdicts
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PACK_DIR = PROJECT_DIR / "policies"
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
