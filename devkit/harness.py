@@ -2,7 +2,7 @@
 
 The pack runs as the engine starts it: ``<python> -u -m pulumi.policy <engineAddress> <packDir>``;
 it prints its gRPC port on stdout and serves the Analyzer service until killed. This module
-speaks that protocol (``pulumi.runtime.proto`` stubs): GetAnalyzerInfo, Configure,
+speaks that protocol (the SDK's ``analyzer_pb2`` stubs, through ``devkit.sdk_adapter``): GetAnalyzerInfo, Configure,
 ConfigureStack, Analyze (one resource, its inputs) and AnalyzeStack (all resources, with
 parents, dependencies and property dependencies). No Pulumi CLI is needed.
 
@@ -50,7 +50,8 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from devkit.sdk_adapter import analyzer_pb2, analyzer_pb2_grpc
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PACK_DIR = PROJECT_DIR / "policies"
