@@ -5,7 +5,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.dns_failover import DnsFailover, DnsFailoverArgs
-from foundation.preview.mocks import run_program
+from devkit.mocks import run_program
 
 ZONE_ID = "Z0123456789EXAMPLE"
 RECORD = "api.example.com"

@@ -21,7 +21,7 @@ from components.mesh_service import (
 from components.mesh_service.container_definitions import ADOT_COLLECTOR_PORTS
 from components.mesh_service.service_iam import WILDCARD_ONLY_ACTIONS
 from components.sizing import SizingError
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 from tests.ecs_api import register_task_definition_problems
 
 REGION = "eu-central-1"
