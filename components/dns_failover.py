@@ -146,8 +146,11 @@ class DnsFailover(pulumi.ComponentResource):
     """
 
     record_fqdn: pulumi.Output[str]
+    """The API name this stack's failover record answers for."""
     set_identifier: pulumi.Output[str]
+    """PRIMARY or SECONDARY: which side of the failover pair this record is."""
     health_check_id: pulumi.Output[Optional[str]]
+    """The Route 53 health check the PRIMARY record follows (None on the standby)."""
 
     def __init__(self, name: str, args: DnsFailoverArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("microservices:platform:DnsFailover", name, None, opts)
@@ -194,9 +197,9 @@ class DnsFailover(pulumi.ComponentResource):
         self.set_identifier = pulumi.Output.from_input(args.set_identifier)
         self.health_check_id = health_check.id if health_check is not None else pulumi.Output.from_input(None)
         self.register_outputs({
-            "record_fqdn": self.record_fqdn,
-            "set_identifier": self.set_identifier,
-            "health_check_id": self.health_check_id,
+            "recordFqdn": self.record_fqdn,
+            "setIdentifier": self.set_identifier,
+            "healthCheckId": self.health_check_id,
         })
 
 
