@@ -80,7 +80,12 @@ class DnsFailoverArgs:
         record's name) and how often; the values are the stack's `failover` settings (foundation/settings.py),
         so they have no defaults here. Only the primary creates (and validates) a health check; a standby
         passes the same settings, unused.
-    evaluate_target_health: alias also requires a healthy target in every non-empty target group of the ALB.
+    evaluate_target_health: off. With it, the alias also requires a healthy target in every target group of
+        the ALB, and AWS documents that a target group without registered targets counts as unhealthy
+        (resource-record-sets-values-failover-alias.html). Between deployments the alternate group of every
+        blue/green pair is empty, so an evaluated alias could look down while the service is up and fail
+        over for no reason, or refuse to fail back. Failover follows the explicit health check only, which
+        requests a real service path through the ALB (docs/failover.md).
     """
 
     role: FailoverRole
@@ -93,7 +98,7 @@ class DnsFailoverArgs:
     health_check_request_interval_seconds: int
     health_check_failure_threshold: int
     health_checker_regions: tuple[str, ...]
-    evaluate_target_health: bool = True
+    evaluate_target_health: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -188,7 +193,6 @@ class DnsFailover(pulumi.ComponentResource):
                 "zone_id": args.alb_zone_id,
                 "evaluate_target_health": args.evaluate_target_health,
             }],
-            # With both a health check and evaluate_target_health, Route 53 needs both healthy.
             health_check_id=health_check.id if health_check is not None else None,
             opts=child,
         )
