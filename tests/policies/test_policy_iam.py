@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from policy_records import UNKNOWN, StackRecords, of_policy
+from views import UNKNOWN, findings, messages, not_judged, view
 
 from policies.framework import NotJudged
-from policies.iam_documents import judge_policy_document
+from policies.iam_documents import NO_WILDCARD_IAM, judge_policy_document
+from policies.iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
+from policies.iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 
 
 def doc(*statements: dict) -> str:
@@ -101,93 +103,94 @@ def test_judge_reports_unparseable_documents():
     assert "cannot be parsed" in judge_policy_document("{not json")[0].message
 
 
-# --- through the engine protocol ---------------------------------------------------------------------
+# --- the policies ----------------------------------------------------------------------------------
 
-def test_wildcard_in_a_managed_policy_is_mandatory(pack):
-    stack = StackRecords()
-    policy = stack.add("aws:iam/policy:Policy", "task-policy", {"policy": doc(allow("s3:*", "arn:aws:s3:::b"))})
-    found = of_policy(pack.analyze(policy, stack.records), "no-wildcard-iam")
-    assert [d.enforcement_level for d in found] == ["mandatory"]
-    assert "policy (identity policy)" in found[0].detail and "aws:iam/policy:Policy 'task-policy'" in found[0].detail
-    assert found[0].severity == "critical"
+def test_wildcard_in_a_managed_policy_is_reported_on_the_document_and_its_kind():
+    policy = view("aws:iam/policy:Policy", {"policy": doc(allow("s3:*", "arn:aws:s3:::b"))}, name="task-policy")
+    [message] = messages(NO_WILDCARD_IAM, policy)
+    assert message.startswith("policy (identity policy): ") and "'s3' service" in message
 
 
-def test_role_inline_policies_and_trust_policy_are_judged(pack):
-    stack = StackRecords()
-    role = stack.add("aws:iam/role:Role", "task", {
+def test_compliant_managed_policy_passes():
+    policy = view("aws:iam/policy:Policy", {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::b/*"))})
+    assert findings(NO_WILDCARD_IAM, policy) == []
+
+
+def test_role_inline_policies_and_trust_policy_are_judged():
+    role = view("aws:iam/role:Role", {
         "permissionsBoundary": "arn:aws:iam::1:policy/boundary",
         "assumeRolePolicy": doc({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}),
         "inlinePolicies": [{"name": "ok", "policy": doc(allow("ecr:GetAuthorizationToken"))},
                            {"name": "bad", "policy": doc(allow("ssm:Get*", "arn:aws:ssm:::parameter/x"))}]})
-    details = " ".join(d.detail for d in of_policy(pack.analyze(role, stack.records), "no-wildcard-iam"))
+    details = " ".join(messages(NO_WILDCARD_IAM, role))
     assert "inlinePolicies[1].policy" in details and "assumeRolePolicy (trust policy)" in details
     assert "inlinePolicies[0]" not in details
 
 
-def test_resource_policies_of_ecr_s3_sqs_sns_secrets_are_judged(pack):
-    stack = StackRecords()
+@pytest.mark.parametrize("type_", ["aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:s3/bucketPolicy:BucketPolicy",
+                                   "aws:sqs/queuePolicy:QueuePolicy", "aws:sns/topicPolicy:TopicPolicy",
+                                   "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:kms/keyPolicy:KeyPolicy"])
+def test_resource_policies_are_judged(type_):
     bad = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "*"})
-    for type_ in ("aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:s3/bucketPolicy:BucketPolicy",
-                  "aws:sqs/queuePolicy:QueuePolicy", "aws:sns/topicPolicy:TopicPolicy",
-                  "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:kms/keyPolicy:KeyPolicy"):
-        record = stack.add(type_, type_.split(":")[-1].lower(), {"policy": bad})
-        assert of_policy(pack.analyze(record, stack.records), "no-wildcard-iam"), type_
+    good = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "sqs:SendMessage"})
+    assert messages(NO_WILDCARD_IAM, view(type_, {"policy": bad}))
+    assert findings(NO_WILDCARD_IAM, view(type_, {"policy": good})) == []
 
 
-def test_compliant_key_policy_passes(pack):
-    stack = StackRecords()
-    key = stack.add("aws:kms/key:Key", "logs", {"enableKeyRotation": True, "policy": doc(
+def test_compliant_key_policy_passes():
+    key = view("aws:kms/key:Key", {"enableKeyRotation": True, "policy": doc(
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/admin"},
          "Action": ["kms:DescribeKey", "kms:EnableKeyRotation"], "Resource": "*"})})
-    assert of_policy(pack.analyze(key, stack.records), "no-wildcard-iam") == []
+    assert findings(NO_WILDCARD_IAM, key) == []
 
 
-def test_unknown_document_is_not_applicable_not_a_violation(pack):
-    stack = StackRecords()
-    policy = stack.add("aws:iam/policy:Policy", "later", {"policy": UNKNOWN})
-    result = pack.analyze_result(policy, stack.records)
-    assert of_policy(result.diagnostics, "no-wildcard-iam") == []
-    assert [n.policy_name for n in result.not_applicable] == ["no-wildcard-iam"]
-    assert "unknown during preview" in result.not_applicable[0].reason
+def test_unknown_document_is_deferred_to_update():
+    policy = view("aws:iam/policy:Policy", {"policy": UNKNOWN})
+    assert "unknown during preview" in not_judged(NO_WILDCARD_IAM, policy)
+
+
+def test_a_known_violation_is_reported_even_when_another_document_is_unknown():
+    role = view("aws:iam/role:Role", {"assumeRolePolicy": UNKNOWN,
+                                      "inlinePolicies": [{"name": "bad", "policy": doc(allow("s3:*", "arn:aws:s3:::b"))}]})
+    assert len(findings(NO_WILDCARD_IAM, role)) == 1
 
 
 @pytest.mark.parametrize("arn", ["arn:aws:iam::aws:policy/AdministratorAccess",
                                  "arn:aws:iam::aws:policy/AmazonS3FullAccess",
                                  "arn:aws:iam::aws:policy/PowerUserAccess"])
-def test_admin_or_full_access_attachment_is_mandatory(pack, arn):
-    stack = StackRecords()
-    attachment = stack.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach",
-                           {"role": "task", "policyArn": arn})
-    found = of_policy(pack.analyze(attachment, stack.records), "no-admin-managed-policies")
-    assert len(found) == 1 and arn in found[0].detail and found[0].enforcement_level == "mandatory"
+def test_admin_or_full_access_attachment_is_reported(arn):
+    attachment = view("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "task", "policyArn": arn})
+    [message] = messages(NO_ADMIN_MANAGED_POLICIES, attachment)
+    assert arn in message
 
 
-def test_role_managed_policy_arns_are_checked_and_unknown_arns_accepted(pack):
-    stack = StackRecords()
-    role = stack.add("aws:iam/role:Role", "r", {
+def test_role_managed_policy_arns_are_checked_and_unknown_arns_accepted():
+    role = view("aws:iam/role:Role", {
         "permissionsBoundary": "arn:aws:iam::1:policy/b",
         "managedPolicyArns": [UNKNOWN, "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                               "arn:aws:iam::aws:policy/IAMFullAccess"]})
-    found = of_policy(pack.analyze(role, stack.records), "no-admin-managed-policies")
-    assert len(found) == 1 and "IAMFullAccess" in found[0].detail
+    [message] = messages(NO_ADMIN_MANAGED_POLICIES, role)
+    assert "IAMFullAccess" in message
 
 
-def test_scoped_managed_policy_attachment_passes(pack):
-    stack = StackRecords()
-    attachment = stack.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", {
+def test_scoped_managed_policy_attachment_passes():
+    attachment = view("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {
         "role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"})
-    assert of_policy(pack.analyze(attachment, stack.records), "no-admin-managed-policies") == []
+    assert findings(NO_ADMIN_MANAGED_POLICIES, attachment) == []
 
 
-def test_role_without_permissions_boundary_is_mandatory(pack):
-    stack = StackRecords()
-    role = stack.add("aws:iam/role:Role", "nobound", {"assumeRolePolicy": doc(
+def test_role_without_permissions_boundary_is_reported():
+    role = view("aws:iam/role:Role", {"assumeRolePolicy": doc(
         {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"})})
-    found = of_policy(pack.analyze(role, stack.records), "iam-role-permissions-boundary")
-    assert len(found) == 1 and "permissions_boundary" in found[0].detail
+    [message] = messages(IAM_ROLE_PERMISSIONS_BOUNDARY, role)
+    assert "permissions_boundary" in message
 
 
-def test_role_with_unknown_boundary_arn_passes(pack):
-    stack = StackRecords()
-    role = stack.add("aws:iam/role:Role", "bound", {"permissionsBoundary": UNKNOWN})
-    assert of_policy(pack.analyze(role, stack.records), "iam-role-permissions-boundary") == []
+@pytest.mark.parametrize("boundary", ["arn:aws:iam::1:policy/boundary", UNKNOWN])
+def test_role_with_a_known_or_unknown_boundary_arn_passes(boundary):
+    role = view("aws:iam/role:Role", {"permissionsBoundary": boundary})
+    assert findings(IAM_ROLE_PERMISSIONS_BOUNDARY, role) == []
+
+
+def test_empty_boundary_is_reported():
+    assert len(findings(IAM_ROLE_PERMISSIONS_BOUNDARY, view("aws:iam/role:Role", {"permissionsBoundary": " "}))) == 1
