@@ -95,11 +95,21 @@ class Stack:
         return self.add(type_, name, outputs, parent=parent, provider_props=None)
 
 
-def findings(spec: PolicySpec, subject: ResourceView | list[ResourceView], **knobs: Any) -> list[Finding]:
-    """What ``spec``'s check finds, with the config knobs given and the spec's defaults for the rest."""
+def outcome(spec: PolicySpec, subject: ResourceView | list[ResourceView], **knobs: Any) -> tuple[list[Finding], list[str]]:
+    """The violations ``spec``'s check finds and what it defers to ``pulumi up`` (a :class:`NotJudged`
+    or deferred findings), with the config knobs given and the spec's defaults for the rest."""
     if not spec.stack and not spec.applies_to(subject.type):
-        return []
-    return list(spec.check(subject, spec.effective_config(knobs)))
+        return [], []
+    try:
+        found = list(spec.check(subject, spec.effective_config(knobs)))
+    except NotJudged as not_judged_:
+        return [], [not_judged_.reason]
+    return [f for f in found if not f.deferred], [f.message for f in found if f.deferred]
+
+
+def findings(spec: PolicySpec, subject: ResourceView | list[ResourceView], **knobs: Any) -> list[Finding]:
+    """The violations ``spec``'s check finds (not what it defers)."""
+    return outcome(spec, subject, **knobs)[0]
 
 
 def messages(spec: PolicySpec, subject: ResourceView | list[ResourceView], **knobs: Any) -> list[str]:
@@ -107,12 +117,11 @@ def messages(spec: PolicySpec, subject: ResourceView | list[ResourceView], **kno
 
 
 def not_judged(spec: PolicySpec, subject: ResourceView | list[ResourceView], **knobs: Any) -> str:
-    """The reason the check gives for not judging ``subject``; fails the test if it judges it."""
-    try:
-        found = findings(spec, subject, **knobs)
-    except NotJudged as deferred:
-        return deferred.reason
-    raise AssertionError(f"{spec.name} judged the resource instead of deferring it: {found}")
+    """What the check defers to ``pulumi up`` for ``subject``; fails the test if it finds a violation
+    or passes the resource without saying what it could not judge."""
+    violations, deferrals = outcome(spec, subject, **knobs)
+    assert not violations and deferrals, f"{spec.name}: violations {violations}, deferred {deferrals}"
+    return "; ".join(deferrals)
 
 
 # --- through the pulumi-policy objects the pack is made of ------------------------------------------
