@@ -79,7 +79,7 @@ def test_stack_policy_findings_can_be_acknowledged():
 def test_a_deferred_check_is_reported_not_applicable_with_its_reason():
     verdicts = validate(NO_WILDCARD_IAM, view("aws:iam/policy:Policy", {"policy": UNKNOWN}, name="later"))
     assert verdicts.violations == []
-    assert verdicts.not_applicable == ["aws:iam/policy:Policy 'later': policy unknown during preview; judged at update"]
+    assert verdicts.not_applicable == ["aws:iam/policy:Policy 'later': policy (identity policy) is unknown during preview; deferred to `pulumi up`"]
 
 
 def test_a_check_that_crashes_is_a_violation_naming_the_policy_not_a_silent_pass():

@@ -128,7 +128,7 @@ def test_an_unknown_value_crosses_the_wire_as_unknown_and_defers_the_check(pack)
     result = pack.analyze_result(policy, stack.records)
     assert of_policy(result.diagnostics, "no-wildcard-iam") == []
     assert [(n.policy_name, n.reason) for n in result.not_applicable] == [
-        ("no-wildcard-iam", "aws:iam/policy:Policy 'later': policy unknown during preview; judged at update")]
+        ("no-wildcard-iam", "aws:iam/policy:Policy 'later': policy (identity policy) is unknown during preview; deferred to `pulumi up`")]
 
 
 def wildcard_policy(stack):
