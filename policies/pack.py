@@ -23,7 +23,7 @@ from .iam_documents import NO_WILDCARD_IAM
 from .iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
 from .iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 from .kms_keys import KMS_KEY_ROTATION
-from .log_groups import LOG_GROUP_KMS, LOG_GROUP_RETENTION
+from .log_groups import CONTAINER_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
 from .security_groups import NO_WORLD_OPEN_INGRESS
 from .vpc_endpoints import REQUIRED_VPC_ENDPOINTS
 
@@ -48,6 +48,7 @@ SPECS: tuple[PolicySpec, ...] = (
     ECR_SCAN_ON_PUSH,
     LOG_GROUP_RETENTION,
     LOG_GROUP_KMS,
+    CONTAINER_LOG_GROUP_MANAGED,
     KMS_KEY_ROTATION,
     NO_APP_MESH,
     REQUIRED_VPC_ENDPOINTS,

@@ -12,6 +12,7 @@ from policies.ecs_deployments import ECS_CANARY_PERCENT, ECS_DEPLOYMENT_ROLLBACK
 from policies.ecs_network import ECS_NO_PUBLIC_IP
 from policies.ecs_service_connect import SERVICE_CONNECT_TLS_PROD
 from policies.ecs_task_size import FARGATE_TASK_SIZE
+from policies.log_groups import CONTAINER_LOG_GROUP_MANAGED
 
 GOOD_CONTAINER = {"name": "app", "image": "repo:1", "user": "1000:1000", "readonlyRootFilesystem": True,
                   "environment": [{"name": "LOG_LEVEL", "value": "info"},
@@ -74,7 +75,78 @@ def test_secret_looking_environment_variables_fail(name, value):
     assert name in message
 
 
-@pytest.mark.parametrize("spec", CONTAINER_SPECS, ids=lambda s: s.name)
+@pytest.mark.parametrize("value", [
+    "postgres://orders:hunter2@db.internal:5432/orders",
+    "Server=db;Database=orders;User Id=app;Password=hunter2;",
+    "jdbc:mysql://db/orders?user=app&password=hunter2",
+    "ASIAABCDEFGHIJKLMNOP",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn...",
+    "Bearer 0123456789abcdefABCDEF0123",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "sk_live_0123456789abcdefghij",
+])
+def test_credentials_under_innocent_names_are_found_by_their_value(value):
+    container = dict(GOOD_CONTAINER, environment=[{"name": "UPSTREAM", "value": value}])
+    [message] = messages(CONTAINER_ENV_NO_SECRETS, task(containers=[container]))
+    assert "'UPSTREAM'" in message and "looks like a credential" in message
+
+
+@pytest.mark.parametrize("value", [
+    "postgres://db.internal:5432/orders", "postgres://orders@db.internal/orders",
+    "postgres://orders:${DB_PASSWORD}@db.internal/orders", "https://auth.example.com/token?client=orders",
+    "Server=db;Database=orders;Integrated Security=true", "info",
+])
+def test_values_without_a_credential_pass(value):
+    container = dict(GOOD_CONTAINER, environment=[{"name": "UPSTREAM", "value": value}])
+    assert findings(CONTAINER_ENV_NO_SECRETS, task(containers=[container])) == []
+
+
+def test_lambda_function_environment_is_judged_too():
+    function = view("aws:lambda/function:Function", {"environment": {"variables": {
+        "DATABASE_URL": "mysql://app:hunter2@db/orders", "LOG_LEVEL": "info"}}})
+    [message] = messages(CONTAINER_ENV_NO_SECRETS, function)
+    assert "the function passes environment variable 'DATABASE_URL'" in message
+    function.props["environment"]["variables"]["DATABASE_URL"] = "mysql://db/orders"
+    assert findings(CONTAINER_ENV_NO_SECRETS, function) == []
+
+
+def test_an_unknown_value_under_an_innocent_name_is_deferred_not_passed():
+    container = dict(GOOD_CONTAINER, environment=[{"name": "DATABASE_URL", "value": UNKNOWN}])
+    assert "'DATABASE_URL' is unknown during preview" in not_judged(CONTAINER_ENV_NO_SECRETS, task(containers=[container]))
+
+
+def test_an_unknown_user_is_deferred_not_passed():
+    container = dict(GOOD_CONTAINER, user=UNKNOWN)
+    assert "user unknown during preview" in not_judged(CONTAINER_NON_ROOT_USER, task(containers=[container]))
+
+
+# --- container-log-group-managed ---------------------------------------------------------------------
+
+def logging(**options):
+    return {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/prod/orders", "awslogs-region": "eu-central-1",
+                                                "awslogs-stream-prefix": "app", **options}}
+
+
+@pytest.mark.parametrize("create", ["true", "True", True])
+def test_log_groups_created_by_the_log_driver_are_refused(create):
+    container = dict(GOOD_CONTAINER, logConfiguration=logging(**{"awslogs-create-group": create}))
+    [message] = messages(CONTAINER_LOG_GROUP_MANAGED, task(containers=[container]))
+    assert "container 'app' sets awslogs-create-group" in message
+
+
+@pytest.mark.parametrize("log_configuration", [logging(), logging(**{"awslogs-create-group": "false"}),
+                                               {"logDriver": "awsfirelens", "options": {"Name": "cloudwatch"}}])
+def test_containers_logging_to_a_managed_group_pass(log_configuration):
+    container = dict(GOOD_CONTAINER, logConfiguration=log_configuration)
+    assert findings(CONTAINER_LOG_GROUP_MANAGED, task(containers=[container])) == []
+
+
+def test_an_unknown_log_configuration_is_deferred():
+    container = dict(GOOD_CONTAINER, logConfiguration=logging(**{"awslogs-create-group": UNKNOWN}))
+    assert "logConfiguration unknown" in not_judged(CONTAINER_LOG_GROUP_MANAGED, task(containers=[container]))
+
+
+@pytest.mark.parametrize("spec", CONTAINER_SPECS + (CONTAINER_LOG_GROUP_MANAGED,), ids=lambda s: s.name)
 def test_unknown_container_definitions_are_deferred_to_update(spec):
     unknown = task()
     unknown.props["containerDefinitions"] = UNKNOWN

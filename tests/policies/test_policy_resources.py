@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from views import UNKNOWN, findings, messages, view
+from views import UNKNOWN, findings, messages, not_judged, view
 
 from policies.app_mesh import NO_APP_MESH
 from policies.ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
@@ -47,7 +47,11 @@ def test_log_group_retention_upper_bound_is_configurable():
     assert "above the allowed 90" in message
 
 
-@pytest.mark.parametrize("key, expected", [("arn:aws:kms:eu-central-1:1:key/x", 0), (UNKNOWN, 0), (None, 1), ("", 1)])
+def test_log_group_with_an_unknown_key_is_deferred():
+    assert "kmsKeyId is unknown" in not_judged(LOG_GROUP_KMS, view(LOG_GROUP, {"retentionInDays": 30, "kmsKeyId": UNKNOWN}))
+
+
+@pytest.mark.parametrize("key, expected", [("arn:aws:kms:eu-central-1:1:key/x", 0), (None, 1), ("", 1)])
 def test_log_group_needs_a_kms_key(key, expected):
     props = {"retentionInDays": 30}
     if key is not None:

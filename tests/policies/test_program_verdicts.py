@@ -145,6 +145,13 @@ def _log_group_without_retention_or_key(records):
     del group["inputs"]["kmsKeyId"]
 
 
+def _log_driver_creates_group(records):
+    task = first(records, "aws:ecs/taskDefinition:TaskDefinition")
+    definitions = containers_of(task)
+    definitions[0]["logConfiguration"]["options"]["awslogs-create-group"] = "true"
+    set_containers(task, definitions)
+
+
 def _key_without_rotation(records):
     first(records, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
 
@@ -176,6 +183,7 @@ SEEDS = {
     "log-group-retention": _log_group_without_retention_or_key,
     "log-group-kms": _log_group_without_retention_or_key,
     "kms-key-rotation": _key_without_rotation,
+    "container-log-group-managed": _log_driver_creates_group,
     "alb-http-redirects-to-https": _http_listener_forwards,
 }
 
