@@ -155,12 +155,12 @@ def test_unknown_container_definitions_are_deferred_to_update(spec):
 
 # --- ecs-deployment-rollback / ecs-canary-percent ----------------------------------------------------
 
-def service(strategy=None, tags=None, provider_props=None, **props):
+def service(strategy=None, tags=None, provider_props=None, stack="test", **props):
     if strategy:
         props.setdefault("deploymentConfiguration", {})["strategy"] = strategy
     if tags is not None:
         props["tags"] = tags
-    return view("aws:ecs/service:Service", props, name="api",
+    return view("aws:ecs/service:Service", props, name="api", stack=stack,
                 **({"provider_props": provider_props} if provider_props is not None else {}))
 
 
@@ -180,6 +180,19 @@ ALARMS = {"alarms": {"enable": True, "rollback": True, "alarmNames": [UNKNOWN]}}
 ])
 def test_deployment_rollback_mechanism_depends_on_strategy(strategy, props, expected):
     assert len(findings(ECS_DEPLOYMENT_ROLLBACK, service(strategy, **json.loads(json.dumps(props))))) == expected
+
+
+@pytest.mark.parametrize("names", [[""], [" ", "  "], ["", "prod-orders-5xx"]])
+def test_rollback_alarm_lists_holding_blank_names_fail(names):
+    alarms = {"alarms": {"enable": True, "rollback": True, "alarmNames": names}}
+    [message] = messages(ECS_DEPLOYMENT_ROLLBACK, service("CANARY", **alarms))
+    assert "blank, which name no alarm" in message
+
+
+def test_rollback_alarm_list_with_real_names_passes_and_unknown_names_are_deferred():
+    known = {"alarms": {"enable": True, "rollback": True, "alarmNames": ["prod-orders-5xx"]}}
+    assert findings(ECS_DEPLOYMENT_ROLLBACK, service("BLUE_GREEN", **known)) == []
+    assert "alarmNames are unknown" in not_judged(ECS_DEPLOYMENT_ROLLBACK, service("BLUE_GREEN", **ALARMS))
 
 
 def test_code_deploy_controller_is_not_judged_for_rollback():
@@ -209,20 +222,40 @@ def connect(tls=True):
     return {"enabled": True, "namespace": "arn:ns", "services": [entry]}
 
 
-@pytest.mark.parametrize("environment, tls, expected", [
-    ("prod", True, 0), ("prod", False, 1), ("staging", False, 0)])
-def test_service_connect_tls_required_in_prod(environment, tls, expected):
-    prod_provider = provider(default_tags=dict(COST_TAGS, environment=environment))
-    found = messages(SERVICE_CONNECT_TLS_PROD, service(provider_props=prod_provider,
-                                                       serviceConnectConfiguration=connect(tls)))
+KNOWN_CA = {"enabled": True, "namespace": "arn:ns", "services": [{"portName": "http", "tls": {
+    "issuerCertAuthority": {"awsPcaAuthorityArn": "arn:aws:acm-pca:eu-central-1:1:certificate-authority/x"}}}]}
+
+
+@pytest.mark.parametrize("stack, connection, expected", [
+    ("prod", KNOWN_CA, 0), ("prod", connect(False), 1), ("prod-euw1", connect(False), 1),
+    ("staging", connect(False), 0), ("staging-euw1", connect(False), 0)])
+def test_service_connect_tls_required_in_prod_stacks(stack, connection, expected):
+    found = messages(SERVICE_CONNECT_TLS_PROD, service(stack=stack, serviceConnectConfiguration=connection))
     assert len(found) == expected
     if expected:
         assert "portName 'http'" in found[0] and "aws_pca_authority_arn" in found[0]
 
 
-def test_service_connect_environment_from_own_tags_overrides_provider():
-    record = service(tags={"environment": "prod"}, serviceConnectConfiguration=connect(False))  # provider: staging
-    assert len(findings(SERVICE_CONNECT_TLS_PROD, record)) == 1
+def test_the_environment_comes_from_the_stack_not_from_a_tag():
+    staging_tags = provider(default_tags=dict(COST_TAGS, environment="staging"))
+    tagged_staging = service(stack="prod", tags={"environment": "staging"}, provider_props=staging_tags,
+                             serviceConnectConfiguration=connect(False))
+    assert len(findings(SERVICE_CONNECT_TLS_PROD, tagged_staging)) == 1
+    tagged_prod = service(stack="staging", tags={"environment": "prod"}, serviceConnectConfiguration=connect(False))
+    assert findings(SERVICE_CONNECT_TLS_PROD, tagged_prod) == []
+
+
+def test_a_stack_the_environment_map_does_not_name_is_held_to_production_rules():
+    [message] = messages(SERVICE_CONNECT_TLS_PROD, service(stack="production", serviceConnectConfiguration=connect(False)))
+    assert "stack 'production' (no stackEnvironments entry" in message
+    renamed = [{"stack": "production", "environment": "prod"}]
+    assert len(findings(SERVICE_CONNECT_TLS_PROD, service(stack="production", serviceConnectConfiguration=connect(False)),
+                        stackEnvironments=renamed)) == 1
+
+
+def test_an_unknown_ca_arn_in_prod_is_deferred():
+    assert "TLS CA is unknown" in not_judged(SERVICE_CONNECT_TLS_PROD, service(stack="prod",
+                                                                               serviceConnectConfiguration=connect(True)))
 
 
 # --- ecs-no-public-ip --------------------------------------------------------------------------------

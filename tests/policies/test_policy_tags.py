@@ -56,9 +56,17 @@ def test_untaggable_types_and_components_are_not_judged():
     assert findings(BUDGET_TAGS, attachment) == [] and findings(BUDGET_TAGS, component) == []
 
 
-def test_unknown_tag_values_count_as_present():
+def test_unknown_tag_values_count_as_present_and_their_values_are_deferred():
     tags = {k: UNKNOWN for k in COST_TAGS}
-    assert findings(BUDGET_TAGS, view(BUCKET, {"tags": tags}, provider_props=provider(default_tags={}))) == []
+    bucket = view(BUCKET, {"tags": tags}, provider_props=provider(default_tags={}))
+    assert "environment, cost-center, owner unknown during preview" in not_judged(BUDGET_TAGS, bucket)
+
+
+def test_an_environment_tag_that_contradicts_the_stack_fails():
+    prod_bucket = view(BUCKET, {"tags": {"environment": "staging"}}, stack="prod-euw1")
+    [message] = messages(BUDGET_TAGS, prod_bucket)
+    assert "the stack deploying it is prod" in message
+    assert findings(BUDGET_TAGS, view(BUCKET, {"tags": {"environment": "prod"}}, stack="prod-euw1")) == []
 
 
 def test_an_unknown_tag_map_is_deferred_to_update():
