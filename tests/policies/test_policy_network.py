@@ -4,7 +4,7 @@ resource graph."""
 from __future__ import annotations
 
 import pytest
-from views import UNKNOWN, Stack, findings
+from views import UNKNOWN, Stack, findings, not_judged
 
 from policies.alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from policies.security_groups import NO_WORLD_OPEN_INGRESS
@@ -216,3 +216,69 @@ def test_http_listener_on_an_alb_without_https_is_not_judged():
     stack.add("aws:lb/listener:Listener", "http", {"loadBalancerArn": "arn:lb", "protocol": "HTTP", "port": 80,
                                                    "defaultActions": [{"type": "forward"}]})
     assert findings(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views) == []
+
+
+# --- sources that open the world only together -------------------------------------------------------------
+
+def task_group_with(*rules):
+    stack = Stack()
+    group = stack.add("aws:ec2/securityGroup:SecurityGroup", "tasks", {"vpcId": "vpc-1", "id": UNKNOWN})
+    added = [stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", f"in-{i}", {
+        "securityGroupId": UNKNOWN, "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, **rule},
+        deps={"securityGroupId": [group]}) for i, rule in enumerate(rules)]
+    return stack, added
+
+
+@pytest.mark.parametrize("rules", [
+    ({"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv4": "128.0.0.0/1"}),
+    ({"cidrIpv4": "0.0.0.0/2"}, {"cidrIpv4": "64.0.0.0/2"}, {"cidrIpv4": "128.0.0.0/1"}),
+    ({"cidrIpv6": "::/1"}, {"cidrIpv6": "8000::/1"}),
+    ({"cidrIpv6": "::/0"},),
+])
+def test_cidrs_that_open_the_world_together_are_reported_on_each_rule(rules):
+    stack, added = task_group_with(*rules)
+    found = sg_findings(stack)
+    assert {f.urn for f in found} == {r.urn for r in added}
+    assert all("(the whole internet)" in f.message for f in found)
+    if len(added) > 1:
+        assert "together with" in found[0].message
+
+
+def test_world_halves_in_one_inline_rule_are_the_world():
+    stack = Stack()
+    stack.add("aws:ec2/securityGroup:SecurityGroup", "tasks", {"ingress": [
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]})
+    assert len(sg_findings(stack)) == 1
+
+
+def test_private_and_partial_public_ranges_do_not_open_the_world():
+    stack, _ = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv6": "::/1"})
+    assert sg_findings(stack) == []
+
+
+def test_halves_of_the_world_on_different_groups_do_not_add_up():
+    stack, _ = task_group_with({"cidrIpv4": "0.0.0.0/1"})
+    other = stack.add("aws:ec2/securityGroup:SecurityGroup", "other", {"id": "sg-2"})
+    stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "other-in", {
+        "securityGroupId": "sg-2", "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrIpv4": "128.0.0.0/1"})
+    assert other.props["id"] == "sg-2" and sg_findings(stack) == []
+
+
+def test_alb_https_from_world_halves_is_still_the_allowed_alb_rule():
+    stack, rule = alb_stack(443)
+    rule.props["cidrIpv4"] = "0.0.0.0/1"
+    stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https-in-2", dict(
+        rule.props, cidrIpv4="128.0.0.0/1"), deps=rule.property_dependencies)
+    assert sg_findings(stack) == []
+
+
+def test_an_unknown_source_that_might_complete_the_world_is_deferred():
+    stack, _ = task_group_with({"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv4": UNKNOWN})
+    assert "source CIDR unknown" in not_judged(NO_WORLD_OPEN_INGRESS, stack.views)
+
+
+def test_the_default_security_group_opened_to_the_world_is_reported():
+    stack = Stack()
+    group = stack.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", {"ingress": [
+        {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]})
+    assert [f.urn for f in sg_findings(stack)] == [group.urn]

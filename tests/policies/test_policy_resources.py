@@ -1,4 +1,4 @@
-"""ECR repositories, log groups, KMS keys and App Mesh."""
+"""ECR repositories and templates, log groups, KMS keys, App Mesh, the default VPC and aws-native resources."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import pytest
 from views import UNKNOWN, findings, messages, not_judged, view
 
 from policies.app_mesh import NO_APP_MESH
-from policies.ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
+from policies.default_network import NO_DEFAULT_VPC
+from policies.ecr_repositories import CREATION_TEMPLATE, ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
 from policies.kms_keys import KMS_KEY_ROTATION
 from policies.log_groups import LOG_GROUP_KMS, LOG_GROUP_RETENTION
+from policies.native_resources import NO_UNJUDGED_AWS_NATIVE
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -77,3 +79,57 @@ def test_app_mesh_resources_are_violations(type_, expected):
     assert len(found) == expected
     if expected:
         assert "Service Connect" in found[0]
+
+
+# --- tag-mutability exclusions -----------------------------------------------------------------------
+
+def excluding(*patterns, type_=REPOSITORY):
+    return view(type_, {"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION", "imageScanningConfiguration": {"scanOnPush": True},
+                        "imageTagMutabilityExclusionFilters": [{"filter": p, "filterType": "WILDCARD"} for p in patterns]})
+
+
+@pytest.mark.parametrize("type_", [REPOSITORY, CREATION_TEMPLATE])
+@pytest.mark.parametrize("pattern", ["*", "**", "?*"])
+def test_an_exclusion_filter_that_exempts_every_tag_is_mutability_by_another_name(type_, pattern):
+    [message] = messages(ECR_IMMUTABLE_TAGS, excluding("latest", pattern, type_=type_))
+    assert "exempts every tag" in message
+
+
+def test_narrow_exclusion_filters_pass_and_unknown_ones_are_deferred():
+    assert findings(ECR_IMMUTABLE_TAGS, excluding("latest", "dev-*")) == []
+    assert "filter is unknown" in not_judged(ECR_IMMUTABLE_TAGS, excluding(UNKNOWN))
+
+
+def test_repository_creation_templates_must_create_immutable_repositories():
+    assert len(findings(ECR_IMMUTABLE_TAGS, view(CREATION_TEMPLATE, {"imageTagMutability": "MUTABLE"}))) == 1
+    assert findings(ECR_IMMUTABLE_TAGS, view(CREATION_TEMPLATE, {"imageTagMutability": "IMMUTABLE"})) == []
+
+
+# --- default VPC and default security group ----------------------------------------------------------
+
+@pytest.mark.parametrize("type_", ["aws:ec2/defaultVpc:DefaultVpc", "aws:ec2/defaultSubnet:DefaultSubnet"])
+def test_adopting_the_default_vpc_or_its_subnets_is_refused(type_):
+    assert "default network" in messages(NO_DEFAULT_VPC, view(type_, {"tags": {"Name": "default"}}))[0]
+
+
+def test_a_vpc_of_the_program_is_not_the_default_vpc():
+    assert findings(NO_DEFAULT_VPC, view("aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"})) == []
+
+
+def test_the_default_security_group_may_only_be_managed_to_shut_it():
+    shut = view("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"vpcId": "vpc-1", "ingress": [], "egress": []})
+    assert findings(NO_DEFAULT_VPC, shut) == []
+    opened = view("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"vpcId": "vpc-1", "egress": [], "ingress": [
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]})
+    [message] = messages(NO_DEFAULT_VPC, opened)
+    assert "1 ingress rule(s)" in message
+    unknown = view("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": UNKNOWN, "egress": []})
+    assert "ingress is unknown" in not_judged(NO_DEFAULT_VPC, unknown)
+
+
+# --- aws-native --------------------------------------------------------------------------------------
+
+def test_aws_native_resources_are_refused_because_the_pack_cannot_judge_them():
+    [message] = messages(NO_UNJUDGED_AWS_NATIVE, view("aws-native:iam:Role", {"assumeRolePolicyDocument": {}}))
+    assert "aws-native" in message and "exception" in message
+    assert findings(NO_UNJUDGED_AWS_NATIVE, view("aws:iam/role:Role", {})) == []

@@ -152,6 +152,17 @@ def _log_driver_creates_group(records):
     set_containers(task, definitions)
 
 
+def _adopted_default_network(records):
+    template = first(records, "aws:ec2/securityGroup:SecurityGroup")
+    for type_, name, inputs in (("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", {"ingress": [
+            {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.0.0.0/8"]}], "egress": []}),
+            ("aws-native:ec2:SecurityGroup", "native-sg", {"groupDescription": "unjudged"})):
+        added = copy.deepcopy(template)
+        added.update(type=type_, name=name, inputs=inputs, outputs=dict(inputs), parent=None,
+                     urn=template["urn"].rsplit("::", 2)[0] + f"::{type_}::{name}")
+        records.append(added)
+
+
 def _key_without_rotation(records):
     first(records, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
 
@@ -184,6 +195,8 @@ SEEDS = {
     "log-group-kms": _log_group_without_retention_or_key,
     "kms-key-rotation": _key_without_rotation,
     "container-log-group-managed": _log_driver_creates_group,
+    "no-default-vpc": _adopted_default_network,
+    "no-unjudged-aws-native": _adopted_default_network,
     "alb-http-redirects-to-https": _http_listener_forwards,
 }
 
