@@ -4,7 +4,7 @@ resource graph."""
 from __future__ import annotations
 
 import pytest
-from views import UNKNOWN, Stack, findings, not_judged
+from views import UNKNOWN, Stack, findings, not_judged, validate
 
 from policies.alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from policies.security_groups import NO_WORLD_OPEN_INGRESS
@@ -282,3 +282,45 @@ def test_the_default_security_group_opened_to_the_world_is_reported():
     group = stack.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", {"ingress": [
         {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]})
     assert [f.urn for f in sg_findings(stack)] == [group.urn]
+
+
+# --- unknowns are deferred, never passed ------------------------------------------------------------
+
+def test_an_endpoint_whose_vpc_cannot_be_determined_is_deferred_not_ignored():
+    stack = Stack()
+    stack.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1"})
+    add_endpoints(stack, vpc_id="vpc-1")
+    stack.add("aws:ec2/vpcEndpoint:VpcEndpoint", "stray", {
+        "vpcId": UNKNOWN, "serviceName": "com.amazonaws.eu-west-1.sts", "vpcEndpointType": "Interface"})
+    verdicts = validate(REQUIRED_VPC_ENDPOINTS, stack.views)
+    assert verdicts.violations == []
+    assert verdicts.not_applicable == ["aws:ec2/vpcEndpoint:VpcEndpoint 'stray': its VPC cannot be determined during "
+                                       "preview (unknown vpcId without a property dependency), so it counts for no "
+                                       "VPC; deferred to `pulumi up`"]
+
+
+def test_an_endpoint_region_that_cannot_be_compared_is_deferred():
+    stack = Stack(region="eu-central-1")
+    stack.provider_props = {"region": UNKNOWN}
+    stack.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1"})
+    add_endpoints(stack, vpc_id="vpc-1")
+    assert "names the VPC's region" in not_judged(REQUIRED_VPC_ENDPOINTS, stack.views)
+
+
+def test_a_load_balancer_of_unknown_type_is_deferred():
+    stack, _ = listener_stack({"type": "forward", "targetGroupArn": "arn:tg"})
+    stack.views[0].props["loadBalancerType"] = UNKNOWN
+    assert "loadBalancerType is unknown" in not_judged(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views)
+
+
+def test_an_http_listener_that_cannot_be_tied_to_its_load_balancer_is_deferred():
+    stack = Stack()
+    stack.add("aws:lb/listener:Listener", "http", {"loadBalancerArn": UNKNOWN, "protocol": "HTTP", "port": 80,
+                                                   "defaultActions": [{"type": "forward"}]})
+    assert "load balancer cannot be determined" in not_judged(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views)
+
+
+def test_a_listener_of_unknown_protocol_on_an_https_alb_is_deferred():
+    stack, http = listener_stack({"type": "forward", "targetGroupArn": "arn:tg"})
+    http.props["protocol"] = UNKNOWN
+    assert "protocol is unknown" in not_judged(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views)

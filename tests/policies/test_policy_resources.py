@@ -72,6 +72,12 @@ def test_symmetric_kms_keys_rotate(props, expected):
     assert len(findings(KMS_KEY_ROTATION, view("aws:kms/key:Key", props))) == expected
 
 
+def test_a_key_in_an_unknown_custom_key_store_is_deferred_not_skipped():
+    key = view("aws:kms/key:Key", {"customKeyStoreId": UNKNOWN})
+    assert "customKeyStoreId is unknown" in not_judged(KMS_KEY_ROTATION, key)
+    assert findings(KMS_KEY_ROTATION, view("aws:kms/key:Key", {"customKeyStoreId": "cks-1234567890abcdef0"})) == []
+
+
 @pytest.mark.parametrize("type_, expected", [("aws:appmesh/mesh:Mesh", 1), ("aws:appmesh/virtualNode:VirtualNode", 1),
                                              ("aws:servicediscovery/httpNamespace:HttpNamespace", 0)])
 def test_app_mesh_resources_are_violations(type_, expected):
