@@ -8,7 +8,8 @@ policy document), any other ``aws:`` property whose value is a policy document b
 type the list misses is still judged), and the statement-as-properties of Lambda and EventBridge
 permissions.
 
-Rules for ``Effect: Allow`` statements (Deny statements only ever take permissions away):
+Rules for every statement that is not ``Effect: Deny`` (Deny statements only ever take permissions
+away; any other Effect is judged as Allow so a misspelling exempts nothing):
 
 * no ``*``, ``service:*`` or partial-wildcard actions such as ``s3:Get*``;
 * no ``NotAction``, ``NotResource`` or ``NotPrincipal``;
@@ -186,8 +187,9 @@ PRINCIPAL_NARROWING_KEYS = frozenset(key.lower() for key in (
     "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce", "aws:VpceAccount", "aws:VpceOrgID", "aws:VpceOrgPaths",
     "aws:userid", "kms:CallerAccount",
 ))
-_EQUALITY_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "arnequals"})
-_LIKE_OPERATORS = frozenset({"stringlike", "arnlike"})
+_EQUALITY_OPERATORS = frozenset({"stringequals", "stringequalsignorecase"})
+# ArnEquals matches wildcards per ARN component just as ArnLike does (IAM condition operators reference).
+_LIKE_OPERATORS = frozenset({"stringlike", "arnlike", "arnequals"})
 
 
 def _is_public_principal(principal: Any) -> bool | None:
@@ -283,8 +285,8 @@ def judge_policy_document(document: Any, kind: DocumentKind = "identity") -> lis
         if is_unknown(effect):
             findings.append(deferred(f"{_statement_label(index, statement)} has an Effect unknown during preview"))
             continue
-        if effect != "Allow":
-            continue
+        if effect == "Deny":
+            continue  # anything else is judged as Allow: a misspelt Effect must not exempt a statement
         findings.extend(_judge_allow_statement(index, statement, kind))
     return findings
 

@@ -379,3 +379,14 @@ def test_event_bus_permission_for_everyone_needs_an_organisation_condition():
     org = view("aws:cloudwatch/eventPermission:EventPermission", {"principal": "*", "statementId": "org", "condition": {
         "key": "aws:PrincipalOrgID", "type": "StringEquals", "value": "o-1234567890"}})
     assert findings(NO_WILDCARD_IAM, org) == []
+
+
+def test_a_statement_whose_effect_is_not_deny_is_judged_as_allow():
+    assert len(judge_policy_document(doc({"Effect": "allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}))) == 1
+
+
+def test_arn_equals_matches_wildcards_so_a_wildcard_account_narrows_nothing():
+    statement = dict(TRUST_ANYONE, Condition={"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-central-1:*:alerts"}})
+    assert len(judge_policy_document(doc(statement), "trust")) == 1
+    statement = dict(TRUST_ANYONE, Condition={"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-central-1:1:alerts"}})
+    assert judge_policy_document(doc(statement), "trust") == []
