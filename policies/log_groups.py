@@ -4,7 +4,8 @@ every log group a container writes to is one the program manages.
 ``container-log-group-managed``: the awslogs log driver creates the group itself when a container's
 ``logConfiguration.options`` say ``"awslogs-create-group": "true"``. Such a group has neither retention
 nor a key, and no ``aws:cloudwatch/logGroup`` for the other two policies to judge, so the option is
-refused: create the group in the program and name it in ``awslogs-group``.
+refused: create the group in the program and name it in ``awslogs-group``. FireLens' CloudWatch output
+(``awsfirelens`` with ``auto_create_group``) does the same and is refused too.
 
 Unknown values: ``retentionInDays`` is a literal in any sane program; unknown is reported as
 unverifiable. An unknown ``kmsKeyId`` (the ARN of a key the program creates) is set; whether it is
@@ -79,20 +80,26 @@ LOG_GROUP_KMS = PolicySpec(
 )
 
 
+# Log driver -> the option with which it creates the log group itself.
+CREATE_GROUP_OPTIONS = {"awslogs": "awslogs-create-group", "awsfirelens": "auto_create_group"}
+
+
 def check_log_driver_groups(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     for index, container in enumerate(container_definitions(resource)):
         name = container_label(container, index)
         log_configuration = container.get("logConfiguration")
         driver = get_path(log_configuration, "logDriver")
-        create = get_path(log_configuration, "options", "awslogs-create-group")
-        if is_unknown(log_configuration) or is_unknown(driver) or is_unknown(create):
+        option = CREATE_GROUP_OPTIONS.get(driver) if isinstance(driver, str) else None
+        create = get_path(log_configuration, "options", option) if option else None
+        if is_unknown(log_configuration) or is_unknown(driver) or is_unknown(create) \
+                or is_unknown(get_path(log_configuration, "options")):
             findings.append(deferred(f"{name} has a logConfiguration unknown during preview"))
-        elif driver == "awslogs" and str(create).strip().lower() == "true":
+        elif option and str(create).strip().lower() == "true":
             findings.append(Finding(
-                f"{name} sets awslogs-create-group, so ECS creates its log group at run time without retention or "
+                f"{name} sets {option}, so its log group is created at run time without retention or "
                 "a KMS key, outside the program. Create an aws.cloudwatch.LogGroup (retention_in_days, kms_key_id), "
-                "name it in awslogs-group and drop awslogs-create-group."))
+                f"name it in the log options and drop {option}."))
     return findings
 
 

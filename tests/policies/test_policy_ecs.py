@@ -77,6 +77,7 @@ def test_secret_looking_environment_variables_fail(name, value):
 
 @pytest.mark.parametrize("value", [
     "postgres://orders:hunter2@db.internal:5432/orders",
+    "redis://:hunter2@cache.internal:6379/0",
     "Server=db;Database=orders;User Id=app;Password=hunter2;",
     "jdbc:mysql://db/orders?user=app&password=hunter2",
     "ASIAABCDEFGHIJKLMNOP",
@@ -132,6 +133,13 @@ def test_log_groups_created_by_the_log_driver_are_refused(create):
     container = dict(GOOD_CONTAINER, logConfiguration=logging(**{"awslogs-create-group": create}))
     [message] = messages(CONTAINER_LOG_GROUP_MANAGED, task(containers=[container]))
     assert "container 'app' sets awslogs-create-group" in message
+
+
+def test_firelens_creating_its_log_group_is_refused_too():
+    firelens = {"logDriver": "awsfirelens", "options": {"Name": "cloudwatch_logs", "log_group_name": "/ecs/x",
+                                                         "auto_create_group": "true"}}
+    [message] = messages(CONTAINER_LOG_GROUP_MANAGED, task(containers=[dict(GOOD_CONTAINER, logConfiguration=firelens)]))
+    assert "sets auto_create_group" in message
 
 
 @pytest.mark.parametrize("log_configuration", [logging(), logging(**{"awslogs-create-group": "false"}),

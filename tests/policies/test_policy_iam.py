@@ -248,14 +248,18 @@ def test_empty_boundary_is_reported():
 # --- intent, not spelling: resource ARN wildcards ------------------------------------------------------
 
 @pytest.mark.parametrize("arn, words", [
-    ("arn:aws:s3:::*", "every s3 resource"),
-    ("arn:aws:s3:::*/*", "every s3 resource"),
+    ("arn:aws:s3:::*", "starts its BucketName with a wildcard"),
+    ("arn:aws:s3:::*/*", "starts its BucketName with a wildcard"),
+    ("arn:aws:s3:::*-logs/*", "starts its BucketName with a wildcard"),
     ("arn:aws:iam::*:role/*", "wildcard in its account"),
-    ("arn:aws:iam::123456789012:role/*", "every 'role'"),
+    ("arn:aws:iam::123456789012:role/*", "starts its RoleNameWithPath with a wildcard"),
     ("arn:aws:ssm:*:123456789012:parameter/prod/*", "wildcard in its region"),
     ("arn:aws:logs:eu-central-1:123456789012:*", "wildcard in its resource type"),
-    ("arn:aws:logs:eu-central-1:123456789012:log-group:*", "every 'log-group'"),
-    ("arn:aws:secretsmanager:eu-central-1:123456789012:secret:??????", "every 'secret'"),
+    ("arn:aws:logs:eu-central-1:123456789012:log-group:*", "starts its LogGroupName with a wildcard"),
+    ("arn:aws:secretsmanager:eu-central-1:123456789012:secret:??????", "starts its SecretId with a wildcard"),
+    ("arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/*/*", "LoadBalancerName"),
+    ("arn:aws:ecs:eu-central-1:123456789012:service/*/orders", "ClusterName"),
+    ("arn:aws:sqs:eu-central-1:123456789012:*", "QueueName"),
     ("arn:*:s3:::bucket", "wildcard in its partition"),
 ])
 def test_judge_rejects_resource_arns_that_widen_by_wildcard(arn, words):
@@ -268,6 +272,8 @@ def test_judge_rejects_resource_arns_that_widen_by_wildcard(arn, words):
     "arn:aws:logs:eu-central-1:123456789012:log-group:/ecs/prod/orders:*",
     "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/prod-*/*",
     "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-??????",
+    "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/prod-euc1-platform/*",
+    "arn:aws:ecs:eu-central-1:123456789012:service/prod-cluster/*",
 ])
 def test_judge_accepts_wildcards_after_a_fixed_name_prefix(arn):
     assert judge_policy_document(doc(allow("s3:GetObject", arn))) == []
