@@ -38,6 +38,8 @@ SECRET_VALUE_PATTERNS = [
     r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?![$%{<])[^/\s@]+@",
     # key=value connection strings (ADO.NET, JDBC query strings): Password=..., pwd=...
     r"(?i)(?:^|[;&?\s])(?:password|passwd|pwd)\s*=\s*(?![$%{<;&\s])[^;&\s]+",
+    # JSON configuration passed as one value: {"password": "..."}, {"client_secret": "..."}
+    r"(?i)[\"'](?:password|passwd|pwd|secret|client_secret|api_?key|access_?token)[\"']\s*:\s*[\"'](?![$%{<])[^\"']{4,}[\"']",
     r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
     r"(?i)\b(?:bearer|basic)\s+[A-Za-z0-9._~+/-]{16,}=*",

@@ -78,6 +78,7 @@ def test_secret_looking_environment_variables_fail(name, value):
 @pytest.mark.parametrize("value", [
     "postgres://orders:hunter2@db.internal:5432/orders",
     "redis://:hunter2@cache.internal:6379/0",
+    '{"db": {"host": "db.internal", "password": "hunter2"}}',
     "Server=db;Database=orders;User Id=app;Password=hunter2;",
     "jdbc:mysql://db/orders?user=app&password=hunter2",
     "ASIAABCDEFGHIJKLMNOP",
@@ -95,7 +96,7 @@ def test_credentials_under_innocent_names_are_found_by_their_value(value):
 @pytest.mark.parametrize("value", [
     "postgres://db.internal:5432/orders", "postgres://orders@db.internal/orders",
     "postgres://orders:${DB_PASSWORD}@db.internal/orders", "https://auth.example.com/token?client=orders",
-    "Server=db;Database=orders;Integrated Security=true", "info",
+    "Server=db;Database=orders;Integrated Security=true", "info", '{"password": "${DB_PASSWORD}"}',
 ])
 def test_values_without_a_credential_pass(value):
     container = dict(GOOD_CONTAINER, environment=[{"name": "UPSTREAM", "value": value}])
