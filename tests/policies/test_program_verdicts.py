@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["staging", "staging_standby", "prod", "prod_standby"])
@@ -230,16 +225,17 @@ def test_every_policy_of_the_pack_has_a_seeded_program_case(running_pack):
     assert policies == set(SEEDS)
 
 
-def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path):
+def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path, capsys):
+    from foundation.__main__ import main
+
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"ecs-canary-percent": {"maxPercent": 2}}))
     markdown = tmp_path / "verdicts.md"
-    result = subprocess.run([sys.executable, "-m", "foundation", "preview", "--stack", "staging",
-                             "--policy-config", str(config), "--markdown", str(markdown)],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1, result.stderr
-    assert "[mandatory]  ecs-canary-percent" in result.stdout
-    assert "Policy verdicts: 2 mandatory (FAILED)." in result.stdout
+    status = main(["preview", "--stack", "staging", "--policy-config", str(config), "--markdown", str(markdown)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "[mandatory]  ecs-canary-percent" in out
+    assert "Policy verdicts: 2 mandatory (FAILED)." in out
     assert "| ❌ mandatory | `ecs-canary-percent` |" in markdown.read_text()
 
 
