@@ -60,6 +60,11 @@ def test_root_or_missing_user_fails(user):
     assert "container 'app'" in message
 
 
+def test_an_unknown_read_only_flag_is_reported_as_unverifiable():
+    [message] = messages(CONTAINER_READ_ONLY_ROOT, task(containers=[dict(GOOD_CONTAINER, readonlyRootFilesystem=UNKNOWN)]))
+    assert "readonlyRootFilesystem unknown during preview" in message
+
+
 def test_writable_root_file_system_fails_on_the_container_that_has_it():
     sidecar = dict(GOOD_CONTAINER, name="otel", readonlyRootFilesystem=False)
     [message] = messages(CONTAINER_READ_ONLY_ROOT, task(containers=[GOOD_CONTAINER, sidecar]))
