@@ -84,7 +84,7 @@ def check_read_only_root(resource: ResourceView, config: Mapping[str, Any]) -> l
 
 def _is_root_user(user: str) -> bool:
     name = user.split(":", 1)[0].strip()
-    return name in ROOT_USERS
+    return name in ROOT_USERS or (name.isdigit() and int(name) == 0)  # "00" is UID 0 too
 
 
 def check_non_root_user(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
@@ -118,6 +118,16 @@ def _environment(resource: ResourceView) -> list[tuple[str, Any, Any]]:
             for variable in as_list(container.get("environment")) if isinstance(variable, Mapping)]
 
 
+def _only_references(upper_name: str, value: Any, allowed_name_patterns: list[str]) -> bool:
+    """Whether an allowed name (``*_ARN``, ``*_SECRET_ID`` ...) exempts the variable: a name that says it
+    holds an ARN must hold one, so ``DB_PASSWORD_ARN=hunter2`` is not exempt."""
+    if not any(fnmatch.fnmatchcase(upper_name, p) for p in allowed_name_patterns):
+        return False
+    if upper_name.endswith("_ARN") and isinstance(value, str) and not is_unknown(value):
+        return value.startswith("arn:") or not value.strip()
+    return True
+
+
 def check_environment_secrets(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     name_patterns = [str(p).upper() for p in config["secretNamePatterns"]]
     allowed_name_patterns = [str(p).upper() for p in config["allowedNamePatterns"]]
@@ -133,7 +143,7 @@ def check_environment_secrets(resource: ResourceView, config: Mapping[str, Any])
         if value_pattern is not None:
             reason = f"its value looks like a credential (matches /{value_pattern.pattern}/)"
         elif any(fnmatch.fnmatchcase(upper, p) for p in name_patterns) \
-                and not any(fnmatch.fnmatchcase(upper, p) for p in allowed_name_patterns) \
+                and not _only_references(upper, value, allowed_name_patterns) \
                 and not (known_value and (value.startswith("arn:") or not value.strip())):
             reason = "its name says it holds a secret"
         elif is_unknown(value):

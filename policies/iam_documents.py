@@ -443,6 +443,7 @@ DOCUMENT_LOCATIONS: tuple[tuple[str, tuple[str, ...], DocumentKind], ...] = (
     ("aws:schemas/registryPolicy:RegistryPolicy", ("policy",), "resource"),
     ("aws:codeartifact/domainPermissions:DomainPermissions", ("policyDocument",), "resource"),
     ("aws:codeartifact/repositoryPermissionsPolicy:RepositoryPermissionsPolicy", ("policyDocument",), "resource"),
+    ("aws:acmpca/policy:Policy", ("policy",), "resource"),
     ("aws:kms/key:Key", ("policy",), "key"),
     ("aws:kms/keyPolicy:KeyPolicy", ("policy",), "key"),
     ("aws:kms/replicaKey:ReplicaKey", ("policy",), "key"),

@@ -53,7 +53,7 @@ def test_hardened_container_passes(spec):
     assert findings(spec, task()) == []
 
 
-@pytest.mark.parametrize("user", [None, "root", "0", "0:0"])
+@pytest.mark.parametrize("user", [None, "root", "0", "0:0", "00:1000"])
 def test_root_or_missing_user_fails(user):
     container = dict(GOOD_CONTAINER, user=user) if user else {k: v for k, v in GOOD_CONTAINER.items() if k != "user"}
     [message] = messages(CONTAINER_NON_ROOT_USER, task(containers=[container]))
@@ -105,6 +105,14 @@ def test_credentials_under_innocent_names_are_found_by_their_value(value):
 ])
 def test_values_without_a_credential_pass(value):
     container = dict(GOOD_CONTAINER, environment=[{"name": "UPSTREAM", "value": value}])
+    assert findings(CONTAINER_ENV_NO_SECRETS, task(containers=[container])) == []
+
+
+def test_a_name_that_says_it_holds_an_arn_must_hold_one():
+    container = dict(GOOD_CONTAINER, environment=[{"name": "DB_PASSWORD_ARN", "value": "hunter2"}])
+    assert len(findings(CONTAINER_ENV_NO_SECRETS, task(containers=[container]))) == 1
+    container = dict(GOOD_CONTAINER, environment=[{"name": "DB_PASSWORD_ARN",
+                                                   "value": "arn:aws:secretsmanager:eu-central-1:1:secret:db"}])
     assert findings(CONTAINER_ENV_NO_SECRETS, task(containers=[container])) == []
 
 

@@ -354,6 +354,7 @@ GOOD_RESOURCE_POLICY = doc({"Effect": "Allow", "Principal": {"Service": "events.
     ("aws:opensearch/domainPolicy:DomainPolicy", "accessPolicies"),
     ("aws:s3/bucketV2:BucketV2", "policy"),
     ("aws:glacier/vault:Vault", "accessPolicy"),
+    ("aws:acmpca/policy:Policy", "policy"),
 ])
 def test_policy_bearing_types_are_judged(type_, prop):
     assert messages(NO_WILDCARD_IAM, view(type_, {prop: BAD_RESOURCE_POLICY}))
