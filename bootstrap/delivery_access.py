@@ -185,6 +185,20 @@ TAG_BOUNDED_DELETES: tuple[str, ...] = (
     "acm-pca:DeleteCertificateAuthority",
 )
 
+# Tag changes denied on resources tagged for another environment or by another owner, so that a
+# deploy role cannot retag a resource into its own environment and then delete it. Every one
+# supports `aws:ResourceTag/<key>` on all its resource types (checked in the tests).
+TAG_MUTATIONS: tuple[str, ...] = (
+    "ec2:CreateTags", "ec2:DeleteTags", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+    "ecs:TagResource", "ecs:UntagResource", "ecr:TagResource", "ecr:UntagResource",
+    "iam:TagRole", "iam:UntagRole", "iam:TagPolicy", "iam:UntagPolicy", "kms:TagResource", "kms:UntagResource",
+    "logs:TagResource", "logs:UntagResource", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+    "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "application-autoscaling:TagResource",
+    "application-autoscaling:UntagResource", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+    "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm-pca:TagCertificateAuthority",
+    "acm-pca:UntagCertificateAuthority", "budgets:TagResource", "budgets:UntagResource",
+)
+
 # IAM role actions allowed only on roles that carry the platform's permissions boundary (the
 # `iam:PermissionsBoundary` condition key names the boundary in the request or on the role).
 BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
@@ -269,10 +283,10 @@ def _actions(service: str) -> list[str]:
 def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
     """Services grouped so that each group's document stays under the managed-policy size limit."""
     return {
-        "network": ("ec2",),
-        "compute": ("ecs", "elasticloadbalancing", "application-autoscaling", "servicediscovery", "ecr"),
-        "identity": ("iam", "kms", "secretsmanager", "ssm", "acm", "acm-pca"),
-        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3"),
+        "network": ("ec2", "elasticloadbalancing"),
+        "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr"),
+        "identity": ("iam", "kms", "secretsmanager", "ssm"),
+        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
     }
 
 
@@ -311,6 +325,14 @@ def deploy_policy(group: str, settings: BootstrapSettings, family: FamilySpec) -
         statements.append({"Sid": "DeleteOnlyWhatThePlatformManages", "Effect": "Deny", "Action": deletes,
                            "Resource": "*",
                            "Condition": {"StringNotEquals": {"aws:ResourceTag/managed-by": MANAGED_BY_PLATFORM}}})
+    retags = [a for a in TAG_MUTATIONS if a.split(":")[0] in deploy_policy_groups()[group]]
+    if retags:
+        # Only where the tag is present (a resource being created has none yet): "Null": "false".
+        for sid, key, value in (("NoRetaggingOtherEnvironments", "environment", family.environment),
+                                ("NoRetaggingForeignResources", "managed-by", MANAGED_BY_PLATFORM)):
+            statements.append({"Sid": sid, "Effect": "Deny", "Action": retags, "Resource": "*", "Condition": {
+                "Null": {f"aws:ResourceTag/{key}": "false"},
+                "StringNotEquals": {f"aws:ResourceTag/{key}": value}}})
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -139,16 +139,28 @@ def test_deploy_policies_spell_out_every_action_and_each_exists_in_iam(bootstrap
     assert granted == {f"{s}:{a}" for s, actions in access.DEPLOY_ACTIONS.items() for a in actions}
 
 
-def test_deletes_are_denied_outside_the_roles_environment_and_every_delete_can_be_judged_by_tag(bootstrap):
+def test_deletes_and_retagging_are_denied_outside_the_roles_environment_and_each_action_can_be_judged_by_tag(bootstrap):
     for family in ("staging", "prod"):
         denies = [s for g in access.deploy_policy_groups()
                   for s in _document(bootstrap.one("aws:iam/policy:Policy", f"github-deploy-{family}-{g}"),
                                      "policy")["Statement"] if s["Effect"] == "Deny"]
-        conditions = [s["Condition"]["StringNotEquals"] for s in denies]
-        assert {"aws:ResourceTag/environment": family} in conditions
-        assert {"aws:ResourceTag/managed-by": "pulumi"} in conditions
-        assert sorted({a for s in denies for a in s["Action"]}) == sorted(access.TAG_BOUNDED_DELETES)
-    for action in access.TAG_BOUNDED_DELETES:
+        deletes = [s for s in denies if s["Sid"].startswith("DeleteOnly")]
+        assert {json.dumps(s["Condition"]) for s in deletes} == {
+            json.dumps({"StringNotEquals": {"aws:ResourceTag/environment": family}}),
+            json.dumps({"StringNotEquals": {"aws:ResourceTag/managed-by": "pulumi"}})}
+        assert sorted({a for s in deletes for a in s["Action"]}) == sorted(access.TAG_BOUNDED_DELETES)
+        # Retagging a resource of another environment or owner (to delete it next) is denied too;
+        # only where the tag exists, so that tagging a resource while creating it still works.
+        retags = [s for s in denies if s["Sid"].startswith("NoRetagging")]
+        assert sorted({a for s in retags for a in s["Action"]}) == sorted(access.TAG_MUTATIONS)
+        expected = [
+            {"Null": {"aws:ResourceTag/environment": "false"},
+             "StringNotEquals": {"aws:ResourceTag/environment": family}},
+            {"Null": {"aws:ResourceTag/managed-by": "false"},
+             "StringNotEquals": {"aws:ResourceTag/managed-by": "pulumi"}}]
+        assert {json.dumps(s["Condition"], sort_keys=True) for s in retags} == {
+            json.dumps(c, sort_keys=True) for c in expected}
+    for action in (*access.TAG_BOUNDED_DELETES, *access.TAG_MUTATIONS):
         service, name = action.split(":")
         typed = [e for e in get_action_data(service, name)[service] if e["resource_arn_format"] != "*"]
         assert typed and all("aws:ResourceTag/${TagKey}" in e["condition_keys"] for e in typed), action
