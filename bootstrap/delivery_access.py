@@ -214,8 +214,25 @@ PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazo
 SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com",
                                 "elasticloadbalancing.amazonaws.com")
 
+REPOSITORY_PATTERN = r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+"
+# Where images are pushed: the primary region's repositories; ECR replication copies them onward.
+IMAGE_REGION = PLATFORM_REGIONS[0]
+IMAGE_ENVIRONMENTS = ("staging", "prod")
+IMAGE_PUSH_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                      "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages")
+
 # A managed policy document may hold at most 6,144 characters, whitespace not counted (IAM quotas).
 MANAGED_POLICY_MAX_CHARS = 6144
+
+
+@dataclass(frozen=True)
+class ImagePusher:
+    """A service repository whose main branch may push that service's images."""
+
+    repository: str  # owner/name of the service's own repository
+    service: str  # catalog name; images go to `<environment>/<service>` in the primary region
+    owner_id: Optional[int] = None
+    repository_id: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -229,12 +246,23 @@ class BootstrapSettings:
     owner_id: Optional[int] = None
     repository_id: Optional[int] = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    image_pushers: tuple[ImagePusher, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
+        for index, pusher in enumerate(self.image_pushers):
+            if not re.fullmatch(REPOSITORY_PATTERN, pusher.repository):
+                problems.append(f"imagePushers[{index}].repository must be 'owner/name', got {pusher.repository!r}")
+            if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", pusher.service):
+                problems.append(f"imagePushers[{index}].service must be a catalog service name, got {pusher.service!r}")
+            if (pusher.owner_id is None) != (pusher.repository_id is None):
+                problems.append(f"imagePushers[{index}].ownerId and repositoryId are set together or not at all")
+        services = [p.service for p in self.image_pushers]
+        if len(services) != len(set(services)):
+            problems.append(f"imagePushers names a service twice: {sorted(services)}")
         if not re.fullmatch(r"\d{12}", self.account_id):
             problems.append(f"aws:allowedAccountIds must hold one 12-digit account id, got {self.account_id!r}")
-        if not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", self.repository):
+        if not re.fullmatch(REPOSITORY_PATTERN, self.repository):
             problems.append(f"github.repository must be 'owner/name', got {self.repository!r}")
         if (self.owner_id is None) != (self.repository_id is None):
             problems.append("github.ownerId and github.repositoryId are set together or not at all")
@@ -253,14 +281,20 @@ class BootstrapSettings:
 
     def oidc_subject(self, context: str) -> str:
         """The `sub` claim GitHub puts in this repository's tokens for `context`."""
-        owner, name = self.repository.split("/")
-        if self.owner_id is not None:
-            owner, name = f"{owner}@{self.owner_id}", f"{name}@{self.repository_id}"
-        return f"repo:{owner}/{name}:{context}"
+        return github_subject(self.repository, context, self.owner_id, self.repository_id)
 
     @property
     def state_bucket_arn(self) -> str:
         return f"arn:aws:s3:::{self.state_bucket_name}"
+
+
+def github_subject(repository: str, context: str, owner_id: Optional[int] = None,
+                   repository_id: Optional[int] = None) -> str:
+    """GitHub's `sub` claim; repositories with immutable subjects append the numeric ids to the names."""
+    owner, name = repository.split("/")
+    if owner_id is not None:
+        owner, name = f"{owner}@{owner_id}", f"{name}@{repository_id}"
+    return f"repo:{owner}/{name}:{context}"
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -415,6 +449,17 @@ STATE_BUCKET_ADMIN_ACTIONS = [
     "s3:PutBucketOwnershipControls"]
 
 
+def image_push_policy(account_id: str, service: str) -> dict:
+    """Push one service's images to its repositories of every environment, nothing else."""
+    return {"Version": "2012-10-17", "Statement": [
+        # GetAuthorizationToken has no resource-level permission (it logs in to the registry).
+        {"Sid": "LogInToTheRegistry", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+        {"Sid": "PushThisServicesImages", "Effect": "Allow", "Action": list(IMAGE_PUSH_ACTIONS),
+         "Resource": [f"arn:aws:ecr:{IMAGE_REGION}:{account_id}:repository/{environment}/{service}"
+                      for environment in IMAGE_ENVIRONMENTS]},
+    ]}
+
+
 def state_key_policy(account_id: str) -> dict:
     """The account administers the key through IAM (explicit actions, no `kms:*`); roles get its use
     through their own policies. In a key policy `Resource: "*"` means this key."""
@@ -454,6 +499,7 @@ class BootstrapOutputs:
     oidc_provider_arn: pulumi.Output[str]
     deploy_role_arns: Mapping[str, pulumi.Output[str]]
     preview_role_arn: pulumi.Output[str]
+    image_push_role_arns: Mapping[str, pulumi.Output[str]]
     state_bucket: pulumi.Output[str]
     state_key_arn: pulumi.Output[str]
     backend_url: pulumi.Output[str]
@@ -522,8 +568,25 @@ def build(settings: BootstrapSettings) -> BootstrapOutputs:
         permissions_boundary=preview_boundary.arn, max_session_duration=3600, tags=tags)
     aws.iam.RolePolicy("github-preview-state", role=preview.id, policy=preview_policy)
 
+    image_push_role_arns: dict[str, pulumi.Output[str]] = {}
+    for pusher in settings.image_pushers:
+        policy = json.dumps(image_push_policy(settings.account_id, pusher.service))
+        name = f"github-image-{pusher.service}"
+        boundary = aws.iam.Policy(f"{name}-boundary", name=f"{name}-boundary",
+                                  description=f"Permissions boundary of the {pusher.service} image push role",
+                                  policy=policy, tags=tags)
+        role = aws.iam.Role(
+            name, name=name,
+            description=f"push {pusher.service} images from {pusher.repository} (main branch)",
+            assume_role_policy=provider.arn.apply(lambda arn, p=pusher: json.dumps(trust_policy(
+                arn, github_subject(p.repository, "ref:refs/heads/main", p.owner_id, p.repository_id)))),
+            permissions_boundary=boundary.arn, max_session_duration=3600, tags=tags)
+        aws.iam.RolePolicy(f"{name}-push", role=role.id, policy=policy)
+        image_push_role_arns[pusher.service] = role.arn
+
     return BootstrapOutputs(
         oidc_provider_arn=provider.arn, deploy_role_arns=deploy_role_arns, preview_role_arn=preview.arn,
+        image_push_role_arns=image_push_role_arns,
         state_bucket=bucket.bucket, state_key_arn=key.arn,
         backend_url=bucket.bucket.apply(lambda name: f"s3://{name}?region={settings.backend_region}"),
         secrets_provider=key.key_id.apply(

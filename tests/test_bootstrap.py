@@ -270,3 +270,27 @@ def test_the_packs_wildcard_findings_are_exactly_the_acknowledged_deploy_role_br
     for resource in bootstrap.resources:
         acknowledged = exceptions.match(resource.urn, resource.name)
         assert (acknowledged is not None) == (resource.name in deploy_documents), resource.name
+
+
+def test_a_service_repository_may_push_only_its_own_images_and_only_from_main(bootstrap):
+    role = bootstrap.one("aws:iam/role:Role", "github-image-auth")
+    [trust] = _document(role, "assumeRolePolicy")["Statement"]
+    assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == \
+        "repo:acme/auth:ref:refs/heads/main"
+    assert role.inputs["permissionsBoundary"]
+    statements = {s["Sid"]: s for s in _document(
+        bootstrap.one("aws:iam/rolePolicy:RolePolicy", "github-image-auth-push"), "policy")["Statement"]}
+    assert statements["LogInToTheRegistry"] == {"Sid": "LogInToTheRegistry", "Effect": "Allow",
+                                                "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}
+    assert statements["PushThisServicesImages"]["Resource"] == [
+        "arn:aws:ecr:eu-central-1:123456789012:repository/staging/auth",
+        "arn:aws:ecr:eu-central-1:123456789012:repository/prod/auth"]
+    assert "ecr:PutImage" in statements["PushThisServicesImages"]["Action"]
+    # The template's image workflow pushes to exactly these repositories with this role.
+    template = yaml.safe_load((ROOT / "templates" / "service" / ".github" / "workflows" / "image.yml").read_text())
+    service = template["env"]["SERVICE"]
+    assert template["env"]["ECR_REPOSITORIES"].split() == [f"{e}/{service}" for e in access.IMAGE_ENVIRONMENTS]
+    assert template["env"]["AWS_REGION"] == access.IMAGE_REGION
+    credentials = next(s for s in template["jobs"]["push"]["steps"]
+                       if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_IMAGE_PUSH_ROLE_ARN }}"

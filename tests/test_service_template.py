@@ -154,7 +154,8 @@ def test_the_scanned_image_is_pushed_tagged_by_commit_and_bumped_in_the_staging_
     push = workflow["jobs"]["push"]
     assert push["needs"] == "build-scan" and "refs/heads/main" in push["if"]
     script = next(s for s in push["steps"] if "run" in s)["run"]
-    assert 'docker push "$REGISTRY/$ECR_REPOSITORY:$GITHUB_SHA"' in script
+    assert 'docker push "$REGISTRY/$repository:$GITHUB_SHA"' in script
+    assert workflow["env"]["ECR_REPOSITORIES"].split() == [f"{e}/{workflow['env']['SERVICE']}" for e in ("staging", "prod")]
     bump = workflow["jobs"]["bump-platform"]
     assert bump["needs"] == "push" and bump["permissions"] == {}
     run = bump["steps"][-1]["run"]
