@@ -294,3 +294,11 @@ def test_a_service_repository_may_push_only_its_own_images_and_only_from_main(bo
     credentials = next(s for s in template["jobs"]["push"]["steps"]
                        if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_IMAGE_PUSH_ROLE_ARN }}"
+
+
+def test_a_bad_stack_file_stops_the_program_with_one_message_naming_the_file_and_key():
+    def program():
+        runpy.run_path(str(BOOTSTRAP / "__main__.py"))
+    with pytest.raises(Exception, match=r"bootstrap/Pulumi\.acme\.yaml\): github\.repository must be 'owner/name'"):
+        run_program(program, project=PROJECT, stack=STACK, region="eu-north-1",
+                    config=_stack_config(repository="microservices-foundation"))
