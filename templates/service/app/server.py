@@ -63,18 +63,19 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
             else:
                 status, body = 404, {"error": "not found", "path": path}
             payload = json.dumps(body).encode()
+            fields = {"method": self.command, "path": path, "status": status,
+                      "durationMs": round((time.monotonic() - started) * 1000, 3)}
+            trace = trace_id(self.headers.get("traceparent"))
+            if trace:
+                fields["traceId"] = trace
+            # Logged before the response leaves, so that a client that has its answer finds the line.
+            log.write("info", "request", **fields)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
-            fields = {"method": self.command, "path": path, "status": status,
-                      "durationMs": round((time.monotonic() - started) * 1000, 3)}
-            trace = trace_id(self.headers.get("traceparent"))
-            if trace:
-                fields["traceId"] = trace
-            log.write("info", "request", **fields)
 
         do_HEAD = do_GET
 
