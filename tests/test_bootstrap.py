@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
 
+import botocore.session
 import pytest
 import yaml
+from botocore.validate import ParamValidator
 from policy_sentry.querying.actions import get_action_data
 
 from foundation.preview.mocks import run_program
 from policies.exceptions import parse_exceptions
 from policies.iam_documents import DOCUMENT_LOCATIONS, judge_policy_document
+from tests.ecs_api import model_violations
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = ROOT / "bootstrap"
@@ -198,7 +202,6 @@ def test_every_aws_service_the_platform_creates_resources_in_is_in_the_deploy_ca
                   "ecs": "ecs", "iam": "iam", "kms": "kms", "lb": "elasticloadbalancing", "route53": "route53",
                   "s3": "s3", "secretsmanager": "secretsmanager", "servicediscovery": "servicediscovery",
                   "ssm": "ssm"}
-    import re
     used = set()
     for path in [*(ROOT / "components").glob("*.py"), ROOT / "foundation" / "stack.py"]:
         used |= set(re.findall(r"\baws\.([a-z0-9_]+)\.[A-Z]", path.read_text()))
@@ -302,3 +305,43 @@ def test_a_bad_stack_file_stops_the_program_with_one_message_naming_the_file_and
     with pytest.raises(Exception, match=r"bootstrap/Pulumi\.acme\.yaml\): github\.repository must be 'owner/name'"):
         run_program(program, project=PROJECT, stack=STACK, region="eu-north-1",
                     config=_stack_config(repository="microservices-foundation"))
+
+
+def _api_problems(service: str, operation: str, request: dict) -> list[str]:
+    """What the AWS API model rejects in a request: types, required members, bounds, enums, patterns."""
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    report = ParamValidator().validate(request, shape)
+    problems = [report.generate_report()] if report.has_errors() else []
+    problems += model_violations(request, shape)
+    for key, value in request.items():
+        pattern = shape.members[key].metadata.get("pattern")
+        if isinstance(value, str) and pattern and not re.fullmatch(pattern, value):
+            problems.append(f"{operation}.{key}={value[:60]!r} does not match {pattern}")
+    return problems
+
+
+def test_every_role_policy_key_and_alias_is_a_valid_aws_api_request(bootstrap):
+    def tags(resource):
+        return [{"Key": k, "Value": v} for k, v in resource.inputs.get("tags", {}).items()]
+
+    problems = []
+    for role in bootstrap.of_type("aws:iam/role:Role"):
+        problems += _api_problems("iam", "CreateRole", {
+            "RoleName": role.inputs["name"], "Description": role.inputs["description"],
+            "AssumeRolePolicyDocument": role.inputs["assumeRolePolicy"],
+            "MaxSessionDuration": int(role.inputs["maxSessionDuration"]),
+            "PermissionsBoundary": role.inputs["permissionsBoundary"], "Tags": tags(role)})
+    for policy in bootstrap.of_type("aws:iam/policy:Policy"):
+        problems += _api_problems("iam", "CreatePolicy", {
+            "PolicyName": policy.inputs["name"], "PolicyDocument": policy.inputs["policy"],
+            **({"Description": policy.inputs["description"]} if "description" in policy.inputs else {}),
+            "Tags": tags(policy)})
+    key = bootstrap.one("aws:kms/key:Key").inputs
+    problems += _api_problems("kms", "CreateKey", {"Description": key["description"], "Policy": key["policy"]})
+    problems += _api_problems("kms", "ScheduleKeyDeletion", {
+        "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "PendingWindowInDays": int(key["deletionWindowInDays"])})
+    alias = bootstrap.one("aws:kms/alias:Alias").inputs
+    problems += _api_problems("kms", "CreateAlias", {"AliasName": alias["name"], "TargetKeyId": "1234abcd"})
+    problems += _api_problems("iam", "CreateOpenIDConnectProvider", {
+        "Url": "https://token.actions.githubusercontent.com", "ClientIDList": ["sts.amazonaws.com"]})
+    assert not problems, "\n".join(problems)
