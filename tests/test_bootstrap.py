@@ -3,6 +3,7 @@ who may assume the roles, what they may do, the state bucket, and the pack's ver
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -307,9 +308,17 @@ def test_a_bad_stack_file_stops_the_program_with_one_message_naming_the_file_and
                     config=_stack_config(repository="microservices-foundation"))
 
 
+@functools.lru_cache(maxsize=None)
+def _service_model(service: str):
+    return _BOTOCORE.get_service_model(service)
+
+
+_BOTOCORE = botocore.session.get_session()
+
+
 def _api_problems(service: str, operation: str, request: dict) -> list[str]:
     """What the AWS API model rejects in a request: types, required members, bounds, enums, patterns."""
-    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    shape = _service_model(service).operation_model(operation).input_shape
     report = ParamValidator().validate(request, shape)
     problems = [report.generate_report()] if report.has_errors() else []
     problems += model_violations(request, shape)
