@@ -207,6 +207,10 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
         state.update(arn=arn("logs", f"log-group:{physical}"), name=physical)
     elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         state.update(arn=arn("cloudwatch", f"alarm:{physical}"), name=physical)
+    elif typ == "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+        alarm = inputs.get("alarmName") or physical
+        state.update(arn=arn("cloudwatch", f"alarm:{alarm}"), alarmName=alarm)
+        rid = alarm
     elif typ == "aws:acmpca/certificateAuthority:CertificateAuthority":
         rid = arn("acm-pca", f"certificate-authority/{_uuid(seed)}")
         state.update(arn=rid, certificateSigningRequest="-----BEGIN CERTIFICATE REQUEST-----\nPREVIEW\n-----END CERTIFICATE REQUEST-----")
