@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # Field -> meaning, the contract's single source (the docs table is generated from it by scripts/).
 LOG_FIELDS = {
     "timestamp": "RFC 3339 UTC time of the event, e.g. 2026-12-01T09:30:00.123Z",
-    "level": "DEBUG | INFO | WARN | ERROR (upper case)",
+    "level": "DEBUG, INFO, WARN or ERROR (upper case)",
     "message": "human-readable text, one event per line",
     "service": "the catalog name of the service (OTEL_SERVICE_NAME)",
     "trace_id": "W3C trace id (32 hex) of the active span, empty outside a trace",
