@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from components.observability.alarm_specs import describe_threshold  # noqa: E402
 from components.observability.audit import AuditTrailArgs  # noqa: E402
-from components.observability.logs import DEFAULT_LOG_LEVEL, LOG_FIELDS, REQUEST_LINE_FIELDS  # noqa: E402
+from components.observability.logs import LOG_FIELDS, REQUEST_LINE_FIELDS, error_line_metric  # noqa: E402
 from components.observability.quotas import quota_alarms  # noqa: E402
 from components.observability.slo import AlbSource, ServiceAlarmInputs, SloTargets, service_alarms  # noqa: E402
 from components.observability.tracing import PRIORITY  # noqa: E402
-from foundation.settings import DEFAULT_SAMPLING  # noqa: E402
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     for kind, alb in (("routed (ALB)", AlbSource("app/alb/1", ("targetgroup/a/1", "targetgroup/b/2"))),
                       ("internal (Service Connect)", None)):
         inputs = ServiceAlarmInputs("STACK", "SERVICE", "CLUSTER", slo, alb=alb,
-                                    error_log_metric=("matbakh/microservices/SERVICE", "ErrorLogLines"))
+                                    error_log_metric=error_line_metric("ENVIRONMENT", "SERVICE"))
         print(f"\n### Alarms of one {kind} service\n\n| alarm | fires when | missing data |\n|---|---|---|")
         for spec in service_alarms(inputs):
             print(f"| `{spec.name}` | {describe_threshold(spec)} | {spec.treat_missing_data} |")
@@ -42,8 +42,8 @@ def main() -> None:
     print("\n### Tracing and logs per environment\n\n| environment | sampled share | X-Ray rule priority | log level |"
           "\n|---|---|---|---|")
     for environment in ("staging", "prod"):
-        print(f"| {environment} | {DEFAULT_SAMPLING[environment]:.0%} | {PRIORITY[environment]} | "
-              f"{DEFAULT_LOG_LEVEL[environment]} |")
+        print(f"| {environment} | {ENVIRONMENT_DEFAULTS[environment].trace_sampling_ratio:.0%} | {PRIORITY[environment]} | "
+              f"{ENVIRONMENT_DEFAULTS[environment].log_level} |")
     print("\n### JSON log fields\n\n| field | meaning |\n|---|---|")
     for name, meaning in {**LOG_FIELDS, **REQUEST_LINE_FIELDS}.items():
         optional = " (request lines only)" if name in REQUEST_LINE_FIELDS else ""

@@ -29,15 +29,15 @@ import pulumi
 import pulumi_aws.kms as kms
 import pulumi_aws.sns as sns
 
-from components.platform_policies import KEY_ADMIN_ACTIONS
+from components.observability.alert_policies import (PUBLISH_ACTIONS, publisher_key_statements, topic_arn,
+                                                     topic_policy)
+from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS
 
 COMPONENT_TYPE = "microservices:observability:AlertRouting"
 # CreateTopic: "Topic names must be made up of only uppercase and lowercase ASCII letters, numbers,
 # underscores, and hyphens, and must be between 1 and 256 characters long."
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-PUBLISH_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
-SNS_CONTEXT_KEY = "kms:EncryptionContext:aws:sns:topicArn"
 
 
 @dataclass(frozen=True)
@@ -47,51 +47,6 @@ class AlertDestination:
     topic_arn: pulumi.Input[str]
     topic_name: str
     region: str
-
-
-def topic_arn(region: str, account_id: str, topic_name: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"
-
-
-def publisher_key_statements(topic: str, account_id: str, region: str) -> list[dict]:
-    """Key-policy statements that let CloudWatch alarms, Budgets and EventBridge publish to `topic`."""
-    in_topic = {SNS_CONTEXT_KEY: topic}
-    return [
-        {"Sid": "CloudWatchAlarmsPublishToAlertTopic", "Effect": "Allow",
-         "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
-         "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
-                       "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"}}},
-        {"Sid": "BudgetsPublishToAlertTopic", "Effect": "Allow",
-         "Principal": {"Service": "budgets.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
-         "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
-                       "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}},
-        {"Sid": "EventBridgePublishesToAlertTopic", "Effect": "Allow",
-         "Principal": {"Service": "events.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
-         "Condition": {"StringEquals": in_topic}},
-    ]
-
-
-def topic_policy(topic: str, account_id: str, region: str) -> dict:
-    """Who may publish: the three services, only for this account's alarms, budgets and rules; TLS only.
-
-    The account's own principals need no statement here: same-account IAM policies suffice.
-    Sources: Amazon SNS "Example cases for Amazon SNS access control" (aws:SourceAccount / aws:SourceArn),
-    AWS Budgets "Creating an Amazon SNS topic for budget notifications", EventBridge "Amazon SNS
-    permissions".
-    """
-    def publisher(sid: str, service: str, source_arn: str) -> dict:
-        return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
-                "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
-                                                 "ArnLike": {"aws:SourceArn": source_arn}}}
-
-    return {"Version": "2012-10-17", "Statement": [
-        publisher("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com",
-                  f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"),
-        publisher("BudgetsPublish", "budgets.amazonaws.com", f"arn:aws:budgets::{account_id}:*"),
-        publisher("EventBridgeRulesPublish", "events.amazonaws.com", f"arn:aws:events:{region}:{account_id}:rule/*"),
-        {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]}
 
 
 def own_key_policy(topic: str, account_id: str, region: str) -> dict:

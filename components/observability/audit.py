@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 import pulumi
 import pulumi_aws.accessanalyzer as accessanalyzer
@@ -27,13 +28,45 @@ import pulumi_aws.cloudtrail as cloudtrail
 import pulumi_aws.kms as kms
 import pulumi_aws.s3 as s3
 
-from components.platform_policies import KEY_ADMIN_ACTIONS
+from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS
 
 COMPONENT_TYPE = "microservices:observability:AuditTrail"
 # CreateTrail: 3-128 characters of letters, digits, '.', '_' and '-', starting with a letter or digit.
 TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$")
 # CreateAnalyzer: analyzerName 1-255, starting with a letter.
 ANALYZER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class AuditStackFacts:
+    """What the one-owner rule needs to know about a stack."""
+
+    stack: str
+    account_id: str
+    role: str
+    is_owner: bool
+
+
+def audit_ownership_problems(stacks: Iterable[AuditStackFacts]) -> list[str]:
+    """Per account: exactly one stack owns the trail and the analyzers, and it is a primary (the standby
+    exists to survive its primary's region, not to hold the account's audit log)."""
+    by_account: dict[str, list[AuditStackFacts]] = defaultdict(list)
+    for facts in stacks:
+        by_account[facts.account_id].append(facts)
+    problems = []
+    for account_id, account_stacks in sorted(by_account.items()):
+        owners = sorted(s.stack for s in account_stacks if s.is_owner)
+        if not owners:
+            problems.append(f"account {account_id}: no stack owns the audit trail (stacks "
+                            f"{sorted(s.stack for s in account_stacks)}); set audit.owner: true on exactly one primary")
+        elif len(owners) > 1:
+            problems.append(f"account {account_id}: stacks {owners} all own the audit trail; it is one per account")
+        else:
+            owner = next(s for s in account_stacks if s.is_owner)
+            if owner.role != "primary":
+                problems.append(f"account {account_id}: audit owner {owner.stack} is a {owner.role}; it must be a "
+                                "primary stack")
+    return problems
 
 
 def trail_arn(region: str, account_id: str, trail_name: str) -> str:

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, Union
 
-from components.observability.logs import RECENT_ERRORS_QUERY, business_namespace
+from components.observability.logs import RECENT_ERRORS_QUERY, ErrorLineMetric, business_namespace
 from components.observability.slo import ALB, CONTAINER_INSIGHTS, ECS, SloTargets
 
 GRID_COLUMNS = 24
@@ -187,7 +187,7 @@ class ServiceDashboardInputs:
     # (load balancer suffix, (target group a suffix, target group b suffix)) of a routed service.
     alb: Optional[tuple[str, tuple[str, str]]] = None
     alarm_arns: tuple[str, ...] = ()
-    error_log_metric: Optional[tuple[str, str]] = None
+    error_log_metric: Optional[ErrorLineMetric] = None
 
     @property
     def dashboard_name(self) -> str:
@@ -286,8 +286,10 @@ def service_dashboard(inputs: ServiceDashboardInputs) -> Dashboard:
                    label="5xx seen by callers")),
         region, width=12))
     if inputs.error_log_metric is not None:
-        namespace, name = inputs.error_log_metric
-        widgets.append(MetricWidget("ERROR log lines", (MetricLine(namespace, name, label="ERROR lines"),),
+        metric = inputs.error_log_metric
+        widgets.append(MetricWidget("ERROR log lines", (MetricLine(metric.namespace, metric.name,
+                                                                   tuple(metric.dimensions.items()),
+                                                                   label="ERROR lines"),),
                                     region, period=300, width=12,
                                     thresholds=(("alarm", float(slo.error_log_lines_per_5_minutes)),)))
     widgets.append(LogWidget("Recent ERROR log lines", (inputs.log_group_name,), RECENT_ERRORS_QUERY, region))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # Field -> meaning, the contract's single source (the docs table is generated from it by scripts/).
 LOG_FIELDS = {
     "timestamp": "RFC 3339 UTC time of the event, e.g. 2026-12-01T09:30:00.123Z",
-    "level": "DEBUG, INFO, WARN or ERROR (upper case)",
+    "level": "DEBUG, INFO, WARN or ERROR (upper case); LOG_LEVEL sets the lowest written",
     "message": "human-readable text, one event per line",
     "service": "the catalog name of the service (OTEL_SERVICE_NAME)",
     "trace_id": "W3C trace id (32 hex) of the active span, empty outside a trace",
@@ -27,13 +27,13 @@ REQUEST_LINE_FIELDS = {
     "http_status": "the response status code",
     "duration_ms": "time from request received to response sent, in milliseconds",
 }
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-# The log level per environment (LOG_LEVEL in the container); a stack may override it.
-DEFAULT_LOG_LEVEL = {"staging": "DEBUG", "prod": "INFO"}
 # CloudWatch Logs JSON filter pattern syntax: `{ $.field = "value" }`.
 ERROR_FILTER_PATTERN = '{ $.level = "ERROR" }'
 ERROR_METRIC_NAME = "ErrorLogLines"
 BUSINESS_NAMESPACE_PREFIX = "matbakh/microservices"
+# Log-derived platform metrics, per environment: staging and prod share an account and a region, and a
+# metric filter can take dimensions only from the log line itself (its `service` field), not from the stack.
+PLATFORM_NAMESPACE_PREFIX = "matbakh/platform"
 # PutMetricFilter: filterName 1-512 characters without ':' or '*'; metric names 1-255.
 FILTER_NAME = re.compile(r"^[^:*]{1,512}$")
 # PutQueryDefinition: name 1-255 characters; a '/' groups the saved queries in folders in the console.
@@ -68,6 +68,23 @@ def business_namespace(service: str) -> str:
 
 
 @dataclass(frozen=True)
+class ErrorLineMetric:
+    """The metric the error metric filter writes: ERROR lines per service, in the environment's namespace."""
+
+    namespace: str
+    name: str
+    service: str
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        return {"service": self.service}
+
+
+def error_line_metric(environment: str, service: str) -> ErrorLineMetric:
+    return ErrorLineMetric(f"{PLATFORM_NAMESPACE_PREFIX}/{environment}", ERROR_METRIC_NAME, service)
+
+
+@dataclass(frozen=True)
 class SavedQuery:
     name: str
     query: str
@@ -89,9 +106,3 @@ def error_filter_name(environment: str, service: str) -> str:
     if not FILTER_NAME.match(name):
         raise ValueError(f"metric filter name {name!r} is not valid")
     return name
-
-
-def log_level_problem(level: str) -> str | None:
-    if level not in LOG_LEVELS:
-        return f"log level {level!r} must be one of {LOG_LEVELS}"
-    return None

@@ -22,8 +22,7 @@ import pulumi_aws.cloudwatch as cloudwatch
 from components.observability.alarm_specs import AlarmSummary, describe_threshold, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import ServiceDashboardInputs, service_dashboard
-from components.observability.logs import (ERROR_FILTER_PATTERN, ERROR_METRIC_NAME, business_namespace,
-                                           error_filter_name, saved_queries)
+from components.observability.logs import ERROR_FILTER_PATTERN, error_filter_name, error_line_metric, saved_queries
 from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
                                           service_composite)
 
@@ -56,7 +55,7 @@ class ServiceObservabilityArgs:
     def alarm_inputs(self) -> ServiceAlarmInputs:
         return ServiceAlarmInputs(
             name_prefix=self.name_prefix, service_name=self.service_name, cluster_name=self.cluster_name,
-            slo=self.slo, alb=self.alb, error_log_metric=(business_namespace(self.service_name), ERROR_METRIC_NAME))
+            slo=self.slo, alb=self.alb, error_log_metric=error_line_metric(self.environment, self.service_name))
 
     @property
     def dashboard_name(self) -> str:
@@ -89,12 +88,14 @@ class ServiceObservability(pulumi.ComponentResource):
         tags = {**args.tags, "service": args.service_name}
         inputs = args.alarm_inputs
 
-        namespace, metric_name = inputs.error_log_metric
+        metric = inputs.error_log_metric
+        # The `service` dimension comes from the line's own `service` field (the log contract); with
+        # dimensions CloudWatch Logs allows no default value, so quiet minutes publish nothing.
         self.metric_filter = cloudwatch.LogMetricFilter(
             f"{name}-error-lines", name=error_filter_name(args.environment, args.service_name),
             log_group_name=args.log_group_name, pattern=ERROR_FILTER_PATTERN,
-            metric_transformation={"name": metric_name, "namespace": namespace, "value": "1", "default_value": "0",
-                                   "unit": "Count"},
+            metric_transformation={"name": metric.name, "namespace": metric.namespace, "value": "1",
+                                   "unit": "Count", "dimensions": {"service": "$.service"}},
             opts=self._child)
         self.queries = [
             cloudwatch.QueryDefinition(f"{name}-query-{query.name.rsplit('/', 1)[-1]}", name=query.name,

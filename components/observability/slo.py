@@ -14,7 +14,7 @@ Metric sources (namespaces, names and dimensions), checked against AWS's documen
   `DesiredTaskCount` by `ServiceName, ClusterName`.
 * Saturation, `AWS/ECS` (available-metrics.html): `CPUUtilization`, `MemoryUtilization` by
   `ClusterName, ServiceName`, in percent of the task size.
-* Error log lines: the metric filter of `logs.py`, in the service's own namespace.
+* Error log lines: the metric filter of `logs.py` (`matbakh/platform/<environment>`, by `service`).
 
 Why each threshold is what it is: docs/operating.md ("SLO alarms").
 """
@@ -27,6 +27,7 @@ from typing import Optional
 import pulumi
 
 from components.observability.alarm_specs import AlarmSpec, CompositeSpec, Metric, Query
+from components.observability.logs import ErrorLineMetric
 
 ALB = "AWS/ApplicationELB"
 ECS = "AWS/ECS"
@@ -90,8 +91,8 @@ class ServiceAlarmInputs:
     cluster_name: pulumi.Input[str]
     slo: SloTargets
     alb: Optional[AlbSource] = None
-    # The namespace and name of the error-log-lines metric (logs.py); None: no log alarm.
-    error_log_metric: Optional[tuple[str, str]] = None
+    # The error-log-lines metric (logs.py); None: no log alarm.
+    error_log_metric: Optional[ErrorLineMetric] = None
     period_seconds: int = 60
 
     def name(self, key: str) -> str:
@@ -232,14 +233,14 @@ def saturation_alarm(inputs: ServiceAlarmInputs, resource: str) -> AlarmSpec:
 def error_log_alarm(inputs: ServiceAlarmInputs) -> AlarmSpec:
     """Error log lines (level ERROR) per 5 minutes from the service's metric filter."""
     assert inputs.error_log_metric is not None
-    namespace, name = inputs.error_log_metric
+    metric = inputs.error_log_metric
     lines = inputs.slo.error_log_lines_per_5_minutes
     return AlarmSpec(
         key="error-logs", name=inputs.name("error-logs"),
         description=(f"{inputs.service_name}: at least {lines} ERROR log lines in 5 minutes. Look first at the "
                      "saved query 'errors by trace id'."),
         comparison="GreaterThanOrEqualToThreshold", threshold=lines, evaluation_periods=1, datapoints_to_alarm=1,
-        treat_missing_data="notBreaching", metric=Metric(namespace, name, {}, "Sum", 300),
+        treat_missing_data="notBreaching", metric=Metric(metric.namespace, metric.name, metric.dimensions, "Sum", 300),
         threshold_text=f"ERROR lines >= {lines} per 5 min")
 
 

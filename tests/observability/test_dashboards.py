@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from components.observability.logs import error_line_metric
+
 from components.observability.dashboards import (Dashboard, ExpressionLine, LogWidget, MetricLine, MetricWidget,
                                                  OverviewInputs, OverviewService, ServiceDashboardInputs,
                                                  TextWidget, overview_dashboard, service_dashboard)
@@ -17,7 +19,7 @@ ALB = ("app/prod-alb/0123456789abcdef", ("targetgroup/prod-auth-a/1111", "target
 def routed_inputs(**overrides) -> ServiceDashboardInputs:
     values = dict(region="eu-central-1", name_prefix="prod", service_name="auth", cluster_name="prod-cluster",
                   log_group_name="/ecs/prod/auth", slo=SloTargets(), alb=ALB, alarm_arns=(ALARM,),
-                  error_log_metric=("matbakh/microservices/auth", "ErrorLogLines"))
+                  error_log_metric=error_line_metric("prod", "auth"))
     values.update(overrides)
     return ServiceDashboardInputs(**values)
 

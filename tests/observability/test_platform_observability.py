@@ -17,7 +17,7 @@ from components.observability.slo import AlbSource, stack_composite
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs, sampling_rule_request
 from foundation.preview.mocks import ACCOUNT_ID, run_program
-from foundation.settings import DEFAULT_SAMPLING
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from policies.iam_documents import judge_policy_document
 from tests.observability.aws_models import request_problems
 from tests.observability.dashboard_schema import body_problems
@@ -71,7 +71,7 @@ def test_fargate_quota_alarms_compare_usage_with_service_quota_and_page_directly
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
 def test_xray_rule_samples_at_the_same_ratio_as_the_apps_sampler(environment):
-    ratio = DEFAULT_SAMPLING[environment]
+    ratio = ENVIRONMENT_DEFAULTS[environment].trace_sampling_ratio
     rule = sampling_rule_request(TraceSamplingArgs(environment, environment, ratio))
     assert rule["FixedRate"] == ratio and rule["ReservoirSize"] == 0
     assert request_problems("xray", "CreateSamplingRule", {"SamplingRule": rule}) == []

@@ -67,9 +67,10 @@ def test_error_lines_metric_filter_and_saved_queries_are_valid_logs_api_requests
         "logGroupName": log_filter["logGroupName"], "filterName": log_filter["name"],
         "filterPattern": log_filter["pattern"], "metricTransformations": [{
             "metricName": transformation["name"], "metricNamespace": transformation["namespace"],
-            "metricValue": transformation["value"], "defaultValue": float(transformation["defaultValue"]),
-            "unit": transformation["unit"]}]}) == []
-    assert transformation["namespace"] == "matbakh/microservices/auth"
+            "metricValue": transformation["value"], "unit": transformation["unit"],
+            "dimensions": transformation["dimensions"]}]}) == []
+    assert transformation["namespace"] == "matbakh/platform/prod"
+    assert transformation["dimensions"] == {"service": "$.service"}
     queries = routed.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")
     assert sorted(q.inputs["name"] for q in queries) == ["prod/auth/errors-by-trace-id", "prod/auth/slowest-requests"]
     for query in queries:

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from components.observability.logs import error_line_metric
+
 from components.observability.alarm_specs import (AlarmSpec, CompositeSpec, Metric, Query, is_statistic,
                                                   metric_alarm_args, put_composite_alarm_request,
                                                   put_metric_alarm_request)
@@ -17,7 +19,7 @@ ALB = AlbSource("app/prod-alb/0123456789abcdef", ("targetgroup/prod-auth-a/1111"
 
 def routed(**slo) -> ServiceAlarmInputs:
     return ServiceAlarmInputs("prod", "auth", "prod-cluster", SloTargets(**slo), alb=ALB,
-                              error_log_metric=("matbakh/microservices/auth", "ErrorLogLines"))
+                              error_log_metric=error_line_metric("prod", "auth"))
 
 
 def internal(**slo) -> ServiceAlarmInputs:
