@@ -87,6 +87,7 @@ class ServiceObservability(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "service": args.service_name}
         inputs = args.alarm_inputs
+        self.alb = args.alb
 
         metric = inputs.error_log_metric
         # The `service` dimension comes from the line's own `service` field (the log contract); with
