@@ -203,9 +203,14 @@ def test_alb_lives_only_in_public_subnets(platform):
     assert len(alb.inputs["name"]) <= 32
 
 
+def platform_name(preview) -> str:
+    """The RegionalPlatform's name: its key and buckets are named after it (other components have their own)."""
+    return f"{preview.settings.environment}-{preview.settings.region}"
+
+
 def test_alb_writes_access_logs_to_a_bucket_it_may_write_to(platform):
     alb = platform.recorder.one("aws:lb/loadBalancer:LoadBalancer")
-    bucket = platform.recorder.one("aws:s3/bucket:Bucket")
+    bucket = platform.recorder.one("aws:s3/bucket:Bucket", platform_name(platform) + "-alb-logs")
     policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy")
     assert alb.inputs["accessLogs"] == {"bucket": bucket.outputs["bucket"], "enabled": True, "prefix": "alb"}
     assert policy.urn in alb.dependencies  # ELB validates the bucket when logging is switched on
@@ -275,7 +280,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
     repositories = {r.inputs["name"]: r for r in platform.recorder.of_type("aws:ecr/repository:Repository")}
     expected = {f"{platform.settings.environment}/{s.name}" for s in platform.settings.services}
     assert set(repositories) == expected
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", platform_name(platform) + "-key")
     for repository in repositories.values():
         assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -289,7 +294,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
 
 
 def test_platform_key_rotates_and_logs_may_use_it(platform):
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", platform_name(platform) + "-key")
     assert key.inputs["enableKeyRotation"] is True
     statements = json.loads(key.inputs["policy"])["Statement"]
     logs = next(s for s in statements if s["Principal"].get("Service", "").startswith("logs."))
