@@ -211,7 +211,7 @@ def platform_name(preview) -> str:
 def test_alb_writes_access_logs_to_a_bucket_it_may_write_to(platform):
     alb = platform.recorder.one("aws:lb/loadBalancer:LoadBalancer")
     bucket = platform.recorder.one("aws:s3/bucket:Bucket", platform_name(platform) + "-alb-logs")
-    policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy")
+    policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy", platform_name(platform) + "-alb-logs")
     assert alb.inputs["accessLogs"] == {"bucket": bucket.outputs["bucket"], "enabled": True, "prefix": "alb"}
     assert policy.urn in alb.dependencies  # ELB validates the bucket when logging is switched on
     allow = json.loads(policy.inputs["policy"])["Statement"][0]

@@ -198,6 +198,9 @@ SEEDS = {
     "log-group-kms": _log_group_without_retention_or_key,
     "kms-key-rotation": _key_without_rotation,
     "alb-http-redirects-to-https": _http_listener_forwards,
+}
+# Stack policies only: judged by one AnalyzeStack call instead of a whole preview (Analyze per resource).
+STACK_SEEDS = {
     "alarm-actions-prod": _alarm_nobody_hears,
     "alarm-topic-encrypted": _unencrypted_alarm_topic,
 }
@@ -209,9 +212,14 @@ def test_a_violation_seeded_into_the_prod_program_is_caught(pack, prod, policy):
     assert policy in mandatory(diagnostics)
 
 
+@pytest.mark.parametrize("policy", sorted(STACK_SEEDS))
+def test_a_violation_of_a_stack_policy_seeded_into_the_prod_program_is_caught(pack, prod, policy):
+    assert policy in mandatory(pack.analyze_stack(seeded(prod, STACK_SEEDS[policy])))
+
+
 def test_every_policy_of_the_pack_has_a_seeded_program_case(running_pack):
     policies = {p.name for p in running_pack.info.policies} - {"acknowledged-findings", "acknowledged-stack-findings"}
-    assert policies == set(SEEDS)
+    assert policies == set(SEEDS) | set(STACK_SEEDS)
 
 
 def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path):
