@@ -203,6 +203,7 @@ def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulu
         "serviceConnectCaArn": refs.service_connect_tls.certificate_authority_arn if refs.service_connect_tls else None,
         "secretArns": secret_arns,
         "collectorImageUri": refs.collector_image_uri,
+        "alertTopicArn": refs.alarm_topic_arn,
         "services": {name: {"name": service.service_name, "arn": service.service_arn,
                             "discoveryName": service.discovery_name,
                             "urlPath": settings.service(name).path_prefix}
@@ -222,7 +223,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
     refs = dataclasses.replace(platform.refs, alarm_topic_arn=alerts.topic_arn)
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
-        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails), opts=in_region)
+        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
+        alert_topic_arn=alerts.topic_arn), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}

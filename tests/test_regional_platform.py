@@ -218,7 +218,7 @@ def test_alb_writes_access_logs_to_a_bucket_it_may_write_to(platform):
     assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     assert allow["Resource"] == f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
     encryption = platform.recorder.one("aws:s3/bucketServerSideEncryptionConfiguration:"
-                                       "BucketServerSideEncryptionConfiguration")
+                                       "BucketServerSideEncryptionConfiguration", platform_name(platform) + "-alb-logs")
     assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
 
 
@@ -349,6 +349,12 @@ def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(st
     prod_notifications = prod.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
     assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)
+    # Every budget also notifies its stack's alert topic, so none notifies nobody.
+    for preview in (staging, prod):
+        topic = next(t for t in preview.recorder.of_type("aws:sns/topic:Topic")
+                     if t.inputs["name"] == f"{preview.settings.name_prefix}-alerts")
+        notifications = preview.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
+        assert all(n["subscriberSnsTopicArns"] == [topic.outputs["arn"]] for n in notifications) and notifications
 
 
 # --- standby side, names and validation records ----------------------------------------------------
