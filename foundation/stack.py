@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.contract import PlatformRefs
 from components.dns_failover import DnsFailover, DnsFailoverArgs
-from components.observability.alert_routing import AlertRouting, AlertRoutingArgs
+from components.observability.alert_routing import AlertDestination, AlertRouting, AlertRoutingArgs
 from components.observability.audit import AuditTrail, AuditTrailArgs
 from components.observability.failover_alarms import (ROUTE53_METRICS_REGION, FailoverAlarms, FailoverAlarmsArgs,
                                                       OwnHealthCheck)
@@ -88,8 +88,15 @@ def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str], k
         resource_region=region if region != settings.region else None)
 
 
-def service_observability(settings: StackSettings, refs: PlatformRefs, alerts: AlertRouting, name: str,
-                          service: MeshService) -> ServiceObservability:
+def alarm_destination(settings: StackSettings, refs: PlatformRefs) -> AlertDestination:
+    """Where a service's health alarm pages: the contract's alarm topic."""
+    if refs.alarm_topic_arn is None:
+        raise ValueError("the platform contract has no alarm topic; create AlertRouting before the services")
+    return AlertDestination(topic_arn=refs.alarm_topic_arn, topic_name=alert_topic_name(settings),
+                            region=settings.region)
+
+
+def service_observability(settings: StackSettings, refs: PlatformRefs, name: str, service: MeshService) -> ServiceObservability:
     """The service's SLO alarms, health alarm, dashboard and log queries, nested under the service."""
     alb = None
     if service.target_groups:
@@ -97,7 +104,7 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, alerts: A
     return ServiceObservability(f"{settings.environment}-{name}-observability", ServiceObservabilityArgs(
         name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
         service_name=name, cluster_name=refs.cluster.name, log_group_name=service.log_group_name,
-        slo=settings.config.slo.targets(), alerts=alerts.destination, alb=alb),
+        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb),
         opts=pulumi.ResourceOptions(parent=service))
 
 
@@ -268,7 +275,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
     for spec in settings.services:
         for callee in spec.calls:
             services[callee].allow_calls_from(services[spec.name])
-    observed = {name: service_observability(settings, refs, alerts, name, service) for name, service in services.items()}
+    observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
     stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs
