@@ -79,8 +79,8 @@ def alert_topic_name(settings: StackSettings) -> str:
     return f"{settings.name_prefix}-alerts"
 
 
-def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str], kms_key_arn: Optional[pulumi.Input[str]],
-                       region: str, topic_name: str) -> AlertRoutingArgs:
+def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str],
+                       kms_key_arn: Optional[pulumi.Input[str]], region: str, topic_name: str) -> AlertRoutingArgs:
     alerts = settings.config.alerts
     return AlertRoutingArgs(
         topic_name=topic_name, region=region, account_id=account_id, emails=alerts.emails,
@@ -96,7 +96,8 @@ def alarm_destination(settings: StackSettings, refs: PlatformRefs) -> AlertDesti
                             region=settings.region)
 
 
-def service_observability(settings: StackSettings, refs: PlatformRefs, name: str, service: MeshService) -> ServiceObservability:
+def service_observability(settings: StackSettings, refs: PlatformRefs, name: str,
+                          service: MeshService) -> ServiceObservability:
     """The service's SLO alarms, health alarm, dashboard and log queries, nested under the service."""
     alb = None
     if service.target_groups:
@@ -109,8 +110,8 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, name: str
 
 
 def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id: pulumi.Input[str],
-                        alerts: AlertRouting, observed: dict[str, ServiceObservability], health_check_id: Optional[pulumi.Input[str]],
-                        in_region: pulumi.ResourceOptions) -> None:
+                        alerts: AlertRouting, observed: dict[str, ServiceObservability],
+                        health_check_id: Optional[pulumi.Input[str]], in_region: pulumi.ResourceOptions) -> None:
     """Stack health and overview, quota alarms, X-Ray sampling, failover alarms (us-east-1), audit (owner)."""
     prefix = settings.name_prefix
     StackHealth(f"{prefix}-health", StackHealthArgs(

@@ -42,8 +42,9 @@ def main() -> None:
     print("\n### Tracing and logs per environment\n\n| environment | sampled share | X-Ray rule priority | log level |"
           "\n|---|---|---|---|")
     for environment in ("staging", "prod"):
-        print(f"| {environment} | {ENVIRONMENT_DEFAULTS[environment].trace_sampling_ratio:.0%} | {PRIORITY[environment]} | "
-              f"{ENVIRONMENT_DEFAULTS[environment].log_level} |")
+        defaults = ENVIRONMENT_DEFAULTS[environment]
+        print(f"| {environment} | {defaults.trace_sampling_ratio:.0%} | {PRIORITY[environment]} | "
+              f"{defaults.log_level} |")
     print("\n### JSON log fields\n\n| field | meaning |\n|---|---|")
     for name, meaning in {**LOG_FIELDS, **REQUEST_LINE_FIELDS}.items():
         optional = " (request lines only)" if name in REQUEST_LINE_FIELDS else ""

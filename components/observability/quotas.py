@@ -72,9 +72,9 @@ class QuotaAlarms(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.specs = quota_alarms(args.name_prefix, args.usage_percent, args.spot)
         topic = [args.alerts.topic_arn]
-        self.alarms = [cloudwatch.MetricAlarm(f"{name}-{spec.key}", **metric_alarm_args(
-            spec, alarm_actions=topic, ok_actions=topic), tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self))
-            for spec in self.specs]
+        self.alarms = [cloudwatch.MetricAlarm(
+            f"{name}-{spec.key}", **metric_alarm_args(spec, alarm_actions=topic, ok_actions=topic),
+            tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self)) for spec in self.specs]
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
         self.register_outputs({"alarm_names": self.alarm_names})
 

@@ -173,7 +173,8 @@ def operations_lines(preview: StackPreview) -> list[str]:
                          f"{pages_to(preview, composite.inputs)}")
     for alarm in recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         if alarm.inputs.get("alarmActions") and recorder.by_urn(alarm.parent).type != SERVICE_OBSERVABILITY:
-            lines.append(f"{alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> {pages_to(preview, alarm.inputs)}")
+            lines.append(f"{alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> "
+                         f"{pages_to(preview, alarm.inputs)}")
     for dashboard in recorder.of_type("aws:cloudwatch/dashboard:Dashboard"):
         if recorder.by_urn(dashboard.parent).type != SERVICE_OBSERVABILITY:
             lines.append(f"dashboard {dashboard.inputs['dashboardName']}")

@@ -37,7 +37,8 @@ def run(build, region=REGION):
 
 
 def test_stack_health_pages_on_any_service_health_alarm_and_draws_a_valid_overview():
-    services = (StackService("auth", "prod-auth-health", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:prod-auth-health",
+    services = (StackService("auth", "prod-auth-health",
+                             f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:prod-auth-health",
                              AlbSource("app/prod-alb/1", ("targetgroup/a/1", "targetgroup/b/2"))),
                 StackService("ledger", "prod-ledger-health",
                              f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:prod-ledger-health"))
@@ -86,7 +87,8 @@ def test_primary_failover_alarm_watches_the_route53_health_check_in_us_east_1():
         "prod", "primary", US_EAST_ALERTS, health_check_id="hc-123"), opts))
     alarm = recorder.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
     assert alarm["region"] == "us-east-1"
-    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == ("AWS/Route53", "HealthCheckStatus", "Minimum")
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        "AWS/Route53", "HealthCheckStatus", "Minimum")
     assert alarm["dimensions"] == {"HealthCheckId": "hc-123"}
     assert alarm["comparisonOperator"] == "LessThanThreshold" and alarm["threshold"] == 1
     assert alarm["alarmActions"] == alarm["okActions"] == [US_EAST_ALERTS.topic_arn]

@@ -102,7 +102,8 @@ def test_alert_topic_is_encrypted_and_subscribes_the_configured_people():
         provider = aws.Provider("euc1", region=REGION)
         AlertRouting("prod-alerts", AlertRoutingArgs(
             topic_name="prod-alerts", region=REGION, account_id=ACCOUNT_ID, emails=("ops@example.com",),
-            kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/platform", https_endpoint="https://pager.example.com/x"),
+            kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/platform",
+            https_endpoint="https://pager.example.com/x"),
             pulumi.ResourceOptions(provider=provider))
     recorder, _ = run_program(program, project="microservices-foundation", stack="prod", region=REGION)
     topic = recorder.one("aws:sns/topic:Topic").inputs

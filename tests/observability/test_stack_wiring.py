@@ -67,7 +67,8 @@ def test_the_platform_key_admits_the_publishers_of_exactly_the_stacks_alert_topi
     key = prod.recorder.one("aws:kms/key:Key", "prod-eu-central-1-key")
     statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
     topic_arn = "arn:aws:sns:eu-central-1:123456789012:prod-alerts"
-    for sid in ("CloudWatchAlarmsPublishToAlertTopic", "BudgetsPublishToAlertTopic", "EventBridgePublishesToAlertTopic"):
+    for sid in ("CloudWatchAlarmsPublishToAlertTopic", "BudgetsPublishToAlertTopic",
+                "EventBridgePublishesToAlertTopic"):
         assert statements[sid]["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] == topic_arn
     topic = next(t for t in prod.recorder.of_type("aws:sns/topic:Topic") if t.inputs["name"] == "prod-alerts")
     assert topic.outputs["arn"] == topic_arn
