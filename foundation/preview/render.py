@@ -127,15 +127,21 @@ def alarm_condition(inputs: dict) -> str:
             f"x {period:g} s")
 
 
-def pages_to(preview: StackPreview, inputs: dict, composite_name: str | None = None) -> str:
+def pages_to(preview: StackPreview, inputs: dict, composite_name: str | None = None,
+             alarm: RecordedResource | None = None) -> str:
     """Where an alarm's ALARM notifications go: topic names (with region), or the composite that pages."""
-    topics = {str(r.outputs.get("arn")): f"{r.inputs.get('name')}"
-              + (f" ({r.inputs['region']})" if r.inputs.get("region") else "")
-              for r in preview.recorder.of_type("aws:sns/topic:Topic")}
+    topics = preview.recorder.of_type("aws:sns/topic:Topic")
+
+    def label(topic: RecordedResource) -> str:
+        return f"{topic.inputs.get('name')}" + (f" ({topic.inputs['region']})" if topic.inputs.get("region") else "")
+
     actions = inputs.get("alarmActions") or []
     if actions:
+        # By ARN when known; in a first preview (--unknowns) by the property dependency on the topic.
+        named = [label(t) for t in topics if t.outputs.get("arn") in actions
+                 or (alarm is not None and t.urn in alarm.property_dependencies.get("alarmActions", []))]
         ok = " and OK" if inputs.get("okActions") else ""
-        return "SNS " + ", ".join(topics.get(str(a), _short(a)) for a in actions) + f" (ALARM{ok})"
+        return "SNS " + (", ".join(named) or ", ".join(_short(a) for a in actions)) + f" (ALARM{ok})"
     return f"via {composite_name}" if composite_name else "nobody"
 
 
@@ -144,7 +150,7 @@ def observability_lines(preview: StackPreview, children: list[RecordedResource])
     composite = next(r for r in children if r.type == "aws:cloudwatch/compositeAlarm:CompositeAlarm")
     dashboard = next(r for r in children if r.type == "aws:cloudwatch/dashboard:Dashboard")
     name = composite.inputs["alarmName"]
-    lines = [f"health alarm {name} -> {pages_to(preview, composite.inputs)}; dashboard "
+    lines = [f"health alarm {name} -> {pages_to(preview, composite.inputs, alarm=composite)}; dashboard "
              f"{dashboard.inputs['dashboardName']}"]
     for alarm in sorted((r for r in children if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"),
                         key=lambda r: r.inputs["name"]):
@@ -170,11 +176,11 @@ def operations_lines(preview: StackPreview) -> list[str]:
     for composite in recorder.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm"):
         if composite.parent not in service_composites:
             lines.append(f"{composite.inputs['alarmName']}: any service health alarm -> "
-                         f"{pages_to(preview, composite.inputs)}")
+                         f"{pages_to(preview, composite.inputs, alarm=composite)}")
     for alarm in recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         if alarm.inputs.get("alarmActions") and recorder.by_urn(alarm.parent).type != SERVICE_OBSERVABILITY:
             lines.append(f"{alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> "
-                         f"{pages_to(preview, alarm.inputs)}")
+                         f"{pages_to(preview, alarm.inputs, alarm=alarm)}")
     for dashboard in recorder.of_type("aws:cloudwatch/dashboard:Dashboard"):
         if recorder.by_urn(dashboard.parent).type != SERVICE_OBSERVABILITY:
             lines.append(f"dashboard {dashboard.inputs['dashboardName']}")
