@@ -1,7 +1,8 @@
 """Alarms reach people, and what they say travels encrypted.
 
-``alarm-actions-prod`` (stack policy): in an environment of ``prodEnvironments`` (the ``environment``
-tag, own tags merged with the provider's default tags), every ``aws:cloudwatch/metricAlarm:MetricAlarm``
+``alarm-actions-prod`` (stack policy): in a production stack (the stack name mapped through the
+``stackEnvironments`` knob, see ``environments.py``; a stack the map does not name is held to production's
+rules), every ``aws:cloudwatch/metricAlarm:MetricAlarm``
 and ``aws:cloudwatch/compositeAlarm:CompositeAlarm`` has at least one ``alarmActions`` entry, unless it is
 recognised as wired elsewhere, which counts as an acknowledged reason:
 
@@ -17,8 +18,8 @@ of any alarm (``alarmActions``, ``okActions`` or ``insufficientDataActions`` ref
 ``kmsMasterKeyId`` set: alarm messages name resources, states and reasons.
 
 Unknown values: an unknown action entry is the ARN of a resource the program creates and counts as an
-action; an unknown alarm name cannot be matched by name, only through property dependencies; an alarm
-whose environment tag is unknown is not judged; an unknown ``kmsMasterKeyId`` counts as set.
+action; an unknown alarm name cannot be matched by name, only through property dependencies; an unknown
+``kmsMasterKeyId`` counts as set.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from .environments import STACK_ENVIRONMENTS_KNOB, environment_of, stack_of
 from .framework import Finding, PolicySpec, ResourceView
 from .stack_links import refers_to
-from .values import as_list, effective_tags, get_path, is_known_text, is_set, is_unknown
+from .values import as_list, get_path, is_known_text, is_set, is_unknown
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -48,11 +50,6 @@ def _alarm_name(alarm: ResourceView) -> Any:
 def _has_actions(alarm: ResourceView) -> bool:
     actions = alarm.props.get("alarmActions")
     return is_unknown(actions) or any(is_unknown(a) or is_set(a) for a in as_list(actions))
-
-
-def _environment(alarm: ResourceView, key: str) -> Any:
-    tags = effective_tags(alarm.props, alarm.provider_props)
-    return tags if is_unknown(tags) else tags.get(key)
 
 
 def _rollback_alarms(resources: list[ResourceView], alarms: list[ResourceView]) -> set[int]:
@@ -96,11 +93,13 @@ def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]
     production = set(config["prodEnvironments"])
     findings = []
     for alarm in alarms:
-        environment = _environment(alarm, str(config["environmentKey"]))
-        if is_unknown(environment) or environment not in production or id(alarm) in recognised:
+        environment = environment_of(alarm.urn, config["stackEnvironments"])
+        if environment is not None and environment not in production or id(alarm) in recognised:
             continue
+        where = f"environment '{environment}'" if environment is not None else \
+            f"stack '{stack_of(alarm.urn)}' (no stackEnvironments entry, so held to production's rules)"
         findings.append(Finding(
-            f"alarm {_alarm_name(alarm)!r} in environment '{environment}' has no alarmActions, is not a "
+            f"alarm {_alarm_name(alarm)!r} in {where} has no alarmActions, is not a "
             "deployment-rollback alarm of an ECS service and is not the child of a composite alarm that pages, so "
             "nobody hears of it. Add alarm_actions=[<alert topic ARN>] (and ok_actions), name it in a paging "
             "composite alarm's rule, or acknowledge it with a policy exception and its reason.", urn=alarm.urn))
@@ -128,20 +127,19 @@ def check_alarm_topic_encrypted(resources: list[ResourceView], config: Mapping[s
 
 _ENVIRONMENT_CONFIG = {
     "prodEnvironments": {"type": "array", "items": {"type": "string"}, "default": ["prod"],
-                         "description": "Environment tag values in which every alarm must reach someone."},
-    "environmentKey": {"type": "string", "default": "environment", "description": "Tag key holding the environment."},
+                         "description": "Environments in which every alarm must reach someone."},
+    "stackEnvironments": STACK_ENVIRONMENTS_KNOB,
 }
 
 ALARM_ACTIONS_PROD = PolicySpec(
     name="alarm-actions-prod",
-    description="In production every metric and composite alarm notifies someone, rolls back a deployment, or "
-                "feeds a composite alarm that notifies.",
+    description="In production (by stack, not by tag) every metric and composite alarm notifies someone, rolls back "
+                "a deployment, or feeds a composite alarm that notifies.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation="Give the alarm alarm_actions (and ok_actions) pointing at the alert topic, put it under a paging "
                 "composite alarm, or wire it to an ECS service's deployment alarms.",
-    unknowns="Unknown actions count as set; unknown alarm names are matched through property dependencies only; "
-             "alarms with an unknown environment tag are not judged.",
+    unknowns="Unknown actions count as set; unknown alarm names are matched through property dependencies only.",
     check=check_alarm_actions,
     stack=True,
     config=_ENVIRONMENT_CONFIG,

@@ -138,5 +138,5 @@ class AlertRouting(pulumi.ComponentResource):
         self.topic_name = self._topic.name
         self.kms_key_arn = pulumi.Output.from_input(key_arn)
         self.destination = AlertDestination(topic_arn=self.topic_arn, topic_name=args.topic_name, region=args.region)
-        self.register_outputs({"topic_arn": self.topic_arn, "topic_name": self.topic_name,
-                               "kms_key_arn": self.kms_key_arn})
+        self.register_outputs({"topicArn": self.topic_arn, "topicName": self.topic_name,
+                               "kmsKeyArn": self.kms_key_arn})

@@ -192,5 +192,5 @@ class AuditTrail(pulumi.ComponentResource):
         self.trail_arn = self.trail.arn
         self.bucket_name = self.bucket.id
         self.analyzer_arns = pulumi.Output.all(*[a.arn for a in self.analyzers])
-        self.register_outputs({"trail_arn": self.trail_arn, "bucket_name": self.bucket_name,
-                               "analyzer_arns": self.analyzer_arns})
+        self.register_outputs({"trailArn": self.trail_arn, "bucketName": self.bucket_name,
+                               "analyzerArns": self.analyzer_arns})

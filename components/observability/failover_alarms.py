@@ -116,7 +116,7 @@ class FailoverAlarms(pulumi.ComponentResource):
             **metric_alarm_args(self.spec, alarm_actions=topic, ok_actions=topic), tags=dict(args.tags), opts=child)
         self.alarm_name = self.alarm.name
         self.health_check_id = pulumi.Output.from_input(health_check_id)
-        self.register_outputs({"alarm_name": self.alarm_name, "health_check_id": self.health_check_id})
+        self.register_outputs({"alarmName": self.alarm_name, "healthCheckId": self.health_check_id})
 
     def summary(self, topic_name: str) -> AlarmSummary:
         return AlarmSummary(self.spec.name, describe_threshold(self.spec),

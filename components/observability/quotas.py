@@ -76,7 +76,7 @@ class QuotaAlarms(pulumi.ComponentResource):
             f"{name}-{spec.key}", **metric_alarm_args(spec, alarm_actions=topic, ok_actions=topic),
             tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self)) for spec in self.specs]
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
-        self.register_outputs({"alarm_names": self.alarm_names})
+        self.register_outputs({"alarmNames": self.alarm_names})
 
     def summaries(self, topic_name: str) -> list[AlarmSummary]:
         return [AlarmSummary(spec.name, describe_threshold(spec), f"SNS {topic_name} (ALARM and OK)")

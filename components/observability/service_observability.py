@@ -139,7 +139,7 @@ class ServiceObservability(pulumi.ComponentResource):
         self.composite_alarm_arn = self.composite.arn
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
         self.dashboard_name = self.dashboard.dashboard_name
-        self.register_outputs({"composite_alarm_name": self.composite_alarm_name,
-                               "composite_alarm_arn": self.composite_alarm_arn, "alarm_names": self.alarm_names,
-                               "dashboard_name": self.dashboard_name})
+        self.register_outputs({"compositeAlarmName": self.composite_alarm_name,
+                               "compositeAlarmArn": self.composite_alarm_arn, "alarmNames": self.alarm_names,
+                               "dashboardName": self.dashboard_name})
 

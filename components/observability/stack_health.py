@@ -87,4 +87,4 @@ class StackHealth(pulumi.ComponentResource):
             opts=child)
         self.health_alarm_name = self.composite.alarm_name
         self.dashboard_name = self.dashboard.dashboard_name
-        self.register_outputs({"health_alarm_name": self.health_alarm_name, "dashboard_name": self.dashboard_name})
+        self.register_outputs({"healthAlarmName": self.health_alarm_name, "dashboardName": self.dashboard_name})

@@ -67,4 +67,4 @@ class TraceSampling(pulumi.ComponentResource):
             resource_arn=rule["ResourceARN"], version=rule["Version"], attributes=rule["Attributes"],
             tags=dict(tags or {}), opts=pulumi.ResourceOptions(parent=self))
         self.rule_name = self.rule.rule_name
-        self.register_outputs({"rule_name": self.rule_name})
+        self.register_outputs({"ruleName": self.rule_name})

@@ -16,7 +16,7 @@ from components.observability.quotas import QuotaAlarms, QuotaAlarmsArgs, quota_
 from components.observability.slo import AlbSource, stack_composite
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs, sampling_rule_request
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from policies.iam_documents import judge_policy_document
 from tests.observability.aws_models import request_problems

@@ -11,7 +11,7 @@ from components.observability.alert_routing import (AlertDestination, AlertRouti
 from components.observability.service_observability import (ServiceObservability, ServiceObservabilityArgs,
                                                             alarm_summaries)
 from components.observability.slo import AlbSource, SloTargets
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 from policies.iam_documents import judge_policy_document
 from tests.observability.aws_models import request_problems
 from tests.observability.dashboard_schema import body_problems

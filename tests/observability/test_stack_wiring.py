@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from foundation.preview.render import render_text
+from devkit.render import render_text
 from foundation.settings import ConfigError, check_across_stacks, load_catalog, read_stack_file, settings_from_config
 from tests.observability.aws_models import request_problems
 from tests.observability.dashboard_schema import body_problems

@@ -16,7 +16,7 @@ def provider(environment: str) -> dict:
 
 
 def view(type_: str, name: str, props: dict, environment: str = "prod") -> ResourceView:
-    return ResourceView(type=type_, name=name, urn=f"urn:pulumi:prod::p::{type_}::{name}", props=props,
+    return ResourceView(type=type_, name=name, urn=f"urn:pulumi:{environment}::p::{type_}::{name}", props=props,
                         provider_props=provider(environment))
 
 
@@ -63,6 +63,11 @@ def test_an_unknown_action_is_a_resource_the_program_creates_and_counts():
 
 def test_staging_alarms_are_not_judged():
     assert actions_findings([metric_alarm("staging-x", environment="staging")]) == []
+
+
+def test_a_stack_the_environment_map_does_not_name_is_held_to_productions_rules():
+    findings = actions_findings([metric_alarm("x", environment="sandbox")])
+    assert len(findings) == 1 and "held to production's rules" in findings[0].message
 
 
 def test_deployment_rollback_alarms_are_recognised_through_the_ecs_service():
