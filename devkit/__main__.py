@@ -29,8 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     preview = commands.add_parser("preview", help="run a stack's program offline under the mock runtime")
     preview.add_argument("--stack", required=True, help=f"one of: {', '.join(list_stacks())}")
     preview.add_argument("--json", type=Path, metavar="FILE", help="write every registered resource as JSON")
-    preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts as Markdown "
-                                                                        "(for a pull-request comment)")
+    preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts (and the --diff) "
+                                                                        "as Markdown (for a pull-request comment)")
+    preview.add_argument("--diff", type=Path, metavar="BASE.json",
+                         help="show what changes against a base preview of the same stack (its --json output), "
+                              "resource by resource, as `pulumi preview` does")
     preview.add_argument("--unknowns", action="store_true",
                          help="leave computed outputs unknown, as the first `pulumi preview` of an empty stack "
                               "sees them (policies then work from property dependencies)")
@@ -41,15 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
-    from devkit.render import render_text, write_json
+    from devkit import diff as stack_diff
+    from devkit.render import preview_document, render_text, write_json
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
     from devkit.verdicts import render_text as render_verdicts
 
     try:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
+        base = stack_diff.load_base(options.diff, options.stack) if options.diff else None
         result = preview_stack(options.stack, unknowns=options.unknowns)
-    except (ConfigError, OSError, json.JSONDecodeError) as error:
+    except (ConfigError, OSError, json.JSONDecodeError, stack_diff.DiffInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
@@ -63,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.json:
         write_json(result, options.json)
         print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
+    changes = stack_diff.diff_documents(base, preview_document(result)) if base is not None else None
+    if changes is not None:
+        print()
+        print(stack_diff.render_text(changes, str(options.diff)))
 
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
@@ -78,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(analysis.not_applicable)} checks wait for values unknown during preview; "
               "`pulumi up` runs them on the known values.")
     if options.markdown:
-        options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}"))
+        markdown = render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
+        if changes is not None:
+            markdown = stack_diff.render_markdown(changes, options.diff.name) + "\n" + markdown
+        options.markdown.write_text(markdown)
     return 0 if passed(diagnostics) else 1
 
 

@@ -130,8 +130,9 @@ def _short(value: Any) -> str:
     return text.replace(UNKNOWN, "[unknown]")
 
 
-def write_json(preview: StackPreview, path: Path) -> None:
-    document = {
+def preview_document(preview: StackPreview) -> dict[str, Any]:
+    """The preview as one JSON document: what `--json` writes and what `--diff` compares."""
+    return {
         "stack": preview.stack,
         "environment": preview.settings.environment,
         "region": preview.settings.region,
@@ -139,4 +140,13 @@ def write_json(preview: StackPreview, path: Path) -> None:
         "resources": preview.recorder.to_json(),
         "outputs": to_plain(preview.outputs),
     }
-    path.write_text(json.dumps(document, indent=2, sort_keys=False))
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """Byte-identical for the same inputs: records are sorted by URN and keys inside values are sorted
+    (devkit/mocks.py), so a pull request's base and head previews can be compared (devkit/diff.py)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json(preview: StackPreview, path: Path) -> None:
+    path.write_text(json_text(preview_document(preview)), encoding="utf-8")
