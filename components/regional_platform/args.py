@@ -56,6 +56,9 @@ class RegionalPlatformArgs:
     # Tags for the repositories ECR creates by replication in the standby region. The provider's default
     # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
     repository_tags: Mapping[str, str] = field(default_factory=dict)
+    # Where requests no service routes go: a legacy Lambda target group (components/legacy_route.py)
+    # while the strangler fig migration runs; None answers them with a 404.
+    default_target_group_arn: Optional[pulumi.Input[str]] = None
 
     def __post_init__(self) -> None:
         if not ALB_NAME.match(self.alb_name):
