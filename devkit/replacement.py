@@ -23,6 +23,7 @@ FORCE_NEW: dict[str, tuple[str, frozenset[str]]] = {
         "appautoscaling_target", frozenset({"resourceId", "scalableDimension", "serviceNamespace"})),
     "aws:budgets/budget:Budget": ("budgets_budget", frozenset({"accountId", "name", "namePrefix"})),
     "aws:cloudwatch/logGroup:LogGroup": ("cloudwatch_log_group", frozenset({"name", "namePrefix", "logGroupClass"})),
+    # Terraform's alarm_name; the page does not mark it, the provider schema has ForceNew.
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch_metric_alarm", frozenset({"name"})),
     "aws:ec2/internetGateway:InternetGateway": ("internet_gateway", frozenset()),
     "aws:ec2/route:Route": ("route", frozenset({"routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock",
