@@ -25,7 +25,7 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.route53 as route53
 
 from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
-from components.observability.alarm_specs import AlarmSpec, AlarmSummary, Metric, describe_threshold, metric_alarm_args
+from components.observability.alarm_specs import AlarmSpec, Metric, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
 
 COMPONENT_TYPE = "microservices:observability:FailoverAlarms"
@@ -117,7 +117,3 @@ class FailoverAlarms(pulumi.ComponentResource):
         self.alarm_name = self.alarm.name
         self.health_check_id = pulumi.Output.from_input(health_check_id)
         self.register_outputs({"alarmName": self.alarm_name, "healthCheckId": self.health_check_id})
-
-    def summary(self, topic_name: str) -> AlarmSummary:
-        return AlarmSummary(self.spec.name, describe_threshold(self.spec),
-                            f"SNS {topic_name} in {ROUTE53_METRICS_REGION} (ALARM and OK)")
