@@ -18,7 +18,7 @@ alarm and topic keep working. Design notes: docs/operating.md ("Failover visibil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -27,6 +27,7 @@ import pulumi_aws.route53 as route53
 from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
 from components.observability.alarm_specs import AlarmSpec, Metric, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
+from components.types import Role
 
 COMPONENT_TYPE = "microservices:observability:FailoverAlarms"
 ROUTE53_METRICS_REGION = "us-east-1"
@@ -75,7 +76,7 @@ class FailoverAlarmsArgs:
     """
 
     name_prefix: str
-    role: Literal["primary", "standby"]
+    role: Role
     alerts: AlertDestination
     health_check_id: Optional[pulumi.Input[str]] = None
     own_check: Optional[OwnHealthCheck] = None

@@ -14,7 +14,7 @@ a canary alone and act on the deployment, not on people.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -25,6 +25,7 @@ from components.observability.dashboards import ServiceDashboardInputs, service_
 from components.observability.logs import ERROR_FILTER_PATTERN, error_filter_name, error_line_metric, saved_queries
 from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
                                           service_composite)
+from components.types import Environment
 
 COMPONENT_TYPE = "microservices:observability:ServiceObservability"
 
@@ -36,7 +37,7 @@ class ServiceObservabilityArgs:
     """
 
     name_prefix: str
-    environment: Literal["staging", "prod"]
+    environment: Environment
     region: str
     service_name: str
     cluster_name: pulumi.Input[str]
