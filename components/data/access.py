@@ -118,10 +118,18 @@ class PipeScope:
     table_key_arn: str
     bus_arn: str
     event_source: str
+    dead_letter_queue_arn: str
+    queue_key_arn: str
+
+
+# Putting a message on an SSE-KMS queue (SQS developer guide, sqs-key-management.html: the producer needs
+# kms:GenerateDataKey and kms:Decrypt).
+QUEUE_PRODUCER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def pipe_role_policy(scope: PipeScope) -> dict:
-    """The outbox pipe reads exactly its table's stream and puts events on its bus, only as the service.
+    """The outbox pipe reads exactly its table's stream, puts events on its bus only as the service, and
+    sends batches it gave up on to its own dead-letter queue.
 
     kms:Decrypt through DynamoDB: stream records are encrypted with the table's key; that the reader needs
     it is our reading of DynamoDB's encryption notes, not stated for Pipes (docs/events.md).
@@ -131,12 +139,18 @@ def pipe_role_policy(scope: PipeScope) -> dict:
         raise PolicyScopeError(f"{scope.stream_arn!r} is not a DynamoDB stream ARN")
     if bus["service"] != "events" or not bus["resource"].startswith("event-bus/"):
         raise PolicyScopeError(f"{scope.bus_arn!r} is not an event bus ARN")
+    if parse_arn(scope.dead_letter_queue_arn)["service"] != "sqs":
+        raise PolicyScopeError(f"{scope.dead_letter_queue_arn!r} is not an SQS queue ARN")
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadOwnTableStream", "Effect": "Allow", "Action": STREAM_READ_ACTIONS, "Resource": scope.stream_arn},
         {"Sid": "DecryptStreamRecordsThroughDynamoDb", "Effect": "Allow", "Action": ["kms:Decrypt"],
          "Resource": scope.table_key_arn, "Condition": _via("dynamodb", stream["region"])},
         {"Sid": "PublishAsTheServiceOnOwnBus", "Effect": "Allow", "Action": ["events:PutEvents"],
          "Resource": scope.bus_arn, "Condition": {"StringEquals": {"events:source": scope.event_source}}},
+        {"Sid": "DeadLetterToOwnQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": scope.dead_letter_queue_arn},
+        {"Sid": "EncryptDeadLettersThroughSqs", "Effect": "Allow", "Action": QUEUE_PRODUCER_KEY_ACTIONS,
+         "Resource": scope.queue_key_arn, "Condition": _via("sqs", stream["region"])},
     ]}
 
 
@@ -177,6 +191,8 @@ def boundary_statements(scope: BoundaryScope) -> list[dict]:
          "Resource": f"{dynamodb}:table/{env}-*/stream/*"},
         {"Sid": "DataOwnEnvironmentQueues", "Effect": "Allow", "Action": QUEUE_CONSUMER_ACTIONS,
          "Resource": f"{sqs}:{env}-*"},
+        {"Sid": "DataOutboxDeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": f"{sqs}:{env}-*-outbox-dlq"},
         {"Sid": "DataPublishOnOwnEnvironmentBus", "Effect": "Allow", "Action": ["events:PutEvents"],
          "Resource": f"{events}:event-bus/{env}-*",
          "Condition": {"StringLike": {"events:source": f"{scope.source_prefix}*"}}},
@@ -185,7 +201,7 @@ def boundary_statements(scope: BoundaryScope) -> list[dict]:
         {"Sid": "DataConnectAsDatabaseUsers", "Effect": "Allow", "Action": ["rds-db:connect"],
          "Resource": f"{rds_db}:dbuser:cluster-*/*"},
         {"Sid": "DataKeysThroughDynamoDbAndSqs", "Effect": "Allow",
-         "Action": sorted(set(TABLE_KEY_ACTIONS) | set(QUEUE_KEY_ACTIONS)), "Resource": list(scope.key_arns),
+         "Action": sorted(set(TABLE_KEY_ACTIONS) | set(QUEUE_KEY_ACTIONS) | set(QUEUE_PRODUCER_KEY_ACTIONS)), "Resource": list(scope.key_arns),
          "Condition": {"StringEquals": {"kms:ViaService": [f"dynamodb.{scope.region}.amazonaws.com",
                                                            f"sqs.{scope.region}.amazonaws.com"]}}},
     ]

@@ -18,6 +18,7 @@ TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/prod-upload"
 STREAM = f"{TABLE}/stream/2026-12-01T00:00:00.000"
 BUS = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/prod-events"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:prod-billing-from-upload"
+DLQ = f"arn:aws:sqs:{REGION}:{ACCOUNT}:prod-upload-outbox-dlq"
 DB_USER = database_user_arn("aws", REGION, ACCOUNT, "cluster-ABCDEFGHIJKL", "persona")
 
 
@@ -28,7 +29,7 @@ def full_scope() -> ServiceDataScope:
 
 
 def statements_of_everything() -> list[dict]:
-    pipe = pipe_role_policy(PipeScope(STREAM, KEY, BUS, "microservices.upload"))["Statement"]
+    pipe = pipe_role_policy(PipeScope(STREAM, KEY, BUS, "microservices.upload", DLQ, KEY))["Statement"]
     return task_role_statements(full_scope()) + pipe
 
 
@@ -69,12 +70,12 @@ def test_foreign_or_incomplete_scopes_are_refused(overrides):
 
 
 def test_pipe_role_reads_only_its_stream_and_publishes_only_as_the_service():
-    policy = pipe_role_policy(PipeScope(STREAM, KEY, BUS, "microservices.upload"))
+    policy = pipe_role_policy(PipeScope(STREAM, KEY, BUS, "microservices.upload", DLQ, KEY))
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["ReadOwnTableStream"]["Resource"] == STREAM
     assert by_sid["PublishAsTheServiceOnOwnBus"]["Condition"]["StringEquals"]["events:source"] == "microservices.upload"
     with pytest.raises(PolicyScopeError):
-        pipe_role_policy(PipeScope(TABLE, KEY, BUS, "microservices.upload"))
+        pipe_role_policy(PipeScope(TABLE, KEY, BUS, "microservices.upload", DLQ, KEY))
 
 
 def _admitted(action: str, resource: str, boundary: list[dict]) -> bool:
