@@ -19,6 +19,7 @@ from components.registry_replication import RegistryReplication, RegistryReplica
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.stack_budget import StackBudget, StackBudgetArgs
 from components.types import STANDBY_REGION
+from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 
@@ -190,5 +191,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
     for spec in settings.services:
         for callee in spec.calls:
             services[callee].allow_calls_from(services[spec.name])
+    outputs |= build_data_and_events(settings, refs, services, primary, in_region)
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs

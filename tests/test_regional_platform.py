@@ -275,7 +275,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
     repositories = {r.inputs["name"]: r for r in platform.recorder.of_type("aws:ecr/repository:Repository")}
     expected = {f"{platform.settings.environment}/{s.name}" for s in platform.settings.services}
     assert set(repositories) == expected
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", f"{platform.settings.environment}-{platform.settings.region}-key")
     for repository in repositories.values():
         assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -289,7 +289,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
 
 
 def test_platform_key_rotates_and_logs_may_use_it(platform):
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", f"{platform.settings.environment}-{platform.settings.region}-key")
     assert key.inputs["enableKeyRotation"] is True
     statements = json.loads(key.inputs["policy"])["Statement"]
     logs = next(s for s in statements if s["Principal"].get("Service", "").startswith("logs."))

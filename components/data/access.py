@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from components.iam_documents import PolicyScopeError, parse_arn
+from components.mesh_service.service_iam import PolicyScopeError, parse_arn
 
 # Item reads and writes on the table; Query and Scan also on its indexes.
 TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",

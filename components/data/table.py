@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws.dynamodb as dynamodb
 import pulumi_aws.kms as kms
 
-from components.platform_policies import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
+from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from foundation.catalog_data import DynamoDbData
 
 # CreateTable TableName: 3-255 of [a-zA-Z0-9_.-]. `<environment>-<service>` always fits (service names are

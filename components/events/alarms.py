@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 ALARM_NAME_MAX = 255
 
@@ -77,7 +77,7 @@ def database_alarms(cluster_identifier: str, max_connections: int = 400) -> list
     ]
 
 
-def metric_alarm_args(spec: AlarmSpec, topic_arn: Optional[str] = None) -> dict:
+def metric_alarm_args(spec: AlarmSpec, topic_arn=None) -> dict:
     """aws.cloudwatch.MetricAlarm keyword arguments for `spec`."""
     actions = [topic_arn] if topic_arn else []
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in {

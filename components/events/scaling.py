@@ -63,10 +63,15 @@ class BacklogScaling:
         }
 
 
-def backlog_scaling_policy(name: str, scaling: BacklogScaling, target: appautoscaling.Target,
+def backlog_scaling_policy(name: str, queue_names: Sequence[str], cluster_name: pulumi.Input[str],
+                           service_name: pulumi.Input[str], target: appautoscaling.Target,
+                           backlog_per_task: float = 100.0,
                            opts: Optional[pulumi.ResourceOptions] = None) -> appautoscaling.Policy:
     """The target tracking policy on `target` (the service's ECS DesiredCount scalable target)."""
+    configuration = pulumi.Output.all(cluster_name, service_name).apply(lambda names: pulumi_keys(BacklogScaling(
+        cluster_name=names[0], service_name=names[1], queue_names=tuple(queue_names),
+        backlog_per_task=backlog_per_task).configuration()))
     return appautoscaling.Policy(
         name, policy_type="TargetTrackingScaling", resource_id=target.resource_id,
         scalable_dimension=target.scalable_dimension, service_namespace=target.service_namespace,
-        target_tracking_scaling_policy_configuration=pulumi_keys(scaling.configuration()), opts=opts)
+        target_tracking_scaling_policy_configuration=configuration, opts=opts)

@@ -16,12 +16,15 @@ from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
+from foundation.catalog_data import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT = "microservices-foundation"
+# Catalog keys that describe a service's data and events; they are not part of ServiceDefinition.
+DATA_AND_EVENTS_KEYS = set(DataAndEvents.model_fields)
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
 
 
@@ -45,6 +48,9 @@ class StackSettings(_Model):
     config: StackConfig
     services: tuple[ServiceDefinition, ...]
     secret_keys: tuple[str, ...] = ()
+    # Every catalog service's data and events (also of services this stack does not run: a subscription
+    # names its publisher whether or not the publisher runs here).
+    data_and_events: dict[str, DataAndEvents] = Field(default_factory=dict)
 
     @property
     def defaults(self) -> EnvironmentDefaults:
@@ -170,7 +176,10 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix)})
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
-                             secret_keys=secret_keys)
+                             secret_keys=secret_keys,
+                             data_and_events={name: DataAndEvents.model_validate(
+                                 entry.model_dump(include=DATA_AND_EVENTS_KEYS))
+                                 for name, entry in catalog.services.items()})
     try:
         settings.failover_time()
     except FailoverConfigError as error:
@@ -209,7 +218,8 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if override.image is None:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
-        merged = entry.model_dump() | {k: v for k, v in override.model_dump().items() if v is not None}
+        merged = entry.model_dump(exclude=DATA_AND_EVENTS_KEYS) | {
+            k: v for k, v in override.model_dump().items() if v is not None}
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)

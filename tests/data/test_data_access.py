@@ -10,7 +10,7 @@ from policy_sentry.querying.actions import get_action_data
 
 from components.data.access import (BoundaryScope, PipeScope, ServiceDataScope, boundary_statements,
                                     database_user_arn, pipe_role_policy, task_role_statements)
-from components.iam_documents import PolicyScopeError
+from components.mesh_service.service_iam import PolicyScopeError
 
 ACCOUNT, REGION = "123456789012", "eu-central-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"

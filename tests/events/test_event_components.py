@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.events.bus import EventBus, EventBusArgs, EventSubscription, EventSubscriptionArgs
 from components.events.outbox import OutboxPipe, OutboxPipeArgs
-from components.events.scaling import BacklogScaling, backlog_scaling_policy
+from components.events.scaling import backlog_scaling_policy
 from foundation.preview.mocks import ACCOUNT_ID, run_program
 
 KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
@@ -103,8 +103,8 @@ def test_backlog_policy_is_target_tracking_on_metric_math():
         target = aws.appautoscaling.Target("t", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
                                            resource_id="service/prod-cluster/prod-billing", min_capacity=2,
                                            max_capacity=4, opts=opts)
-        backlog_scaling_policy("prod-billing-backlog", BacklogScaling("prod-cluster", "prod-billing",
-                                                                      ["prod-billing-from-upload"]), target, opts)
+        backlog_scaling_policy("prod-billing-backlog", ["prod-billing-from-upload"], "prod-cluster", "prod-billing",
+                               target, opts=opts)
     recorder, _ = _run(build)
     policy = recorder.one("aws:appautoscaling/policy:Policy").inputs
     metrics = policy["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"]["metrics"]
