@@ -100,7 +100,57 @@ def service_lines(preview: StackPreview) -> list[str]:
         if rule:
             paths = rule.inputs["conditions"][0]["pathPattern"]["values"]
             lines.append(f"    ALB rule priority {rule.inputs['priority']:g}: {' '.join(paths)}")
+        lines += [f"    {line}" for line in data_lines(preview, inputs["name"])]
     return lines
+
+
+def data_lines(preview: StackPreview, service: str) -> list[str]:
+    """The service's data, the events it publishes and consumes, and its queues, read back from its
+    ServiceData component (the published detail types come from the catalog)."""
+    recorder = preview.recorder
+    component = next((r for r in recorder.of_type("microservices:data:ServiceData")
+                      if r.name == f"{preview.settings.environment}-{service}-data"), None)
+    if component is None:
+        return []
+    below = _descendants(recorder.resources, component.urn)
+    of = lambda typ: [r for r in below if r.type == typ]  # noqa: E731
+    lines = []
+    for table in of("aws:dynamodb/table:Table"):
+        t = table.inputs
+        replicas = ", ".join(r["regionName"] for r in t.get("replicas") or [])
+        lines.append(f"data: DynamoDB {t['name']} on-demand, PITR, KMS"
+                     + (f", stream {t['streamViewType']}" if t.get("streamEnabled") else "")
+                     + (f", replica in {replicas}" if replicas else ""))
+    spec = preview.settings.data_and_events[service]
+    if spec.data is not None and spec.data.kind == "dynamodb" and not of("aws:dynamodb/table:Table"):
+        lines.append(f"data: DynamoDB {preview.settings.environment}-{service}, the primary's global-table replica")
+    for cluster in of("aws:rds/cluster:Cluster"):
+        c = cluster.inputs
+        scaling = c["serverlessv2ScalingConfiguration"]
+        role = ("global database secondary" if "masterUsername" not in c and c.get("globalClusterIdentifier")
+                else "global database primary" if c.get("globalClusterIdentifier") else "standalone")
+        lines.append(f"data: Aurora PostgreSQL {c['clusterIdentifier']} Serverless v2 {scaling['minCapacity']:g}-"
+                     f"{scaling['maxCapacity']:g} ACU ({role}), IAM auth, encrypted, "
+                     f"deletion protection {'on' if c.get('deletionProtection') else 'off'}; 5432 from its tasks only")
+    if spec.publishes:
+        pipes = of("aws:pipes/pipe:Pipe")
+        how = f"outbox pipe {pipes[0].inputs['desiredState']}" if pipes else "PutEvents"
+        lines.append(f"publishes {', '.join(spec.publishes)} ({how})")
+    queues = {q.inputs["name"]: q for q in of("aws:sqs/queue:Queue")}
+    for rule in of("aws:cloudwatch/eventRule:EventRule"):
+        pattern = json.loads(rule.inputs["eventPattern"])
+        redrive = json.loads(queues[rule.inputs["name"]].inputs["redrivePolicy"])
+        lines.append(f"consumes {', '.join(pattern['detail-type'])} from {pattern['source'][0]} via queue "
+                     f"{rule.inputs['name']} (DLQ after {redrive['maxReceiveCount']} receives)")
+    for policy in of("aws:appautoscaling/policy:Policy"):
+        lines.append(f"scales on backlog: {policy.inputs['targetTrackingScalingPolicyConfiguration']['targetValue']:g} "
+                     "visible messages per running task")
+    return lines
+
+
+def _descendants(resources: list[RecordedResource], urn: str) -> list[RecordedResource]:
+    children = [r for r in resources if r.parent == urn]
+    return children + [d for c in children if not c.custom for d in _descendants(resources, c.urn)]
 
 
 def failover_lines(preview: StackPreview) -> list[str]:
