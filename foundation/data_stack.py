@@ -88,7 +88,7 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
             replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING"),
             opts=opts)
         if isinstance(spec.data, DynamoDbData) and replica_table is None:
-            tables[name] = table_outputs(data.table_name, data.table_arn, data.table.replica_arns,
+            tables[name] = table_outputs(data.table_name, data.table_arn, data.table_replicas,
                                          replica_key.key_arn if replica_key else None)
         if data.database is not None:
             databases[name] = pulumi.Output.all(

@@ -86,6 +86,8 @@ class ServiceData(pulumi.ComponentResource):
     """The service's table (or replica) name, None without a table."""
     table_arn: Optional[pulumi.Output[str]]
     """The service's table (or replica) ARN in this region."""
+    table_replicas: Optional[pulumi.Output[dict]]
+    """Replica region -> {arn, streamArn} of a table this stack owns; None otherwise."""
     database: Optional[ServiceDatabase]
     """The service's database, None without one."""
     queues: dict[str, EventSubscription]
@@ -95,7 +97,7 @@ class ServiceData(pulumi.ComponentResource):
         super().__init__("microservices:data:ServiceData", name, None, opts)
         refs, spec, tags = args.platform, args.spec, {**args.tags, "service": args.service}
         child = pulumi.ResourceOptions(parent=self)
-        self.table_name = self.table_arn = None
+        self.table_name = self.table_arn = self.table_replicas = None
         self.database = None
         table_key: Optional[pulumi.Input[str]] = None
         stream_arn: Optional[pulumi.Input[str]] = None
@@ -109,7 +111,8 @@ class ServiceData(pulumi.ComponentResource):
                 table = ServiceTable(f"{name}-table", ServiceTableArgs(
                     environment=refs.environment, service=args.service, spec=spec.data, kms_key_arn=refs.kms_key_arn,
                     deletion_protection=args.deletion_protection, replica=args.table_replica, tags=tags), child)
-                self.table_name, self.table_arn, self.table = table.table_name, table.table_arn, table
+                self.table_name, self.table_arn = table.table_name, table.table_arn
+                self.table_replicas = table.replica_arns
                 table_key, stream_arn = refs.kms_key_arn, table.table.stream_arn
         elif isinstance(spec.data, PostgresData):
             settings = args.database

@@ -161,12 +161,10 @@ class ServiceTable(pulumi.ComponentResource):
                          # the standby fails over to, so it keeps the primary's guarantees.
                          "point_in_time_recovery": True,
                          "deletion_protection_enabled": args.deletion_protection, "propagate_tags": True}]
-        request_shape = create_table_request(table_name(args.environment, args.service), spec, "", view_type)
         self.table = dynamodb.Table(
-            f"{name}-table", name=request_shape["TableName"], billing_mode="PAY_PER_REQUEST",
+            f"{name}-table", name=table_name(args.environment, args.service), billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key.name, range_key=spec.sort_key.name if spec.sort_key else None,
-            attributes=[{"name": a["AttributeName"], "type": a["AttributeType"]}
-                        for a in request_shape["AttributeDefinitions"]],
+            attributes=[{"name": n, "type": t} for n, t in spec.attribute_types().items()],
             global_secondary_indexes=[{
                 "name": i.name, "hash_key": i.partition_key.name,
                 "range_key": i.sort_key.name if i.sort_key else None, "projection_type": i.projection,
@@ -181,7 +179,7 @@ class ServiceTable(pulumi.ComponentResource):
         self.table_arn = self.table.arn
         self.stream_arn = self.table.stream_arn if spec.outbox else None
         self.replica_arns = self.table.replicas.apply(
-            lambda rs: {r.region_name if hasattr(r, "region_name") else r["region_name"]:
+            lambda rs: {_field(r, "region_name"):
                         {"arn": _field(r, "arn"), "streamArn": _field(r, "stream_arn")} for r in (rs or [])})
         self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn,
                                "replica_arns": self.replica_arns})

@@ -139,12 +139,15 @@ def data_lines(preview: StackPreview, service: str) -> list[str]:
     queues = {q.inputs["name"]: q for q in of("aws:sqs/queue:Queue")}
     for rule in of("aws:cloudwatch/eventRule:EventRule"):
         pattern = json.loads(rule.inputs["eventPattern"])
-        redrive = json.loads(queues[rule.inputs["name"]].inputs["redrivePolicy"])
+        redrive = queues[rule.inputs["name"]].inputs.get("redrivePolicy")
+        # The redrive policy names the DLQ's ARN, which a first preview does not know yet.
+        receives = json.loads(redrive)["maxReceiveCount"] if isinstance(redrive, str) else "?"
         lines.append(f"consumes {', '.join(pattern['detail-type'])} from {pattern['source'][0]} via queue "
-                     f"{rule.inputs['name']} (DLQ after {redrive['maxReceiveCount']} receives)")
+                     f"{rule.inputs['name']} (DLQ after {receives} receives)")
     for policy in of("aws:appautoscaling/policy:Policy"):
-        lines.append(f"scales on backlog: {policy.inputs['targetTrackingScalingPolicyConfiguration']['targetValue']:g} "
-                     "visible messages per running task")
+        configuration = policy.inputs["targetTrackingScalingPolicyConfiguration"]
+        target = f"{configuration['targetValue']:g}" if isinstance(configuration, dict) else "?"
+        lines.append(f"scales on backlog: {target} visible messages per running task")
     return lines
 
 
