@@ -25,7 +25,6 @@ Facts this rests on (AWS documentation, checked 2026-12):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
@@ -35,6 +34,7 @@ import pulumi_aws.rds as rds
 import pulumi_aws.secretsmanager as secretsmanager
 import pulumi_aws.vpc as vpc_rules
 
+from components.data.names import cluster_identifier
 from foundation.catalog_data import PostgresData
 
 POSTGRES_PORT = 5432
@@ -43,8 +43,6 @@ ENGINE_VERSION = "16.6"
 # Lowest minor version per major that supports a minimum capacity of 0 ACUs (auto-pause).
 AUTO_PAUSE_MINIMUM = {16: 3, 15: 7, 14: 12, 13: 15}
 SERVERLESS_MIN_NONZERO = 0.5
-# DB cluster identifier: 1-63 letters, digits or hyphens, starting with a letter, no "--", no trailing "-".
-CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$")
 # The database user the service's tasks connect as with IAM authentication (`GRANT rds_iam TO <user>`).
 MASTER_USERNAME = "platform_admin"
 # Performance Insights' free retention tier (7 days).
@@ -59,19 +57,6 @@ def supports_auto_pause(engine_version: str) -> bool:
     if needed is None:
         return int(major) > max(AUTO_PAUSE_MINIMUM)
     return int(minor.split(".")[0]) >= needed
-
-
-def cluster_identifier(environment: str, service: str) -> str:
-    identifier = f"{environment}-{service}"
-    if not CLUSTER_IDENTIFIER.match(identifier):
-        raise ValueError(f"DB cluster identifier {identifier!r} must be 1-63 lowercase letters, digits or "
-                         "hyphens, start with a letter, and have no '--' or trailing '-'")
-    return identifier
-
-
-def database_user(service: str) -> str:
-    """PostgreSQL role the tasks log in as: the service name with '_' (unquoted identifiers have no '-')."""
-    return service.replace("-", "_")
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import pulumi_aws.iam as iam
 
 from components.contract import PlatformRefs
 from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
-from components.data.database import (GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs,
-                                      cluster_identifier, database_user)
-from components.data.table import ServiceTable, ServiceTableArgs, TableReplica, table_name
+from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
+from components.data.names import cluster_identifier, database_user, table_name
+from components.data.table import ServiceTable, ServiceTableArgs, TableReplica
 from components.events.documents import dead_letter_queue_name, subscription_name
 from components.events import alarms
 from components.events.bus import EventSubscription, EventSubscriptionArgs
@@ -173,19 +173,21 @@ class ServiceData(pulumi.ComponentResource):
         index_names = tuple(i.name for i in spec.data.indexes) if isinstance(spec.data, DynamoDbData) else ()
 
         def document(values: list) -> str:
-            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id = values
+            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id, cluster_arn = values
             scope = ServiceDataScope(
                 partition="aws", region=refs.region, account_id=account, table_arn=table_arn,
                 index_names=index_names, table_key_arn=key if table_arn else None, queue_arns=tuple(queue_arns),
                 queue_key_arn=platform_key if queue_arns else None, bus_arn=bus_arn,
                 event_source=event_source(args.service) if bus_arn else None,
                 database_user_arn=database_user_arn("aws", refs.region, account, cluster_resource_id,
-                                                    database_user(args.service)) if cluster_resource_id else None)
+                                                    database_user(args.service)) if cluster_resource_id else None,
+                database_cluster_arn=cluster_arn)
             return json.dumps({"Version": "2012-10-17", "Statement": task_role_statements(scope)})
 
         policy = pulumi.Output.all(
             refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
             pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
             args.bus_arn if spec.publishes else None,
-            self.database.cluster_resource_id if self.database else None).apply(document)
+            self.database.cluster_resource_id if self.database else None,
+            self.database.cluster_arn if self.database else None).apply(document)
         iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)

@@ -25,19 +25,8 @@ import pulumi_aws.dynamodb as dynamodb
 import pulumi_aws.kms as kms
 
 from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
+from components.data.names import table_name
 from foundation.catalog_data import DynamoDbData
-
-# CreateTable TableName: 3-255 of [a-zA-Z0-9_.-]. `<environment>-<service>` always fits (service names are
-# at most 32 characters).
-TABLE_NAME_MAX = 255
-
-
-def table_name(environment: str, service: str) -> str:
-    name = f"{environment}-{service}"
-    if not 3 <= len(name) <= TABLE_NAME_MAX:
-        raise ValueError(f"table name {name!r} must be 3-{TABLE_NAME_MAX} characters")
-    return name
-
 
 def stream_view_type(spec: DynamoDbData, replicated: bool) -> Optional[str]:
     """NEW_IMAGE feeds the outbox pipe. A replicated table gets NEW_AND_OLD_IMAGES (a superset, so the pipe

@@ -16,6 +16,7 @@ from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
+from components.data.names import task_config
 from foundation.catalog_data import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
@@ -220,6 +221,14 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
         merged = entry.model_dump(exclude=DATA_AND_EVENTS_KEYS) | {
             k: v for k, v in override.model_dump().items() if v is not None}
+        # The application learns its table, database, bus and queues through the same config mechanism.
+        data_config = task_config(config.environment, name,
+                                  DataAndEvents.model_validate(entry.model_dump(include=DATA_AND_EVENTS_KEYS)))
+        clash = sorted(set(data_config) & set(merged["config"]))
+        if clash:
+            raise fail(f"services.{name}.config", clash, "these keys are set by the platform from data/publishes/"
+                                                         "subscribes (platform/services.yaml); rename them")
+        merged["config"] = {**merged["config"], **data_config}
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)

@@ -105,3 +105,47 @@ def test_event_sources_are_never_aws_reserved():
     assert event_source("vc-start") == "microservices.vc-start"
     with pytest.raises(ValueError):
         event_source("Bad Name")
+
+
+def test_task_config_names_exactly_the_services_table_bus_and_queues():
+    from components.data.names import task_config
+    spec = DataAndEvents.model_validate({"data": TABLE, "publishes": ["UploadCompleted"],
+                                         "subscribes": [{"source": "vc-start", "detailTypes": ["SessionEnded"]}]})
+    assert task_config("prod", "upload", spec) == {
+        "DATA_TABLE_NAME": "prod-upload", "EVENTS_BUS_NAME": "prod-events", "EVENTS_SOURCE": "microservices.upload",
+        "EVENTS_QUEUE_VC_START": "prod-upload-from-vc-start"}
+    database = DataAndEvents.model_validate({"data": {"kind": "postgres", "databaseName": "persona"}})
+    assert task_config("staging", "persona", database) == {
+        "DATA_DATABASE_CLUSTER": "staging-persona", "DATA_DATABASE_NAME": "persona", "DATA_DATABASE_USER": "persona"}
+
+
+def test_catalog_config_may_not_shadow_a_platform_data_key(tmp_path):
+    import json as _json
+
+    from foundation.settings import read_stack_file, settings_from_config
+    from foundation.settings.catalog import Catalog
+
+    raw = {"services": {"auth": {"port": 8080, "pathPrefix": "/api/auth", "healthPath": "/health", "cpu": 256,
+                                 "memory": 512, "minTasks": 1, "maxTasks": 2, "listenerRulePriority": 100,
+                                 "config": {"DATA_TABLE_NAME": "mine"}, "data": TABLE, "publishes": ["Signed"]},
+                        "persona": {"port": 8080, "healthPath": "/health", "cpu": 256, "memory": 512,
+                                    "minTasks": 1, "maxTasks": 2}}}
+    stack = dict(read_stack_file("staging").config)
+    stack["microservices-foundation:services"] = _json.dumps(
+        {**_json.loads(stack["microservices-foundation:services"]), "enabled": ["auth", "persona"]})
+    with pytest.raises(ConfigError, match=r"services\.auth\.config.*DATA_TABLE_NAME.*set by the platform"):
+        settings_from_config("staging", stack, Catalog.model_validate(raw))
+
+
+def test_the_catalog_file_reports_an_unpublished_subscription_by_key(tmp_path):
+    import yaml
+
+    from foundation.settings import load_catalog
+    from foundation.settings.catalog import CATALOG_FILE
+
+    raw = yaml.safe_load(CATALOG_FILE.read_text())
+    raw["services"]["billing"]["subscribes"][0]["detailTypes"] = ["SessionEnded", "SessionPaused"]
+    path = tmp_path / "services.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"services\.billing\.subscribes\[0\]\.detailTypes\[1\] = 'SessionPaused'"):
+        load_catalog(path)
