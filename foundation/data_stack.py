@@ -12,11 +12,12 @@ Every stack has its own bus, subscription queues and rules: services publish and
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 import pulumi
 
-from components.contract import PlatformRefs
+from components.contract import EventBusRefs, PlatformRefs
 from components.data.database import GlobalPrimary, GlobalSecondary
 from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
@@ -49,6 +50,7 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
     owned = {s.name: settings.data_and_events[s.name] for s in settings.services}
     bus = EventBus(f"{environment}-events", EventBusArgs(
         environment=environment, archive_retention_days=defaults.event_archive_retention_days), opts=opts)
+    refs = dataclasses.replace(refs, event_bus=EventBusRefs(name=bus.bus_name, arn=bus.bus_arn))
 
     replica_key = None
     if replicate and settings.role == "primary" and any(isinstance(d.data, DynamoDbData) for d in owned.values()):
@@ -77,7 +79,7 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
         data = ServiceData(f"{environment}-{name}-data", ServiceDataArgs(
             platform=refs, service=name, spec=spec, task_role_name=mesh.roles.task_role.name,
             task_security_group_id=mesh.security_group_id, scaling_target=mesh.scaling_target,
-            ecs_service_name=mesh.service_name, bus_name=bus.bus_name, bus_arn=bus.bus_arn,
+            ecs_service_name=mesh.service_name,
             database=DatabaseSettings(
                 min_capacity=defaults.database_min_capacity if global_role is None else max(
                     defaults.database_min_capacity, 0.5),

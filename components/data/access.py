@@ -210,7 +210,8 @@ def boundary_statements(scope: BoundaryScope) -> list[dict]:
         {"Sid": "DataFindOwnEnvironmentDatabases", "Effect": "Allow", "Action": DATABASE_DISCOVERY_ACTIONS,
          "Resource": f"{rds}:cluster:{env}-*"},
         {"Sid": "DataKeysThroughDynamoDbAndSqs", "Effect": "Allow",
-         "Action": sorted(set(TABLE_KEY_ACTIONS) | set(QUEUE_KEY_ACTIONS) | set(QUEUE_PRODUCER_KEY_ACTIONS)), "Resource": list(scope.key_arns),
+         "Action": sorted(set(TABLE_KEY_ACTIONS) | set(QUEUE_KEY_ACTIONS) | set(QUEUE_PRODUCER_KEY_ACTIONS)),
+         "Resource": list(scope.key_arns),
          "Condition": {"StringEquals": {"kms:ViaService": [f"dynamodb.{scope.region}.amazonaws.com",
                                                            f"sqs.{scope.region}.amazonaws.com"]}}},
     ]

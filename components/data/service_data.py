@@ -52,7 +52,6 @@ class DatabaseSettings:
 class ServiceDataArgs:
     """platform: the region's refs. spec: the catalog's data and events of `service`.
     task_role_name / task_security_group_id / scaling_target / ecs_service_name: from the MeshService.
-    bus_name / bus_arn: the environment's bus in this region.
     table_replica: replicate a created table there (prod primary). replica_table: use the primary's replica
     instead of creating a table (prod standby). database: how the database runs here.
     outbox_state: RUNNING in the region that takes writes, STOPPED in a standby that reads replicas.
@@ -65,8 +64,6 @@ class ServiceDataArgs:
     task_security_group_id: pulumi.Input[str]
     scaling_target: appautoscaling.Target
     ecs_service_name: pulumi.Input[str]
-    bus_name: pulumi.Input[str]
-    bus_arn: pulumi.Input[str]
     database: DatabaseSettings
     deletion_protection: bool
     table_replica: Optional[TableReplica] = None
@@ -79,6 +76,9 @@ class ServiceDataArgs:
             raise ValueError("ServiceDataArgs: a stack either owns the table (and its replica) or reads a replica")
         if self.replica_table is not None and not isinstance(self.spec.data, DynamoDbData):
             raise ValueError(f"ServiceDataArgs: {self.service} has no DynamoDB table to read a replica of")
+        if (self.spec.publishes or self.spec.subscribes) and self.platform.event_bus is None:
+            raise ValueError(f"ServiceDataArgs: {self.service} publishes or subscribes, but the platform refs "
+                             "carry no event bus")
 
 
 class ServiceData(pulumi.ComponentResource):
@@ -105,7 +105,8 @@ class ServiceData(pulumi.ComponentResource):
         if isinstance(spec.data, DynamoDbData):
             if args.replica_table is not None:
                 replica = args.replica_table
-                self.table_name, self.table_arn = pulumi.Output.from_input(replica.name), pulumi.Output.from_input(replica.arn)
+                self.table_name = pulumi.Output.from_input(replica.name)
+                self.table_arn = pulumi.Output.from_input(replica.arn)
                 table_key, stream_arn = replica.kms_key_arn, replica.stream_arn
             else:
                 table = ServiceTable(f"{name}-table", ServiceTableArgs(
@@ -127,7 +128,7 @@ class ServiceData(pulumi.ComponentResource):
         self.queues = {
             subscription.source: EventSubscription(f"{name}-from-{subscription.source}", EventSubscriptionArgs(
                 environment=refs.environment, subscriber=args.service, source=subscription.source,
-                detail_types=subscription.detail_types, bus_name=args.bus_name, kms_key_arn=refs.kms_key_arn,
+                detail_types=subscription.detail_types, bus_name=refs.event_bus.name, kms_key_arn=refs.kms_key_arn,
                 max_receives=subscription.max_receives, tags=tags), child)
             for subscription in spec.subscribes}
 
@@ -135,7 +136,7 @@ class ServiceData(pulumi.ComponentResource):
             self.outbox = OutboxPipe(f"{name}-outbox", OutboxPipeArgs(
                 environment=refs.environment, service=args.service, detail_types=spec.publishes,
                 account_id=refs.account_id, region=refs.region, stream_arn=stream_arn, table_key_arn=table_key,
-                bus_arn=args.bus_arn, queue_key_arn=refs.kms_key_arn,
+                bus_arn=refs.event_bus.arn, queue_key_arn=refs.kms_key_arn,
                 permissions_boundary_arn=refs.permissions_boundary_arn, desired_state=args.outbox_state,
                 tags=tags), child)
 
@@ -187,7 +188,7 @@ class ServiceData(pulumi.ComponentResource):
         policy = pulumi.Output.all(
             refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
             pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
-            args.bus_arn if spec.publishes else None,
+            refs.event_bus.arn if spec.publishes else None,
             self.database.cluster_resource_id if self.database else None,
             self.database.cluster_arn if self.database else None).apply(document)
         iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)
