@@ -27,6 +27,8 @@ class StackBudgetArgs:
     region: str
     monthly_usd: float
     alert_emails: Sequence[str] = field(default_factory=tuple)
+    # The stack's alert topic (its key and topic policy admit budgets.amazonaws.com); None: e-mail only.
+    alert_topic_arn: Optional[pulumi.Input[str]] = None
 
 
 def budget_name_problem(name: str) -> Optional[str]:
@@ -43,18 +45,27 @@ def budget_filters(environment: str, region: str) -> list[dict]:
 
 
 class StackBudget(pulumi.ComponentResource):
+    budget_name: pulumi.Output[str]
+    """The AWS Budgets name of this stack's monthly cost budget."""
+
     def __init__(self, name: str, args: StackBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("microservices:platform:StackBudget", name, None, opts)
         problem = budget_name_problem(args.name)
         if problem:
             raise ValueError(problem)
         notifications = []
+        subscribers: dict = {}
         if args.alert_emails:
+            subscribers["subscriber_email_addresses"] = list(args.alert_emails)
+        if args.alert_topic_arn is not None:
+            # Budgets: at most one SNS topic per notification.
+            subscribers["subscriber_sns_topic_arns"] = [args.alert_topic_arn]
+        if subscribers:
             notifications = [
                 {"comparison_operator": "GREATER_THAN", "notification_type": "ACTUAL", "threshold": 80.0,
-                 "threshold_type": "PERCENTAGE", "subscriber_email_addresses": list(args.alert_emails)},
+                 "threshold_type": "PERCENTAGE", **subscribers},
                 {"comparison_operator": "GREATER_THAN", "notification_type": "FORECASTED", "threshold": 100.0,
-                 "threshold_type": "PERCENTAGE", "subscriber_email_addresses": list(args.alert_emails)},
+                 "threshold_type": "PERCENTAGE", **subscribers},
             ]
         budget = budgets.Budget(
             f"{name}-monthly", name=args.name, budget_type="COST", time_unit="MONTHLY",

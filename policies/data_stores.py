@@ -10,7 +10,7 @@
   encrypt storage, instances are never publicly accessible, and prod clusters are deletion-protected.
 
 Unknown values: an unknown key ARN is a key the program creates and counts as set; an unknown flag is
-reported as unverifiable; an unknown environment tag is not judged at preview.
+reported as unverifiable. The environment of a database comes from its stack (``stackEnvironments``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, NotJudged, PolicySpec, ResourceView, require_true
-from .values import DocumentError, as_list, effective_tags, get_path, is_set, is_unknown, parse_json_document
+from .environments import STACK_ENVIRONMENTS_KNOB, environment_of, stack_of
+from .framework import Finding, PolicySpec, ResourceView, require_true
+from .values import DocumentError, as_list, get_path, is_set, is_unknown, parse_json_document
 
 QUEUE = "aws:sqs/queue:Queue"
 TABLE = "aws:dynamodb/table:Table"
@@ -114,20 +115,21 @@ def check_not_public(resource: ResourceView, config: Mapping[str, Any]) -> list[
 
 
 def check_deletion_protection_prod(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
-    tags = effective_tags(resource.props, resource.provider_props)
-    if is_unknown(tags) or is_unknown(tags.get(str(config["environmentKey"]))):
-        raise NotJudged("the environment tag is unknown during preview; judged at update")
-    if tags.get(str(config["environmentKey"])) not in set(config["prodEnvironments"]):
+    # The environment comes from the stack (environments.py), never from the resource's own tags.
+    environment = environment_of(resource.urn, config["stackEnvironments"])
+    if environment is not None and environment not in set(config["prodEnvironments"]):
         return []
+    where = f"environment '{environment}'" if environment is not None else \
+        f"stack '{stack_of(resource.urn)}' (no stackEnvironments entry, so held to production's rules)"
     return require_true("deletionProtection", resource.props.get("deletionProtection"),
-                        " on a prod database, so one mistaken `pulumi destroy` or console click deletes it. Set "
-                        "deletion_protection=True.")
+                        f" on a database of {where}, so one mistaken `pulumi destroy` or console click deletes it. "
+                        "Set deletion_protection=True.")
 
 
 DATA_STORE_ENVIRONMENT_CONFIG = {
     "prodEnvironments": {"type": "array", "items": {"type": "string"}, "default": ["prod"],
-                         "description": "Environment tag values whose databases must be deletion-protected."},
-    "environmentKey": {"type": "string", "default": "environment", "description": "Tag key holding the environment."},
+                         "description": "Environments whose databases must be deletion-protected."},
+    "stackEnvironments": STACK_ENVIRONMENTS_KNOB,
 }
 
 SQS_QUEUE_DEAD_LETTER = PolicySpec(
@@ -174,9 +176,9 @@ RDS_NOT_PUBLIC = PolicySpec(
     resource_types=frozenset({"aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"}))
 
 RDS_DELETION_PROTECTION_PROD = PolicySpec(
-    name="rds-deletion-protection-prod", description="Prod RDS/Aurora clusters have deletion protection.",
+    name="rds-deletion-protection-prod", description="Prod (by stack, not by tag) RDS/Aurora clusters have deletion protection.",
     enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH,
     remediation="Set deletion_protection=True on aws.rds.Cluster in prod.",
-    unknowns="An unknown environment tag is not judged at preview; an unknown flag is reported.",
+    unknowns="An unknown deletionProtection is reported as unverifiable.",
     check=check_deletion_protection_prod, resource_types=frozenset({CLUSTER}),
     config=DATA_STORE_ENVIRONMENT_CONFIG)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.types import ContainerInsights
+from components.types import ContainerInsights, LogLevel
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class EnvironmentDefaults:
     capacity: CapacityDefaults
     log_retention_days: int
     trace_sampling_ratio: float
+    # Staging writes DEBUG lines to find problems before prod; prod writes INFO and up (log volume is cost).
+    log_level: LogLevel
     container_insights: ContainerInsights
     deletion_protection: bool
     access_log_retention_days: int
@@ -41,13 +43,13 @@ class EnvironmentDefaults:
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
     "staging": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=0, on_demand_weight=1, spot_weight=3),
-        log_retention_days=30, trace_sampling_ratio=1.0, container_insights="enabled",
+        log_retention_days=30, trace_sampling_ratio=1.0, log_level="DEBUG", container_insights="enabled",
         deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False,
         replicate_data=False, database_min_capacity=0, database_backup_retention_days=7,
         database_performance_insights=False, event_archive_retention_days=7),
     "prod": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=2, on_demand_weight=1, spot_weight=1),
-        log_retention_days=365, trace_sampling_ratio=0.1, container_insights="enhanced",
+        log_retention_days=365, trace_sampling_ratio=0.1, log_level="INFO", container_insights="enhanced",
         deletion_protection=True, access_log_retention_days=90, requires_service_connect_tls=True,
         replicate_data=True, database_min_capacity=0.5, database_backup_retention_days=35,
         database_performance_insights=True, event_archive_retention_days=90),

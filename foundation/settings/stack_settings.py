@@ -27,6 +27,7 @@ PROJECT = "microservices-foundation"
 # Catalog keys that describe a service's data and events; they are not part of ServiceDefinition.
 DATA_AND_EVENTS_KEYS = set(DataAndEvents.model_fields)
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
+LOG_LEVEL_KEY = "LOG_LEVEL"
 
 
 class _Currency(_Model):
@@ -81,6 +82,16 @@ class StackSettings(_Model):
     def trace_sampling_ratio(self) -> float:
         ratio = self.config.tracing.sampling_ratio
         return self.defaults.trace_sampling_ratio if ratio is None else ratio
+
+    @property
+    def log_level(self) -> str:
+        return log_level_of(self.config)
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of the stack's alarms, dashboards, topics and rules: the stack name, unique in the account
+        (dashboards are global, and every stack puts its failover alarm in us-east-1)."""
+        return self.stack
 
     @property
     def default_tags(self) -> dict[str, str]:
@@ -194,6 +205,11 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     return settings
 
 
+def log_level_of(config: StackConfig) -> str:
+    """The stack's log level: `logs.level`, else the environment's default."""
+    return config.logs.level or ENVIRONMENT_DEFAULTS[config.environment].log_level
+
+
 def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix: str) -> tuple[ServiceDefinition, ...]:
     def fail(key: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"stack '{stack}': {prefix}{key} = {value!r} is not allowed; {allowed}")
@@ -221,6 +237,9 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
         merged = entry.model_dump(exclude=DATA_AND_EVENTS_KEYS) | {
             k: v for k, v in override.model_dump().items() if v is not None}
+        if LOG_LEVEL_KEY in merged["config"]:
+            raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
+                       "the log level is the stack's (logs.level, default per environment), not the catalog's")
         # The application learns its table, database, bus and queues through the same config mechanism.
         data_config = task_config(config.environment, name,
                                   DataAndEvents.model_validate(entry.model_dump(include=DATA_AND_EVENTS_KEYS)))
@@ -228,7 +247,8 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if clash:
             raise fail(f"services.{name}.config", clash, "these keys are set by the platform from data/publishes/"
                                                          "subscribes (platform/services.yaml); rename them")
-        merged["config"] = {**merged["config"], **data_config}
+        # Every app reads LOG_LEVEL from its plain config: the stack's level, so a stack can change it.
+        merged["config"] = {**merged["config"], **data_config, LOG_LEVEL_KEY: log_level_of(config)}
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)

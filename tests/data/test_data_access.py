@@ -103,3 +103,11 @@ def test_boundary_denies_other_environments_and_other_sources():
     assert not _admitted("sqs:ReceiveMessage", QUEUE.replace("prod-", "staging-"), boundary)
     publish = next(s for s in boundary if s["Sid"] == "DataPublishOnOwnEnvironmentBus")
     assert publish["Condition"] == {"StringLike": {"events:source": "microservices.*"}}
+
+
+def test_deploy_actions_for_data_and_events_exist_in_iam():
+    from components.data.deploy_actions import DATA_DEPLOY_ACTIONS
+
+    for service, actions in DATA_DEPLOY_ACTIONS.items():
+        for action in actions:
+            assert get_action_data(service, action), f"{service}:{action} is not an IAM action"

@@ -14,7 +14,7 @@ from components.data.database import (AUTO_PAUSE_MINIMUM, GlobalPrimary, GlobalS
 from components.data.table import (ServiceTable, ServiceTableArgs, TableReplica, TableReplicaKey, TableReplicaKeyArgs,
                                    create_table_request, stream_view_type)
 from foundation.catalog_data import DynamoDbData, PostgresData
-from foundation.preview.mocks import ACCOUNT_ID, AwsLikeMocks, run_program
+from devkit.mocks import ACCOUNT_ID, AwsLikeMocks, run_program
 
 KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 REPLICA_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/66666666-7777-8888-9999-000000000000"

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from components.events.bus import EventBus, EventBusArgs, EventSubscription, EventSubscriptionArgs
 from components.events.outbox import OutboxPipe, OutboxPipeArgs
 from components.events.scaling import backlog_scaling_policy
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 
 KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 STREAM = f"arn:aws:dynamodb:eu-central-1:{ACCOUNT_ID}:table/prod-upload/stream/2026-12-01T00:00:00.000"

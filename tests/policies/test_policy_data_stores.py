@@ -103,9 +103,10 @@ def test_database_instances_are_not_public(pack, public, expected):
     assert len(findings(pack, "aws:rds/clusterInstance:ClusterInstance", inputs, "rds-not-public")) == expected
 
 
-@pytest.mark.parametrize("environment, protected, expected", [
-    ("prod", True, 0), ("prod", False, 1), ("prod", None, 1), ("staging", False, 0)])
-def test_prod_databases_are_deletion_protected(pack, environment, protected, expected):
-    stack = StackRecords(default_tags={"environment": environment, "cost-center": "c", "owner": "o"})
+@pytest.mark.parametrize("stack_name, protected, expected", [
+    ("prod", True, 0), ("prod-euw1", False, 1), ("prod", None, 1), ("staging", False, 0), ("sandbox", False, 1)])
+def test_prod_databases_are_deletion_protected_by_stack_not_by_tag(pack, stack_name, protected, expected):
+    # A staging tag on a prod stack's database does not exempt it; an unmapped stack is held to prod's rules.
+    stack = StackRecords(stack=stack_name, default_tags={"environment": "staging", "cost-center": "c", "owner": "o"})
     inputs = {"storageEncrypted": True} if protected is None else {"deletionProtection": protected}
     assert len(findings(pack, "aws:rds/cluster:Cluster", inputs, "rds-deletion-protection-prod", stack)) == expected
