@@ -136,8 +136,7 @@ class ServiceDatabase(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
     master_secret_arn: Optional[pulumi.Output[str]]
-    """Secret with the master credential (RDS-managed in staging, `<env>/<service>/db-master` in a prod
-    primary); None in a secondary cluster, which has no master user of its own."""
+    """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a prod primary); None in a secondary."""
     global_cluster_identifier: Optional[pulumi.Output[str]]
     """The global database's identifier (prod primary only; the standby joins it)."""
 
@@ -213,8 +212,8 @@ class ServiceDatabase(pulumi.ComponentResource):
         self.cluster_resource_id = self.cluster.cluster_resource_id
         self.endpoint = self.cluster.endpoint
         self.security_group_id = self.security_group.id
-        self.register_outputs({"cluster_arn": self.cluster_arn, "endpoint": self.endpoint,
-                               "security_group_id": self.security_group_id})
+        self.register_outputs({"clusterArn": self.cluster_arn, "endpoint": self.endpoint,
+                               "securityGroupId": self.security_group_id})
 
     def _written_master_password(self, name: str, args: ServiceDatabaseArgs, identifier: str,
                                  child: pulumi.ResourceOptions) -> dict:

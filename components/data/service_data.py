@@ -21,7 +21,7 @@ from components.data.access import ServiceDataScope, database_user_arn, task_rol
 from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
 from components.data.names import cluster_identifier, database_user, table_name
 from components.data.table import ServiceTable, ServiceTableArgs, TableReplica
-from components.events.documents import dead_letter_queue_name, subscription_name
+from components.events.documents import dead_letter_queue_name, outbox_pipe_name, subscription_name
 from components.events import alarms
 from components.events.bus import EventSubscription, EventSubscriptionArgs
 from components.events.outbox import OutboxPipe, OutboxPipeArgs
@@ -149,7 +149,7 @@ class ServiceData(pulumi.ComponentResource):
             for alarm in self.alarm_specs(args):
                 cloudwatch.MetricAlarm(f"{name}-{alarm.name}", **alarms.metric_alarm_args(alarm, refs.alarm_topic_arn),
                                        opts=child)
-        self.register_outputs({})
+        self.register_outputs({"tableName": self.table_name, "tableArn": self.table_arn})
 
     @staticmethod
     def alarm_specs(args: ServiceDataArgs) -> list[alarms.AlarmSpec]:
@@ -159,6 +159,8 @@ class ServiceData(pulumi.ComponentResource):
         for subscription in spec.subscribes:
             queue = subscription_name(environment, args.service, subscription.source)
             specs += alarms.queue_alarms(queue, dead_letter_queue_name(queue))
+        if spec.has_outbox:
+            specs.append(alarms.dead_letter_alarm(dead_letter_queue_name(outbox_pipe_name(environment, args.service))))
         if isinstance(spec.data, DynamoDbData):
             specs += alarms.table_alarms(table_name(environment, args.service))
         if isinstance(spec.data, PostgresData):

@@ -99,7 +99,7 @@ class TableReplicaKey(pulumi.ComponentResource):
         kms.Alias(f"{name}-alias", region=args.region, name=f"alias/{args.environment}-table-replicas",
                   target_key_id=key.key_id, opts=pulumi.ResourceOptions(parent=self))
         self.key_arn = key.arn
-        self.register_outputs({"key_arn": self.key_arn})
+        self.register_outputs({"keyArn": self.key_arn})
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,8 @@ class ServiceTable(pulumi.ComponentResource):
         self.replica_arns = self.table.replicas.apply(
             lambda rs: {_field(r, "region_name"):
                         {"arn": _field(r, "arn"), "streamArn": _field(r, "stream_arn")} for r in (rs or [])})
-        self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn,
-                               "replica_arns": self.replica_arns})
+        self.register_outputs({"tableName": self.table_name, "tableArn": self.table_arn,
+                               "replicaArns": self.replica_arns})
 
 
 def _field(value, key: str):

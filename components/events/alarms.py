@@ -44,12 +44,17 @@ class AlarmSpec:
                 "AlarmActions": list(actions), "OKActions": list(actions)}
 
 
+def dead_letter_alarm(dead_letter_queue_name: str) -> AlarmSpec:
+    """Anything in a dead-letter queue needs a human."""
+    return AlarmSpec(f"{dead_letter_queue_name}-not-empty", f"Messages are waiting in {dead_letter_queue_name}: "
+                     "inspect and redrive (docs/events.md)", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                     {"QueueName": dead_letter_queue_name}, "Maximum", 0)
+
+
 def queue_alarms(queue_name: str, dead_letter_queue_name: str, oldest_message_seconds: int = 900) -> list[AlarmSpec]:
-    """Anything in the DLQ needs a human; a growing age of the oldest message means consumers fall behind."""
+    """The DLQ alarm, and a growing age of the oldest message: consumers fall behind."""
     return [
-        AlarmSpec(f"{dead_letter_queue_name}-not-empty", f"Messages are waiting in {dead_letter_queue_name}: "
-                  "inspect and redrive (docs/events.md)", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                  {"QueueName": dead_letter_queue_name}, "Maximum", 0),
+        dead_letter_alarm(dead_letter_queue_name),
         AlarmSpec(f"{queue_name}-oldest-message-age", f"The oldest message in {queue_name} waits over "
                   f"{oldest_message_seconds}s", "AWS/SQS", "ApproximateAgeOfOldestMessage",
                   {"QueueName": queue_name}, "Maximum", oldest_message_seconds, evaluation_periods=3),

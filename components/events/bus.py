@@ -61,7 +61,7 @@ class EventBus(pulumi.ComponentResource):
                                 opts=pulumi.ResourceOptions(parent=self))
         self.bus_name = bus.name
         self.bus_arn = bus.arn
-        self.register_outputs({"bus_name": self.bus_name, "bus_arn": self.bus_arn})
+        self.register_outputs({"busName": self.bus_name, "busArn": self.bus_arn})
 
 
 @dataclass(frozen=True)
@@ -146,5 +146,5 @@ class EventSubscription(pulumi.ComponentResource):
         self.queue_arn, self.queue_name, self.queue_url = queue.arn, queue.name, queue.url
         self.dead_letter_queue_arn, self.dead_letter_queue_name = dlq.arn, dlq.name
         self.rule_arn = rule.arn
-        self.register_outputs({"queue_arn": self.queue_arn, "dead_letter_queue_arn": self.dead_letter_queue_arn,
-                               "rule_arn": self.rule_arn})
+        self.register_outputs({"queueArn": self.queue_arn, "deadLetterQueueArn": self.dead_letter_queue_arn,
+                               "ruleArn": self.rule_arn})

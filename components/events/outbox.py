@@ -63,7 +63,8 @@ class OutboxPipe(pulumi.ComponentResource):
         super().__init__("microservices:events:OutboxPipe", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         pipe_name = documents.outbox_pipe_name(args.environment, args.service)
-        dlq = sqs.Queue(f"{name}-dlq", name=f"{pipe_name}-dlq", message_retention_seconds=DLQ_RETENTION_SECONDS,
+        dlq = sqs.Queue(f"{name}-dlq", name=documents.dead_letter_queue_name(pipe_name),
+                        message_retention_seconds=DLQ_RETENTION_SECONDS,
                         kms_master_key_id=args.queue_key_arn, kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS,
                         tags=dict(args.tags), opts=child)
         role = iam.Role(
@@ -91,4 +92,4 @@ class OutboxPipe(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
         self.pipe_arn = pipe.arn
         self.dead_letter_queue_name = dlq.name
-        self.register_outputs({"pipe_arn": self.pipe_arn})
+        self.register_outputs({"pipeArn": self.pipe_arn})
