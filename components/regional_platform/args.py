@@ -16,6 +16,12 @@ REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
 ALB_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
 
+def alb_name(environment: str, region: str, number: int) -> str:
+    """The name of the region's `number`th public ALB (from 1). The first keeps the name it always had."""
+    base = f"{environment}-{REGION_CODES[region]}-platform"
+    return base if number == 1 else f"{base}-{number}"
+
+
 @dataclass(frozen=True)
 class CapacityStrategy:
     on_demand_base: int
@@ -70,4 +76,4 @@ class RegionalPlatformArgs:
 
     @property
     def alb_name(self) -> str:
-        return f"{self.environment}-{REGION_CODES[self.region]}-platform"
+        return alb_name(self.environment, self.region, 1)

@@ -19,6 +19,7 @@ from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
 from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
+from foundation.settings.load_balancers import LoadBalancers
 
 RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -205,6 +206,11 @@ class StackConfig(_Model):
     capacity: Optional[Capacity] = None
     failover: Failover = Failover()
     registry_replication: RegistryReplication = RegistryReplication()
+    load_balancers: LoadBalancers = LoadBalancers()
+    # Raised AWS quotas of this stack's account: {quota key in platform/quotas.yaml: value}. Checked
+    # against the quota table by foundation.quotas (adjustable quotas only).
+    quotas: dict[Annotated[str, Field(pattern=r"^[a-z][A-Za-z0-9]*$")], Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict)
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> "StackConfig":
