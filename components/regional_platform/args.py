@@ -62,6 +62,8 @@ class RegionalPlatformArgs:
     # Tags for the repositories ECR creates by replication in the standby region. The provider's default
     # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
     repository_tags: Mapping[str, str] = field(default_factory=dict)
+    # Public ALBs the routed services are spread over (docs/scale.md); the first keeps its original names.
+    load_balancer_count: int = 1
 
     def __post_init__(self) -> None:
         if not ALB_NAME.match(self.alb_name):
@@ -71,9 +73,15 @@ class RegionalPlatformArgs:
             raise ValueError("2-3 AZs, and interface endpoints in 1..azCount of them")
         if (self.domain_name is None) != (self.hosted_zone_id is None):
             raise ValueError("a domain and its hosted zone go together")
+        if not 1 <= self.load_balancer_count <= 50:
+            raise ValueError("1-50 load balancers (Application Load Balancers per Region: 50)")
         if not 1 <= self.alb_idle_timeout_seconds <= 4000:
             raise ValueError("ALB idle timeout must be within 1..4000 seconds")
 
     @property
     def alb_name(self) -> str:
         return alb_name(self.environment, self.region, 1)
+
+    @property
+    def alb_names(self) -> tuple[str, ...]:
+        return tuple(alb_name(self.environment, self.region, n) for n in range(1, self.load_balancer_count + 1))

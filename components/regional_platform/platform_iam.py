@@ -4,7 +4,7 @@ tests and the IAM wildcard check can read them without Pulumi."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
 # no `kms:*` appears in any document this program writes.
@@ -52,7 +52,8 @@ def kms_key_policy(account_id: str, region: str) -> dict:
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
                          alb_name: str, certificate_authority_arn: Optional[str], *, pull_through_cache_prefix: str,
-                         reads_replica_secrets: bool = False, creates_replica_repositories: bool = False) -> dict:
+                         reads_replica_secrets: bool = False, creates_replica_repositories: bool = False,
+                         more_alb_names: Sequence[str] = ()) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
@@ -99,8 +100,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
         # limited to this platform's ALB and target groups.
         {"Sid": "ShiftTrafficOnOwnLoadBalancer", "Effect": "Allow",
          "Action": ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"],
-         "Resource": [f"arn:aws:elasticloadbalancing:{arn}:listener/app/{alb_name}/*",
-                      f"arn:aws:elasticloadbalancing:{arn}:listener-rule/app/{alb_name}/*"]},
+         "Resource": [f"arn:aws:elasticloadbalancing:{arn}:{kind}/app/{name}/*"
+                      for name in (alb_name, *more_alb_names) for kind in ("listener", "listener-rule")]},
         {"Sid": "RegisterOwnTargets", "Effect": "Allow",
          "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
          "Resource": f"arn:aws:elasticloadbalancing:{arn}:targetgroup/{environment}-*/*"},

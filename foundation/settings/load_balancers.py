@@ -31,3 +31,16 @@ def routed_shards(services: Sequence[ServiceDefinition], per_alb: int) -> tuple[
     routed = sorted((s for s in services if s.routed), key=lambda s: s.listener_rule_priority)
     shards = tuple(tuple(routed[start:start + per_alb]) for start in range(0, len(routed), per_alb))
     return shards or ((),)
+
+
+def api_record_name(api_subdomain: str, domain: str, number: int) -> str:
+    """The DNS name clients use for the services of the `number`th ALB (from 1): the first keeps the API
+    name, the others are `<api>-<n>.<domain>`, which the certificate's `*.<domain>` already covers."""
+    return f"{api_subdomain}.{domain}" if number == 1 else f"{api_subdomain}-{number}.{domain}"
+
+
+def shard_health_check_path(shard: Sequence[ServiceDefinition]) -> str:
+    """What the failover health check of an ALB other than the first requests: the health path of its
+    first routed service, under that service's prefix (the ALB forwards the full path)."""
+    first = shard[0]
+    return f"{first.path_prefix}{first.health_path}"
