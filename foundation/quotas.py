@@ -109,18 +109,16 @@ def effective_limits(stack: str, prefix: str, overrides: Mapping[str, int],
 # --- usage of one stack ------------------------------------------------------------------------------
 
 def security_groups_per_task(service: ServiceDefinition) -> int:
-    """Security groups on one task's network interface: the service's own group."""
-    return 1
+    """Security groups on one task's network interface: its own and the client group of each callee."""
+    return 1 + len(service.calls)
 
 
 def security_group_rules(services: Sequence[ServiceDefinition]) -> dict[str, tuple[int, int]]:
     """Service -> (ingress, egress) rules on its task security group, as MeshService creates them: one
-    ingress per caller and one from the ALB when routed; HTTPS out plus one egress per callee."""
-    callers: dict[str, int] = defaultdict(int)
-    for service in services:
-        for callee in service.calls:
-            callers[callee] += 1
-    return {s.name: (callers[s.name] + (1 if s.routed else 0), 1 + len(s.calls)) for s in services}
+    ingress from its client group when anything calls it, one from its ALB when routed; HTTPS out. The
+    client groups hold one egress rule each. None of this grows with the call graph."""
+    called = {callee for service in services for callee in service.calls}
+    return {s.name: ((1 if s.name in called else 0) + (1 if s.routed else 0), 1) for s in services}
 
 
 def stack_usage(settings: "StackSettings") -> list[Usage]:
@@ -156,9 +154,9 @@ def stack_usage(settings: "StackSettings") -> list[Usage]:
         where = f"the task security group of {service.name}"
         usages += [
             Usage("rulesPerSecurityGroup", f"ingress of {where}", ingress,
-                  f"fewer services may call {service.name}, or raise {key}quotas.rulesPerSecurityGroup"),
+                  f"raise {key}quotas.rulesPerSecurityGroup"),
             Usage("rulesPerSecurityGroup", f"egress of {where}", egress,
-                  f"{service.name} may call fewer services, or raise {key}quotas.rulesPerSecurityGroup"),
+                  f"raise {key}quotas.rulesPerSecurityGroup"),
             Usage("securityGroupsPerNetworkInterface", f"each task of {service.name}",
                   security_groups_per_task(service),
                   f"{service.name} may call fewer services, or raise "
@@ -200,7 +198,8 @@ def account_footprint(settings: "StackSettings") -> dict[str, int]:
         "ecrRepositoriesPerRegion": len(settings.services),
         "cloudMapNamespacesPerRegion": 1,
         "targetGroupsPerRegion": TARGET_GROUPS_PER_ROUTED_SERVICE * sum(s.routed for s in settings.services),
-        "securityGroupsPerRegion": len(settings.services) + len(settings.alb_shards) + 1,
+        # Task and client groups, one per ALB, the endpoints' group.
+        "securityGroupsPerRegion": 2 * len(settings.services) + len(settings.alb_shards) + 1,
     }
 
 

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.contract import PlatformRefs
 from components.dns_failover import DnsFailover, DnsFailoverArgs
+from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
                                      ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
@@ -84,9 +85,11 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
-                 secret_arns: pulumi.Output[dict]) -> MeshServiceArgs:
+                 secret_arns: pulumi.Output[dict], client_groups: ServiceClientGroups) -> MeshServiceArgs:
     return MeshServiceArgs(
         platform=platform, service=service, operations=operations,
+        client_security_group_id=client_groups.group_ids.get(service.name),
+        callee_client_security_group_ids=tuple(client_groups.group_ids[callee] for callee in service.calls),
         secret_arns={env: secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
                      for name, env in service.secret_env_names.items()})
 
@@ -208,13 +211,15 @@ def build(settings: StackSettings) -> dict[str, Any]:
     operations = service_operations(settings)
     secret_arns_output = pulumi.Output.from_input(secret_arns)
     shard_of = {spec.name: index for index, shard in enumerate(settings.alb_shards) for spec in shard}
+    # Security groups follow the catalog's call graph through one client group per called service, which
+    # exist before any service (so cycles need no ordering): components/mesh_service/clients.py.
+    client_groups = ServiceClientGroups(f"{settings.environment}-service-clients", ServiceClientGroupsArgs(
+        environment=settings.environment, vpc_id=refs.network.vpc_id,
+        called_services=tuple(sorted({callee for spec in settings.services for callee in spec.calls}))),
+        opts=in_region)
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
                                        service_args(refs.on_load_balancer(shard_of.get(spec.name, 0)), spec,
-                                                    operations, secret_arns_output), opts=in_region)
+                                                    operations, secret_arns_output, client_groups), opts=in_region)
                 for spec in settings.services}
-    # Security groups follow the catalog's call graph exactly, once every group exists (cycles allowed).
-    for spec in settings.services:
-        for callee in spec.calls:
-            services[callee].allow_calls_from(services[spec.name])
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from devkit.synthetic import enable_all, synthetic_catalog
-from foundation.quotas import effective_limits, load_quota_table, quota_problems, security_group_rules
+from foundation.quotas import (effective_limits, load_quota_table, quota_problems, security_group_rules,
+                               security_groups_per_task)
 from foundation.settings import PROJECT_DIR, Catalog, ConfigError, read_stack_file, settings_from_config
 
 KEY = "microservices-foundation"
@@ -71,7 +72,7 @@ def test_targets_per_load_balancer_count_every_task_at_max_plus_one_deployment_a
                         for name, spec in raw["services"].items()}}
     catalog = Catalog.model_validate(raw)
     config = enable_all(read_stack_file("prod", PROJECT_DIR).config, raw)
-    config[f"{KEY}:quotas"] = {"targetsPerAlb": 1400, "cloudMapInstancesPerNamespace": 5000, "rulesPerSecurityGroup": 100}
+    config[f"{KEY}:quotas"] = {"targetsPerAlb": 1400, "cloudMapInstancesPerNamespace": 5000}
     settings = settings_from_config("prod", config, catalog)  # within the raised quotas
     without_override = settings.model_copy(update={"config": settings.config.model_copy(update={"quotas": {}})})
     problems = "\n".join(quota_problems(without_override))
@@ -92,8 +93,16 @@ def test_the_model_counts_the_security_group_rules_the_program_registers(prod):
                      for r in recorder.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"))
     registered = {name: (ingress[name], egress[name]) for name in groups.values()}
     assert registered == security_group_rules(settings.services)
-    tasks = recorder.of_type("aws:ecs/service:Service")
-    assert {len(t.inputs["networkConfiguration"]["securityGroups"]) for t in tasks} == {1}
+    worn = {t.inputs["name"]: len(t.inputs["networkConfiguration"]["securityGroups"])
+            for t in recorder.of_type("aws:ecs/service:Service")}
+    assert worn == {s.name: security_groups_per_task(s) for s in settings.services}
+
+
+def test_200_services_half_routed_fit_the_default_quotas_on_three_load_balancers_in_both_regions():
+    for stack in ("prod", "prod-euw1"):
+        settings = _settings(stack)
+        assert [len(shard) for shard in settings.alb_shards] == [45, 45, 10]
+        assert quota_problems(settings) == []
 
 
 def test_the_model_counts_the_target_groups_and_rules_on_the_load_balancer(prod):
