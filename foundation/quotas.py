@@ -161,7 +161,7 @@ def stack_usage(settings: "StackSettings") -> list[Usage]:
                   security_groups_per_task(service),
                   f"{service.name} may call fewer services, or raise "
                   f"{key}quotas.securityGroupsPerNetworkInterface (AWS: at most 16)"),
-            Usage("tasksPerService", f"service {service.name}", service.max_tasks, f"lower its maxTasks"),
+            Usage("tasksPerService", f"service {service.name}", service.max_tasks, "lower its maxTasks"),
             # During a deployment both task sets are registered in the service's Cloud Map service.
             Usage("cloudMapInstancesPerService", f"service {service.name} during a deployment", 2 * service.max_tasks,
                   "lower its maxTasks (the quota is not adjustable)"),
