@@ -30,9 +30,14 @@ def sharded():
     return settings, recorder, outputs
 
 
+def _albs_in_order(recorder):
+    """The ALBs first to last (the record order follows the SDK's threads, not the program's order)."""
+    return sorted(recorder.of_type("aws:lb/loadBalancer:LoadBalancer"), key=lambda a: (len(a.name), a.name))
+
+
 def test_each_shard_is_its_own_alb_and_the_first_keeps_its_name(sharded):
     settings, recorder, _ = sharded
-    albs = recorder.of_type("aws:lb/loadBalancer:LoadBalancer")
+    albs = _albs_in_order(recorder)
     assert [len(shard) for shard in settings.alb_shards] == [2, 2, 1]
     assert [(a.name, a.inputs["name"]) for a in albs] == [
         ("prod-eu-central-1-alb", "prod-euc1-platform"), ("prod-eu-central-1-alb-2", "prod-euc1-platform-2"),
@@ -45,7 +50,7 @@ def test_each_shard_is_its_own_alb_and_the_first_keeps_its_name(sharded):
 
 def test_each_routed_service_hangs_on_its_shards_https_listener_and_only_its_alb_reaches_it(sharded):
     settings, recorder, _ = sharded
-    albs = recorder.of_type("aws:lb/loadBalancer:LoadBalancer")
+    albs = _albs_in_order(recorder)
     https = {l.inputs["loadBalancerArn"]: l.outputs["arn"] for l in recorder.of_type(LISTENER) if l.inputs["port"] == 443}
     alb_groups = [a.inputs["securityGroups"][0] for a in albs]
     rules = {r.inputs["tags"]["service"]: r for r in recorder.of_type("aws:lb/listenerRule:ListenerRule")}
