@@ -7,6 +7,7 @@ adding a field here, once. Values are Pulumi inputs: known strings in tests, out
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
@@ -105,6 +106,7 @@ class PlatformRefs:
     account_id: pulumi.Input[str]
     network: NetworkRefs
     cluster: ClusterRefs
+    # The first public ALB: the stack's API name, and where routed services go unless placed on another.
     load_balancer: LoadBalancerRefs
     # The platform key: logs, ECR, secrets, Service Connect TLS.
     kms_key_arn: pulumi.Input[str]
@@ -119,6 +121,18 @@ class PlatformRefs:
     alarm_topic_arn: Optional[pulumi.Input[str]] = None
     # Where services publish and subscribe; None until the stack has created its bus (foundation/data_stack.py).
     event_bus: Optional[EventBusRefs] = None
+    # Every public ALB of the region, the first one first (docs/scale.md); a service routed on the n-th
+    # receives the refs with `load_balancer` set to it (`on_load_balancer`).
+    load_balancers: Sequence[LoadBalancerRefs] = ()
+
+    def on_load_balancer(self, index: int) -> "PlatformRefs":
+        """The same refs with the routed service's ALB (0-based shard index) as `load_balancer`."""
+        if index == 0:
+            return self
+        if not 0 <= index < len(self.load_balancers):
+            raise ValueError(f"the platform of {self.environment}/{self.region} has {len(self.load_balancers)} load "
+                             f"balancers; there is no number {index + 1}")
+        return dataclasses.replace(self, load_balancer=self.load_balancers[index])
 
     def repository(self, service: str) -> RepositoryRefs:
         try:

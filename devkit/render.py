@@ -291,7 +291,7 @@ def failover_lines(preview: StackPreview) -> list[str]:
     lines = []
     if settings.role == "standby":
         lines.append(f"reads primary stack {failover.primary_stack} through one StackReference"
-                     + (f" (resolved offline from the preview of '{preview.primary.stack}')" if preview.primary else ""))
+                     + (f" (resolved offline from {preview.primary_outputs_from})" if preview.primary_outputs_from else ""))
     records = [r for r in preview.recorder.of_type("aws:route53/record:Record") if r.inputs.get("failoverRoutingPolicies")]
     for record in records:
         policy = record.inputs["failoverRoutingPolicies"][0]["type"]

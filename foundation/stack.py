@@ -23,6 +23,7 @@ from components.observability.slo import AlbSource
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
+from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
                                      ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
@@ -33,6 +34,7 @@ from components.types import PRIMARY_REGION, STANDBY_REGION
 from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
+from foundation.settings.load_balancers import api_record_name, shard_health_check_path
 
 # The replica of a primary secret lives in the standby region before the standby stack exists, so it
 # is encrypted with the standby region's AWS managed Secrets Manager key, which any principal of the
@@ -92,6 +94,7 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str],
         repository_tags=settings.default_tags,
         alert_topic_name=alert_topic_name(settings),
         default_target_group_arn=default_target_group_arn,
+        load_balancer_count=len(settings.alb_shards),
     )
 
 
@@ -182,25 +185,44 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
-                 secret_arns: pulumi.Output[dict], legacy: Optional[LegacySplit] = None) -> MeshServiceArgs:
+                 secret_arns: pulumi.Output[dict], client_groups: ServiceClientGroups,
+                 legacy: Optional[LegacySplit] = None) -> MeshServiceArgs:
     return MeshServiceArgs(
         platform=platform, service=service, operations=operations, legacy=legacy,
+        client_security_group_id=client_groups.group_ids.get(service.name),
+        callee_client_security_group_ids=tuple(client_groups.group_ids[callee] for callee in service.calls),
         secret_arns={env: secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
                      for name, env in service.secret_env_names.items()})
 
 
 def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
-                  record_name: pulumi.Input[str]) -> DnsFailoverArgs:
+                  record_name: pulumi.Input[str], shard: int = 0) -> DnsFailoverArgs:
+    """The failover of the `shard`th ALB (0: the first, which serves the API name)."""
     failover = settings.config.failover
+    balancer = platform.on_load_balancer(shard).load_balancer
     return DnsFailoverArgs(
         role=settings.role, region=settings.region, hosted_zone_id=hosted_zone_id, record_name=record_name,
-        alb_dns_name=platform.load_balancer.dns_name, alb_zone_id=platform.load_balancer.zone_id,
-        health_check_path=failover.health_check_path,
+        alb_dns_name=balancer.dns_name, alb_zone_id=balancer.zone_id,
+        health_check_path=failover.health_check_path if shard == 0 else shard_health_check_path(
+            settings.alb_shards[shard]),
         health_check_request_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.failure_threshold,
         health_checker_regions=failover.health_check_regions,
-        tags={"Name": f"{settings.project}-{settings.stack}-api"},
+        tags={"Name": f"{settings.project}-{settings.stack}-api" + (f"-{shard + 1}" if shard else "")},
     )
+
+
+def shard_failovers(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
+                    opts: pulumi.ResourceOptions) -> list[str]:
+    """Failover records of the ALBs after the first: `<api>-<n>.<domain>` in both regions, each with the
+    same PRIMARY/SECONDARY pair as the API name. Returns their names."""
+    dns, names = settings.config.dns, []
+    for shard in range(1, len(settings.alb_shards)):
+        record = api_record_name(dns.api_subdomain, dns.domain, shard + 1)
+        DnsFailover(f"{settings.environment}-api-{shard + 1}-failover",
+                    failover_args(settings, platform, hosted_zone_id, record, shard), opts=opts)
+        names.append(record)
+    return names
 
 
 def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulumi.Input[dict],
@@ -224,6 +246,8 @@ def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulu
         "albZoneId": balancer.zone_id,
         "httpListenerArn": balancer.http_listener_arn,
         "httpsListenerArn": balancer.https_listener_arn,
+        "loadBalancers": [{"arn": each.arn, "dnsName": each.dns_name, "zoneId": each.zone_id}
+                          for each in refs.load_balancers],
         "repositoryUrls": {name: repository.url for name, repository in refs.repositories.items()},
         "repositoryNames": {name: repository.name for name, repository in refs.repositories.items()},
         "kmsKeyArn": refs.kms_key_arn,
@@ -272,7 +296,9 @@ def build(settings: StackSettings) -> dict[str, Any]:
             failover = DnsFailover(f"{settings.environment}-api-failover",
                                    failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
             health_check_id = failover.health_check_id
-            outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name}
+            outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name,
+                        "apiRecordNames": [dns.api_name, *shard_failovers(settings, refs, dns.hosted_zone_id,
+                                                                          in_region)]}
         replication = settings.config.registry_replication
         if replication.owner:
             RegistryReplication(f"{settings.environment}-ecr-replication", RegistryReplicationArgs(
@@ -289,17 +315,23 @@ def build(settings: StackSettings) -> dict[str, Any]:
             zone, record = primary.require_failover_record()
             DnsFailover(f"{settings.environment}-api-failover", failover_args(settings, refs, zone, record),
                         opts=in_region)
+            # The standby serves the primary's DNS settings (cross-stack check), so it derives the same names.
+            shard_failovers(settings, refs, zone, in_region)
 
     operations = service_operations(settings)
     secret_arns_output = pulumi.Output.from_input(secret_arns)
+    shard_of = {spec.name: index for index, shard in enumerate(settings.alb_shards) for spec in shard}
+    # Security groups follow the catalog's call graph through one client group per called service, which
+    # exist before any service (so cycles need no ordering): components/mesh_service/clients.py.
+    client_groups = ServiceClientGroups(f"{settings.environment}-service-clients", ServiceClientGroupsArgs(
+        environment=settings.environment, vpc_id=refs.network.vpc_id,
+        called_services=tuple(sorted({callee for spec in settings.services for callee in spec.calls}))),
+        opts=in_region)
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
-                                       service_args(refs, spec, operations, secret_arns_output,
+                                       service_args(refs.on_load_balancer(shard_of.get(spec.name, 0)), spec,
+                                                    operations, secret_arns_output, client_groups,
                                                     legacy_split(settings, spec.name, legacy)), opts=in_region)
                 for spec in settings.services}
-    # Security groups follow the catalog's call graph exactly, once every group exists (cycles allowed).
-    for spec in settings.services:
-        for callee in spec.calls:
-            services[callee].allow_calls_from(services[spec.name])
     observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
     stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
     outputs |= build_data_and_events(settings, refs, services, primary, in_region)

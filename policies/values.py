@@ -57,7 +57,16 @@ def plain(value: Any) -> Any:
 
     The proxies expose their wrapped object under the key ``"__target"``; reading through that
     key never raises, so unknown sentinels survive as strings that :func:`is_unknown` detects.
+    Stack policies convert every resource of the stack, once per policy, so the common case
+    (built-in dicts, lists and scalars) is decided by exact type before the slower ABC checks.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
     if isinstance(value, Mapping):
         target = _proxy_target(value)
         if target is not None:

@@ -8,6 +8,8 @@ import pytest
 
 from components.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, RepositoryRefs,
                                  ServiceConnectTlsRefs)
+from components.mesh_service.clients import COMPONENT_TYPE as CLIENTS_COMPONENT
+from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.mesh_service import (
     DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
     AlarmThresholds,
@@ -120,24 +122,26 @@ def platform():
     def program():
         # Stand-in for the RegionalPlatform's TLS role: the service must follow it on create, precede on delete.
         tls_role = iam.Role("sc-tls-role", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        clients = ServiceClientGroups("clients", ServiceClientGroupsArgs(
+            environment="prod", vpc_id="vpc-0a1b2c3d", called_services=("auth", "users")))
+
+        def wiring(name):
+            return dict(client_security_group_id=clients.group_ids.get(name),
+                        callee_client_security_group_ids=tuple(clients.group_ids[c] for c in CALL_GRAPH[name]))
+
         services = {
             "auth": MeshService("auth", service_args("auth", PORTS["auth"], routed=True, tls_role=tls_role.arn,
-                                                     tls_dependencies=[tls_role])),
+                                                     tls_dependencies=[tls_role], **wiring("auth"))),
             "orders": MeshService("orders", service_args("orders", PORTS["orders"], tls_role=tls_role.arn,
-                                                         tls_dependencies=[tls_role],
+                                                         tls_dependencies=[tls_role], **wiring("orders"),
                                                          deployment=deployment(strategy="LINEAR",
                                                                                step_percent=20.0,
                                                                                step_bake_minutes=5))),
             "users": MeshService("users", service_args("users", PORTS["users"], tls_role=tls_role.arn,
-                                                       tls_dependencies=[tls_role],
+                                                       tls_dependencies=[tls_role], **wiring("users"),
                                                        service_connect_ingress_port=PROXY_PORTS["users"])),
         }
-        for caller, callees in CALL_GRAPH.items():
-            for callee in callees:
-                services[callee].allow_calls_from(services[caller])
-        # A repeated edge must not add rules (nor fail on a duplicate resource name).
-        services["users"].allow_calls_from(services["orders"])
-        return {name: {"sg": s.security_group_id, "service": s.service_name, "discovery": s.discovery_name,
+        return {name: {"sg": s.security_group_id, "clients": clients.group_ids.get(name), "service": s.service_name, "discovery": s.discovery_name,
                        "tgs": s.target_group_arns, "alarms": s.alarm_names, "task_role": s.task_role_arn,
                        "execution_role": s.execution_role_arn, "log_group": s.log_group_name,
                        "service_arn": s.service_arn, "task_definition": s.task_definition_arn}
@@ -158,35 +162,36 @@ def rules_of(recorder, kind, security_group_id):
     return [r for r in recorder.of_type(kind) if r.inputs.get("securityGroupId") == security_group_id]
 
 
-def test_security_group_rules_follow_the_declared_call_graph_exactly(platform):
+def test_security_group_rules_admit_callers_through_one_client_group_whatever_their_number(platform):
     recorder, outputs = platform
     group_of = {name: outputs[name]["sg"] for name in CALL_GRAPH}
-    service_of_group = {sg: name for name, sg in group_of.items()}
+    client_of = {name: outputs[name]["clients"] for name in CALL_GRAPH if outputs[name]["clients"]}
+    assert set(client_of) == {"auth", "users"}  # orders is called by nobody
     alb_group = "sg-0a1b2c3d4e5f60718"
-    expected_callers = {name: {caller for caller, callees in CALL_GRAPH.items() if name in callees} for name in CALL_GRAPH}
-
     for name, group in group_of.items():
         ingress = rules_of(recorder, INGRESS, group)
-        sources = {(service_of_group.get(r.inputs["referencedSecurityGroupId"], "alb"), r.inputs["fromPort"],
-                    r.inputs["toPort"], r.inputs["ipProtocol"]) for r in ingress}
+        sources = {(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"], r.inputs["ipProtocol"])
+                   for r in ingress}
         # Callers reach the Service Connect proxy on its ingress port; only the ALB reaches the app's own port.
-        expected = {(caller, PROXY_PORTS[name], PROXY_PORTS[name], "tcp") for caller in expected_callers[name]}
+        expected = {(client_of[name], PROXY_PORTS[name], PROXY_PORTS[name], "tcp")} if name in client_of else set()
         if name == "auth":
-            expected.add(("alb", PORTS[name], PORTS[name], "tcp"))
-        assert sources == expected
-        assert len(ingress) == len(sources), "one rule per edge, even when an edge is declared twice"
+            expected.add((alb_group, PORTS[name], PORTS[name], "tcp"))
+        assert sources == expected and len(ingress) == len(expected), name
         assert all("cidrIpv4" not in rule.inputs for rule in ingress)
-
         egress = rules_of(recorder, EGRESS, group)
-        to_services = {(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"], r.inputs["toPort"])
-                       for r in egress if "referencedSecurityGroupId" in r.inputs}
-        assert to_services == {(callee, PROXY_PORTS[callee], PROXY_PORTS[callee]) for callee in CALL_GRAPH[name]}
-        https = [r for r in egress if "cidrIpv4" in r.inputs]
-        assert [(r.inputs["cidrIpv4"], r.inputs["fromPort"], r.inputs["toPort"]) for r in https] == [("0.0.0.0/0", 443, 443)]
-
+        assert [(r.inputs["cidrIpv4"], r.inputs["fromPort"], r.inputs["toPort"]) for r in egress] == [("0.0.0.0/0", 443, 443)]
+        if name in client_of:
+            to_service = [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"])
+                          for r in rules_of(recorder, EGRESS, client_of[name])]
+            assert to_service == [(group, PROXY_PORTS[name])]
+    # Each task wears its own group and the client group of every service it calls.
+    for service in recorder.of_type("aws:ecs/service:Service"):
+        name = service.inputs["name"]
+        assert service.inputs["networkConfiguration"]["securityGroups"] == [
+            group_of[name], *(client_of[callee] for callee in CALL_GRAPH[name])]
     alb_egress = rules_of(recorder, EGRESS, alb_group)
-    assert [(service_of_group[r.inputs["referencedSecurityGroupId"]], r.inputs["fromPort"], r.inputs["toPort"])
-            for r in alb_egress] == [("auth", 8080, 8080)]
+    assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"])
+            for r in alb_egress] == [(group_of["auth"], 8080, 8080)]
 
 
 def test_security_group_rule_descriptions_use_only_characters_ec2_accepts(platform):
@@ -203,18 +208,18 @@ def test_security_groups_have_no_inline_rules(platform):
         assert not group.inputs.get("ingress") and not group.inputs.get("egress")
 
 
-def test_edge_rules_are_children_of_the_called_service(platform):
+def test_caller_rules_are_children_of_the_called_service(platform):
     recorder, _ = platform
     users = component(recorder, "users").urn
-    edge_rules = [r for r in recorder.resources if r.name in ("users-in-from-orders", "users-out-of-orders")]
+    edge_rules = [r for r in recorder.resources if r.name in ("users-in-from-clients", "users-clients-out")]
     assert len(edge_rules) == 2 and all(r.parent == users for r in edge_rules)
 
 
 def test_every_child_is_parented_to_its_component_and_named_after_it(platform):
     recorder, _ = platform
-    components = {r.urn: r.name for r in recorder.of_type(COMPONENT)}
+    components = {r.urn: r.name for r in recorder.of_type(COMPONENT) + recorder.of_type(CLIENTS_COMPONENT)}
     for resource in recorder.resources:
-        if resource.type == COMPONENT or resource.name == "sc-tls-role":
+        if resource.type in (COMPONENT, CLIENTS_COMPONENT) or resource.name == "sc-tls-role":
             continue
         assert resource.parent in components, resource.name
         assert resource.name.startswith(components[resource.parent] + "-"), resource.name
@@ -320,7 +325,8 @@ def test_service_runs_on_the_capacity_provider_strategy_in_private_subnets(platf
         {"capacityProvider": "FARGATE", "base": 1, "weight": 1},
         {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
     assert service["networkConfiguration"] == {"subnets": ["subnet-a", "subnet-b"], "assignPublicIp": False,
-                                               "securityGroups": [outputs["orders"]["sg"]]}
+                                               "securityGroups": [outputs["orders"]["sg"], outputs["auth"]["clients"],
+                                                                  outputs["users"]["clients"]]}
     assert service["desiredCount"] == 2
 
 
@@ -436,9 +442,7 @@ def test_taggable_children_carry_the_service_tag(platform):
         for child in descendants(recorder, name):
             if "tags" not in child.inputs:
                 continue
-            # The egress half of an edge sits on the caller's group and carries the caller's tag.
-            owner = child.name.split("-out-of-")[1] if "-out-of-" in child.name else name
-            assert child.inputs["tags"]["service"] == owner, child.name
+            assert child.inputs["tags"]["service"] == name, child.name
 
 
 def test_outputs_are_flat_and_resolved(platform):

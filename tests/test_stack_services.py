@@ -54,10 +54,13 @@ def test_listener_rules_hang_off_the_serving_listener_with_unique_priorities(any
     assert len(set(priorities)) == len(priorities) and all(1 <= p <= 50000 for p in priorities)
 
 
-def test_service_security_groups_admit_exactly_the_alb_and_the_declared_callers(any_stack):
+def test_service_security_groups_admit_exactly_the_alb_and_the_client_group_callers_wear(any_stack):
     services = services_by_name(any_stack)
     group_of = {name: s.inputs["networkConfiguration"]["securityGroups"][0] for name, s in services.items()}
     name_of_group = {group: name for name, group in group_of.items()}
+    client_group_of = {r.inputs["tags"]["clients-of"]: r.outputs["id"]
+                       for r in any_stack.recorder.of_type("aws:ec2/securityGroup:SecurityGroup")
+                       if "clients-of" in r.inputs["tags"]}
     alb_group = any_stack.recorder.one("aws:lb/loadBalancer:LoadBalancer").inputs["securityGroups"][0]
     sources: dict[str, set[str]] = defaultdict(set)
     for rule in any_stack.recorder.of_type(INGRESS):
@@ -69,11 +72,16 @@ def test_service_security_groups_admit_exactly_the_alb_and_the_declared_callers(
             proxy_port = services[callee].inputs["serviceConnectConfiguration"]["services"][0]["ingressPortOverride"]
             expected = any_stack.settings.service(callee).port if source == alb_group else proxy_port
             assert rule.inputs["fromPort"] == rule.inputs["toPort"] == expected
-            sources[callee].add("alb" if source == alb_group else name_of_group[source])
+            sources[callee].add("alb" if source == alb_group else "clients" if source == client_group_of[callee]
+                                else source)
     catalog = load_catalog()
-    for name in services:
+    for name, service in services.items():
         callers = {caller for caller in services if name in catalog.services[caller].calls}
-        assert sources[name] == callers | {"alb"}, name
+        routed = any_stack.settings.service(name).routed
+        assert sources[name] == ({"clients"} if callers else set()) | ({"alb"} if routed else set()), name
+        # A caller's tasks wear exactly the client groups of the services it calls.
+        worn = service.inputs["networkConfiguration"]["securityGroups"][1:]
+        assert worn == [client_group_of[callee] for callee in catalog.services[name].calls], name
 
 
 def test_every_task_definition_is_a_valid_ecs_register_request(any_stack):

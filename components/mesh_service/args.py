@@ -9,7 +9,7 @@ Each class checks AWS limits only (`components.validation`); product rules live 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 
@@ -30,6 +30,9 @@ from components.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_prob
 # alias `<name>.<namespace>:<container port>`, which their own proxy resolves.
 DEFAULT_SERVICE_CONNECT_INGRESS_PORT = 15080
 HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60
+# Security groups per network interface: 5 by default, adjustable to at most 16 (foundation/quotas.py checks
+# the account's value). https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
+MAX_SECURITY_GROUPS_PER_NETWORK_INTERFACE = 16
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,10 @@ class MeshServiceArgs:
     service_connect_ingress_port: int = DEFAULT_SERVICE_CONNECT_INGRESS_PORT
     # Set while the stack splits this service's route with the legacy Lambda it replaces.
     legacy: Optional[LegacySplit] = None
+    # The group this service's callers wear (ServiceClientGroups); None when nothing calls the service.
+    client_security_group_id: Optional[pulumi.Input[str]] = None
+    # The client groups of the services this one calls: its tasks wear them next to their own group.
+    callee_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
         service, platform = self.service, self.platform
@@ -207,6 +214,11 @@ class MeshServiceArgs:
         for name in self.target_group_names:
             if not TARGET_GROUP_NAME.match(name):
                 raise ValueError(f"target group name {name!r} exceeds 32 characters or uses invalid characters")
+        groups = 1 + len(self.callee_client_security_group_ids)
+        if groups > MAX_SECURITY_GROUPS_PER_NETWORK_INTERFACE:
+            raise ValueError(f"{service.name}'s tasks would wear {groups} security groups (its own and one per "
+                             f"called service); AWS allows at most {MAX_SECURITY_GROUPS_PER_NETWORK_INTERFACE} "
+                             "per network interface")
         self._validate_ingress_port()
 
     def _validate_ingress_port(self) -> None:

@@ -41,7 +41,7 @@ class MeshService(pulumi.ComponentResource):
     task_definition_arn: pulumi.Output[str]
     """The task definition revision this program registered."""
     security_group_id: pulumi.Output[str]
-    """The tasks' security group; callers' edges are added by allow_calls_from."""
+    """The tasks' own security group (they also wear the client groups of the services they call)."""
     discovery_name: pulumi.Output[str]
     """`<service>.<namespace>`: the Service Connect client alias callers dial."""
     log_group_name: pulumi.Output[str]
@@ -59,7 +59,6 @@ class MeshService(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._args = args
-        self._callers: set[str] = set()
         service, operations = args.service, args.operations
         self.tags = {"service": service.name}
         # Sizing errors surface at construction, before any resource is registered. The same call as
@@ -75,6 +74,7 @@ class MeshService(pulumi.ComponentResource):
             name, args, size=self.size, roles=self.roles, log_group_name=self.log_group.name,
             secret_refs=secret_refs, tags=self.tags, child=self._child)
         self._security_group()
+        self._admit_callers()
         self.routing = None
         if service.routed:
             self.routing = create_routing(name, args, tags=self.tags, child=self._child)
@@ -179,6 +179,21 @@ class MeshService(pulumi.ComponentResource):
             ip_protocol="tcp", from_port=port, to_port=port, description=egress_description, tags=dict(egress_tags),
             opts=self._child())
 
+    def _admit_callers(self) -> None:
+        """Callers wear this service's client group; it may reach this service's Service Connect proxy.
+
+        The port is the proxy's ingress port, not the container port: the caller's proxy connects to this
+        service's proxy, which forwards to the app over localhost. Two rules whatever the number of callers.
+        """
+        args = self._args
+        if args.client_security_group_id is None:
+            return
+        self._open_port(
+            ingress_name=f"{self._name}-in-from-clients", egress_name=f"{self._name}-clients-out",
+            source_group_id=args.client_security_group_id, port=args.service_connect_ingress_port,
+            ingress_description=f"Service Connect calls from tasks wearing the {args.service.name} client group",
+            egress_description=f"Service Connect calls to the {args.service.name} proxy", egress_tags=self.tags)
+
     def _allow_load_balancer(self) -> None:
         # The container port, where the app itself listens: the proxy is moved off it (ingress port
         # override), so ALB requests and traffic-port health checks reach the app in plain HTTP.
@@ -188,29 +203,6 @@ class MeshService(pulumi.ComponentResource):
             source_group_id=args.platform.load_balancer.security_group_id, port=args.service.port,
             ingress_description="ALB traffic and health checks, straight to the app",
             egress_description=f"ALB to {args.service.name}", egress_tags=self.tags)
-
-    def allow_calls_from(self, caller: "MeshService") -> None:
-        """Let `caller`'s tasks reach this service's Service Connect proxy: ingress here, egress on the caller's group.
-
-        The port is the proxy's ingress port, not the container port: the caller's proxy connects to this
-        service's proxy, which forwards to the app over localhost. Both rules are children of this (the
-        called) service, so one call per edge opens exactly that edge; calling twice adds nothing.
-        """
-        if caller is self:
-            raise ValueError(f"{self._name} cannot declare calls from itself")
-        if caller._args.platform.region != self._args.platform.region:
-            raise ValueError(f"{caller._name} ({caller._args.platform.region}) and {self._name} "
-                             f"({self._args.platform.region}) are in different regions; Service Connect does not "
-                             "cross regions")
-        if caller._name in self._callers:
-            return
-        self._callers.add(caller._name)
-        self._open_port(
-            ingress_name=f"{self._name}-in-from-{caller._name}", egress_name=f"{self._name}-out-of-{caller._name}",
-            source_group_id=caller.security_group.id, port=self._args.service_connect_ingress_port,
-            ingress_description=f"Service Connect calls from {caller._args.service.name} to the proxy",
-            egress_description=f"Service Connect calls to the {self._args.service.name} proxy",
-            egress_tags=caller.tags)
 
     # --- service -----------------------------------------------------------------------------
 
@@ -293,7 +285,9 @@ class MeshService(pulumi.ComponentResource):
             task_definition=self.task_definition.arn, desired_count=service.min_tasks,
             capacity_provider_strategies=[dict(item) for item in platform.cluster.capacity_provider_strategy],
             network_configuration={"subnets": platform.network.private_subnet_ids,
-                                   "security_groups": [self.security_group.id], "assign_public_ip": False},
+                                   "security_groups": [self.security_group.id,
+                                                       *args.callee_client_security_group_ids],
+                                   "assign_public_ip": False},
             deployment_controller={"type": "ECS"},
             deployment_configuration=deployment_configuration,
             alarms={"alarm_names": [alarm.name for alarm in self.alarms], "enable": True, "rollback": True},

@@ -16,6 +16,12 @@ REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
 ALB_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
 
+def alb_name(environment: str, region: str, number: int) -> str:
+    """The name of the region's `number`th public ALB (from 1). The first keeps the name it always had."""
+    base = f"{environment}-{REGION_CODES[region]}-platform"
+    return base if number == 1 else f"{base}-{number}"
+
+
 @dataclass(frozen=True)
 class CapacityStrategy:
     on_demand_base: int
@@ -61,6 +67,8 @@ class RegionalPlatformArgs:
     # Where requests no service routes go: a legacy Lambda target group (components/legacy_route.py)
     # while the strangler fig migration runs; None answers them with a 404.
     default_target_group_arn: Optional[pulumi.Input[str]] = None
+    # Public ALBs the routed services are spread over (docs/scale.md); the first keeps its original names.
+    load_balancer_count: int = 1
 
     def __post_init__(self) -> None:
         if not ALB_NAME.match(self.alb_name):
@@ -70,9 +78,15 @@ class RegionalPlatformArgs:
             raise ValueError("2-3 AZs, and interface endpoints in 1..azCount of them")
         if (self.domain_name is None) != (self.hosted_zone_id is None):
             raise ValueError("a domain and its hosted zone go together")
+        if not 1 <= self.load_balancer_count <= 50:
+            raise ValueError("1-50 load balancers (Application Load Balancers per Region: 50)")
         if not 1 <= self.alb_idle_timeout_seconds <= 4000:
             raise ValueError("ALB idle timeout must be within 1..4000 seconds")
 
     @property
     def alb_name(self) -> str:
-        return f"{self.environment}-{REGION_CODES[self.region]}-platform"
+        return alb_name(self.environment, self.region, 1)
+
+    @property
+    def alb_names(self) -> tuple[str, ...]:
+        return tuple(alb_name(self.environment, self.region, n) for n in range(1, self.load_balancer_count + 1))

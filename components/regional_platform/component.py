@@ -22,7 +22,7 @@ from components.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, Pla
                                  ServiceConnectTlsRefs)
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs
-from components.regional_platform.load_balancer import create_load_balancer
+from components.regional_platform.load_balancer import LoadBalancer, create_load_balancers
 from components.regional_platform.network import create_network
 from components.regional_platform.registries import (create_collector_cache, create_repositories,
                                                      pull_through_cache_prefix)
@@ -54,7 +54,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.network = create_network(name, args, self._child)
         self._key_and_boundary_and_tls()
         self._cluster()
-        self.load_balancer = create_load_balancer(
+        self.load_balancers = create_load_balancers(
             name, args, vpc_id=self.network.vpc.id, public_subnet_ids=[s.id for s in self.network.public_subnets],
             child=self._child)
         repositories = create_repositories(
@@ -62,6 +62,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             child=self._child)
         self.collector_image_uri = create_collector_cache(name, args, self.pull_through_cache_prefix, self._child)
 
+        self.load_balancer = self.load_balancers[0]
         network, balancer = self.network, self.load_balancer
         tls = None
         if self.certificate_authority is not None:
@@ -80,13 +81,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 capacity_provider_strategy=args.capacity.provider_strategy(),
                 namespace_id=self.namespace.id, namespace_arn=self.namespace.arn, namespace_name=NAMESPACE_NAME,
                 depends_on=(self.capacity_providers,)),
-            load_balancer=LoadBalancerRefs(
-                arn=balancer.alb.arn, arn_suffix=balancer.alb.arn_suffix, dns_name=balancer.alb.dns_name,
-                zone_id=balancer.alb.zone_id, security_group_id=balancer.security_group.id,
-                routing_listener_arn=balancer.routing_listener.arn, http_listener_arn=balancer.http_listener.arn,
-                https_listener_arn=balancer.https_listener.arn if balancer.https_listener else None,
-                deployment_role_arn=self.load_balancer_role.arn,
-                depends_on=tuple(self.load_balancer_role_dependencies)),
+            load_balancer=self._load_balancer_refs(balancer),
+            load_balancers=tuple(self._load_balancer_refs(each) for each in self.load_balancers),
             kms_key_arn=self.kms_key.arn,
             permissions_boundary_arn=self.permissions_boundary.arn,
             service_connect_tls=tls,
@@ -101,6 +97,15 @@ class RegionalPlatform(pulumi.ComponentResource):
             "vpcId": self.vpc_id, "clusterArn": self.cluster_arn, "albDnsName": self.alb_dns_name,
             "kmsKeyArn": self.kms_key_arn, "collectorImageUri": self.collector_image_uri,
         })
+
+    def _load_balancer_refs(self, balancer: LoadBalancer) -> LoadBalancerRefs:
+        return LoadBalancerRefs(
+            arn=balancer.alb.arn, arn_suffix=balancer.alb.arn_suffix, dns_name=balancer.alb.dns_name,
+            zone_id=balancer.alb.zone_id, security_group_id=balancer.security_group.id,
+            routing_listener_arn=balancer.routing_listener.arn, http_listener_arn=balancer.http_listener.arn,
+            https_listener_arn=balancer.https_listener.arn if balancer.https_listener else None,
+            deployment_role_arn=self.load_balancer_role.arn,
+            depends_on=tuple(self.load_balancer_role_dependencies))
 
     def _child(self, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
@@ -128,7 +133,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 values[0], args.region, args.environment, values[1], args.alb_name, values[2],
                 pull_through_cache_prefix=self.pull_through_cache_prefix,
                 reads_replica_secrets=args.role == "standby",
-                creates_replica_repositories=args.role == "standby")))
+                creates_replica_repositories=args.role == "standby", more_alb_names=args.alb_names[1:])))
         self.permissions_boundary = iam.Policy(
             f"{name}-boundary", description=f"Permissions boundary of every {args.environment} platform role "
                                             f"in {args.region}", policy=boundary, opts=self._child())

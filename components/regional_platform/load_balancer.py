@@ -59,43 +59,61 @@ def single_validation_record(options: Sequence[object], domain_name: str) -> dic
     return {"name": record_name, "type": record_type, "value": record_value}
 
 
-def create_load_balancer(name: str, args: RegionalPlatformArgs, *, vpc_id: pulumi.Input[str],
-                         public_subnet_ids: Sequence[pulumi.Input[str]],
-                         child: Callable[..., pulumi.ResourceOptions]) -> LoadBalancer:
+def create_load_balancers(name: str, args: RegionalPlatformArgs, *, vpc_id: pulumi.Input[str],
+                          public_subnet_ids: Sequence[pulumi.Input[str]],
+                          child: Callable[..., pulumi.ResourceOptions]) -> list[LoadBalancer]:
+    """`args.load_balancer_count` public ALBs sharing one access-log bucket and one certificate (the
+    wildcard covers every ALB's name). The first keeps the logical names it always had, so existing stacks
+    keep their URNs; the others are suffixed with their number."""
+    log_bucket, log_policy = _access_log_bucket(name, args, child)
+    certificate_arn = _certificate(name, args, child) if args.domain_name else None
+    return [_load_balancer(name, number, alb_name, args, vpc_id=vpc_id, public_subnet_ids=public_subnet_ids,
+                           log_bucket=log_bucket, log_policy=log_policy, certificate_arn=certificate_arn, child=child)
+            for number, alb_name in enumerate(args.alb_names, 1)]
+
+
+def _load_balancer(name: str, number: int, alb_name: str, args: RegionalPlatformArgs, *, vpc_id: pulumi.Input[str],
+                   public_subnet_ids: Sequence[pulumi.Input[str]], log_bucket: s3.Bucket, log_policy: s3.BucketPolicy,
+                   certificate_arn: Optional[pulumi.Output[str]],
+                   child: Callable[..., pulumi.ResourceOptions]) -> LoadBalancer:
+    suffix = "" if number == 1 else f"-{number}"
     security_group = ec2.SecurityGroup(
-        f"{name}-alb", vpc_id=vpc_id, description="Public ALB: HTTP and HTTPS from the internet",
-        tags={"Name": f"{name}-alb"}, opts=child())
+        f"{name}-alb{suffix}", vpc_id=vpc_id, description="Public ALB: HTTP and HTTPS from the internet",
+        tags={"Name": f"{name}-alb{suffix}"}, opts=child())
     for port in (80, 443) if args.domain_name else (80,):
         vpc_rules.SecurityGroupIngressRule(
-            f"{name}-alb-{port}", security_group_id=security_group.id, ip_protocol="tcp",
+            f"{name}-alb{suffix}-{port}", security_group_id=security_group.id, ip_protocol="tcp",
             from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0", description=f"Public traffic on {port}",
             opts=child())
 
-    log_bucket, log_policy = _access_log_bucket(name, args, child)
+    # Every ALB logs to the one bucket and prefix: AWS names each log file after its load balancer.
     alb = lb.LoadBalancer(
-        f"{name}-alb", name=args.alb_name, load_balancer_type="application", internal=False,
+        f"{name}-alb{suffix}", name=alb_name, load_balancer_type="application", internal=False,
         security_groups=[security_group.id], subnets=list(public_subnet_ids),
         drop_invalid_header_fields=True, idle_timeout=args.alb_idle_timeout_seconds,
         enable_deletion_protection=args.deletion_protection,
         access_logs={"bucket": log_bucket.bucket, "prefix": ALB_LOG_PREFIX, "enabled": True},
         opts=child(depends_on=[log_policy]))
 
-    # Requests no service routes: the legacy API while services replace it, else a 404.
-    default_action = (forward_to(args.default_target_group_arn) if args.default_target_group_arn is not None
-                      else NOT_FOUND)
+    # Requests no service routes: the legacy API while services replace it, else a 404. Only the first ALB
+    # forwards there: an ALB target group belongs to one load balancer, and the legacy API answers at the
+    # first ALB's name (api.<domain>).
+    default_action = (forward_to(args.default_target_group_arn)
+                      if args.default_target_group_arn is not None and number == 1 else NOT_FOUND)
     https_listener = None
-    if args.domain_name:
+    if certificate_arn is not None:
         https_listener = lb.Listener(
-            f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-            ssl_policy=ALB_SSL_POLICY, certificate_arn=_certificate(name, args, child), default_actions=[default_action],
+            f"{name}-https{suffix}", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
+            ssl_policy=ALB_SSL_POLICY, certificate_arn=certificate_arn, default_actions=[default_action],
             opts=child())
         http_listener = lb.Listener(
-            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+            f"{name}-http{suffix}", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
             default_actions=[{"type": "redirect", "redirect": {
                 "port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}], opts=child())
     else:
         http_listener = lb.Listener(
-            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[default_action],
+            f"{name}-http{suffix}", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+            default_actions=[default_action],
             opts=child())
     return LoadBalancer(alb, security_group, http_listener, https_listener)
 

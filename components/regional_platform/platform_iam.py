@@ -4,7 +4,7 @@ tests and the IAM wildcard check can read them without Pulumi."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from components.data.access import BoundaryScope, boundary_statements as data_boundary_statements
 from components.events.documents import platform_key_statement_for_events
@@ -61,7 +61,8 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str]
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
                          alb_name: str, certificate_authority_arn: Optional[str], *, pull_through_cache_prefix: str,
-                         reads_replica_secrets: bool = False, creates_replica_repositories: bool = False) -> dict:
+                         reads_replica_secrets: bool = False, creates_replica_repositories: bool = False,
+                         more_alb_names: Sequence[str] = ()) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
@@ -108,8 +109,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
         # limited to this platform's ALB and target groups.
         {"Sid": "ShiftTrafficOnOwnLoadBalancer", "Effect": "Allow",
          "Action": ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"],
-         "Resource": [f"arn:aws:elasticloadbalancing:{arn}:listener/app/{alb_name}/*",
-                      f"arn:aws:elasticloadbalancing:{arn}:listener-rule/app/{alb_name}/*"]},
+         "Resource": [f"arn:aws:elasticloadbalancing:{arn}:{kind}/app/{name}/*"
+                      for name in (alb_name, *more_alb_names) for kind in ("listener", "listener-rule")]},
         {"Sid": "RegisterOwnTargets", "Effect": "Allow",
          "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
          "Resource": f"arn:aws:elasticloadbalancing:{arn}:targetgroup/{environment}-*/*"},

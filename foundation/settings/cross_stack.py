@@ -39,6 +39,9 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
                        f"stack '{peer.stack}' ({peer.region}, {peer.config.network.vpc_cidr}); the regions of "
                        "one environment need disjoint CIDRs")
     same_account = [p for p in peers if p.account_id == settings.account_id]
+    from foundation.quotas import check_account_quotas  # the quota module reads settings; imported late
+
+    check_account_quotas(settings, same_account)
     problems = replication_problems(ReplicationStackFacts(
         stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,
         role=p.role, is_replication_owner=p.config.registry_replication.owner,

@@ -23,6 +23,7 @@ from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from foundation.settings.legacy import Legacy
+from foundation.settings.load_balancers import LoadBalancers
 
 RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -254,6 +255,11 @@ class StackConfig(_Model):
     slo: Slo = Slo()
     audit: Audit = Audit()
     legacy: Optional[Legacy] = None
+    load_balancers: LoadBalancers = LoadBalancers()
+    # Raised AWS quotas of this stack's account: {quota key in platform/quotas.yaml: value}. Checked
+    # against the quota table by foundation.quotas (adjustable quotas only).
+    quotas: dict[Annotated[str, Field(pattern=r"^[a-z][A-Za-z0-9]*$")], Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict)
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> "StackConfig":

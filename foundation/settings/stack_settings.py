@@ -21,6 +21,7 @@ from foundation.catalog_data import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.legacy import LegacyPlan, resolve_legacy
+from foundation.settings.load_balancers import routed_shards
 from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
 from foundation.settings.yaml_files import load_yaml
 
@@ -121,6 +122,11 @@ class StackSettings(_Model):
         return failover_time(failover.health_check_interval_seconds, failover.failure_threshold,
                              failover.rto_objective_minutes)
 
+    @property
+    def alb_shards(self) -> tuple[tuple[ServiceDefinition, ...], ...]:
+        """The routed services of each public ALB of the region, first ALB first (docs/scale.md)."""
+        return routed_shards(self.services, self.config.load_balancers.max_routed_services_per_alb)
+
     def repository_name(self, service: str) -> str:
         return f"{self.environment}/{service}"
 
@@ -205,6 +211,9 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         except SizingError as error:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{service.name} cpu/memory "
                               f"(or platform/services.yaml) cannot run on Fargate: {error}") from None
+    from foundation.quotas import check_stack_quotas  # the quota module reads settings; imported late
+
+    check_stack_quotas(settings)
     return settings
 
 

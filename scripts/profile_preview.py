@@ -1,0 +1,111 @@
+"""Where the offline preview spends its time, by package, sampled on all threads with py-spy.
+
+    python scripts/profile_preview.py --services 200 --what program   # prod's program under the mocks
+    python scripts/profile_preview.py --services 200 --what floor     # the bare SDK program
+    python scripts/profile_preview.py --services 200 --what pack      # the policy pack's server process
+
+Builds the same synthetic project as bench_preview.py, records raw py-spy samples of one run (the SDK
+registers resources on executor threads, so every thread is sampled; threads parked in a wait are left
+out), and prints the share of busy samples whose stack passes through each package, and the top functions.
+py-spy: `pip install py-spy` (profiling only; not needed by the program or the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_preview  # noqa: E402  (same directory)
+
+IDLE = re.compile(r"\b(wait|acquire|select|_worker|poll|epoll|sleep|_serve|_status)\b|policy\.py:141\)")
+FRAME = re.compile(r"(.*?) \((.*?):\d+\)")
+
+
+def package_of(path: str) -> str:
+    path = path.split("site-packages/")[-1]
+    if path.startswith("<frozen importlib"):
+        return "imports"
+    return path.split("/")[0] if "/" in path else path
+
+
+def summarize(raw: Path, top: int) -> None:
+    packages, functions, total = collections.Counter(), collections.Counter(), 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if IDLE.search(frames[-1]):
+            continue
+        total += int(count)
+        seen_packages, seen_functions = set(), set()
+        for frame in frames:
+            match = FRAME.match(frame)
+            if not match:
+                continue
+            function, path = match.groups()
+            package, key = package_of(path), f"{function} ({path.split('site-packages/')[-1]})"
+            if package not in seen_packages:
+                seen_packages.add(package)
+                packages[package] += int(count)
+            if key not in seen_functions:
+                seen_functions.add(key)
+                functions[key] += int(count)
+    print(f"{total} busy samples; share of samples whose stack passes through ...")
+    for package, count in packages.most_common(top):
+        print(f"  {100 * count / total:5.1f} %  {package}")
+    print("top functions (inclusive):")
+    for function, count in functions.most_common(top):
+        print(f"  {100 * count / total:5.1f} %  {function}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--what", choices=["program", "floor", "pack"], default="program")
+    parser.add_argument("--top", type=int, default=25)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="profile-preview-") as temporary:
+        project, raw, records = Path(temporary) / "project", Path(temporary) / "raw.txt", Path(temporary) / "prod.json"
+        project.mkdir()
+        bench_preview.scaled_project(options.services, project)
+        env = {"PYTHONPATH": str(project), "XDG_CACHE_HOME": str(Path(temporary) / "cache")}
+        worker = [sys.executable, "scripts/bench_preview.py", "--stack", "prod", "--records", str(records)]
+        if options.what != "program":
+            bench_preview.measure(project, "program", "prod", records, Path(temporary) / "cache")
+        if options.what in ("program", "floor"):
+            subprocess.run(["py-spy", "record", "--threads", "-r", "100", "-f", "raw", "-o", str(raw), "--",
+                            *worker, "--worker", options.what], cwd=project, env={**env, "PATH": _path()},
+                           check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            _profile_pack(project, json.loads(records.read_text()), raw)
+        summarize(raw, options.top)
+
+
+def _profile_pack(project: Path, records: list, raw: Path) -> None:
+    sys.path.insert(0, str(project))
+    from devkit.harness import PolicyPackAnalyzer
+
+    with PolicyPackAnalyzer(stack="prod", project="microservices-foundation") as pack:
+        spy = subprocess.Popen(["py-spy", "record", "--pid", str(pack._process.pid), "--threads", "-r", "100", "-f",
+                                "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(2)  # py-spy attaches
+        pack.preview_result(records)
+        spy.send_signal(2)
+        spy.wait()
+
+
+def _path() -> str:
+    import os
+
+    return os.environ.get("PATH", "")
+
+
+if __name__ == "__main__":
+    main()
