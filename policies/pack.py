@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from .alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from .app_mesh import NO_APP_MESH
+from .budget_guard import STACK_BUDGET, STACK_BUDGET_APPROVED_OVERRUN
 from .budget_tags import BUDGET_TAGS
 from .ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
 from .ecs_containers import CONTAINER_ENV_NO_SECRETS, CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
@@ -53,6 +54,8 @@ SPECS: tuple[PolicySpec, ...] = (
     REQUIRED_VPC_ENDPOINTS,
     ALB_HTTP_REDIRECTS_TO_HTTPS,
     NO_WORLD_OPEN_INGRESS,
+    STACK_BUDGET,
+    STACK_BUDGET_APPROVED_OVERRUN,
 )
 
 
