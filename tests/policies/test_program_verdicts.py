@@ -155,6 +155,10 @@ def _http_listener_forwards(records):
         "contentType": "text/plain", "statusCode": "200"}}]
 
 
+def _budget_below_estimate(records):
+    first(records, "aws:budgets/budget:Budget")["inputs"]["limitAmount"] = "100.00"
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -177,7 +181,9 @@ SEEDS = {
     "log-group-kms": _log_group_without_retention_or_key,
     "kms-key-rotation": _key_without_rotation,
     "alb-http-redirects-to-https": _http_listener_forwards,
+    "stack-budget": _budget_below_estimate,
 }
+ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 
 
 @pytest.mark.parametrize("policy", sorted(SEEDS))
@@ -188,7 +194,19 @@ def test_a_violation_seeded_into_the_prod_program_is_caught(pack, prod, policy):
 
 def test_every_policy_of_the_pack_has_a_seeded_program_case(running_pack):
     policies = {p.name for p in running_pack.info.policies} - {"acknowledged-findings", "acknowledged-stack-findings"}
-    assert policies == set(SEEDS)
+    assert policies == set(SEEDS) | ADVISORY_SEEDS
+
+
+def test_a_budget_overrun_within_a_recorded_approval_is_advisory_not_mandatory(pack, prod):
+    def approved_overrun(records):
+        budget = first(records, "aws:budgets/budget:Budget")
+        budget["inputs"]["limitAmount"] = "100.00"
+        budget["inputs"]["tags"] = {"budget-approved-eur": "5000", "budget-approver": "cfo@example.com",
+                                    "budget-approval-reason": "five services at high availability in prod"}
+
+    diagnostics = pack.preview(seeded(prod, approved_overrun))
+    assert "stack-budget" not in mandatory(diagnostics)
+    assert {d.policy_name for d in diagnostics if d.enforcement_level == "advisory"} == {"stack-budget-approved-overrun"}
 
 
 def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path):

@@ -1,0 +1,69 @@
+"""Print what each stack costs per month and what the cost levers would change, by running the real
+program offline for every variant (README "What it costs", docs/cost-model.md). About 3 s per variant.
+
+    python scripts/cost_levers.py                 # staging: levers table + one more service
+    python scripts/cost_levers.py --stack prod
+    python scripts/cost_levers.py --totals        # every stack as configured, per component/service
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from foundation.preview.cost_levers import (lever_table, one_more_service, render_levers_markdown,  # noqa: E402
+                                            standard_levers, variant_runner)
+from foundation.settings import ConfigError, list_stacks, load_catalog  # noqa: E402
+from policies.cost.estimator import estimate, resources_from_records  # noqa: E402
+from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
+
+
+def totals(prices) -> None:
+    print("| Stack | €/month | Per component | Per service |")
+    print("|---|---:|---|---|")
+    for stack in list_stacks():
+        run = variant_runner(stack)
+        records = run({})
+        region = next((r["providerRegion"] for r in records if r["type"] == "pulumi:providers:aws"), None)
+        result = estimate(resources_from_records(records), prices, default_region=region)
+        components = ", ".join(f"{k} {v:.0f}" for k, v in result.by_component().items())
+        services = ", ".join(f"{k} {v:.0f}" for k, v in result.by_service().items())
+        print(f"| {stack} | {result.total_eur:.2f} | {components} | {services} |")
+
+
+def levers(stack: str, prices) -> None:
+    from foundation.preview.run import _project
+    from foundation.settings import read_stack_file, settings_from_config
+
+    stack_file = read_stack_file(stack)
+    settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    enabled = list(settings.config.services.enabled)
+    run = variant_runner(stack)
+    base, rows = lever_table(run, standard_levers(enabled, settings.config.network.az_count), prices,
+                             region=settings.region)
+    print(render_levers_markdown(stack, base, rows))
+    spare = [name for name in load_catalog().services if name not in enabled]
+    if spare and settings.role == "primary":
+        added = one_more_service(run, enabled, spare[0], prices)
+        print(f"\nOne more typical service ({spare[0]}, catalog size) adds €{added:.2f} per month.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/cost_levers.py")
+    parser.add_argument("--stack", default="staging")
+    parser.add_argument("--totals", action="store_true", help="every stack's estimate as configured")
+    options = parser.parse_args(argv)
+    try:
+        prices = load_prices()
+        totals(prices) if options.totals else levers(options.stack, prices)
+    except (PriceFileError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
