@@ -135,7 +135,7 @@ class PriceBook(_Model):
         return usd / self.currency.eur_to_usd
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser when built
     """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last one)."""
 
 
