@@ -10,15 +10,17 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.contract import PlatformRefs
 from components.dns_failover import DnsFailover, DnsFailoverArgs
-from components.mesh_service import (AlarmThresholds, AlbRouting, DeploymentSettings, MeshService, MeshServiceArgs,
-                                     ServiceConnectTls, Timeouts)
+from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
+                                     ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.stack_budget import StackBudget, StackBudgetArgs
+from components.types import STANDBY_REGION
 from foundation.primary_reference import PrimaryReference
-from foundation.settings import STANDBY_REGION, ServiceSpec, StackSettings
+from foundation.settings import StackSettings
 
 # The replica of a primary secret lives in the standby region before the standby stack exists, so it
 # is encrypted with the standby region's AWS managed Secrets Manager key, which any principal of the
@@ -37,7 +39,8 @@ def regional_provider(settings: StackSettings) -> aws.Provider:
 
 
 def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> RegionalPlatformArgs:
-    config = settings.config
+    config, defaults = settings.config, settings.defaults
+    capacity = settings.capacity
     return RegionalPlatformArgs(
         environment=settings.environment,
         region=settings.region,
@@ -48,57 +51,23 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> Reg
         nat_strategy=config.network.nat_strategy,
         endpoint_az_count=config.network.endpoint_az_count,
         repository_names={s.name: settings.repository_name(s.name) for s in settings.services},
-        capacity=platform_capacity(settings),
+        capacity=CapacityStrategy(capacity.on_demand_base, capacity.on_demand_weight, capacity.spot_weight),
         alb_idle_timeout_seconds=config.service_connect.alb_idle_timeout_seconds,
         service_connect_tls=config.service_connect.tls,
         tracing=config.tracing.enabled,
         domain_name=config.dns.domain if config.dns else None,
         hosted_zone_id=config.dns.hosted_zone_id if config.dns else None,
-        container_insights="enhanced" if settings.environment == "prod" else "enabled",
-        deletion_protection=settings.environment == "prod",
+        container_insights=defaults.container_insights,
+        deletion_protection=defaults.deletion_protection,
+        access_log_retention_days=defaults.access_log_retention_days,
         repository_tags=settings.default_tags,
     )
 
 
-def secret_env_name(secret: str) -> str:
-    """`jwt-signing-key` -> `JWT_SIGNING_KEY`: the environment variable a secret is injected as."""
-    return secret.upper().replace("-", "_")
-
-
-def service_args(settings: StackSettings, service: ServiceSpec, platform: RegionalPlatform,
-                 secret_arns: pulumi.Output[dict]) -> MeshServiceArgs:
-    config = settings.config
-    image = service.image
-    separator = "@" if image.startswith("sha256:") else ":"
-    routing = None
-    if service.path_prefix:
-        routing = AlbRouting(
-            listener_arn=platform.routing_listener_arn, alb_security_group_id=platform.alb_security_group_id,
-            alb_arn_suffix=platform.alb_arn_suffix, rule_priority=service.listener_rule_priority,
-            load_balancer_role_arn=platform.load_balancer_role_arn,
-            depends_on=platform.load_balancer_role_dependencies)
-    deployment = config.deployment
-    return MeshServiceArgs(
-        service_name=service.name, environment=settings.environment, region=settings.region,
-        container_port=service.port, health_path=service.health_path, app_cpu=service.cpu,
-        app_memory=service.memory, architecture=service.architecture, min_tasks=service.min_tasks,
-        max_tasks=service.max_tasks,
-        image_uri=platform.repository_urls[service.name].apply(lambda url: f"{url}{separator}{image}"),
-        repository_arn=platform.repository_arns[service.name], kms_key_arn=platform.kms_key_arn,
-        permissions_boundary_arn=platform.permissions_boundary_arn, cluster_arn=platform.cluster_arn,
-        cluster_name=platform.cluster_name, namespace_arn=platform.namespace_arn,
-        namespace_name=platform.namespace_name, vpc_id=platform.vpc_id,
-        private_subnet_ids=platform.private_subnet_ids,
-        capacity_provider_strategy=RegionalPlatform.capacity_provider_strategy(platform_capacity(settings)),
-        service_connect_tls=ServiceConnectTls(
-            enabled=config.service_connect.tls,
-            certificate_authority_arn=platform.certificate_authority.arn if platform.certificate_authority else None,
-            role_arn=platform.service_connect_tls_role_arn, kms_key_arn=platform.kms_key_arn,
-            depends_on=platform.service_connect_tls_dependencies),
-        path_prefix=service.path_prefix, routing=routing,
-        secrets={secret_env_name(name): secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
-                 for name in service.secrets},
-        plain_config=service.config,
+def service_operations(settings: StackSettings) -> ServiceOperations:
+    """How this stack runs every service: the stack's product settings, once for all services."""
+    config, deployment = settings.config, settings.config.deployment
+    return ServiceOperations(
         tracing_enabled=config.tracing.enabled, trace_sampling_ratio=settings.trace_sampling_ratio,
         log_retention_days=settings.log_retention_days,
         timeouts=Timeouts(per_request_seconds=config.service_connect.per_request_timeout_seconds,
@@ -109,28 +78,64 @@ def service_args(settings: StackSettings, service: ServiceSpec, platform: Region
             canary_bake_minutes=deployment.canary_bake_minutes, step_percent=deployment.step_percent,
             step_bake_minutes=deployment.step_bake_minutes, bake_time_minutes=deployment.bake_time_minutes),
         alarm_thresholds=AlarmThresholds(error_rate_percent=config.alarms.error_rate_percent,
-                                         p95_latency_ms=config.alarms.p95_latency_ms),
-        collector_image_uri=platform.collector_image_uri,
-    )
+                                         p95_latency_ms=config.alarms.p95_latency_ms))
 
 
-def platform_capacity(settings: StackSettings) -> CapacityStrategy:
-    capacity = settings.capacity
-    return CapacityStrategy(capacity.on_demand_base, capacity.on_demand_weight, capacity.spot_weight)
+def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
+                 secret_arns: pulumi.Output[dict]) -> MeshServiceArgs:
+    return MeshServiceArgs(
+        platform=platform, service=service, operations=operations,
+        secret_arns={env: secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
+                     for name, env in service.secret_env_names.items()})
 
 
-def failover_args(settings: StackSettings, platform: RegionalPlatform, hosted_zone_id: pulumi.Input[str],
+def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
                   record_name: pulumi.Input[str]) -> DnsFailoverArgs:
     failover = settings.config.failover
     return DnsFailoverArgs(
         role=settings.role, region=settings.region, hosted_zone_id=hosted_zone_id, record_name=record_name,
-        alb_dns_name=platform.alb_dns_name, alb_zone_id=platform.alb_zone_id,
+        alb_dns_name=platform.load_balancer.dns_name, alb_zone_id=platform.load_balancer.zone_id,
         health_check_path=failover.health_check_path,
         health_check_request_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.failure_threshold,
         health_checker_regions=failover.health_check_regions,
         tags={"Name": f"{settings.project}-{settings.stack}-api"},
     )
+
+
+def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulumi.Input[dict],
+                  services: dict[str, MeshService]) -> dict[str, Any]:
+    """What the stack exports; a standby reads its primary's through foundation.primary_reference."""
+    network, cluster, balancer = refs.network, refs.cluster, refs.load_balancer
+    return {
+        "environment": settings.environment,
+        "region": settings.region,
+        "role": settings.role,
+        "vpcId": network.vpc_id,
+        "vpcCidr": network.vpc_cidr,
+        "privateSubnetIds": network.private_subnet_ids,
+        "publicSubnetIds": network.public_subnet_ids,
+        "clusterArn": cluster.arn,
+        "clusterName": cluster.name,
+        "namespaceId": cluster.namespace_id,
+        "namespaceArn": cluster.namespace_arn,
+        "albArn": balancer.arn,
+        "albDnsName": balancer.dns_name,
+        "albZoneId": balancer.zone_id,
+        "httpListenerArn": balancer.http_listener_arn,
+        "httpsListenerArn": balancer.https_listener_arn,
+        "repositoryUrls": {name: repository.url for name, repository in refs.repositories.items()},
+        "repositoryNames": {name: repository.name for name, repository in refs.repositories.items()},
+        "kmsKeyArn": refs.kms_key_arn,
+        "permissionsBoundaryArn": refs.permissions_boundary_arn,
+        "serviceConnectCaArn": refs.service_connect_tls.certificate_authority_arn if refs.service_connect_tls else None,
+        "secretArns": secret_arns,
+        "collectorImageUri": refs.collector_image_uri,
+        "services": {name: {"name": service.service_name, "arn": service.service_arn,
+                            "discoveryName": service.discovery_name,
+                            "urlPath": settings.service(name).path_prefix}
+                     for name, service in services.items()},
+    }
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
@@ -140,6 +145,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
     platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(settings, account_id),
                                 opts=in_region)
+    refs = platform.refs
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
         monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails), opts=in_region)
@@ -151,12 +157,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
         secrets = ServiceSecrets(f"{settings.environment}-secrets", ServiceSecretsArgs(
             environment=settings.environment,
             secret_names_by_service={s.name: s.secrets for s in settings.services if s.secrets},
-            kms_key_id=platform.kms_key_arn, replica_kms_key_id=REPLICA_SECRET_KEY,
+            kms_key_id=refs.kms_key_arn, replica_kms_key_id=REPLICA_SECRET_KEY,
             replica_region=STANDBY_REGION), opts=in_region)
         secret_arns: pulumi.Input[dict] = secrets.secret_arns
         if dns:
             DnsFailover(f"{settings.environment}-api-failover",
-                        failover_args(settings, platform, dns.hosted_zone_id, dns.api_name), opts=in_region)
+                        failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
             outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name}
         replication = settings.config.registry_replication
         if replication.owner:
@@ -172,45 +178,17 @@ def build(settings: StackSettings) -> dict[str, Any]:
         secret_arns = primary.replica_secret_arns(settings.region)
         if dns:
             zone, record = primary.require_failover_record()
-            DnsFailover(f"{settings.environment}-api-failover", failover_args(settings, platform, zone, record),
+            DnsFailover(f"{settings.environment}-api-failover", failover_args(settings, refs, zone, record),
                         opts=in_region)
 
+    operations = service_operations(settings)
+    secret_arns_output = pulumi.Output.from_input(secret_arns)
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
-                                       service_args(settings, spec, platform, pulumi.Output.from_input(secret_arns)),
-                                       opts=in_region)
+                                       service_args(refs, spec, operations, secret_arns_output), opts=in_region)
                 for spec in settings.services}
     # Security groups follow the catalog's call graph exactly, once every group exists (cycles allowed).
     for spec in settings.services:
         for callee in spec.calls:
             services[callee].allow_calls_from(services[spec.name])
 
-    return {
-        "environment": settings.environment,
-        "region": settings.region,
-        "role": settings.role,
-        "vpcId": platform.vpc_id,
-        "vpcCidr": platform.vpc_cidr,
-        "privateSubnetIds": platform.private_subnet_ids,
-        "publicSubnetIds": platform.public_subnet_ids,
-        "clusterArn": platform.cluster_arn,
-        "clusterName": platform.cluster_name,
-        "namespaceId": platform.namespace_id,
-        "namespaceArn": platform.namespace_arn,
-        "albArn": platform.alb_arn,
-        "albDnsName": platform.alb_dns_name,
-        "albZoneId": platform.alb_zone_id,
-        "httpListenerArn": platform.http_listener_arn,
-        "httpsListenerArn": platform.https_listener_arn,
-        "repositoryUrls": platform.repository_urls,
-        "repositoryNames": {s.name: settings.repository_name(s.name) for s in settings.services},
-        "kmsKeyArn": platform.kms_key_arn,
-        "permissionsBoundaryArn": platform.permissions_boundary_arn,
-        "serviceConnectCaArn": platform.certificate_authority.arn if platform.certificate_authority else None,
-        "secretArns": secret_arns,
-        "collectorImageUri": platform.collector_image_uri,
-        "services": {name: {"name": service.service_name, "arn": service.service_arn,
-                            "discoveryName": service.discovery_name,
-                            "urlPath": settings.service(name).path_prefix}
-                     for name, service in services.items()},
-        **outputs,
-    }
+    return stack_outputs(settings, refs, secret_arns, services) | outputs

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from components.container_definitions import (
+from components.mesh_service.container_definitions import (
     ADOT_COLLECTOR_CONTAINER_NAME,
     ADOT_COLLECTOR_PORTS,
     ADOT_COLLECTOR_TAG,

@@ -3,7 +3,7 @@ import json
 import pytest
 from policy_sentry.querying.actions import get_action_data, get_actions_that_support_wildcard_arns_only
 
-from components.iam_documents import (
+from components.mesh_service.service_iam import (
     PULL_THROUGH_CACHE_ACTIONS,
     WILDCARD_ONLY_ACTIONS,
     ExecutionRoleScope,

@@ -6,18 +6,20 @@ import pulumi
 import pulumi_aws.iam as iam
 import pytest
 
-from components.container_definitions import ADOT_COLLECTOR_PORTS
-from components.iam_documents import WILDCARD_ONLY_ACTIONS
+from components.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, RepositoryRefs,
+                                 ServiceConnectTlsRefs)
 from components.mesh_service import (
     DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
     AlarmThresholds,
-    AlbRouting,
     DeploymentSettings,
     MeshService,
     MeshServiceArgs,
-    ServiceConnectTls,
+    ServiceDefinition,
+    ServiceOperations,
     Timeouts,
 )
+from components.mesh_service.container_definitions import ADOT_COLLECTOR_PORTS
+from components.mesh_service.service_iam import WILDCARD_ONLY_ACTIONS
 from components.sizing import SizingError
 from foundation.preview.mocks import ACCOUNT_ID, run_program
 from tests.ecs_api import register_task_definition_problems
@@ -46,36 +48,60 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPONENT = "microservices:platform:MeshService"
 
 
-def service_args(name: str, port: int, *, routed: bool = False, tls_role: pulumi.Input[str] = "", tls_dependencies=(),
-                 **overrides) -> MeshServiceArgs:
-    values = dict(
-        service_name=name, environment="prod", region=REGION, container_port=port, health_path="/health",
-        app_cpu=512, app_memory=1024, architecture="ARM64", min_tasks=2, max_tasks=8,
-        image_uri=f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/prod/{name}:1.4.2",
-        repository_arn=f"arn:aws:ecr:{ARN_BASE}:repository/prod/{name}",
+def platform_refs(name: str, *, environment: str = "prod", tls_role: pulumi.Input[str] = "", tls_dependencies=(),
+                  tls: bool = True, collector_image_uri=COLLECTOR) -> PlatformRefs:
+    """The contract as a RegionalPlatform of prod in eu-central-1 would hand it over."""
+    return PlatformRefs(
+        environment=environment, region=REGION, role="primary", account_id=ACCOUNT_ID,
+        network=NetworkRefs(vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.0.0.0/16",
+                            private_subnet_ids=["subnet-a", "subnet-b"], public_subnet_ids=["subnet-c", "subnet-d"]),
+        cluster=ClusterRefs(arn=f"arn:aws:ecs:{ARN_BASE}:cluster/prod-euc1", name="prod-euc1",
+                            capacity_provider_strategy=[{"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                                                        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3}],
+                            namespace_id="ns-0123456789abcdef",
+                            namespace_arn=f"arn:aws:servicediscovery:{ARN_BASE}:namespace/ns-0123456789abcdef",
+                            namespace_name="svc.local"),
+        load_balancer=LoadBalancerRefs(
+            arn=f"arn:aws:elasticloadbalancing:{ARN_BASE}:loadbalancer/{ALB_SUFFIX}", arn_suffix=ALB_SUFFIX,
+            dns_name="prod-euc1-platform-1.eu-central-1.elb.amazonaws.com", zone_id="Z215JYRZR1TBD5",
+            security_group_id="sg-0a1b2c3d4e5f60718", routing_listener_arn=LISTENER, http_listener_arn=LISTENER,
+            https_listener_arn=None, deployment_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/ecs-lb"),
         kms_key_arn=KMS_KEY, permissions_boundary_arn=BOUNDARY,
-        cluster_arn=f"arn:aws:ecs:{ARN_BASE}:cluster/prod-euc1", cluster_name="prod-euc1",
-        namespace_arn=f"arn:aws:servicediscovery:{ARN_BASE}:namespace/ns-0123456789abcdef",
-        namespace_name="svc.local", vpc_id="vpc-0123456789abcdef0", private_subnet_ids=["subnet-a", "subnet-b"],
-        capacity_provider_strategy=[{"capacity_provider": "FARGATE", "base": 1, "weight": 1},
-                                    {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3}],
-        service_connect_tls=ServiceConnectTls(enabled=True, certificate_authority_arn=CA,
-                                              role_arn=tls_role or f"arn:aws:iam::{ACCOUNT_ID}:role/sc-tls",
-                                              kms_key_arn=KMS_KEY, depends_on=tuple(tls_dependencies)),
-        secrets={"DATABASE_URL": f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf"},
-        plain_config={"LOG_LEVEL": "info", "FEATURE_FLAGS": "checkout-v2"},
-        tracing_enabled=True, trace_sampling_ratio=0.1, log_retention_days=365,
-        timeouts=Timeouts(per_request_seconds=15, idle_seconds=300, http_client_seconds=10),
-        deployment=deployment(),
-        alarm_thresholds=AlarmThresholds(error_rate_percent=5.0, p95_latency_ms=1000.0),
-        collector_image_uri=COLLECTOR,
-    )
+        service_connect_tls=ServiceConnectTlsRefs(
+            certificate_authority_arn=CA, role_arn=tls_role or f"arn:aws:iam::{ACCOUNT_ID}:role/sc-tls",
+            kms_key_arn=KMS_KEY, depends_on=tuple(tls_dependencies)) if tls else None,
+        repositories={name: RepositoryRefs(name=f"{environment}/{name}",
+                                           url=f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{environment}/{name}",
+                                           arn=f"arn:aws:ecr:{ARN_BASE}:repository/{environment}/{name}")},
+        collector_image_uri=collector_image_uri)
+
+
+SERVICE_FIELDS = {"health_path", "cpu", "memory", "architecture", "min_tasks", "max_tasks", "image", "path_prefix",
+                  "listener_rule_priority", "calls", "secrets", "config"}
+OPERATIONS_FIELDS = {"tracing_enabled", "trace_sampling_ratio", "log_retention_days", "timeouts", "deployment",
+                     "alarm_thresholds", "scaling"}
+PLATFORM_FIELDS = {"environment", "tls_role", "tls_dependencies", "tls", "collector_image_uri"}
+
+
+def service_args(name: str, port: int, *, routed: bool = False, **overrides) -> MeshServiceArgs:
+    """A prod service's args; each override goes to the object that owns the field."""
+    service = dict(name=name, port=port, health_path="/health", cpu=512, memory=1024, architecture="ARM64",
+                   min_tasks=2, max_tasks=8, image="1.4.2", config={"LOG_LEVEL": "info", "FEATURE_FLAGS": "checkout-v2"},
+                   )
     if routed:
-        values.update(path_prefix=f"/api/{name}", routing=AlbRouting(
-            listener_arn=LISTENER, alb_security_group_id="sg-0a1b2c3d4e5f60718", alb_arn_suffix=ALB_SUFFIX,
-            rule_priority=110, load_balancer_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/ecs-lb"))
-    values.update(overrides)
-    return MeshServiceArgs(**values)
+        service.update(path_prefix=f"/api/{name}", listener_rule_priority=110)
+    operations = dict(tracing_enabled=True, trace_sampling_ratio=0.1, log_retention_days=365,
+                      timeouts=Timeouts(per_request_seconds=15, idle_seconds=300, http_client_seconds=10),
+                      deployment=deployment(),
+                      alarm_thresholds=AlarmThresholds(error_rate_percent=5.0, p95_latency_ms=1000.0))
+    platform: dict = {}
+    args = dict(secret_arns={"DATABASE_URL": f"arn:aws:secretsmanager:{ARN_BASE}:secret:prod/{name}/db-AbCdEf"})
+    for key, value in overrides.items():
+        target = (service if key in SERVICE_FIELDS else operations if key in OPERATIONS_FIELDS
+                  else platform if key in PLATFORM_FIELDS else args)
+        target[key] = value
+    return MeshServiceArgs(platform=platform_refs(name, **platform), service=ServiceDefinition(**service),
+                           operations=ServiceOperations(**operations), **args)
 
 
 # The call graph of the three-service program: caller -> callees. It has a cycle (auth -> users -> auth).
@@ -428,20 +454,21 @@ def test_outputs_are_flat_and_resolved(platform):
 
 # --- argument validation (no program needed) -----------------------------------------------------
 
-def test_target_group_names_over_32_characters_are_refused():
-    with pytest.raises(ValueError, match="target group name"):
-        service_args("a-very-long-service-name", 8080, routed=True, environment="staging")
+def test_service_names_that_would_overflow_target_group_names_are_refused():
+    # staging-<22 characters>-a is 32 characters, the CreateTargetGroup limit.
+    assert service_args("a" * 22, 8080, routed=True, environment="staging").target_group_names[0] == f"staging-{'a' * 22}-a"
+    with pytest.raises(ValueError, match="1-22 lowercase"):
+        service_args("a" * 23, 8080, routed=True, environment="staging")
 
 
-def test_path_prefix_and_routing_go_together():
-    with pytest.raises(ValueError, match="path prefix and ALB routing"):
+def test_path_prefix_and_rule_priority_go_together():
+    with pytest.raises(ValueError, match="path prefix and a listener rule priority"):
         service_args("auth", 8080, path_prefix="/api/auth")
 
 
 def test_listener_rule_priority_must_be_within_alb_limits():
     with pytest.raises(ValueError, match="1..50000"):
-        AlbRouting(listener_arn=LISTENER, alb_security_group_id="sg-1", alb_arn_suffix=ALB_SUFFIX, rule_priority=50001,
-                   load_balancer_role_arn="arn:aws:iam::123456789012:role/lb")
+        service_args("auth", 8080, routed=True, listener_rule_priority=50001)
 
 
 def test_client_timeout_must_stay_below_the_per_request_timeout():
@@ -474,12 +501,7 @@ def test_path_prefix_must_fit_an_alb_path_pattern():
 
 def test_plain_config_values_must_fit_a_standard_ssm_parameter():
     with pytest.raises(ValueError, match="4096 characters"):
-        service_args("auth", 8080, plain_config={"BIG": "x" * 4097})
-
-
-def test_tls_needs_its_ca_role_and_key():
-    with pytest.raises(ValueError, match="CA ARN"):
-        ServiceConnectTls(enabled=True, certificate_authority_arn=CA)
+        service_args("auth", 8080, config={"BIG": "x" * 4097})
 
 
 def test_canary_percent_outside_the_api_range_is_refused():
@@ -493,7 +515,9 @@ def test_canary_percent_outside_the_api_range_is_refused():
     (dict(min_tasks=3, max_tasks=2), "minTasks"),
     (dict(min_tasks=0), "minTasks"),
     (dict(log_retention_days=31), "retention period"),
-    (dict(collector_image_uri=None), "collector_image_uri"),
+    (dict(collector_image_uri=None), "collector image"),
+    (dict(image="latest"), "latest"),
+    (dict(calls=("auth",)), "cannot call itself"),
 ])
 def test_args_the_apis_would_refuse_fail_before_deployment(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -501,7 +525,7 @@ def test_args_the_apis_would_refuse_fail_before_deployment(overrides, message):
 
 
 def test_without_tracing_no_collector_image_is_needed():
-    assert service_args("auth", 8080, tracing_enabled=False, collector_image_uri=None).collector_image_uri is None
+    assert service_args("auth", 8080, tracing_enabled=False, collector_image_uri=None).platform.collector_image_uri is None
 
 
 @pytest.mark.parametrize("field_name", ["strategy", "canary_percent", "step_percent", "bake_time_minutes"])
@@ -531,5 +555,5 @@ def test_the_sidecar_comes_from_the_regional_cache_and_the_execution_role_may_im
 def test_impossible_task_size_fails_before_anything_is_registered():
     args = service_args("ledger", 8080)
     with pytest.raises(SizingError, match="'ledger'"):
-        run_program(lambda: MeshService("ledger", replace(args, app_cpu=16384, app_memory=65536)),
+        run_program(lambda: MeshService("ledger", replace(args, service=replace(args.service, cpu=16384, memory=65536))),
                     project="microservices-foundation", stack="test", region=REGION)

@@ -20,10 +20,11 @@ from typing import Iterable, Optional
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
-from components import platform_policies
-from components.container_definitions import regional_collector_image
-from components.iam_documents import ExecutionRoleScope, execution_role_policy, repository_arn_of_image, task_role_policy
-from components.regional_platform import REGION_CODES, pull_through_cache_prefix
+from components.regional_platform import platform_iam
+from components.mesh_service.container_definitions import regional_collector_image
+from components.mesh_service.service_iam import ExecutionRoleScope, execution_role_policy, repository_arn_of_image, task_role_policy
+from components.regional_platform.args import REGION_CODES
+from components.regional_platform.registries import pull_through_cache_prefix
 
 ACCOUNT = "123456789012"
 PRIMARY, STANDBY = "eu-central-1", "eu-west-1"
@@ -147,7 +148,7 @@ def ca_arn(region: str) -> str:
 
 
 def boundary(region: str, *, role: str = "primary", tls: bool = True) -> dict:
-    return platform_policies.permissions_boundary(
+    return platform_iam.permissions_boundary(
         ACCOUNT, region, ENVIRONMENT, key_arn(region), alb_name(region), ca_arn(region) if tls else None,
         pull_through_cache_prefix=pull_through_cache_prefix(ENVIRONMENT),
         reads_replica_secrets=role == "standby", creates_replica_repositories=role == "standby")
@@ -212,7 +213,7 @@ def replica_secret_needs(region: str) -> list[tuple[str, str, dict]]:
 
 
 def replica_repository_role_document(region: str) -> dict:
-    return platform_policies.replica_repository_role_policy(ACCOUNT, region, ENVIRONMENT, key_arn(region))
+    return platform_iam.replica_repository_role_policy(ACCOUNT, region, ENVIRONMENT, key_arn(region))
 
 
 def replica_repository_role_needs(region: str) -> list[tuple[str, str, dict]]:
@@ -247,7 +248,7 @@ def service_connect_tls_role_needs(region: str) -> list[tuple[str, str, dict]]:
     for statement in SERVICE_CONNECT_TLS_MANAGED_POLICY["Statement"]:
         for action in as_list(statement["Action"]):
             needs.append((action, ca_arn(region) if action.startswith("acm-pca:") else secret, {}))
-    needs += requests_of(platform_policies.service_connect_tls_key_policy(key_arn(region)))
+    needs += requests_of(platform_iam.service_connect_tls_key_policy(key_arn(region)))
     return needs
 
 
@@ -276,10 +277,10 @@ def actions_of(document: dict) -> set[str]:
 
 
 DOCUMENTS = {
-    "key policy": platform_policies.kms_key_policy(ACCOUNT, PRIMARY),
+    "key policy": platform_iam.kms_key_policy(ACCOUNT, PRIMARY),
     "boundary (primary, TLS)": boundary(PRIMARY),
     "boundary (standby, TLS)": boundary(STANDBY, role="standby"),
-    "Service Connect TLS key policy": platform_policies.service_connect_tls_key_policy(key_arn(PRIMARY)),
+    "Service Connect TLS key policy": platform_iam.service_connect_tls_key_policy(key_arn(PRIMARY)),
     "repository creation template role policy": replica_repository_role_document(STANDBY),
 }
 
@@ -292,7 +293,7 @@ def test_every_action_exists_in_the_service_authorization_reference(name):
 
 
 def test_key_policy_has_no_action_wildcard_and_logs_only_for_this_accounts_log_groups():
-    policy = platform_policies.kms_key_policy(ACCOUNT, PRIMARY)
+    policy = platform_iam.kms_key_policy(ACCOUNT, PRIMARY)
     assert not [a for a in actions_of(policy) if "*" in a]
     logs = next(s for s in policy["Statement"] if s["Principal"] == {"Service": f"logs.{PRIMARY}.amazonaws.com"})
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
@@ -337,7 +338,7 @@ def test_needs_are_what_the_roles_own_documents_grant():
             assert allows(replica_repository_role_document(region), action, resource, context)
         for action, resource, _ in service_connect_tls_role_needs(region):
             if action.startswith("kms:"):
-                assert allows(platform_policies.service_connect_tls_key_policy(key_arn(region)), action, resource)
+                assert allows(platform_iam.service_connect_tls_key_policy(key_arn(region)), action, resource)
             else:
                 assert allows(SERVICE_CONNECT_TLS_MANAGED_POLICY, action, resource, ignore_conditions=True)
     # Every action of every managed policy is a need (the NLB listener statement shares its action).

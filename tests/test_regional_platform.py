@@ -7,10 +7,12 @@ import json
 
 import pytest
 
-from components.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
-from components.container_definitions import regional_collector_image
-from components.regional_platform import (ALB_NAME, ALB_SSL_POLICY, pull_through_cache_prefix, single_validation_record,
-                                          subnet_plan)
+from components.regional_platform.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
+from components.mesh_service.container_definitions import regional_collector_image
+from components.regional_platform.args import ALB_NAME
+from components.regional_platform.load_balancer import ALB_SSL_POLICY, single_validation_record
+from components.regional_platform.network import subnet_plan
+from components.regional_platform.registries import pull_through_cache_prefix
 from components.stack_budget import budget_name_problem
 
 VPC = "aws:ec2/vpc:Vpc"

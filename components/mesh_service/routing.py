@@ -1,0 +1,40 @@
+"""ALB routing of a public service: a blue/green target-group pair and the listener rule ECS shifts on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import pulumi
+import pulumi_aws.lb as lb
+
+from components.mesh_service.args import MeshServiceArgs
+
+
+@dataclass(frozen=True)
+class Routing:
+    target_groups: tuple[lb.TargetGroup, lb.TargetGroup]
+    listener_rule: lb.ListenerRule
+
+
+def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
+                   child: Callable[..., pulumi.ResourceOptions]) -> Routing:
+    service, load_balancer = args.service, args.platform.load_balancer
+    groups = []
+    for letter, tg_name in zip("ab", args.target_group_names):
+        groups.append(lb.TargetGroup(
+            f"{name}-tg-{letter}", name=tg_name, port=service.port, protocol="HTTP", protocol_version="HTTP1",
+            target_type="ip", vpc_id=args.platform.network.vpc_id, deregistration_delay=30,
+            health_check={"enabled": True, "path": service.health_path, "protocol": "HTTP", "port": "traffic-port",
+                          "matcher": "200", "interval": 15, "timeout": 5, "healthy_threshold": 2,
+                          "unhealthy_threshold": 3},
+            tags=dict(tags), opts=child()))
+    primary, alternate = groups
+    # ECS rewrites the forward weights during every canary/linear shift; Pulumi must not undo them.
+    rule = lb.ListenerRule(
+        f"{name}-route", listener_arn=load_balancer.routing_listener_arn, priority=service.listener_rule_priority,
+        conditions=[{"path_pattern": {"values": [service.path_prefix, f"{service.path_prefix}/*"]}}],
+        actions=[{"type": "forward", "forward": {"target_groups": [
+            {"arn": primary.arn, "weight": 100}, {"arn": alternate.arn, "weight": 0}]}}],
+        tags=dict(tags), opts=child(ignore_changes=["actions"]))
+    return Routing((primary, alternate), rule)

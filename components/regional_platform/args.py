@@ -1,0 +1,73 @@
+"""The typed inputs of a RegionalPlatform. AWS limits only; product defaults come from foundation.settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+
+from components.types import ContainerInsights, Environment, NatStrategy, Region, Role
+
+REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
+# CreateLoadBalancer Name: at most 32 alphanumerics or hyphens, not starting or ending with "-", not
+# starting with "internal-". https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+ALB_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class CapacityStrategy:
+    on_demand_base: int
+    on_demand_weight: int
+    spot_weight: int
+
+    def provider_strategy(self) -> list[dict]:
+        """The cluster's default capacity provider strategy, which services repeat."""
+        strategy = [{"capacity_provider": "FARGATE", "base": self.on_demand_base, "weight": self.on_demand_weight}]
+        if self.spot_weight:
+            strategy.append({"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": self.spot_weight})
+        return strategy
+
+
+@dataclass(frozen=True)
+class RegionalPlatformArgs:
+    environment: Environment
+    region: Region
+    role: Role
+    account_id: pulumi.Input[str]
+    vpc_cidr: str
+    az_count: int
+    nat_strategy: NatStrategy
+    endpoint_az_count: int
+    # Catalog service -> repository name (`<environment>/<service>`).
+    repository_names: Mapping[str, str]
+    capacity: CapacityStrategy
+    alb_idle_timeout_seconds: int
+    service_connect_tls: bool
+    tracing: bool
+    container_insights: ContainerInsights
+    deletion_protection: bool
+    access_log_retention_days: int
+    domain_name: Optional[str] = None
+    hosted_zone_id: Optional[str] = None
+    untagged_image_days: int = 7
+    tagged_images_kept: int = 30
+    # Tags for the repositories ECR creates by replication in the standby region. The provider's default
+    # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
+    repository_tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not ALB_NAME.match(self.alb_name):
+            raise ValueError(f"ALB name {self.alb_name!r} is not a valid load balancer name (at most 32 letters, "
+                             "digits or hyphens, no hyphen at either end, no 'internal-' prefix)")
+        if not 2 <= self.az_count <= 3 or not 1 <= self.endpoint_az_count <= self.az_count:
+            raise ValueError("2-3 AZs, and interface endpoints in 1..azCount of them")
+        if (self.domain_name is None) != (self.hosted_zone_id is None):
+            raise ValueError("a domain and its hosted zone go together")
+        if not 1 <= self.alb_idle_timeout_seconds <= 4000:
+            raise ValueError("ALB idle timeout must be within 1..4000 seconds")
+
+    @property
+    def alb_name(self) -> str:
+        return f"{self.environment}-{REGION_CODES[self.region]}-platform"

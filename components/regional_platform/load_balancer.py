@@ -1,0 +1,146 @@
+"""The public ALB of a region: its security group, access-log bucket, certificate and listeners."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import pulumi
+import pulumi_aws.acm as acm
+import pulumi_aws.ec2 as ec2
+import pulumi_aws.lb as lb
+import pulumi_aws.route53 as route53
+import pulumi_aws.s3 as s3
+import pulumi_aws.vpc as vpc_rules
+
+from components.regional_platform import platform_iam
+from components.regional_platform.args import RegionalPlatformArgs
+
+# AWS recommends this TLS 1.3/1.2 policy with hybrid post-quantum key exchange; it keeps TLS 1.2 for
+# Route 53 health checkers. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+ALB_LOG_PREFIX = "alb"
+NOT_FOUND = {"type": "fixed-response", "fixed_response": {
+    "content_type": "application/json", "message_body": '{"message":"not found"}', "status_code": "404"}}
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    alb: lb.LoadBalancer
+    security_group: ec2.SecurityGroup
+    http_listener: lb.Listener
+    https_listener: Optional[lb.Listener]
+
+    @property
+    def routing_listener(self) -> lb.Listener:
+        """Service routes hang off the listener that serves traffic: HTTPS when there is a domain."""
+        return self.https_listener or self.http_listener
+
+
+def single_validation_record(options: Sequence[object], domain_name: str) -> dict[str, str]:
+    """The one CNAME that validates `domain_name` and `*.domain_name`.
+
+    ACM reports a validation option per name, but a wildcard is validated by the same record as its
+    base name, so the apex and wildcard options carry one record (writing it twice would conflict).
+    Fails if a name added to the certificate later would need a record this code does not create.
+    """
+    def field(option: object, key: str) -> str:
+        return getattr(option, key) if hasattr(option, key) else option[key]  # output type or plain dict
+
+    names = {field(o, "domain_name") for o in options}
+    records = {(field(o, "resource_record_name"), field(o, "resource_record_type"), field(o, "resource_record_value"))
+               for o in options}
+    if domain_name not in names or not names <= {domain_name, f"*.{domain_name}"} or len(records) != 1:
+        raise ValueError(f"certificate for {sorted(names)} needs validation records {sorted(records)}; only the "
+                         f"apex {domain_name!r} and its wildcard, sharing one record, are handled")
+    (record_name, record_type, record_value), = records
+    return {"name": record_name, "type": record_type, "value": record_value}
+
+
+def create_load_balancer(name: str, args: RegionalPlatformArgs, *, vpc_id: pulumi.Input[str],
+                         public_subnet_ids: Sequence[pulumi.Input[str]],
+                         child: Callable[..., pulumi.ResourceOptions]) -> LoadBalancer:
+    security_group = ec2.SecurityGroup(
+        f"{name}-alb", vpc_id=vpc_id, description="Public ALB: HTTP and HTTPS from the internet",
+        tags={"Name": f"{name}-alb"}, opts=child())
+    for port in (80, 443) if args.domain_name else (80,):
+        vpc_rules.SecurityGroupIngressRule(
+            f"{name}-alb-{port}", security_group_id=security_group.id, ip_protocol="tcp",
+            from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0", description=f"Public traffic on {port}",
+            opts=child())
+
+    log_bucket, log_policy = _access_log_bucket(name, args, child)
+    alb = lb.LoadBalancer(
+        f"{name}-alb", name=args.alb_name, load_balancer_type="application", internal=False,
+        security_groups=[security_group.id], subnets=list(public_subnet_ids),
+        drop_invalid_header_fields=True, idle_timeout=args.alb_idle_timeout_seconds,
+        enable_deletion_protection=args.deletion_protection,
+        access_logs={"bucket": log_bucket.bucket, "prefix": ALB_LOG_PREFIX, "enabled": True},
+        opts=child(depends_on=[log_policy]))
+
+    https_listener = None
+    if args.domain_name:
+        https_listener = lb.Listener(
+            f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
+            ssl_policy=ALB_SSL_POLICY, certificate_arn=_certificate(name, args, child), default_actions=[NOT_FOUND],
+            opts=child())
+        http_listener = lb.Listener(
+            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+            default_actions=[{"type": "redirect", "redirect": {
+                "port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}], opts=child())
+    else:
+        http_listener = lb.Listener(
+            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[NOT_FOUND],
+            opts=child())
+    return LoadBalancer(alb, security_group, http_listener, https_listener)
+
+
+def _access_log_bucket(name: str, args: RegionalPlatformArgs,
+                       child: Callable[..., pulumi.ResourceOptions]) -> tuple[s3.Bucket, s3.BucketPolicy]:
+    """ALB access logs accept only SSE-S3 encryption, so this bucket does not use the platform key.
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"""
+    bucket = s3.Bucket(f"{name}-alb-logs", force_destroy=not args.deletion_protection, opts=child())
+    s3.BucketPublicAccessBlock(f"{name}-alb-logs", bucket=bucket.id, block_public_acls=True,
+                               block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+                               opts=child())
+    s3.BucketOwnershipControls(f"{name}-alb-logs", bucket=bucket.id,
+                               rule={"object_ownership": "BucketOwnerEnforced"}, opts=child())
+    s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-alb-logs", bucket=bucket.id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child())
+    s3.BucketLifecycleConfiguration(
+        f"{name}-alb-logs", bucket=bucket.id,
+        rules=[{"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{ALB_LOG_PREFIX}/"},
+                "expiration": {"days": args.access_log_retention_days}}], opts=child())
+    policy = s3.BucketPolicy(
+        f"{name}-alb-logs", bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, args.account_id).apply(lambda values: json.dumps(
+            platform_iam.alb_access_log_bucket_policy(values[0], values[1], ALB_LOG_PREFIX))),
+        opts=child())
+    return bucket, policy
+
+
+def _certificate(name: str, args: RegionalPlatformArgs, child: Callable[..., pulumi.ResourceOptions]) -> pulumi.Output[str]:
+    """ACM certificate for the apex and its wildcard (which covers the API name), validated through
+    Route 53.
+
+    ACM gives one validation CNAME per domain and account, the same in every region, and renews only while
+    that record stays in place (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). So
+    the primary stack owns the record; the standby's certificate validates against it and never writes it,
+    since tearing the standby down would otherwise delete the record the primary's renewals need.
+    """
+    certificate = acm.Certificate(
+        f"{name}-certificate", domain_name=args.domain_name, validation_method="DNS",
+        subject_alternative_names=[f"*.{args.domain_name}"], key_algorithm="EC_prime256v1", opts=child())
+    if args.role != "primary":
+        return acm.CertificateValidation(f"{name}-certificate", certificate_arn=certificate.arn,
+                                         opts=child()).certificate_arn
+    option = certificate.domain_validation_options.apply(
+        lambda options: single_validation_record(options, args.domain_name))
+    record = route53.Record(
+        f"{name}-certificate-validation", zone_id=args.hosted_zone_id, name=option["name"],
+        type=option["type"], records=[option["value"]], ttl=300, allow_overwrite=True, opts=child())
+    return acm.CertificateValidation(
+        f"{name}-certificate", certificate_arn=certificate.arn, validation_record_fqdns=[record.fqdn],
+        opts=child()).certificate_arn

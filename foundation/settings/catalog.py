@@ -1,0 +1,102 @@
+"""The service catalog (platform/services.yaml): which services exist, their sizes, routes and call graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+
+from components.types import Architecture
+from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
+                                   service_name_problem, task_count_problem)
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
+from foundation.settings.yaml_files import load_yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
+
+
+def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
+    """A components.validation rule as a pydantic validator: an AWS limit reported against the config key."""
+    def check(value: Any) -> Any:
+        raise_problem(problem(value))
+        return value
+    return AfterValidator(check)
+
+
+ServiceName = Annotated[str, aws_rule(service_name_problem)]
+
+
+class CatalogService(_Model):
+    port: int = Field(ge=1024, le=65535)
+    # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.
+    path_prefix: Optional[Annotated[str, Field(pattern=r"^/[a-z0-9/_-]+[a-z0-9]$"), aws_rule(path_prefix_problem)]] = None
+    health_path: Annotated[str, aws_rule(health_path_problem)]
+    cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
+    memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
+    architecture: Architecture = "ARM64"
+    min_tasks: int = Field(ge=1, le=100)
+    max_tasks: int = Field(ge=1, le=1000)
+    listener_rule_priority: Optional[int] = Field(default=None, ge=1, le=50000)
+    calls: tuple[ServiceName, ...] = ()
+    secrets: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] = ()
+    config: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+
+    @field_validator("config")
+    @classmethod
+    def _ssm_values(cls, config: dict[str, str]) -> dict[str, str]:
+        for key, value in config.items():
+            raise_problem(plain_config_problem(key, value))
+        return config
+
+    @model_validator(mode="after")
+    def _scaling_and_routing(self) -> "CatalogService":
+        problem = task_count_problem(self.min_tasks, self.max_tasks)
+        if problem:
+            raise ValueError(problem)
+        if (self.path_prefix is None) != (self.listener_rule_priority is None):
+            raise ValueError("pathPrefix and listenerRulePriority go together: a routed service needs both")
+        return self
+
+
+class Catalog(_Model):
+    services: dict[ServiceName, CatalogService] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Catalog":
+        for name, service in self.services.items():
+            if name in service.calls:
+                raise ValueError(f"services.{name}.calls names {name} itself; a service calls others through "
+                                 "Service Connect, itself in process")
+            unknown = [c for c in service.calls if c not in self.services]
+            if unknown:
+                raise ValueError(f"services.{name}.calls names {unknown}, which are not in the catalog "
+                                 f"(known: {sorted(self.services)})")
+        seen: dict[int, str] = {}
+        prefixes: dict[str, str] = {}
+        for name, service in self.services.items():
+            if service.listener_rule_priority is not None:
+                other = seen.setdefault(service.listener_rule_priority, name)
+                if other != name:
+                    raise ValueError(f"services.{name}.listenerRulePriority {service.listener_rule_priority} "
+                                     f"is already used by {other}; priorities must be unique per listener")
+            if service.path_prefix is not None:
+                other = prefixes.setdefault(service.path_prefix, name)
+                if other != name:
+                    raise ValueError(f"services.{name}.pathPrefix {service.path_prefix} is already used by {other}")
+        for name, service in self.services.items():
+            for other, other_service in self.services.items():
+                if (service.path_prefix and other_service.path_prefix and other != name
+                        and other_service.path_prefix.startswith(f"{service.path_prefix}/")):
+                    raise ValueError(f"services.{name}.pathPrefix {service.path_prefix} would swallow the routes "
+                                     f"of {other} ({other_service.path_prefix}); prefixes must not nest")
+        return self
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    raw = load_yaml(path, "the service catalog")
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, f"service catalog {path.name}", prefix="")) from None

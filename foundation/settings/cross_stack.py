@@ -1,0 +1,68 @@
+"""Rules that span the stack files of this project (all `Pulumi.<stack>.yaml` live side by side)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.registry_replication import ReplicationStackFacts, replication_problems
+from foundation.settings.base import ConfigError
+from foundation.settings.catalog import PROJECT_DIR, load_catalog
+from foundation.settings.stack_files import list_stacks, read_stack_file
+from foundation.settings.stack_settings import StackSettings, settings_from_config
+
+
+def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> None:
+    """Rules that span the stack files of this project (all `Pulumi.<stack>.yaml` live side by side):
+    the VPC CIDRs of one environment's regions must not overlap; in each AWS account exactly one stack
+    owns ECR replication, with prefixes covering every repository; a standby runs only services its
+    primary runs (their images and secrets come from the primary) and serves the primary's API name."""
+    catalog = load_catalog(project_dir / "platform" / "services.yaml")
+    peers, invalid = [settings], []
+    for other in list_stacks(project_dir):
+        if other == settings.stack:
+            continue
+        try:
+            peers.append(settings_from_config(other, read_stack_file(other, project_dir).config, catalog))
+        except ConfigError:
+            invalid.append(other)  # that stack's own run reports its problems
+
+    def fail(message: str) -> ConfigError:
+        skipped = f" (not compared: {invalid}, whose own config is invalid)" if invalid else ""
+        return ConfigError(f"stack '{settings.stack}': {message}{skipped}")
+
+    for peer in peers[1:]:
+        if peer.environment != settings.environment or peer.region == settings.region:
+            continue
+        if settings.config.network.vpc_cidr.overlaps(peer.config.network.vpc_cidr):
+            raise fail(f"{settings.project}:network.vpcCidr = '{settings.config.network.vpc_cidr}' overlaps "
+                       f"stack '{peer.stack}' ({peer.region}, {peer.config.network.vpc_cidr}); the regions of "
+                       "one environment need disjoint CIDRs")
+    same_account = [p for p in peers if p.account_id == settings.account_id]
+    problems = replication_problems(ReplicationStackFacts(
+        stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,
+        role=p.role, is_replication_owner=p.config.registry_replication.owner,
+        repository_prefixes=p.config.registry_replication.repository_prefixes,
+        repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
+    if problems:
+        raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+    if settings.role == "standby":
+        primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary = next((p for p in peers if p.stack == primary_name), None)
+        if primary is not None:
+            _check_standby_fits_primary(settings, primary, fail)
+
+
+def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings, fail) -> None:
+    key = f"{standby.project}:"
+    if primary.role != "primary" or primary.environment != standby.environment:
+        raise fail(f"{key}failover.primaryStack names '{primary.stack}', a {primary.environment} "
+                   f"{primary.role} stack; it must be the {standby.environment} primary")
+    missing = sorted({s.name for s in standby.services} - {s.name for s in primary.services})
+    if missing:
+        raise fail(f"{key}services.enabled runs {missing}, which the primary '{primary.stack}' does not run: "
+                   "their images and secrets are replicated from the primary, so enable them there first")
+    standby_dns, primary_dns = standby.config.dns, primary.config.dns
+    if standby_dns is not None and (primary_dns is None or standby_dns != primary_dns):
+        shown = primary_dns.model_dump(by_alias=True) if primary_dns else None
+        raise fail(f"{key}dns = {standby_dns.model_dump(by_alias=True)} must equal the primary's dns ({shown}): "
+                   "the standby serves the primary's API name as its SECONDARY record")

@@ -1,0 +1,42 @@
+"""Per-environment defaults: the one table. A stack overrides what its config allows; everything else that
+differs between staging and prod is read from here (components take explicit values, never branch on the
+environment name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.types import ContainerInsights
+
+
+@dataclass(frozen=True)
+class CapacityDefaults:
+    on_demand_base: int
+    on_demand_weight: int
+    spot_weight: int
+
+
+@dataclass(frozen=True)
+class EnvironmentDefaults:
+    # Staging leans on Spot (about 70 % cheaper) and accepts interruptions; prod keeps an on-demand base
+    # per service so that a Spot reclaim never takes the last task.
+    capacity: CapacityDefaults
+    log_retention_days: int
+    trace_sampling_ratio: float
+    container_insights: ContainerInsights
+    deletion_protection: bool
+    access_log_retention_days: int
+    # Service Connect TLS may be switched off only where this is False.
+    requires_service_connect_tls: bool
+
+
+ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
+    "staging": EnvironmentDefaults(
+        capacity=CapacityDefaults(on_demand_base=0, on_demand_weight=1, spot_weight=3),
+        log_retention_days=30, trace_sampling_ratio=1.0, container_insights="enabled",
+        deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False),
+    "prod": EnvironmentDefaults(
+        capacity=CapacityDefaults(on_demand_base=2, on_demand_weight=1, spot_weight=1),
+        log_retention_days=365, trace_sampling_ratio=0.1, container_insights="enhanced",
+        deletion_protection=True, access_log_retention_days=90, requires_service_connect_tls=True),
+}

@@ -1,0 +1,218 @@
+"""The `microservices-foundation:*` keys of one stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml).
+
+Product rules live here (what this platform allows); AWS limits are the components' rules, applied to the
+same keys through `aws_rule` so that a value AWS would refuse is reported against its config key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, field_validator, model_validator
+
+from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
+from components.types import Architecture, DeploymentStrategy, Environment, NatStrategy, Role
+from components.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
+                                   log_retention_problem, timeout_problems)
+from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
+from foundation.settings.base import Model as _Model
+from foundation.settings.catalog import ServiceName, aws_rule
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
+
+RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+class Network(_Model):
+    vpc_cidr: ipaddress.IPv4Network
+    az_count: int = Field(default=3, ge=2, le=3)
+    nat_strategy: NatStrategy = "single"
+    endpoint_az_count: int = Field(default=2, ge=1, le=3, description="AZs the interface endpoints live in")
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        # AWS allows /16 to /28; the VPC is cut into eighths (a /21 each from a /18), and smaller
+        # subnets would leave too few addresses for tasks, endpoints and ALB nodes.
+        if not 16 <= cidr.prefixlen <= 18:
+            raise ValueError(f"must be a /16 to /18 network (got /{cidr.prefixlen})")
+        if not any(cidr.subnet_of(block) for block in RFC1918):
+            raise ValueError("must lie within an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+        return cidr
+
+    @model_validator(mode="after")
+    def _endpoints_within_azs(self) -> "Network":
+        if self.endpoint_az_count > self.az_count:
+            raise ValueError(f"endpointAzCount ({self.endpoint_az_count}) cannot exceed azCount ({self.az_count})")
+        return self
+
+
+class Dns(_Model):
+    domain: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$")
+    api_subdomain: str = Field(default="api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+    @property
+    def api_name(self) -> str:
+        return f"{self.api_subdomain}.{self.domain}"
+
+
+# AWS tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @ (no control characters).
+TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$")]
+
+
+class CostTags(_Model):
+    cost_center: TagValue
+    owner: TagValue
+
+
+class ServiceOverride(_Model):
+    image: Optional[Annotated[str, aws_rule(image_reference_problem)]] = None
+    cpu: Optional[int] = Field(default=None, ge=128, le=16384)
+    memory: Optional[int] = Field(default=None, ge=128, le=122880)
+    architecture: Optional[Architecture] = None
+    min_tasks: Optional[int] = Field(default=None, ge=1, le=100)
+    max_tasks: Optional[int] = Field(default=None, ge=1, le=1000)
+
+
+class Services(_Model):
+    enabled: tuple[ServiceName, ...] = Field(min_length=1)
+    overrides: dict[ServiceName, ServiceOverride] = Field(default_factory=dict)
+
+
+class ServiceConnect(_Model):
+    tls: bool = True
+    # The layers time out from the inside out: the app's own HTTP client gives up first, then the
+    # Service Connect proxy per request, then the proxy's idle connection, then the ALB.
+    client_timeout_seconds: int = Field(default=2, ge=1, le=3600)
+    per_request_timeout_seconds: int = Field(default=3, ge=1, le=3600)
+    idle_timeout_seconds: int = Field(default=60, ge=1, le=3600)
+    alb_idle_timeout_seconds: int = Field(default=120, ge=1, le=4000)
+
+    @model_validator(mode="after")
+    def _timeouts_nest(self) -> "ServiceConnect":
+        problems = timeout_problems(self.client_timeout_seconds, self.per_request_timeout_seconds,
+                                    self.idle_timeout_seconds)
+        if problems:
+            raise ValueError("; ".join(problems) + " (clientTimeoutSeconds < perRequestTimeoutSeconds < "
+                                                  "idleTimeoutSeconds)")
+        if not self.idle_timeout_seconds < self.alb_idle_timeout_seconds:
+            raise ValueError(f"idleTimeoutSeconds ({self.idle_timeout_seconds}) must be lower than "
+                             f"albIdleTimeoutSeconds ({self.alb_idle_timeout_seconds})")
+        return self
+
+
+class Deployment(_Model):
+    strategy: DeploymentStrategy = "CANARY"
+    # The seeds' first step is 5 %; ECS allows 0.1-100 in steps of 0.1, we allow 1-5 for a canary.
+    canary_percent: float = Field(default=5.0, ge=1.0, le=5.0)
+    canary_bake_minutes: int = Field(default=10, ge=0, le=1440)
+    step_percent: float = Field(default=25.0, ge=3.0, le=100.0)
+    step_bake_minutes: int = Field(default=6, ge=0, le=1440)
+    bake_time_minutes: int = Field(default=15, ge=0, le=1440)
+
+    @field_validator("canary_percent", "step_percent")
+    @classmethod
+    def _tenths(cls, value: float) -> float:
+        if not is_multiple_of_tenth(value):
+            raise ValueError("must be a multiple of 0.1 (ECS canaryPercent/stepPercent)")
+        return value
+
+
+class Alarms(_Model):
+    error_rate_percent: float = Field(default=5.0, gt=0, le=100)
+    p95_latency_ms: int = Field(default=1000, ge=10, le=60_000)
+
+
+class Tracing(_Model):
+    enabled: bool = True
+    sampling_ratio: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+
+
+class Logs(_Model):
+    retention_days: Optional[int] = None
+
+    @field_validator("retention_days")
+    @classmethod
+    def _cloudwatch_period(cls, value: Optional[int]) -> Optional[int]:
+        problem = log_retention_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class Capacity(_Model):
+    """Default capacity provider strategy of the cluster (FARGATE + FARGATE_SPOT)."""
+
+    on_demand_base: int = Field(ge=0, le=100000)
+    on_demand_weight: int = Field(ge=0, le=1000)
+    spot_weight: int = Field(ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "Capacity":
+        if self.on_demand_weight + self.spot_weight == 0:
+            raise ValueError("onDemandWeight and spotWeight cannot both be 0")
+        return self
+
+
+class Failover(_Model):
+    primary_stack: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    # Default: the health path of the routed service with the lowest listener rule priority, under its
+    # path prefix (the ALB forwards the full path; see resolve_health_check_path).
+    health_check_path: Optional[Annotated[str, aws_rule(health_path_problem)]] = None
+    health_check_interval_seconds: Literal[10, 30] = 10
+    failure_threshold: int = Field(default=3, ge=1, le=10)
+    health_check_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
+    rto_objective_minutes: float = Field(default=DEFAULT_RTO_OBJECTIVE_MINUTES, gt=0, le=1440)
+
+    @field_validator("health_check_regions")
+    @classmethod
+    def _three_checkers(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [r for r in regions if r not in HEALTH_CHECKER_REGIONS]
+        if unknown:
+            raise ValueError(f"{unknown} are not Route 53 health checker regions; allowed: {list(HEALTH_CHECKER_REGIONS)}")
+        if len(set(regions)) < HEALTH_CHECKER_REGIONS_MIN:
+            raise ValueError(f"Route 53 needs at least {HEALTH_CHECKER_REGIONS_MIN} distinct health checker regions")
+        return regions
+
+
+class RegistryReplication(_Model):
+    owner: bool = False
+    repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
+
+
+class Budget(_Model):
+    monthly_eur: float = Field(gt=0, le=1_000_000)
+    alert_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")], ...] = Field(
+        default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
+
+
+class StackConfig(_Model):
+    """The `microservices-foundation:*` keys of one stack, after project defaults are applied."""
+
+    environment: Environment
+    role: Role
+    network: Network
+    dns: Optional[Dns] = None
+    tags: CostTags
+    budget: Budget
+    services: Services
+    service_connect: ServiceConnect = ServiceConnect()
+    deployment: Deployment = Deployment()
+    alarms: Alarms = Alarms()
+    tracing: Tracing = Tracing()
+    logs: Logs = Logs()
+    capacity: Optional[Capacity] = None
+    failover: Failover = Failover()
+    registry_replication: RegistryReplication = RegistryReplication()
+
+    @model_validator(mode="after")
+    def _per_environment_rules(self) -> "StackConfig":
+        if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
+            raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
+                             "required there)")
+        if self.role == "standby" and self.failover.primary_stack is None:
+            raise ValueError("failover.primaryStack is required for a standby stack (org/project/stack)")
+        if self.role == "primary" and self.failover.primary_stack is not None:
+            raise ValueError("failover.primaryStack is only for standby stacks")
+        return self

@@ -1,0 +1,72 @@
+"""Reading config the way Pulumi does: project defaults from Pulumi.yaml, then Pulumi.<stack>.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from foundation.settings.base import ConfigError, Model as _Model
+from foundation.settings.catalog import PROJECT_DIR
+from foundation.settings.yaml_files import load_yaml
+
+
+class StackFile(_Model):
+    """What a `Pulumi.<stack>.yaml` holds, with Pulumi's secure values replaced by a marker."""
+
+    stack: str
+    config: dict[str, Any]
+    secret_keys: tuple[str, ...]
+
+
+SECRET_MARKER = "[secret]"
+
+
+def _namespaced(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def read_project_defaults(project_dir: Path = PROJECT_DIR) -> tuple[str, dict[str, Any]]:
+    """Project name and project-level config from Pulumi.yaml (`default:` or `value:` entries)."""
+    project_file = load_yaml(project_dir / "Pulumi.yaml", "the project file") or {}
+    project = project_file.get("name")
+    if not isinstance(project, str) or not project:
+        raise ConfigError("Pulumi.yaml: name is required (the project name, a non-empty string)")
+    config = project_file.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError("Pulumi.yaml: config must be a mapping of keys to values")
+    defaults = {}
+    for key, entry in config.items():
+        if isinstance(entry, dict) and ("default" in entry or "value" in entry):
+            value = entry.get("value", entry.get("default"))
+        elif isinstance(entry, dict):
+            continue  # a declaration without a value: the stack must set it
+        else:
+            value = entry
+        defaults[_namespaced(key, project)] = value
+    return project, defaults
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
+    """Merge project defaults and `Pulumi.<stack>.yaml` into Pulumi's wire form (strings, JSON objects)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"no stack '{stack}': {path.name} does not exist (stacks: {known})")
+    project, merged = read_project_defaults(project_dir)
+    stack_config = (load_yaml(path, "the stack file") or {}).get("config") or {}
+    if not isinstance(stack_config, dict):
+        raise ConfigError(f"{path.name}: config must be a mapping of keys to values")
+    secret_keys = []
+    for key, value in stack_config.items():
+        full_key = _namespaced(key, project)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            value = SECRET_MARKER  # cannot be decrypted offline; shown, never used
+            secret_keys.append(full_key)
+        merged[full_key] = value
+    wire = {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
+    return StackFile(stack=stack, config=wire, secret_keys=tuple(secret_keys))
+
+
+def list_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))

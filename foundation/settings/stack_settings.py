@@ -1,0 +1,239 @@
+"""StackSettings: the resolved, immutable view of one stack the program builds from (config + catalog)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import Field, ValidationError
+
+from components.mesh_service.args import ServiceDefinition
+from components.sizing import SizingError, TaskSize, task_size
+from components.types import REGION_OF_ROLE, Region
+from components.validation import task_count_problem
+from foundation.rto import FailoverConfigError, FailoverTime, failover_time
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
+from foundation.settings.catalog import PROJECT_DIR, Catalog
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
+from foundation.settings.yaml_files import load_yaml
+
+PROJECT = "microservices-foundation"
+PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
+
+
+class _Currency(_Model):
+    model_config = _Model.model_config | {"extra": "ignore"}
+    eur_to_usd: float = Field(gt=0, le=100, description="USD per EUR")
+
+
+class PriceData(_Model):
+    """The part of platform/prices.yaml the program reads (budgets are set in USD)."""
+
+    model_config = _Model.model_config | {"extra": "ignore"}
+    currency: _Currency
+
+
+class StackSettings(_Model):
+    stack: str
+    project: str
+    region: Region
+    account_id: Optional[str]
+    config: StackConfig
+    services: tuple[ServiceDefinition, ...]
+    secret_keys: tuple[str, ...] = ()
+
+    @property
+    def defaults(self) -> EnvironmentDefaults:
+        return ENVIRONMENT_DEFAULTS[self.environment]
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    @property
+    def role(self) -> str:
+        return self.config.role
+
+    @property
+    def capacity(self) -> Capacity:
+        if self.config.capacity is not None:
+            return self.config.capacity
+        default = self.defaults.capacity
+        return Capacity(on_demand_base=default.on_demand_base, on_demand_weight=default.on_demand_weight,
+                        spot_weight=default.spot_weight)
+
+    @property
+    def log_retention_days(self) -> int:
+        return self.config.logs.retention_days or self.defaults.log_retention_days
+
+    @property
+    def trace_sampling_ratio(self) -> float:
+        ratio = self.config.tracing.sampling_ratio
+        return self.defaults.trace_sampling_ratio if ratio is None else ratio
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        return {
+            "environment": self.environment,
+            "cost-center": self.config.tags.cost_center,
+            "owner": self.config.tags.owner,
+            "managed-by": "pulumi",
+            "project": self.project,
+            "region-role": self.role,
+        }
+
+    @property
+    def monthly_budget_usd(self) -> float:
+        return round(self.config.budget.monthly_eur * eur_to_usd(), 2)
+
+    def task_size(self, service: str) -> TaskSize:
+        """The Fargate size a service's task gets: app + tracing sidecar + Service Connect proxy."""
+        spec = self.service(service)
+        return task_size(spec.name, spec.cpu, spec.memory, self.config.tracing.enabled)
+
+    def failover_time(self) -> FailoverTime:
+        """The failover time the health check and DNS wiring imply (raises if over the objective)."""
+        failover = self.config.failover
+        return failover_time(failover.health_check_interval_seconds, failover.failure_threshold,
+                             failover.rto_objective_minutes)
+
+    def repository_name(self, service: str) -> str:
+        return f"{self.environment}/{service}"
+
+    def service(self, name: str) -> ServiceDefinition:
+        return next(s for s in self.services if s.name == name)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+@functools.cache
+def eur_to_usd(path: Path = PRICES_FILE) -> float:
+    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml."""
+    raw = load_yaml(path, "the price data")
+    try:
+        return PriceData.model_validate(raw or {}).currency.eur_to_usd
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, f"price data {path.name}", prefix="")) from None
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text and scalars as strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _account_id(stack: str, value: Any) -> Optional[str]:
+    """`aws:allowedAccountIds`: absent (the provider then works in whatever account it is given), or a list
+    of exactly one 12-digit account id, which the provider enforces and the ARNs use."""
+    if value is None:
+        return None
+    accounts = _decode(value)
+    if (not isinstance(accounts, list) or len(accounts) != 1
+            or not re.fullmatch(r"\d{12}", str(accounts[0]))):
+        raise ConfigError(f"stack '{stack}': aws:allowedAccountIds = {shown_value(accounts)} is not allowed; "
+                          "give a list of exactly one 12-digit AWS account id, e.g. [\"123456789012\"]")
+    return str(accounts[0])
+
+
+def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalog,
+                         secret_keys: tuple[str, ...] = (), project: str = PROJECT) -> StackSettings:
+    """Validate the stack's full config map ({"ns:key": value}) against the models and the catalog."""
+    prefix = f"{project}:"
+    ours = {key[len(prefix):]: _decode(value) for key, value in raw_config.items() if key.startswith(prefix)}
+    try:
+        config = StackConfig.model_validate(ours)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, f"stack '{stack}'", prefix=prefix)) from None
+
+    region = raw_config.get("aws:region")
+    expected_region = REGION_OF_ROLE[config.role]
+    if not isinstance(region, str):
+        raise ConfigError(f"stack '{stack}': aws:region is required; a {config.role} stack runs in {expected_region}")
+    if region not in REGION_OF_ROLE.values():
+        raise ConfigError(f"stack '{stack}': aws:region = {region!r} is not supported; "
+                          f"allowed: {sorted(REGION_OF_ROLE.values())}")
+    if region != expected_region:
+        raise ConfigError(f"stack '{stack}': aws:region = {region!r} does not fit {prefix}role = {config.role!r}; "
+                          f"a {config.role} stack runs in {expected_region}")
+    account_id = _account_id(stack, raw_config.get("aws:allowedAccountIds"))
+
+    services = _resolve_services(stack, config, catalog, prefix)
+    failover = config.failover.model_copy(
+        update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix)})
+    settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
+                             config=config.model_copy(update={"failover": failover}), services=services,
+                             secret_keys=secret_keys)
+    try:
+        settings.failover_time()
+    except FailoverConfigError as error:
+        raise ConfigError(f"stack '{stack}': {error}") from None
+    for service in settings.services:
+        try:
+            settings.task_size(service.name)
+        except SizingError as error:
+            raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{service.name} cpu/memory "
+                              f"(or platform/services.yaml) cannot run on Fargate: {error}") from None
+    return settings
+
+
+def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix: str) -> tuple[ServiceDefinition, ...]:
+    def fail(key: str, value: Any, allowed: str) -> ConfigError:
+        return ConfigError(f"stack '{stack}': {prefix}{key} = {value!r} is not allowed; {allowed}")
+
+    enabled = config.services.enabled
+    for name in enabled:
+        if name not in catalog.services:
+            raise fail("services.enabled", name, f"allowed: {sorted(catalog.services)} (platform/services.yaml)")
+    if len(set(enabled)) != len(enabled):
+        raise fail("services.enabled", list(enabled), "each service may be listed once")
+    for name in config.services.overrides:
+        if name not in enabled:
+            raise fail(f"services.overrides.{name}", name, f"overrides apply to enabled services {list(enabled)}")
+
+    specs: list[ServiceDefinition] = []
+    for name in enabled:
+        entry = catalog.services[name]
+        override = config.services.overrides.get(name, ServiceOverride())
+        missing_callee = [c for c in entry.calls if c not in enabled]
+        if missing_callee:
+            raise fail("services.enabled", list(enabled),
+                       f"'{name}' calls {missing_callee} (platform/services.yaml), so they must be enabled too")
+        if override.image is None:
+            raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
+                              "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
+        merged = entry.model_dump() | {k: v for k, v in override.model_dump().items() if v is not None}
+        problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
+        if problem:
+            raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
+        try:
+            specs.append(ServiceDefinition(name=name, **merged))
+        except ValueError as error:
+            raise fail(f"services.overrides.{name}", override.model_dump(by_alias=True, exclude_none=True),
+                       str(error)) from None
+    return tuple(specs)
+
+
+def resolve_health_check_path(stack: str, failover: Failover, services: tuple[ServiceDefinition, ...],
+                              prefix: str) -> str:
+    """The path the Route 53 failover health check requests on the ALB. It must reach an enabled routed
+    service: the ALB only forwards `<pathPrefix>` and `<pathPrefix>/*`, so anything else meets the
+    listener's fixed 404 and the region would count as down forever."""
+    routed = sorted((s for s in services if s.path_prefix), key=lambda s: s.listener_rule_priority)
+    if not routed:
+        raise ConfigError(f"stack '{stack}': no enabled service has a pathPrefix, so the ALB answers every "
+                          f"request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
+    path = failover.health_check_path or f"{routed[0].path_prefix}{routed[0].health_path}"
+    if not any(path == s.path_prefix or path.startswith(f"{s.path_prefix}/") for s in routed):
+        raise ConfigError(
+            f"stack '{stack}': {prefix}failover.healthCheckPath = {path!r} is not allowed: it must be under the "
+            f"path prefix of an enabled routed service ({', '.join(s.path_prefix for s in routed)}), or the "
+            "ALB answers it with 404")
+    return path
