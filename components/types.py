@@ -10,7 +10,7 @@ Region = Literal["eu-central-1", "eu-west-1"]
 Architecture = Literal["ARM64", "X86_64"]
 NatStrategy = Literal["none", "single", "one-per-az"]
 DeploymentStrategy = Literal["CANARY", "LINEAR"]
-ContainerInsights = Literal["enabled", "enhanced"]
+ContainerInsights = Literal["disabled", "enabled", "enhanced"]
 
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 ROLES: tuple[str, ...] = get_args(Role)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from foundation.settings import ConfigError, list_stacks
+from policies.cost.prices import PriceFileError
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     from foundation.preview.analyzer import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
+    from foundation.preview.costs import budget_policy_config, cost_lines, cost_markdown, stack_estimate
     from foundation.preview.render import render_text, write_json
     from foundation.preview.run import preview_stack
     from foundation.preview.verdicts import passed, render_markdown
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
         result = preview_stack(options.stack, unknowns=options.unknowns)
-    except (ConfigError, OSError, json.JSONDecodeError) as error:
+        cost = stack_estimate(result)
+    except (ConfigError, PriceFileError, OSError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
@@ -60,13 +63,16 @@ def main(argv: list[str] | None = None) -> int:
               "traceback)", file=sys.stderr)
         return 2
     print(render_text(result))
+    budget_eur = result.settings.config.budget.monthly_eur
+    print()
+    print("\n".join(cost_lines(cost, budget_eur)))
     if options.json:
-        write_json(result, options.json)
+        write_json(result, options.json, cost=cost.to_json())
         print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
 
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
-                                config=policy_config) as pack:
+                                config=budget_policy_config(result, policy_config)) as pack:
             analysis = pack.preview_result(result.recorder.to_json())
         diagnostics = analysis.diagnostics
     except (PolicyConfigError, PolicyPackError) as error:
@@ -78,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(analysis.not_applicable)} checks wait for values unknown during preview; "
               "`pulumi up` runs them on the known values.")
     if options.markdown:
-        options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}"))
+        options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
+                                    + "\n" + cost_markdown(cost, budget_eur, options.stack))
     return 0 if passed(diagnostics) else 1
 
 

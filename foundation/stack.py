@@ -17,7 +17,7 @@ from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshSe
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
-from components.stack_budget import StackBudget, StackBudgetArgs
+from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
 from components.types import STANDBY_REGION
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
@@ -146,9 +146,13 @@ def build(settings: StackSettings) -> dict[str, Any]:
     platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(settings, account_id),
                                 opts=in_region)
     refs = platform.refs
+    approval = settings.config.budget.approval
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
-        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails), opts=in_region)
+        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
+        alert_topic_arn=refs.alarm_topic_arn,
+        approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
+        opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}

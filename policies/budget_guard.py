@@ -30,13 +30,11 @@ from pydantic import ValidationError
 from .cost.assumptions import UsageAssumptions
 from .cost.estimator import CostResource, Estimate, estimate
 from .cost.prices import PACK_DIR, PriceFileError, load_prices
+from .cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG
 from .framework import Finding, NotJudged, PolicySpec, ResourceView
 from .values import get_path, is_known_text, is_unknown
 
 BUDGET_TYPE = "aws:budgets/budget:Budget"
-APPROVED_EUR_TAG = "budget-approved-eur"
-APPROVAL_REASON_TAG = "budget-approval-reason"
-APPROVER_TAG = "budget-approver"
 MIN_REASON_LENGTH = 20
 
 

@@ -249,10 +249,10 @@ def test_alb_security_group_is_open_only_on_its_listener_ports(staging, prod):
         assert sorted(r["fromPort"] for r in rules) == ports
 
 
-def test_cluster_has_container_insights_and_both_fargate_capacity_providers(platform):
+def test_cluster_has_its_environments_container_insights_and_both_fargate_capacity_providers(platform):
     cluster = platform.recorder.one("aws:ecs/cluster:Cluster")
     insights = {s["name"]: s["value"] for s in cluster.inputs["settings"]}["containerInsights"]
-    assert insights in ("enabled", "enhanced")
+    assert insights == platform.settings.defaults.container_insights
     namespace = platform.recorder.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
     assert namespace.inputs["name"] == "svc.local"
     assert namespace.inputs["vpc"] == platform.recorder.one(VPC).outputs["id"]

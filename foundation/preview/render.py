@@ -130,7 +130,8 @@ def _short(value: Any) -> str:
     return text.replace(UNKNOWN, "[unknown]")
 
 
-def write_json(preview: StackPreview, path: Path) -> None:
+def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = None) -> None:
+    """Every registered resource and the outputs; ``cost`` is the monthly estimate (Estimate.to_json)."""
     document = {
         "stack": preview.stack,
         "environment": preview.settings.environment,
@@ -139,4 +140,6 @@ def write_json(preview: StackPreview, path: Path) -> None:
         "resources": preview.recorder.to_json(),
         "outputs": to_plain(preview.outputs),
     }
+    if cost is not None:
+        document["cost"] = cost
     path.write_text(json.dumps(document, indent=2, sort_keys=False))

@@ -33,7 +33,9 @@ class EnvironmentDefaults:
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
     "staging": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=0, on_demand_weight=1, spot_weight=3),
-        log_retention_days=30, trace_sampling_ratio=1.0, container_insights="enabled",
+        # Container Insights off in staging: ~€13/month of custom metrics for two services, and no alarm
+        # or scaling policy reads its metrics (docs/cost-model.md, "Fitting staging into €100").
+        log_retention_days=30, trace_sampling_ratio=1.0, container_insights="disabled",
         deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False),
     "prod": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=2, on_demand_weight=1, spot_weight=1),

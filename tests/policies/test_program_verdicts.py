@@ -25,7 +25,12 @@ def mandatory(diagnostics) -> set[str]:
 
 def test_all_four_stacks_preview_with_zero_violations(pack, stack):
     diagnostics = pack.preview(stack.recorder.to_json())
-    assert [(d.policy_name, d.enforcement_level, d.message) for d in diagnostics] == []
+    verdicts = [(d.policy_name, d.enforcement_level) for d in diagnostics]
+    if stack.settings.config.budget.approval is not None:
+        # prod's five services at high availability exceed the seeds' budget under a recorded approval.
+        assert verdicts == [("stack-budget-approved-overrun", "advisory")]
+    else:
+        assert verdicts == []
 
 
 def seeded(prod, mutate) -> list[dict]:
@@ -75,8 +80,9 @@ def _role_without_boundary(records):
 
 
 def _missing_endpoint(records):
+    # prod has NAT gateways, so only the S3 gateway endpoint is required there.
     records.remove(first(records, "aws:ec2/vpcEndpoint:VpcEndpoint",
-                         lambda r: r["inputs"]["serviceName"].endswith(".ecr.dkr")))
+                         lambda r: r["inputs"]["serviceName"].endswith(".s3")))
 
 
 def _missing_cost_tag(records):
