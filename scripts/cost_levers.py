@@ -45,7 +45,9 @@ def levers(stack: str, prices) -> None:
     base, rows = lever_table(run, standard_levers(enabled, settings.config.network.az_count), prices,
                              region=settings.region)
     print(render_levers_markdown(stack, base, rows))
-    spare = [name for name in load_catalog().services if name not in enabled]
+    catalog = load_catalog().services
+    # A typical addition: a catalog service whose callees already run in the stack.
+    spare = [name for name, spec in catalog.items() if name not in enabled and set(spec.calls) <= set(enabled)]
     if spare and settings.role == "primary":
         added = one_more_service(run, enabled, spare[0], prices)
         print(f"\nOne more typical service ({spare[0]}, catalog size) adds €{added:.2f} per month.")
