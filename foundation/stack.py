@@ -17,6 +17,7 @@ from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshSe
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
+from components.cost_controls import CostControls, CostControlsArgs
 from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
 from components.types import STANDBY_REGION
 from foundation.primary_reference import PrimaryReference
@@ -153,6 +154,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
         alert_topic_arn=refs.alarm_topic_arn,
         approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
         opts=in_region)
+    if settings.config.cost_controls.owner:
+        # Activate the tags budgets and Cost Explorer group by: the provider's cost tags plus the service tag.
+        CostControls(f"{settings.project}-cost-controls", CostControlsArgs(
+            name=settings.project, tag_keys=("environment", "cost-center", "owner", "service"),
+            alert_emails=settings.config.budget.alert_emails, alert_topic_arn=refs.alarm_topic_arn,
+            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}

@@ -49,8 +49,15 @@ def levers(stack: str, prices) -> None:
     # A typical addition: a catalog service whose callees already run in the stack.
     spare = [name for name, spec in catalog.items() if name not in enabled and set(spec.calls) <= set(enabled)]
     if spare and settings.role == "primary":
-        added = one_more_service(run, enabled, spare[0], prices)
-        print(f"\nOne more typical service ({spare[0]}, catalog size) adds €{added:.2f} per month.")
+        # The new service gets the overrides the stack gives its first service (architecture, task
+        # counts), with a placeholder image tag: the tag does not change the cost.
+        template = settings.config.services.overrides.get(enabled[0])
+        overrides = template.model_dump(by_alias=True, exclude_none=True) if template else {}
+        overrides.pop("cpu", None), overrides.pop("memory", None)
+        overrides["image"] = "1.0.0"
+        added = one_more_service(run, enabled, spare[0], prices, region=settings.region, extra_overrides=overrides)
+        print(f"\nOne more typical service ({spare[0]}, its catalog size, this stack's overrides) adds "
+              f"€{added:.2f} per month.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,5 +68,7 @@ def test_standard_levers_raise_the_az_count_for_three_endpoint_azs_and_show_spot
     levers = standard_levers(["auth"], az_count=2)
     three = next(l for l in levers if l.lever == "endpoint AZs" and l.option == "3")
     assert three.overrides == {"network.endpointAzCount": 3, "network.azCount": 3}
+    no_nat = next(l for l in levers if l.lever == "NAT gateways" and l.option.startswith("none"))
+    assert no_nat.overrides["network.endpointAzCount"] >= 1
     spot = [l for l in levers if l.lever.startswith("Spot share")]
     assert spot and all(l.overrides["services.overrides.auth.architecture"] == "X86_64" for l in spot)

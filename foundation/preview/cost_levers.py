@@ -83,10 +83,13 @@ def lever_table(run: RunVariant, levers: Sequence[Lever], prices: PriceBook,
 
 
 def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices: PriceBook,
-                     assumptions: UsageAssumptions | None = None, region: Optional[str] = None) -> float:
-    """EUR per month that enabling catalog service ``extra`` adds to the stack."""
-    base, rows = lever_table(run, [Lever("service", extra, {"services.enabled": [*enabled, extra]})], prices,
-                             assumptions, region)
+                     assumptions: UsageAssumptions | None = None, region: Optional[str] = None,
+                     extra_overrides: Optional[Mapping[str, Any]] = None) -> float:
+    """EUR per month that enabling catalog service ``extra`` adds to the stack; ``extra_overrides``
+    are its per-stack overrides (image, architecture, task counts) as the stack would set them."""
+    overrides: dict[str, Any] = {"services.enabled": [*enabled, extra]}
+    overrides.update({f"services.overrides.{extra}.{key}": value for key, value in (extra_overrides or {}).items()})
+    base, rows = lever_table(run, [Lever("service", extra, overrides)], prices, assumptions, region)
     if rows[0].error:
         raise ValueError(f"enabling {extra} fails: {rows[0].error}")
     return rows[0].delta_eur or 0.0
@@ -95,9 +98,11 @@ def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices
 def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
     """The levers the README's table shows: NAT strategy, endpoint AZs, Spot share, CPU architecture,
     Service Connect TLS and tracing. Endpoint AZs beyond the stack's AZ count raise ``azCount`` too."""
-    levers = [Lever("NAT gateways", option, {"network.natStrategy": option}) for option in
-              ("none", "single", "one-per-az")]
-    for azs in (1, 2, 3):
+    # Without NAT the tasks need the interface endpoints, so "none" brings them back in one AZ at least.
+    levers = [Lever("NAT gateways", "none (endpoints in 1 AZ)",
+                    {"network.natStrategy": "none", "network.endpointAzCount": 1})]
+    levers += [Lever("NAT gateways", option, {"network.natStrategy": option}) for option in ("single", "one-per-az")]
+    for azs in (0, 1, 2, 3):
         overrides: dict[str, Any] = {"network.endpointAzCount": azs}
         if azs > az_count:
             overrides["network.azCount"] = azs
@@ -120,7 +125,7 @@ def _root_message(error: BaseException) -> str:
     while (error.__cause__ or error.__context__) is not None and id(error) not in seen:
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return str(error).splitlines()[0][:200]
+    return " ".join(line.strip() for line in str(error).splitlines()[:3])[:240]
 
 
 def variant_runner(stack: str) -> RunVariant:

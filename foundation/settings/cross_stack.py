@@ -45,6 +45,10 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
         repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
     if problems:
         raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+    cost_owners = sorted(p.stack for p in same_account if p.config.cost_controls.owner)
+    if len(cost_owners) != 1:
+        raise fail(f"{settings.project}:costControls.owner: account {settings.account_id} needs exactly one owning "
+                   f"stack of its cost allocation tags and anomaly monitor (owners: {cost_owners or 'none'})")
     if settings.role == "standby":
         primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
         primary = next((p for p in peers if p.stack == primary_name), None)

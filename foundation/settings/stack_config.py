@@ -181,6 +181,13 @@ class Failover(_Model):
         return regions
 
 
+class CostControls(_Model):
+    """Account-wide cost allocation tags and cost anomaly alerts; exactly one stack per account owns them."""
+
+    owner: bool = False
+    anomaly_threshold_usd: float = Field(default=20, gt=0, le=100_000)
+
+
 class RegistryReplication(_Model):
     owner: bool = False
     repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
@@ -227,6 +234,7 @@ class StackConfig(_Model):
     capacity: Optional[Capacity] = None
     failover: Failover = Failover()
     registry_replication: RegistryReplication = RegistryReplication()
+    cost_controls: CostControls = CostControls()
     # Usage the cost estimate assumes (GB through NAT, LCUs, log GB, ...): docs/cost-model.md.
     cost_assumptions: UsageAssumptions = UsageAssumptions()
 
@@ -235,6 +243,9 @@ class StackConfig(_Model):
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")
+        if self.cost_controls.owner and not self.budget.alert_emails:
+            raise ValueError("costControls.owner needs budget.alertEmails: the anomaly subscription sends its daily "
+                             "summary there")
         if self.role == "standby" and self.failover.primary_stack is None:
             raise ValueError("failover.primaryStack is required for a standby stack (org/project/stack)")
         if self.role == "primary" and self.failover.primary_stack is not None:
