@@ -23,6 +23,11 @@ class NetworkRefs:
     vpc_cidr: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    # Whether private subnets route to the internet through NAT. Without NAT every AWS API a task uses
+    # has an interface endpoint in the VPC or is S3 (gateway endpoint), so task egress can be that narrow.
+    has_nat: bool = True
+    # The S3 gateway endpoint's managed prefix list (image layers come from S3).
+    s3_prefix_list_id: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class ClusterRefs:
     namespace_id: pulumi.Input[str]
     namespace_arn: pulumi.Input[str]
     namespace_name: str
+    # The cluster's capacity-provider association: a service that names FARGATE_SPOT in its strategy
+    # fails to create before it exists, and must be deleted before it goes.
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)

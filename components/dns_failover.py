@@ -80,7 +80,12 @@ class DnsFailoverArgs:
         record's name) and how often; the values are the stack's `failover` settings (foundation/settings.py),
         so they have no defaults here. Only the primary creates (and validates) a health check; a standby
         passes the same settings, unused.
-    evaluate_target_health: alias also requires a healthy target in every non-empty target group of the ALB.
+    evaluate_target_health: off. With it, the alias also requires a healthy target in every target group of
+        the ALB, and AWS documents that a target group without registered targets counts as unhealthy
+        (resource-record-sets-values-failover-alias.html). Between deployments the alternate group of every
+        blue/green pair is empty, so an evaluated alias could look down while the service is up and fail
+        over for no reason, or refuse to fail back. Failover follows the explicit health check only, which
+        requests a real service path through the ALB (docs/failover.md).
     """
 
     role: FailoverRole
@@ -93,7 +98,7 @@ class DnsFailoverArgs:
     health_check_request_interval_seconds: int
     health_check_failure_threshold: int
     health_checker_regions: tuple[str, ...]
-    evaluate_target_health: bool = True
+    evaluate_target_health: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -146,8 +151,11 @@ class DnsFailover(pulumi.ComponentResource):
     """
 
     record_fqdn: pulumi.Output[str]
+    """The API name this stack's failover record answers for."""
     set_identifier: pulumi.Output[str]
+    """PRIMARY or SECONDARY: which side of the failover pair this record is."""
     health_check_id: pulumi.Output[Optional[str]]
+    """The Route 53 health check the PRIMARY record follows (None on the standby)."""
 
     def __init__(self, name: str, args: DnsFailoverArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("microservices:platform:DnsFailover", name, None, opts)
@@ -185,7 +193,6 @@ class DnsFailover(pulumi.ComponentResource):
                 "zone_id": args.alb_zone_id,
                 "evaluate_target_health": args.evaluate_target_health,
             }],
-            # With both a health check and evaluate_target_health, Route 53 needs both healthy.
             health_check_id=health_check.id if health_check is not None else None,
             opts=child,
         )
@@ -194,9 +201,9 @@ class DnsFailover(pulumi.ComponentResource):
         self.set_identifier = pulumi.Output.from_input(args.set_identifier)
         self.health_check_id = health_check.id if health_check is not None else pulumi.Output.from_input(None)
         self.register_outputs({
-            "record_fqdn": self.record_fqdn,
-            "set_identifier": self.set_identifier,
-            "health_check_id": self.health_check_id,
+            "recordFqdn": self.record_fqdn,
+            "setIdentifier": self.set_identifier,
+            "healthCheckId": self.health_check_id,
         })
 
 

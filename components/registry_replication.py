@@ -74,8 +74,11 @@ class RegistryReplication(pulumi.ComponentResource):
     """
 
     registry_id: pulumi.Output[str]
+    """The account's private registry the replication configuration belongs to."""
     destination_region: pulumi.Output[str]
+    """Where images are replicated to (the standby region)."""
     repository_prefixes: pulumi.Output[list[str]]
+    """Repository prefixes that replicate (one per environment)."""
 
     def __init__(self, name: str, args: RegistryReplicationArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -94,9 +97,9 @@ class RegistryReplication(pulumi.ComponentResource):
         self.destination_region = pulumi.Output.from_input(args.destination_region)
         self.repository_prefixes = pulumi.Output.from_input(list(args.repository_prefixes))
         self.register_outputs({
-            "registry_id": self.registry_id,
-            "destination_region": self.destination_region,
-            "repository_prefixes": self.repository_prefixes,
+            "registryId": self.registry_id,
+            "destinationRegion": self.destination_region,
+            "repositoryPrefixes": self.repository_prefixes,
         })
 
 

@@ -125,6 +125,7 @@ class ServiceSecrets(pulumi.ComponentResource):
     """
 
     secret_arns: pulumi.Output[dict[str, str]]
+    """`<service>/<secret>` -> the secret's ARN in the primary region."""
 
     def __init__(self, name: str, args: ServiceSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("microservices:platform:ServiceSecrets", name, None, opts)
@@ -144,7 +145,7 @@ class ServiceSecrets(pulumi.ComponentResource):
             )
             arns[key] = secret.arn
         self.secret_arns = pulumi.Output.all(**arns) if arns else pulumi.Output.from_input({})
-        self.register_outputs({"secret_arns": self.secret_arns})
+        self.register_outputs({"secretArns": self.secret_arns})
 
 
 def replica_key_problem(key_id: str, replica_region: str) -> Optional[str]:

@@ -92,6 +92,9 @@ def budget_filters(environment: str, region: str) -> list[dict]:
 
 
 class StackBudget(pulumi.ComponentResource):
+    budget_name: pulumi.Output[str]
+    """The AWS Budgets name of this stack's monthly cost budget."""
+
     def __init__(self, name: str, args: StackBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("microservices:platform:StackBudget", name, None, opts)
         problem = budget_name_problem(args.name)

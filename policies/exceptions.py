@@ -9,7 +9,7 @@ Format (policy config, per policy, as `pulumi preview --policy-pack-config` take
 ``resource`` is a glob (``fnmatch``, case-sensitive) matched against the resource's URN and
 against its logical name; ``reason`` must be at least 20 characters. An optional ``policy``
 field is allowed so entries can be copied from the flat list format
-(``[{"policy", "resource", "reason"}]``) that ``foundation/preview/analyzer.py`` accepts; if given
+(``[{"policy", "resource", "reason"}]``) that ``devkit/harness.py`` accepts; if given
 it must name the policy whose config holds it.
 
 Why findings go through an "outbox": pulumi-policy 1.21 reports every violation of a policy at

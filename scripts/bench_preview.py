@@ -2,7 +2,7 @@
 
     python scripts/bench_preview.py [--runs 5]
 
-Each run is `python -m foundation preview --stack NAME` exactly as a newcomer types it (program under
+Each run is `python -m devkit preview --stack NAME` exactly as a newcomer types it (program under
 the mock runtime + the policy pack over gRPC). Prints wall-clock median/min/max and the peak resident
 memory of the run (its own process and the policy pack it starts).
 """
@@ -24,7 +24,7 @@ STACKS = ["staging", "staging-euw1", "prod", "prod-euw1"]
 def one_run(stack: str) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "foundation", "preview", "--stack", stack], cwd=PROJECT_DIR,
+    subprocess.run([sys.executable, "-m", "devkit", "preview", "--stack", stack], cwd=PROJECT_DIR,
                    check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     # ru_maxrss of children is the largest child so far (KiB on Linux); report it when it grew.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from foundation.preview.cost_levers import (lever_table, one_more_service, render_levers_markdown,  # noqa: E402
+from devkit.cost_levers import (lever_table, one_more_service, render_levers_markdown,  # noqa: E402
                                             standard_levers, variant_runner)
 from foundation.settings import ConfigError, list_stacks, load_catalog  # noqa: E402
 from policies.cost.estimator import estimate, resources_from_records  # noqa: E402
@@ -35,7 +35,7 @@ def totals(prices) -> None:
 
 
 def levers(stack: str, prices) -> None:
-    from foundation.preview.run import _project
+    from devkit.run import _project
     from foundation.settings import read_stack_file, settings_from_config
 
     stack_file = read_stack_file(stack)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from foundation.preview.cost_reference import hand_calculation, reference_records  # noqa: E402
+from devkit.cost_reference import hand_calculation, reference_records  # noqa: E402
 from policies.cost.estimator import estimate, resources_from_records  # noqa: E402
 from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
 

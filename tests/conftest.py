@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from foundation.preview.run import StackPreview, preview_stack
+from devkit.run import StackPreview, preview_stack
 
 _previews: dict[str, StackPreview] = {}
 

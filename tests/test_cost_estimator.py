@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from foundation.preview.cost_reference import hand_calculation, reference_records
+from devkit.cost_reference import hand_calculation, reference_records
 from policies.cost.assumptions import UsageAssumptions
 from policies.cost.estimator import estimate, resources_from_records, split_tasks
 from policies.cost.prices import load_prices

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from foundation.preview.cost_levers import Lever, apply_overrides, lever_table, one_more_service, standard_levers
-from foundation.preview.cost_reference import reference_records
+from devkit.cost_levers import Lever, apply_overrides, lever_table, one_more_service, standard_levers
+from devkit.cost_reference import reference_records
 from policies.cost.prices import load_prices
 
 PRICES = load_prices()

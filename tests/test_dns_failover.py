@@ -5,7 +5,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.dns_failover import DnsFailover, DnsFailoverArgs
-from foundation.preview.mocks import run_program
+from devkit.mocks import run_program
 
 ZONE_ID = "Z0123456789EXAMPLE"
 RECORD = "api.example.com"
@@ -54,7 +54,7 @@ def test_primary_record_is_a_health_checked_primary_failover_alias_to_the_alb():
     assert record["zoneId"] == ZONE_ID and record["name"] == RECORD and record["type"] == "A"
     assert record["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert record["setIdentifier"] == "primary-eu-central-1"
-    assert record["aliases"] == [{"name": PRIMARY_ALB, "zoneId": "Z215JYRZR1TBD5", "evaluateTargetHealth": True}]
+    assert record["aliases"] == [{"name": PRIMARY_ALB, "zoneId": "Z215JYRZR1TBD5", "evaluateTargetHealth": False}]
     assert record["healthCheckId"] == check.outputs["id"]
     assert "ttl" not in record  # alias records take Route 53's fixed TTL
     assert outputs == {"fqdn": RECORD, "healthCheckId": check.outputs["id"], "setIdentifier": "primary-eu-central-1"}
@@ -118,3 +118,9 @@ def test_route53_settings_have_no_component_defaults():
 def test_args_route53_would_reject_are_refused_before_deployment(overrides, message):
     with pytest.raises(ValueError, match=message):
         _primary_args(**overrides)
+
+
+def test_failover_never_evaluates_target_health_because_idle_blue_green_groups_are_empty():
+    # An empty alternate target group would count as unhealthy and flip the record; only the health check decides.
+    for role in ("primary", "standby"):
+        assert DnsFailoverArgs.__dataclass_fields__["evaluate_target_health"].default is False, role

@@ -21,7 +21,7 @@ from components.mesh_service import (
 from components.mesh_service.container_definitions import ADOT_COLLECTOR_PORTS
 from components.mesh_service.service_iam import WILDCARD_ONLY_ACTIONS
 from components.sizing import SizingError
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 from tests.ecs_api import register_task_definition_problems
 
 REGION = "eu-central-1"
@@ -557,3 +557,34 @@ def test_impossible_task_size_fails_before_anything_is_registered():
     with pytest.raises(SizingError, match="'ledger'"):
         run_program(lambda: MeshService("ledger", replace(args, service=replace(args.service, cpu=16384, memory=65536))),
                     project="microservices-foundation", stack="test", region=REGION)
+
+
+def test_without_nat_task_egress_is_only_the_vpc_endpoints_and_the_s3_prefix_list():
+    args = service_args("ledger", 8080)
+    network = replace(args.platform.network, has_nat=False, s3_prefix_list_id="pl-6ea54007")
+    args = replace(args, platform=replace(args.platform, network=network))
+    recorder, _ = run_program(lambda: MeshService("ledger", args), project="microservices-foundation", stack="test",
+                              region=REGION)
+    egress = [r.inputs for r in recorder.of_type(EGRESS)]
+    assert sorted((e.get("cidrIpv4") or "", e.get("prefixListId") or "", e["fromPort"]) for e in egress) == [
+        ("", "pl-6ea54007", 443), ("10.0.0.0/16", "", 443)]
+
+
+def test_without_nat_the_platform_must_name_the_s3_prefix_list():
+    args = service_args("ledger", 8080)
+    with pytest.raises(ValueError, match="prefix list"):
+        replace(args, platform=replace(args.platform, network=replace(args.platform.network, has_nat=False)))
+
+
+def test_services_wait_for_the_clusters_capacity_provider_association():
+    args = service_args("ledger", 8080)
+
+    def program():
+        association = iam.Role("capacity-stand-in", assume_role_policy="{}")
+        cluster = replace(args.platform.cluster, depends_on=(association,))
+        MeshService("ledger", replace(args, platform=replace(args.platform, cluster=cluster)))
+
+    recorder, _ = run_program(program, project="microservices-foundation", stack="test", region=REGION)
+    service = recorder.one(SERVICE)
+    role = recorder.one("aws:iam/role:Role", "capacity-stand-in")
+    assert role.urn in service.dependencies

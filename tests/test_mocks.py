@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws.ec2 as ec2
 import pytest
 
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 
 
 def test_outputs_look_like_aws_with_region_account_and_id_prefixes():

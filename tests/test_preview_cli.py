@@ -1,4 +1,4 @@
-"""`python -m foundation preview` as a newcomer runs it: every stack, JSON shape, clean config errors."""
+"""`python -m devkit preview` as a newcomer runs it: every stack, JSON shape, clean config errors."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ import textwrap
 import pytest
 import yaml
 
-from foundation.__main__ import root_cause
+from devkit.__main__ import root_cause
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ["staging", "staging-euw1", "prod", "prod-euw1"]
 
 
 def run_preview(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "foundation", "preview", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "devkit", "preview", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -53,7 +53,7 @@ def test_unknown_stack_names_the_stacks_that_exist():
 def test_a_misspelled_key_stops_the_preview_with_one_clear_message(tmp_path):
     for item in ["Pulumi.yaml", *[f"Pulumi.{s}.yaml" for s in STACKS]]:
         shutil.copy(PROJECT_DIR / item, tmp_path / item)
-    for folder in ["platform", "foundation", "components", "policies"]:
+    for folder in ["platform", "foundation", "components", "devkit", "policies"]:
         shutil.copytree(PROJECT_DIR / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     stack_file = tmp_path / "Pulumi.staging.yaml"
     document = yaml.safe_load(stack_file.read_text())
@@ -69,7 +69,7 @@ def test_a_misspelled_key_stops_the_preview_with_one_clear_message(tmp_path):
 def test_a_program_error_is_one_clear_message_not_a_traceback(tmp_path):
     for item in ["Pulumi.yaml", *[f"Pulumi.{s}.yaml" for s in STACKS]]:
         shutil.copy(PROJECT_DIR / item, tmp_path / item)
-    for folder in ["platform", "foundation", "components", "policies"]:
+    for folder in ["platform", "foundation", "components", "policies", "devkit"]:
         shutil.copytree(PROJECT_DIR / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     # A failure inside an apply, where the SDK wraps and re-raises it (its cause chain can be a cycle).
     stack_module = tmp_path / "foundation" / "stack.py"

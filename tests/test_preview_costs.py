@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from foundation.preview.cost_reference import reference_records
-from foundation.preview.costs import budget_policy_config, cost_lines, cost_markdown
+from devkit.cost_reference import reference_records
+from devkit.costs import budget_policy_config, cost_lines, cost_markdown
 from policies.cost.assumptions import UsageAssumptions
 from policies.cost.estimator import estimate, resources_from_records
 from policies.cost.prices import load_prices

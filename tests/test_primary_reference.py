@@ -2,7 +2,7 @@
 
 import pytest
 
-from foundation.preview.mocks import run_program
+from devkit.mocks import run_program
 from foundation.primary_reference import PrimaryReference, PrimaryStackContractError, parse_primary_outputs
 
 PRIMARY_STACK = "acme/microservices-foundation/prod"

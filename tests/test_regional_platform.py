@@ -62,7 +62,7 @@ def test_vpc_has_dns_support_and_hostnames_for_private_dns_endpoints(platform):
 
 def test_without_nat_the_tasks_get_service_connect_and_tracing_endpoints():
     # No committed stack runs without NAT any more; run staging's program with that setting.
-    from foundation.preview.cost_levers import variant_runner
+    from devkit.cost_levers import variant_runner
 
     records = variant_runner("staging")({"network.natStrategy": "none", "network.endpointAzCount": 1,
                                          "tracing.enabled": True})

@@ -6,7 +6,7 @@ import pytest
 
 from components.registry_replication import (RegistryReplication, RegistryReplicationArgs, ReplicationStackFacts,
                                              replication_problems)
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 
 SERVICES = ("auth", "persona", "orders")
 

@@ -11,7 +11,7 @@ import pytest
 
 from components.regional_platform import platform_iam
 from components.regional_platform.registries import lifecycle_policy
-from foundation.preview.analyzer import analyze_stack
+from devkit.harness import analyze_stack
 from policies.iam_documents import judge_policy_document
 
 TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"

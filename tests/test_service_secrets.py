@@ -5,7 +5,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs, replica_secret_arn
-from foundation.preview.mocks import ACCOUNT_ID, run_program
+from devkit.mocks import ACCOUNT_ID, run_program
 
 PRIMARY_KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 REPLICA_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/66666666-7777-8888-9999-000000000000"

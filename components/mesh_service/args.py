@@ -189,6 +189,9 @@ class MeshServiceArgs:
                              "pull-through cache")
         if not DNS_NAME.match(self.dns_name):
             raise ValueError(f"'{self.dns_name}' is not a valid Service Connect DNS name")
+        if not platform.network.has_nat and platform.network.s3_prefix_list_id is None:
+            raise ValueError("without NAT, tasks reach S3 only through the gateway endpoint: the platform must "
+                             "give its prefix list id")
         if not platform.cluster.capacity_provider_strategy:
             raise ValueError("a capacity provider strategy is required (launch type is never set)")
         clashes = sorted(set(service.config) & set(self.secret_arns))

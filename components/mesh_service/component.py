@@ -145,12 +145,26 @@ class MeshService(pulumi.ComponentResource):
             description=f"{environment}/{service} tasks: only declared callers, HTTPS out",
             tags={**self.tags, "Name": f"{environment}-{service}"}, opts=self._child())
         # AWS APIs (ECR, S3 layers, Logs, SSM, Secrets Manager, X-Ray, ECS agent for the proxy) are all
-        # HTTPS: through interface endpoints in the VPC or the NAT. Endpoint and S3 prefix-list addresses
-        # differ per region and change, so 443 to anywhere is allowed; nothing else leaves the task.
+        # HTTPS. Without NAT each has an interface endpoint in the VPC or is S3 behind the gateway endpoint,
+        # so egress is exactly those two destinations. With NAT, the APIs without an endpoint are reached at
+        # their public addresses, which differ per region and change, so 443 to anywhere is allowed there
+        # (README, "Accepted scanner findings"); nothing else leaves the task in either case.
+        network = args.platform.network
+        if network.has_nat:
+            vpc_rules.SecurityGroupEgressRule(
+                f"{name}-egress-https", security_group_id=self.security_group.id, ip_protocol="tcp",
+                from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
+                description="HTTPS to AWS APIs (VPC endpoints, S3 gateway, NAT)", tags=self.tags, opts=self._child())
+            return
         vpc_rules.SecurityGroupEgressRule(
-            f"{name}-egress-https", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to AWS APIs (VPC endpoints, S3 gateway, NAT)", tags=self.tags, opts=self._child())
+            f"{name}-egress-endpoints", security_group_id=self.security_group.id, ip_protocol="tcp",
+            from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4=network.vpc_cidr,
+            description="HTTPS to the interface endpoints in the VPC", tags=self.tags, opts=self._child())
+        vpc_rules.SecurityGroupEgressRule(
+            f"{name}-egress-s3", security_group_id=self.security_group.id, ip_protocol="tcp",
+            from_port=HTTPS_PORT, to_port=HTTPS_PORT, prefix_list_id=network.s3_prefix_list_id,
+            description="HTTPS to S3 through the gateway endpoint (image layers)", tags=self.tags,
+            opts=self._child())
 
     def _open_port(self, *, ingress_name: str, egress_name: str, source_group_id: pulumi.Input[str], port: int,
                    ingress_description: str, egress_description: str, egress_tags: Mapping[str, str]) -> None:
@@ -244,7 +258,7 @@ class MeshService(pulumi.ComponentResource):
     def _service(self) -> None:
         args, name = self._args, self._name
         platform, service = args.platform, args.service
-        depends_on: list[pulumi.Resource] = [self.roles.execution_policy]
+        depends_on: list[pulumi.Resource] = [self.roles.execution_policy, *platform.cluster.depends_on]
         if platform.service_connect_tls is not None:
             depends_on += platform.service_connect_tls.depends_on
         if self.roles.task_policy is not None:

@@ -71,13 +71,15 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.refs = PlatformRefs(
             environment=args.environment, region=args.region, role=args.role, account_id=args.account_id,
             network=NetworkRefs(
-                vpc_id=network.vpc.id, vpc_cidr=network.vpc.cidr_block,
+                vpc_id=network.vpc.id, vpc_cidr=network.vpc.cidr_block, has_nat=args.nat_strategy != "none",
+                s3_prefix_list_id=network.s3_gateway.prefix_list_id,
                 private_subnet_ids=pulumi.Output.all(*[s.id for s in network.private_subnets]),
                 public_subnet_ids=pulumi.Output.all(*[s.id for s in network.public_subnets])),
             cluster=ClusterRefs(
                 arn=self.cluster.arn, name=self.cluster.name,
                 capacity_provider_strategy=args.capacity.provider_strategy(),
-                namespace_id=self.namespace.id, namespace_arn=self.namespace.arn, namespace_name=NAMESPACE_NAME),
+                namespace_id=self.namespace.id, namespace_arn=self.namespace.arn, namespace_name=NAMESPACE_NAME,
+                depends_on=(self.capacity_providers,)),
             load_balancer=LoadBalancerRefs(
                 arn=balancer.alb.arn, arn_suffix=balancer.alb.arn_suffix, dns_name=balancer.alb.dns_name,
                 zone_id=balancer.alb.zone_id, security_group_id=balancer.security_group.id,
@@ -196,6 +198,6 @@ class RegionalPlatform(pulumi.ComponentResource):
             f"{name}-cluster", settings=[{"name": "containerInsights", "value": args.container_insights}],
             service_connect_defaults={"namespace": self.namespace.arn}, opts=self._child())
         capacity = args.capacity
-        ecs.ClusterCapacityProviders(
+        self.capacity_providers = ecs.ClusterCapacityProviders(
             f"{name}-capacity", cluster_name=self.cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategies=capacity.provider_strategy(), opts=self._child())

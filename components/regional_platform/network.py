@@ -39,6 +39,7 @@ class Network:
     private_route_tables: list[ec2.RouteTable]
     endpoint_security_group: ec2.SecurityGroup
     interface_endpoints: dict[str, ec2.VpcEndpoint]
+    s3_gateway: ec2.VpcEndpoint
 
 
 def create_network(name: str, args: RegionalPlatformArgs, child: Callable[..., pulumi.ResourceOptions]) -> Network:
@@ -88,10 +89,10 @@ def create_network(name: str, args: RegionalPlatformArgs, child: Callable[..., p
         private_subnets.append(private)
         private_route_tables.append(routes)
 
-    endpoint_security_group, interface_endpoints = _endpoints(name, args, vpc, private_subnets, private_route_tables,
-                                                              child)
+    endpoint_security_group, interface_endpoints, gateways = _endpoints(
+        name, args, vpc, private_subnets, private_route_tables, child)
     return Network(vpc, public_subnets, private_subnets, private_route_tables, endpoint_security_group,
-                   interface_endpoints)
+                   interface_endpoints, gateways["s3"])
 
 
 def _endpoints(name: str, args: RegionalPlatformArgs, vpc: ec2.Vpc, private_subnets: list[ec2.Subnet],
@@ -115,9 +116,10 @@ def _endpoints(name: str, args: RegionalPlatformArgs, vpc: ec2.Vpc, private_subn
             service_name=endpoint_service_name(args.region, service), vpc_endpoint_type="Interface",
             private_dns_enabled=True, subnet_ids=endpoint_subnets, security_group_ids=[security_group.id],
             tags={"Name": f"{name}-{service}"}, opts=child())
+    gateways = {}
     for service in GATEWAY_ENDPOINTS:
-        ec2.VpcEndpoint(
+        gateways[service] = ec2.VpcEndpoint(
             f"{name}-{service}", vpc_id=vpc.id, service_name=endpoint_service_name(args.region, service),
             vpc_endpoint_type="Gateway", route_table_ids=[t.id for t in private_route_tables],
             tags={"Name": f"{name}-{service}"}, opts=child())
-    return security_group, interface_endpoints
+    return security_group, interface_endpoints, gateways

@@ -2,7 +2,7 @@
 
 Tests import the pack's modules as the package ``policies`` (the repository root is on
 ``sys.path`` through pytest.ini's ``pythonpath = .``) and drive the running pack over gRPC
-through ``foundation.preview.analyzer``.
+through ``devkit.harness``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from foundation.preview.analyzer import PolicyPackAnalyzer
+from devkit.harness import PolicyPackAnalyzer
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import json
 import pytest
 from policy_records import StackRecords, of_policy
 
-from foundation.preview.analyzer import PolicyConfigError
+from devkit.harness import PolicyConfigError
 
 REASON = "ECR pull-through cache needs s3:* until AWS-123 ships"
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from policy_records import UNKNOWN, StackRecords, of_policy
 
-from foundation.preview.analyzer import (Diagnostic, PolicyPackAnalyzer, PolicyPackError, analyze_request,
+from devkit.harness import (Diagnostic, PolicyPackAnalyzer, PolicyPackError, analyze_request,
                                          stack_properties, wire_value)
-from foundation.preview.verdicts import passed, render_markdown, render_text, summary_line
+from devkit.verdicts import passed, render_markdown, render_text, summary_line
 from policies.pack import PACK_NAME, SPECS
 
 REFERENCE = {"4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e",

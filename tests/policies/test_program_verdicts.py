@@ -221,7 +221,7 @@ def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdo
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"ecs-canary-percent": {"maxPercent": 2}}))
     markdown = tmp_path / "verdicts.md"
-    result = subprocess.run([sys.executable, "-m", "foundation", "preview", "--stack", "staging",
+    result = subprocess.run([sys.executable, "-m", "devkit", "preview", "--stack", "staging",
                              "--policy-config", str(config), "--markdown", str(markdown)],
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr

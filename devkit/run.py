@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from foundation.preview.mocks import Recorder, run_program
+from devkit.mocks import Recorder, run_program
 from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_catalog,
                                  load_from_pulumi, read_stack_file, settings_from_config)
 

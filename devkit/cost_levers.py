@@ -131,8 +131,8 @@ def _root_message(error: BaseException) -> str:
 def variant_runner(stack: str) -> RunVariant:
     """Run ``stack``'s real program offline with config overrides; returns the preview records.
     A standby's reference to its primary resolves to the primary's unmodified offline outputs."""
-    from foundation.preview.mocks import run_program
-    from foundation.preview.run import _project, _region_of, preview_stack
+    from devkit.mocks import run_program
+    from devkit.run import _project, _region_of, preview_stack
     from foundation.settings import PROJECT_DIR, load_catalog, read_stack_file, settings_from_config
 
     stack_file = read_stack_file(stack, PROJECT_DIR)

@@ -2,7 +2,7 @@
 
 The pack runs as the engine starts it: ``<python> -u -m pulumi.policy <engineAddress> <packDir>``;
 it prints its gRPC port on stdout and serves the Analyzer service until killed. This module
-speaks that protocol (``pulumi.runtime.proto`` stubs): GetAnalyzerInfo, Configure,
+speaks that protocol (the SDK's ``analyzer_pb2`` stubs, through ``devkit.sdk_adapter``): GetAnalyzerInfo, Configure,
 ConfigureStack, Analyze (one resource, its inputs) and AnalyzeStack (all resources, with
 parents, dependencies and property dependencies). No Pulumi CLI is needed.
 
@@ -31,7 +31,7 @@ Typical use::
     with PolicyPackAnalyzer(exceptions=[{"policy": "no-wildcard-iam", "resource": "*::exec-*",
                                          "reason": "ecr:GetAuthorizationToken needs Resource *"}]) as pack:
         diagnostics = pack.preview(records)       # Analyze per resource + AnalyzeStack
-    print(render_text(diagnostics))               # foundation.preview.verdicts
+    print(render_text(diagnostics))               # devkit.verdicts
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from devkit.sdk_adapter import analyzer_pb2, analyzer_pb2_grpc
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PACK_DIR = PROJECT_DIR / "policies"
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -1,4 +1,4 @@
-"""`python -m foundation preview --stack NAME`: run a stack offline, show what it would create, and judge
+"""`python -m devkit preview --stack NAME`: run a stack offline, show what it would create, and judge
 it with the CrossGuard pack in policies/ the way `pulumi preview --policy-pack policies` does."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def root_cause(error: BaseException) -> BaseException:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m foundation")
+    parser = argparse.ArgumentParser(prog="python -m devkit")
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="run a stack's program offline under the mock runtime")
     preview.add_argument("--stack", required=True, help=f"one of: {', '.join(list_stacks())}")
@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                               "(levels, knobs, exceptions)")
     options = parser.parse_args(argv)
 
-    from foundation.preview.analyzer import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
-    from foundation.preview.costs import budget_policy_config, cost_lines, cost_markdown, stack_estimate
-    from foundation.preview.render import render_text, write_json
-    from foundation.preview.run import preview_stack
-    from foundation.preview.verdicts import passed, render_markdown
-    from foundation.preview.verdicts import render_text as render_verdicts
+    from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
+    from devkit.costs import budget_policy_config, cost_lines, cost_markdown, stack_estimate
+    from devkit.render import render_text, write_json
+    from devkit.run import preview_stack
+    from devkit.verdicts import passed, render_markdown
+    from devkit.verdicts import render_text as render_verdicts
 
     try:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None

@@ -1,6 +1,6 @@
 """Render policy verdicts like ``pulumi preview --policy-pack`` does, as text and as Markdown.
 
-Both renderers take the :class:`~foundation.preview.analyzer.Diagnostic` list the harness returns.
+Both renderers take the :class:`~devkit.harness.Diagnostic` list the harness returns.
 Verdicts are grouped by pack, ordered mandatory first, then by policy and resource; each shows
 the level, the policy, the resource (type and name) and the message. A summary line counts the
 verdicts per enforcement level; ``passed()`` says whether a preview may proceed (no mandatory).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from foundation.preview.analyzer import Diagnostic
+from devkit.harness import Diagnostic
 
 LEVEL_ORDER = ("mandatory", "remediate", "advisory", "disabled")
 _LEVEL_ICON = {"mandatory": "❌", "remediate": "🔧", "advisory": "⚠️", "disabled": "⏸"}

@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from foundation.preview.mocks import UNKNOWN, RecordedResource, to_plain
-from foundation.preview.run import StackPreview
+from devkit.mocks import UNKNOWN, RecordedResource, to_plain
+from devkit.run import StackPreview
 from foundation.rto import TARGET_RTO_OBJECTIVE_MINUTES
 
 

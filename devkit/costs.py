@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Optional
 
-from foundation.preview.run import StackPreview
+from devkit.run import StackPreview
 from policies.cost.estimator import Estimate, estimate, resources_from_records
 from policies.cost.prices import load_prices
 

@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.settings import SETTINGS
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_all_config, set_mocks
+
+from devkit.sdk_adapter import (UNKNOWN, MockMonitor, deserialize_properties, ignore_unretrieved_failures,
+                                reset_runtime, run_program_function, settle, sync_await)
 
 ACCOUNT_ID = "123456789012"
-UNKNOWN = rpc.UNKNOWN
 
 # Canonical hosted zone ids of Application Load Balancers per region (used by Route 53 aliases).
 # https://docs.aws.amazon.com/general/latest/gr/elb.html
@@ -74,7 +72,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if isinstance(value, pulumi.Resource):
-        return _sync_await(value.urn.future()) if hasattr(value, "urn") else str(value)
+        return sync_await(value.urn.future()) if hasattr(value, "urn") else str(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if type(value).__name__ == "Unknown":
@@ -82,7 +80,7 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-class AwsLikeMocks(pulumi_mocks.Mocks):
+class AwsLikeMocks(Mocks):
     """Answers registrations and invokes the way AWS would shape them."""
 
     def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
@@ -101,7 +99,7 @@ class AwsLikeMocks(pulumi_mocks.Mocks):
             return self.provider_regions.get(provider.rsplit("::", 1)[0], self.default_region)
         return self.default_region
 
-    def call(self, args: pulumi_mocks.MockCallArgs):
+    def call(self, args: MockCallArgs):
         region = self.region_of(args.provider)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview",
@@ -115,7 +113,7 @@ class AwsLikeMocks(pulumi_mocks.Mocks):
             return {"names": names, "zoneIds": names, "id": region}, []
         raise NotImplementedError(f"the offline preview has no mock for the invoke {args.token}")
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+    def new_resource(self, args: MockResourceArgs):
         if args.typ == "pulumi:providers:aws":
             return f"{args.name}-provider-id", dict(args.inputs)
         if args.typ in self.remote_outputs:
@@ -257,7 +255,7 @@ _EC2_ARN_KINDS = {"securityGroup": "security-group", "internetGateway": "interne
                   "eip": "elastic-ip", "flowLog": "vpc-flow-log"}
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, plus a record of what the engine would have been told."""
 
     def __init__(self, mocks: AwsLikeMocks):
@@ -267,14 +265,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request):
         if request.type == "pulumi:providers:aws":
-            inputs = rpc.deserialize_properties(request.object)
+            inputs = deserialize_properties(request.object)
             urn = self.make_urn(request.parent, request.type, request.name)
             self.aws_mocks.provider_regions[urn] = inputs.get("region") or self.aws_mocks.default_region
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources[response.urn]
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs = deserialize_properties(request.object, keep_unknowns=True)
         self.records.append(RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -300,7 +298,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent or None,
             provider=request.provider or None,
             provider_region=self.aws_mocks.region_of(request.provider) if request.type.startswith("aws:") else None,
-            inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
+            inputs=deserialize_properties(request.properties, keep_unknowns=True),
             outputs=dict(registration.state) if registration.state else {},
             dependencies=list(request.dependencies), property_dependencies={}))
         return response
@@ -345,12 +343,11 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
     unknown, as in the first `pulumi preview` of an empty stack.
     """
     if config is not None:
-        pulumi.runtime.set_all_config(config, secret_keys or [])
+        set_all_config(config, secret_keys or [])
     mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
+    set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
+    reset_runtime()
     result: dict[str, Any] = {}
 
     def body():
@@ -359,50 +356,21 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
         return pulumi.Output.from_input(value).future() if value is not None else None
 
     try:
-        _sync_await(run_pulumi_func(body))
-        _settle()
+        run_program_function(body)
+        # Registrations whose inputs fail late can still be pending when the runtime reports success;
+        # their failure belongs to this run, not the next one.
+        settle(raise_failure=True)
     except BaseException:
         _drain_after_failure()
         raise
     value = result.get("value")
-    resolved = _sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
+    resolved = sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
     return Recorder(monitor), resolved
-
-
-def _settle() -> None:
-    """Registrations whose inputs fail late can still be pending when the runtime reports success;
-    finish them here so that their failure belongs to this run, not the next one."""
-    import asyncio
-
-    from pulumi.runtime.sync_await import _ensure_event_loop
-
-    loop = _ensure_event_loop()
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    results = loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True)) if pending else []
-    failure = SETTINGS.rpc_manager.unhandled_exception or next(
-        (r for r in results if isinstance(r, Exception)), None)
-    if failure is not None:
-        raise failure
 
 
 def _drain_after_failure() -> None:
     """A failed program can leave registrations pending in the event loop; finish them quietly so the
     next run in this process (tests, a standby's primary preview) starts clean."""
-    import asyncio
-
-    from pulumi.runtime.sync_await import _ensure_event_loop
-
-    loop = _ensure_event_loop()
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
-    # Outputs that depended on the failed value hold the same exception; it has been raised once.
-    loop.set_exception_handler(_ignore_unretrieved_failures)
-
-
-def _ignore_unretrieved_failures(loop, context: dict) -> None:
-    if context.get("message", "").startswith("Future exception was never retrieved"):
-        return
-    loop.default_exception_handler(context)
+    settle(raise_failure=False)
+    reset_runtime()
+    ignore_unretrieved_failures()
