@@ -174,7 +174,7 @@ def check_approved_overrun(views: list[ResourceView], config: Mapping[str, Any])
     return _judge(views, config, approved=True)
 
 
-CONFIG: dict[str, dict[str, Any]] = {
+BUDGET_POLICY_KNOBS: dict[str, dict[str, Any]] = {
     "pricesFile": {
         "type": "string", "default": "../platform/prices.yaml",
         "description": "The unit price file; a relative path is relative to the pack directory (the published "
@@ -209,7 +209,7 @@ STACK_BUDGET = PolicySpec(
              "the estimate (a lower bound).",
     check=check_stack_budget,
     stack=True,
-    config=CONFIG,
+    config=BUDGET_POLICY_KNOBS,
 )
 
 STACK_BUDGET_APPROVED_OVERRUN = PolicySpec(
@@ -221,5 +221,5 @@ STACK_BUDGET_APPROVED_OVERRUN = PolicySpec(
     unknowns="As stack-budget.",
     check=check_approved_overrun,
     stack=True,
-    config=CONFIG,
+    config=BUDGET_POLICY_KNOBS,
 )

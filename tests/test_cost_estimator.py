@@ -137,3 +137,16 @@ def test_on_demand_dynamodb_aurora_sqs_and_events_are_priced():
     assert drivers["EventBridge"] == pytest.approx(region.event_bridge_events_million.usd / PRICES.currency.eur_to_usd)
     assert drivers["Aurora"] * PRICES.currency.eur_to_usd > acu
     assert [i for i in result.items if "PITR" in i.basis]
+
+
+@pytest.mark.parametrize("mode, priced", [("disabled", False), ("enabled", True), ("enhanced", True)])
+def test_container_insights_metrics_are_priced_per_cluster_and_service_when_on(mode, priced):
+    cluster = {"urn": "urn:pulumi:ref::p::aws:ecs/cluster:Cluster::ref", "type": "aws:ecs/cluster:Cluster",
+               "name": "ref", "parent": None, "providerRegion": "eu-central-1",
+               "inputs": {"name": "ref", "settings": [{"name": "containerInsights", "value": mode}]}}
+    result = _estimate(reference_records() + [cluster])
+    usage, metric = UsageAssumptions(), PRICES.regions["eu-central-1"].cloudwatch_custom_metric_month.usd
+    expected = (usage.container_insights_metrics_per_cluster + usage.container_insights_metrics_per_service) * metric
+    insights = sum(i.usd for i in result.items if i.driver == "Container Insights" and "metrics" in i.basis)
+    assert insights == pytest.approx(expected if priced else 0)
+    assert any("lower bound" in note for note in result.notes) == (mode == "enhanced")

@@ -441,12 +441,20 @@ class _Pricer:
         return bool(matching) and self._cluster_insights(matching[0])
 
     @staticmethod
-    def _cluster_insights(cluster: CostResource) -> bool:
-        return any(isinstance(s, Mapping) and s.get("name") == "containerInsights" and s.get("value") == "enabled"
-                   for s in as_list(cluster.inputs.get("settings")))
+    def _cluster_insights(cluster: CostResource) -> Optional[str]:
+        """The cluster's Container Insights mode when on ("enabled" or "enhanced")."""
+        return next((s.get("value") for s in as_list(cluster.inputs.get("settings"))
+                     if isinstance(s, Mapping) and s.get("name") == "containerInsights"
+                     and s.get("value") in ("enabled", "enhanced")), None)
 
     def _cluster(self, cluster: CostResource, prices: RegionPrices) -> None:
-        if self._cluster_insights(cluster):
+        mode = self._cluster_insights(cluster)
+        if mode == "enhanced":
+            # Enhanced observability adds task- and container-level metrics billed per observation;
+            # only the standard metrics are priced, so this part of the estimate is a lower bound.
+            self.notes.append(f"{cluster.name}: Container Insights 'enhanced' is priced as its standard metrics "
+                              "(a lower bound)")
+        if mode:
             metrics = self.usage.container_insights_metrics_per_cluster
             self.add(cluster, "Container Insights", metrics * prices.usd("cloudwatch_custom_metric_month"),
                      f"{metrics} cluster metrics")
