@@ -60,15 +60,22 @@ def test_vpc_has_dns_support_and_hostnames_for_private_dns_endpoints(platform):
     assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
 
 
-def test_without_nat_the_tasks_get_service_connect_and_tracing_endpoints():
-    # No committed stack runs without NAT any more; run staging's program with that setting.
-    from devkit.cost_levers import variant_runner
+def test_without_nat_the_tasks_get_service_connect_and_tracing_endpoints(staging):
+    # No committed stack runs without NAT (staging's cost levers chose one NAT gateway); build staging's
+    # platform alone with natStrategy none.
+    from dataclasses import replace
 
-    records = variant_runner("staging")({"network.natStrategy": "none", "network.endpointAzCount": 1,
-                                         "tracing.enabled": True})
-    services = {r["inputs"]["serviceName"].split("eu-central-1.")[1] for r in records if r["type"] == ENDPOINT}
+    from components.regional_platform import RegionalPlatform
+    from devkit.mocks import run_program
+    from foundation.stack import platform_args
+
+    args = replace(platform_args(staging.settings, staging.settings.account_id), nat_strategy="none",
+                   endpoint_az_count=1, tracing=True)
+    recorder, _ = run_program(lambda: RegionalPlatform("nat-less", args), project="microservices-foundation",
+                              stack="staging", region="eu-central-1")
+    services = {e.inputs["serviceName"].split("eu-central-1.")[1] for e in recorder.of_type(ENDPOINT)}
     assert {"ecs-agent", "ecs-telemetry", "ecs", "xray", *BASELINE_INTERFACE_ENDPOINTS} <= services
-    assert not [r for r in records if r["type"] == "aws:ec2/natGateway:NatGateway"]
+    assert recorder.of_type("aws:ec2/natGateway:NatGateway") == []
 
 
 def test_with_nat_only_the_baseline_interface_endpoints_are_paid_for(prod):
