@@ -32,7 +32,7 @@ from .cost.estimator import CostResource, Estimate, estimate
 from .cost.prices import PACK_DIR, PriceFileError, load_prices
 from .cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG
 from .framework import Finding, NotJudged, PolicySpec, ResourceView
-from .values import get_path, is_known_text, is_unknown
+from .values import is_known_text, is_unknown
 
 BUDGET_TYPE = "aws:budgets/budget:Budget"
 MIN_REASON_LENGTH = 20

@@ -79,3 +79,14 @@ def test_estimated_price_without_reason_is_refused():
 def test_unreadable_file_is_a_price_file_error(tmp_path: Path):
     with pytest.raises(PriceFileError, match="cannot read the price file"):
         load_prices(tmp_path / "missing.yaml")
+
+
+def test_the_program_reads_the_rate_through_the_same_validation_and_fails_as_a_config_error(tmp_path: Path):
+    from foundation.settings import ConfigError
+    from foundation.settings.stack_settings import eur_to_usd
+
+    broken = tmp_path / "prices.yaml"
+    broken.write_text(PRICES_TEXT.replace("eurToUsd: 1.16", "eurToUsd: -1"))
+    with pytest.raises(ConfigError, match=r"prices.yaml: currency.eurToUsd"):
+        eur_to_usd(broken)
+    assert eur_to_usd() == load_prices().currency.eur_to_usd

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from components.mesh_service.args import ServiceDefinition
 from components.sizing import SizingError, TaskSize, task_size
@@ -19,22 +19,10 @@ from foundation.settings.base import ConfigError, Model as _Model, format_valida
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
-from foundation.settings.yaml_files import load_yaml
+from policies.cost.prices import PriceFileError, load_prices
 
 PROJECT = "microservices-foundation"
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
-
-
-class _Currency(_Model):
-    model_config = _Model.model_config | {"extra": "ignore"}
-    eur_to_usd: float = Field(gt=0, le=100, description="USD per EUR")
-
-
-class PriceData(_Model):
-    """The part of platform/prices.yaml the program reads (budgets are set in USD)."""
-
-    model_config = _Model.model_config | {"extra": "ignore"}
-    currency: _Currency
 
 
 class StackSettings(_Model):
@@ -112,12 +100,12 @@ class StackSettings(_Model):
 
 @functools.cache
 def eur_to_usd(path: Path = PRICES_FILE) -> float:
-    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml."""
-    raw = load_yaml(path, "the price data")
+    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml, which is
+    validated whole (policies/cost/prices.py, shared with the cost estimate and the budget policy)."""
     try:
-        return PriceData.model_validate(raw or {}).currency.eur_to_usd
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"price data {path.name}", prefix="")) from None
+        return load_prices(path).currency.eur_to_usd
+    except PriceFileError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _decode(value: Any) -> Any:
