@@ -6,9 +6,10 @@ On an application load balancer that has an HTTPS listener, every HTTP listener'
 action must be a ``redirect`` with ``protocol`` HTTPS to the port of one of its HTTPS listeners.
 The port must be explicit: the default ``#{port}`` would keep the HTTP listener's port.
 
-Unknown values: listeners whose load balancer cannot be determined or whose protocol/port is
-unknown are not classified (ignored); an unknown default action on an HTTP listener of such an
-ALB is reported as unverifiable.
+Unknown values: an unknown default action on an HTTP listener of such an ALB is reported as
+unverifiable. Deferred to ``pulumi up``: a load balancer whose type is unknown, an HTTP (or
+unknown-protocol) listener whose load balancer cannot be determined, and a listener with an unknown
+protocol on an ALB with an HTTPS listener.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView
+from .framework import Finding, PolicySpec, ResourceView, deferred
 from .stack_links import refers_to
 from .values import as_list, get_path, is_unknown
 
@@ -62,7 +63,17 @@ def _redirects_to_https(listener: ResourceView, https_ports: set[int]) -> bool |
 
 def check_http_redirects(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
     listeners = [r for r in resources if r.type in LISTENER_TYPES]
-    findings = []
+    load_balancers = [r for r in resources if r.type in LOAD_BALANCER_TYPES]
+    findings: list[Finding] = []
+    for lb in load_balancers:
+        if is_unknown(lb.props.get("loadBalancerType")):
+            findings.append(deferred("its loadBalancerType is unknown during preview, so whether it is an application "
+                                     "load balancer", urn=lb.urn))
+    for listener in listeners:
+        protocol = listener.props.get("protocol") or "HTTP"
+        if (is_unknown(protocol) or protocol == "HTTP") and \
+                not any(refers_to(listener, "loadBalancerArn", lb) for lb in load_balancers):
+            findings.append(deferred("its load balancer cannot be determined during preview", urn=listener.urn))
     for lb in (r for r in resources if is_application_lb(r)):
         own = [li for li in listeners if refers_to(li, "loadBalancerArn", lb)]
         https_ports = {p for li in own if li.props.get("protocol") == "HTTPS"
@@ -71,6 +82,9 @@ def check_http_redirects(resources: list[ResourceView], config: Mapping[str, Any
             continue
         for listener in own:
             protocol = listener.props.get("protocol") or "HTTP"
+            if is_unknown(protocol):
+                findings.append(deferred("its protocol is unknown during preview", urn=listener.urn))
+                continue
             if protocol != "HTTP":
                 continue
             verdict = _redirects_to_https(listener, https_ports)
@@ -93,8 +107,8 @@ ALB_HTTP_REDIRECTS_TO_HTTPS = PolicySpec(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation="Make the HTTP listener's default action a redirect to HTTPS (port of the HTTPS listener, HTTP_301).",
-    unknowns="Listeners that cannot be tied to a load balancer, or with unknown protocol, are ignored; an unknown "
-             "default action is reported as unverifiable.",
+    unknowns="An unknown default action is reported as unverifiable; an unknown LB type, listener protocol or "
+             "listener-to-LB link is deferred to `pulumi up`.",
     check=check_http_redirects,
     stack=True,
 )

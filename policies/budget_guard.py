@@ -12,9 +12,9 @@ amount counts. Estimate above the budget but within the approved amount: reporte
 ADVISORY ``stack-budget-approved-overrun``; above the approved amount, or without a valid
 approval: MANDATORY ``stack-budget``. Every message names the three biggest cost drivers.
 
-Unknown values: no budget resource, or an unknown ``limitAmount``: not applicable. Unknown
-resource sizes make the resource unpriced (listed in the preview's estimate), so the estimate is
-then a lower bound.
+Unknown values: no budget resource, or an unknown ``limitAmount``: not applicable. A resource
+whose size is unknown during preview is left out of the estimate, which is then a lower bound: an
+overrun is still reported, and within the budget the unpriced resources are deferred to ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .cost.assumptions import UsageAssumptions
 from .cost.estimator import CostResource, Estimate, estimate
 from .cost.prices import PACK_DIR, PriceFileError, load_prices
 from .cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG
-from .framework import Finding, NotJudged, PolicySpec, ResourceView
+from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
 from .values import is_known_text, is_unknown
 
 BUDGET_TYPE = "aws:budgets/budget:Budget"
@@ -163,6 +163,11 @@ def _judge(views: list[ResourceView], config: Mapping[str, Any], approved: bool)
     for check in checks:
         if check.over and check.within_approval == approved:
             findings.append(Finding(check.message(), urn=check.urn))
+        unknown = [item for item in check.estimate.unpriced if "unknown" in item]
+        if unknown and not approved and not check.over:
+            # Resources whose size is unknown during preview are left out: the estimate is a lower bound.
+            findings.append(deferred(f"the estimate (€{check.estimate.total_eur:.2f}) leaves out what is unknown "
+                                     f"during preview: {'; '.join(unknown)}", urn=check.urn))
     return findings
 
 
@@ -206,7 +211,7 @@ STACK_BUDGET = PolicySpec(
     remediation="Lower the named cost drivers (NAT strategy, endpoint AZs, task sizes and counts, Spot share), "
                 "raise the budget, or record an approval (amount, reason, approver) on the budget.",
     unknowns="No budget or an unknown limitAmount: not applicable; resources with unknown sizes are left out of "
-             "the estimate (a lower bound).",
+             "the estimate (a lower bound) and, within the budget, deferred to `pulumi up`.",
     check=check_stack_budget,
     stack=True,
     config=BUDGET_POLICY_KNOBS,

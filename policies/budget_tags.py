@@ -9,12 +9,14 @@ the list was generated.
 The tags judged are what AWS will apply: the provider's ``defaultTags.tags`` (from the provider
 record; the wire may carry it JSON-encoded) overlaid by ``tagsAll`` (real preview) and the
 resource's own ``tags``. Required: ``requiredKeys`` with non-empty values, the environment key
-within ``allowedEnvironments``, and ``serviceKey`` on resources that belong to one service, i.e.
-whose parent chain (the type chain of the URN) contains one of ``serviceComponentTypes``.
+within ``allowedEnvironments`` and equal to the environment of the stack that deploys the resource
+(``stackEnvironments``, see ``environments.py``: a prod resource tagged ``staging`` would be billed to
+staging), and ``serviceKey`` on resources that belong to one service, i.e. whose parent chain (the
+type chain of the URN) contains one of ``serviceComponentTypes``.
 
-Unknown values: an unknown tag value counts as present and non-empty and is not checked against
-``allowedEnvironments``; an unknown tag map (own tags or provider default tags) makes the missing
-keys unjudgeable, so the resource is reported not-applicable during preview instead of failing.
+Unknown values: an unknown tag value counts as present; whether it is empty, allowed and the stack's
+environment is deferred to ``pulumi up``. An unknown tag map (own tags, or provider default tags
+when keys are missing) is deferred to ``pulumi up`` as a whole.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, NotJudged, PolicySpec, ResourceView
+from .environments import STACK_ENVIRONMENTS_KNOB, environment_of
+from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
 from .values import effective_tags, is_unknown, provider_default_tags
 
 TAGGABLE_TYPES_FILE = Path(__file__).resolve().parent / "data" / "taggable_types.txt"
@@ -65,12 +68,15 @@ def check_budget_tags(resource: ResourceView, config: Mapping[str, Any]) -> list
         required.append(service_key)
 
     if is_unknown(tags):
-        raise NotJudged("its tags are unknown during preview; judged at update")
+        raise NotJudged("its tags are unknown during preview; deferred to `pulumi up`")
     missing = [k for k in required if k not in tags]
     if missing and defaults_unknown:
-        raise NotJudged("the provider's default tags are unknown during preview; judged at update")
+        raise NotJudged("the provider's default tags are unknown during preview; deferred to `pulumi up`")
 
-    findings = []
+    findings: list[Finding] = []
+    unknown = [k for k in required if k in tags and is_unknown(tags[k])]
+    if unknown:
+        findings.append(deferred(f"tag value(s) {', '.join(unknown)} unknown during preview"))
     empty = [k for k in required if k in tags and not is_unknown(tags[k]) and not str(tags[k] or "").strip()]
     if missing or empty:
         parts = []
@@ -91,18 +97,27 @@ def check_budget_tags(resource: ResourceView, config: Mapping[str, Any]) -> list
         findings.append(Finding(
             f"tag {environment_key}='{environment}' is not one of {', '.join(allowed)}; budgets filter on these "
             "values. Use an allowed environment name."))
+    stack_environment = environment_of(resource.urn, config["stackEnvironments"])
+    if isinstance(environment, str) and not is_unknown(environment) and stack_environment is not None \
+            and environment in allowed and environment != stack_environment:
+        findings.append(Finding(
+            f"tag {environment_key}='{environment}' but the stack deploying it is {stack_environment}; its cost would "
+            f"be billed to {environment}. Tag it {environment_key}='{stack_environment}' (or leave the tag to the "
+            "provider's default tags)."))
     return findings
 
 
 BUDGET_TAGS = PolicySpec(
     name="budget-tags",
     description="Every taggable AWS resource carries non-empty cost tags (environment, cost-center, owner, and "
-                "service inside a service component), merged with the provider's default tags.",
+                "service inside a service component), merged with the provider's default tags; the environment tag "
+                "is the deploying stack's environment.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     remediation="Set the cost tags in the AWS provider's default_tags (environment, cost-center, owner) and add "
                 "'service' to the tags of resources created by a service component.",
-    unknowns="Unknown tag values count as present; an unknown tag map makes the resource not-applicable at preview.",
+    unknowns="Unknown tag values count as present, their values are deferred to `pulumi up`; an unknown tag map is "
+             "deferred to `pulumi up`.",
     check=check_budget_tags,
     config={
         "requiredKeys": {
@@ -115,6 +130,7 @@ BUDGET_TAGS = PolicySpec(
             "type": "array", "items": {"type": "string"}, "default": ["staging", "prod"],
             "description": "Allowed values of the environment tag.",
         },
+        "stackEnvironments": STACK_ENVIRONMENTS_KNOB,
         "serviceKey": {"type": "string", "default": "service",
                        "description": "Tag key required on resources that belong to one service."},
         "serviceComponentTypes": {

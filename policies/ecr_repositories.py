@@ -1,7 +1,12 @@
 """ECR repositories keep image tags immutable and scan images on push.
 
-Unknown values: both settings are literals in any sane program; unknown values cannot be
-verified and are reported.
+Tag immutability is judged on repositories and on repository creation templates (which create
+repositories for pull-through caches and replication). With ``IMMUTABLE_WITH_EXCLUSION``, an
+exclusion filter that is only wildcards (``*``) exempts every tag, which is mutability spelled
+differently, and is refused.
+
+Unknown values: mutability and scan-on-push are literals in any sane program; unknown values cannot
+be verified and are reported. Unknown exclusion filters are deferred to ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -11,18 +16,34 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView, judge_literal, require_true
-from .values import get_path
+from .framework import Finding, PolicySpec, ResourceView, deferred, judge_literal, require_true
+from .values import as_list, get_path, is_unknown
 
 REPOSITORY = frozenset({"aws:ecr/repository:Repository"})
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 
 
 def check_immutable_tags(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     mutability = resource.props.get("imageTagMutability") or "MUTABLE"
     allowed = [str(v) for v in config["allowedMutability"]]
-    return judge_literal("imageTagMutability", mutability, lambda value: value in allowed,
-                         "; a pushed tag can be overwritten, so a deployment may run an image nobody reviewed. Set "
-                         f"image_tag_mutability='IMMUTABLE' (allowed: {', '.join(allowed)}).")
+    findings = judge_literal("imageTagMutability", mutability, lambda value: value in allowed,
+                             "; a pushed tag can be overwritten, so a deployment may run an image nobody reviewed. "
+                             f"Set image_tag_mutability='IMMUTABLE' (allowed: {', '.join(allowed)}).")
+    if findings or mutability != "IMMUTABLE_WITH_EXCLUSION":
+        return findings
+    filters = resource.props.get("imageTagMutabilityExclusionFilters")
+    if is_unknown(filters):
+        return [deferred("imageTagMutabilityExclusionFilters is unknown during preview")]
+    for index, entry in enumerate(as_list(filters)):
+        pattern = get_path(entry, "filter")
+        if is_unknown(pattern):
+            findings.append(deferred(f"imageTagMutabilityExclusionFilters[{index}].filter is unknown during preview"))
+        elif isinstance(pattern, str) and not pattern.replace("*", "").replace("?", "").strip():
+            findings.append(Finding(
+                f"imageTagMutabilityExclusionFilters[{index}] is {pattern!r}, which exempts every tag from "
+                "immutability, so the repository is mutable in all but name. Exclude only the tags that must move "
+                "(e.g. 'latest', 'dev-*'), or use IMMUTABLE."))
+    return findings
 
 
 def check_scan_on_push(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
@@ -34,13 +55,15 @@ def check_scan_on_push(resource: ResourceView, config: Mapping[str, Any]) -> lis
 
 ECR_IMMUTABLE_TAGS = PolicySpec(
     name="ecr-immutable-tags",
-    description="ECR repositories have immutable image tags.",
+    description="ECR repositories and repository creation templates have immutable image tags; exclusion filters "
+                "do not exempt every tag.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     remediation="Set image_tag_mutability='IMMUTABLE' (or IMMUTABLE_WITH_EXCLUSION with narrow exclusion filters).",
-    unknowns="An unknown imageTagMutability is reported as unverifiable.",
+    unknowns="An unknown imageTagMutability is reported as unverifiable; unknown exclusion filters are deferred to "
+             "`pulumi up`.",
     check=check_immutable_tags,
-    resource_types=REPOSITORY,
+    resource_types=REPOSITORY | {CREATION_TEMPLATE},
     config={
         "allowedMutability": {"type": "array", "items": {"type": "string"},
                               "default": ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"],

@@ -16,9 +16,12 @@
 ``deploymentConfiguration.canaryConfiguration.canaryPercent`` (AWS default 5.0 when absent) must
 lie within ``[minPercent, maxPercent]`` (default 1-5).
 
+An alarm name that is empty or blank names no alarm, so it does not count: a list of blank names
+rolls nothing back.
+
 Unknown values: strategy, enable/rollback flags and canaryPercent are literals in any sane
-program; unknown ones cannot be verified and are reported. Unknown alarm names are names of
-alarms the program creates and count as present.
+program; unknown ones cannot be verified and are reported. Unknown alarm names (names of alarms the
+program creates) are deferred to ``pulumi up``, which judges the known names.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, NotJudged, PolicySpec, ResourceView
+from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
 from .values import as_list, get_path, is_unknown, shown
 
 SERVICE = frozenset({"aws:ecs/service:Service"})
@@ -50,14 +53,20 @@ def check_deployment_rollback(resource: ResourceView, config: Mapping[str, Any])
     if strategy in ALARM_STRATEGIES:
         alarms = resource.props.get("alarms")
         enable, rollback = get_path(alarms, "enable"), get_path(alarms, "rollback")
-        names = as_list(get_path(alarms, "alarmNames"))
-        if enable is True and rollback is True and names:
+        raw_names = get_path(alarms, "alarmNames")
+        names = [n for n in as_list(raw_names) if is_unknown(n) or (isinstance(n, str) and n.strip())]
+        blank = len(as_list(raw_names)) - len(names)
+        known = [n for n in names if not is_unknown(n)]
+        if enable is True and rollback is True and known and not blank:
             return []
+        if enable is True and rollback is True and names and not blank:
+            return [deferred("alarms.alarmNames are unknown during preview")]
+        blank_note = f" ({blank} of them blank, which name no alarm)" if blank else ""
         return [Finding(
             f"strategy {strategy} relies on CloudWatch alarms for automatic rollback (the circuit breaker is "
             f"documented for rolling updates), but alarms.enable is {shown(enable)}, alarms.rollback is "
-            f"{shown(rollback)} and {len(names)} alarm name(s) are set. Set alarms={{'enable': True, "
-            "'rollback': True, 'alarm_names': [<5xx / unhealthy-target alarms>]}.")]
+            f"{shown(rollback)} and {len(as_list(raw_names))} alarm name(s) are set{blank_note}. Set "
+            "alarms={'enable': True, 'rollback': True, 'alarm_names': [<5xx / unhealthy-target alarms>]}.")]
     breaker = resource.props.get("deploymentCircuitBreaker")
     enable, rollback = get_path(breaker, "enable"), get_path(breaker, "rollback")
     if enable is True and rollback is True:
@@ -93,7 +102,7 @@ ECS_DEPLOYMENT_ROLLBACK = PolicySpec(
     severity=Severity.HIGH,
     remediation="ROLLING: deployment_circuit_breaker={'enable': True, 'rollback': True}. BLUE_GREEN/CANARY/LINEAR: "
                 "alarms={'enable': True, 'rollback': True, 'alarm_names': [...]}.",
-    unknowns="Unknown strategy or flags are reported as unverifiable; unknown alarm names count as present.",
+    unknowns="Unknown strategy or flags are reported as unverifiable; unknown alarm names are deferred to `pulumi up`.",
     check=check_deployment_rollback,
     resource_types=SERVICE,
 )

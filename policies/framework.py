@@ -38,10 +38,23 @@ from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_re
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong. ``message`` says what is wrong and how to fix it; ``urn`` is the resource
-    it is about (stack policies must set it; resource policies may leave it None)."""
+    it is about (stack policies must set it; resource policies may leave it None).
+
+    A ``deferred`` finding is not a violation: it says what the check could not judge because a value
+    is unknown during preview. The framework reports it as "not applicable: deferred to `pulumi up`",
+    next to the violations the same check found, so an unknown value never passes silently."""
 
     message: str
     urn: str | None = None
+    deferred: bool = False
+
+
+def deferred(reason: str, urn: str | None = None) -> Finding:
+    """A finding that defers ``reason`` (what is unknown) to ``pulumi up``, which judges the known value."""
+    return Finding(reason, urn, deferred=True)
+
+
+DEFERRED_TO_UP = "deferred to `pulumi up`"
 
 
 def judge_literal(prop: str, value: Any, compliant: Callable[[Any], bool], consequence: str,
@@ -61,7 +74,8 @@ def require_true(prop: str, value: Any, consequence: str) -> list[Finding]:
 
 class NotJudged(Exception):
     """Raised by a check that deliberately cannot judge a resource now (e.g. a document that is
-    unknown during preview and will be judged at update). Reported as "not applicable"."""
+    unknown during preview and will be judged at update). Reported as "not applicable"; a check that
+    has found violations as well yields :func:`deferred` findings instead."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -229,13 +243,16 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
             if broken.matches(view.urn, view.name):
                 report_violation(f"{view.label()}: {broken.message(spec.name)}", None)
         findings = _run_check(spec, view, config, args, report_violation, prefix=f"{view.label()}: ")
-        for finding in findings or ():
+        postponed = [f.message for f in findings or () if f.deferred]
+        for finding in (f for f in findings or () if not f.deferred):
             acknowledged = exceptions.match(view.urn, view.name)
             message = f"{view.label()}: {finding.message}"
             if acknowledged is not None:
                 outbox.put(view.urn, AcknowledgedFinding(spec.name, view.urn, acknowledged.reason, message))
             else:
                 report_violation(message, None)
+        if postponed:
+            args.not_applicable(f"{view.label()}: {'; '.join(postponed)}; {DEFERRED_TO_UP}")
 
     return validate
 
@@ -248,7 +265,9 @@ def _stack_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
             report_violation(broken.message(spec.name), None)
         resources = stack_views(args)
         findings = _run_check(spec, resources, config, args, report_violation)
-        for finding in findings or ():
+        postponed = [f"{_label_for(f.urn)}: {f.message}" if f.urn else f.message
+                     for f in findings or () if f.deferred]
+        for finding in (f for f in findings or () if not f.deferred):
             urn = finding.urn or ""
             message = f"{_label_for(urn)}: {finding.message}" if urn else finding.message
             acknowledged = exceptions.match(urn, name_from_urn(urn)) if urn else None
@@ -256,6 +275,8 @@ def _stack_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
                 outbox.put(STACK_KEY, AcknowledgedFinding(spec.name, urn, acknowledged.reason, message))
             else:
                 report_violation(message, urn or None)
+        if postponed:
+            args.not_applicable(f"{'; '.join(postponed)}; {DEFERRED_TO_UP}")
 
     return validate
 

@@ -12,6 +12,7 @@ from .alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from .app_mesh import NO_APP_MESH
 from .budget_guard import STACK_BUDGET, STACK_BUDGET_APPROVED_OVERRUN
 from .budget_tags import BUDGET_TAGS
+from .default_network import NO_DEFAULT_VPC
 from .ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
 from .ecs_containers import CONTAINER_ENV_NO_SECRETS, CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
 from .ecs_deployments import ECS_CANARY_PERCENT, ECS_DEPLOYMENT_ROLLBACK
@@ -24,7 +25,8 @@ from .iam_documents import NO_WILDCARD_IAM
 from .iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
 from .iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 from .kms_keys import KMS_KEY_ROTATION
-from .log_groups import LOG_GROUP_KMS, LOG_GROUP_RETENTION
+from .log_groups import CONTAINER_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
+from .native_resources import NO_UNJUDGED_AWS_NATIVE
 from .security_groups import NO_WORLD_OPEN_INGRESS
 from .vpc_endpoints import REQUIRED_VPC_ENDPOINTS
 
@@ -49,11 +51,14 @@ SPECS: tuple[PolicySpec, ...] = (
     ECR_SCAN_ON_PUSH,
     LOG_GROUP_RETENTION,
     LOG_GROUP_KMS,
+    CONTAINER_LOG_GROUP_MANAGED,
     KMS_KEY_ROTATION,
     NO_APP_MESH,
     REQUIRED_VPC_ENDPOINTS,
     ALB_HTTP_REDIRECTS_TO_HTTPS,
     NO_WORLD_OPEN_INGRESS,
+    NO_DEFAULT_VPC,
+    NO_UNJUDGED_AWS_NATIVE,
     STACK_BUDGET,
     STACK_BUDGET_APPROVED_OVERRUN,
 )

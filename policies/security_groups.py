@@ -7,16 +7,24 @@ group is an ALB security group when an ``aws:lb/loadBalancer:LoadBalancer`` of t
 Rules come from ``aws:ec2/securityGroup:SecurityGroup`` ``ingress[]``,
 ``aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule`` and
 ``aws:ec2/securityGroupRule:SecurityGroupRule`` (``type`` ingress), tied to their group through
-``securityGroupId``. World-open means ``0.0.0.0/0`` or ``::/0``. On an ALB group, TCP rules whose
-port range is a single port in ``albPorts`` (default 80, 443) are allowed.
+``securityGroupId`` (``aws:ec2/defaultSecurityGroup:DefaultSecurityGroup`` ``ingress[]`` too).
 
-Unknown values: an unknown CIDR is computed from another resource (e.g. a VPC's CIDR) and is
-never the literal world CIDR, so it is accepted. A world-open rule with unknown ports or
-protocol cannot be shown to be an allowed ALB rule and is reported.
+World-open is judged on what the sources add up to, not on their spelling: the CIDRs of all the
+rules of one security group (the ALB exception aside) are merged with the ``ipaddress`` module, and
+if they cover ``0.0.0.0/0`` or ``::/0`` every rule contributing a public range is reported, so
+``0.0.0.0/1`` + ``128.0.0.0/1`` (in one rule or two) is the world as much as ``0.0.0.0/0`` is. On an
+ALB group, TCP rules whose port range is a single port in ``albPorts`` (default 80, 443) may use
+any source.
+
+Unknown values: a world-open rule with unknown ports or protocol cannot be shown to be an allowed
+ALB rule and is reported. A group whose known sources do not cover the internet but which has a
+source CIDR unknown during preview is deferred to ``pulumi up`` (the unknown range might complete
+the union).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,14 +32,15 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from .alb_listeners import is_application_lb
-from .framework import Finding, PolicySpec, ResourceView
+from .framework import Finding, PolicySpec, ResourceView, deferred
 from .stack_links import refers_to
-from .values import as_list, is_unknown
+from .values import as_list, is_known_text, is_unknown
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-WORLD = {"0.0.0.0/0", "::/0"}
+WORLDS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class IngressRule:
 
 def _rules(resource: ResourceView) -> Iterable[IngressRule]:
     props = resource.props
-    if resource.type == SECURITY_GROUP:
+    if resource.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
         for index, rule in enumerate(as_list(props.get("ingress"))):
             if isinstance(rule, Mapping):
                 yield IngressRule(resource, f"ingress[{index}]",
@@ -62,7 +71,7 @@ def _rules(resource: ResourceView) -> Iterable[IngressRule]:
 
 
 def _group_of(rule: IngressRule, groups: list[ResourceView]) -> ResourceView | None:
-    if rule.owner.type == SECURITY_GROUP:
+    if rule.owner.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
         return rule.owner
     return next((g for g in groups if refers_to(rule.owner, "securityGroupId", g, keys=("id",))), None)
 
@@ -75,43 +84,89 @@ def _single_port(rule: IngressRule) -> int | None:
     return low if low == high else None
 
 
+def _networks(rule: IngressRule) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], bool]:
+    """The rule's known source networks, and whether one of its sources is unknown."""
+    networks, unknown = [], False
+    for cidr in rule.cidrs:
+        if is_unknown(cidr):
+            unknown = True
+        elif isinstance(cidr, str) and cidr.strip():
+            try:
+                networks.append(ipaddress.ip_network(cidr.strip(), strict=False))
+            except ValueError:
+                continue  # not a CIDR: AWS refuses it
+    return networks, unknown
+
+
+def _scope(rule: IngressRule) -> str:
+    port = _single_port(rule)
+    return (f"port {port}" if port is not None else f"ports {rule.from_port!r}-{rule.to_port!r}") + \
+        f" protocol {rule.protocol!r}"
+
+
 def check_world_ingress(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
     allowed_ports = {int(p) for p in config["albPorts"]}
-    groups = [r for r in resources if r.type == SECURITY_GROUP]
+    groups = [r for r in resources if r.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)]
     albs = [r for r in resources if is_application_lb(r)]
-    findings = []
+    # rules per security group (a rule whose group is not in the stack is grouped by its securityGroupId)
+    by_group: dict[Any, tuple[ResourceView | None, list[IngressRule]]] = {}
     for resource in resources:
         for rule in _rules(resource):
-            world = sorted({c for c in rule.cidrs if isinstance(c, str) and not is_unknown(c) and c in WORLD})
-            if not world:
-                continue
             group = _group_of(rule, groups)
-            is_alb_group = group is not None and any(refers_to(lb, "securityGroups", group, keys=("id",)) for lb in albs)
+            group_id = rule.owner.props.get("securityGroupId")
+            key = id(group) if group is not None else (group_id if is_known_text(group_id) else id(rule.owner))
+            by_group.setdefault(key, (group, []))[1].append(rule)
+    findings: list[Finding] = []
+    for group, rules in by_group.values():
+        is_alb_group = group is not None and any(refers_to(lb, "securityGroups", group, keys=("id",)) for lb in albs)
+        judged = []
+        for rule in rules:
             protocol = str(rule.protocol).lower() if not is_unknown(rule.protocol) else None
-            port = _single_port(rule)
-            if is_alb_group and protocol in ("tcp", "6") and port in allowed_ports:
+            if is_alb_group and protocol in ("tcp", "6") and _single_port(rule) in allowed_ports:
                 continue
-            scope = (f"port {port}" if port is not None else
-                     f"ports {rule.from_port!r}-{rule.to_port!r}") + f" protocol {rule.protocol!r}"
-            what = "an application load balancer's security group" if is_alb_group else \
-                "a security group that no application load balancer uses"
-            findings.append(Finding(
-                f"{rule.where} opens {scope} to {', '.join(world)} on {what}. Only ALB groups may accept the "
-                f"internet, on TCP {', '.join(str(p) for p in sorted(allowed_ports))}. Restrict the source to a "
-                "security group (referenced_security_group_id / security_groups) or a private CIDR.",
-                urn=resource.urn))
+            judged.append((rule, *_networks(rule)))
+        findings.extend(_judge_group_sources(judged, is_alb_group, allowed_ports))
     return findings
+
+
+def _judge_group_sources(judged: list[tuple[IngressRule, list, bool]], is_alb_group: bool,
+                         allowed_ports: set[int]) -> Iterable[Finding]:
+    what = "an application load balancer's security group" if is_alb_group else \
+        "a security group that no application load balancer uses"
+    any_world = False
+    for world in WORLDS:
+        networks = [n for _, nets, _ in judged for n in nets if n.version == world.version]
+        if world not in ipaddress.collapse_addresses(networks):
+            continue
+        any_world = True
+        culprits = [(rule, [n for n in nets if n.version == world.version and not n.is_private])
+                    for rule, nets, _ in judged]
+        culprits = [(rule, nets) for rule, nets in culprits if nets]
+        for rule, nets in culprits:
+            sources = ", ".join(str(n) for n in nets)
+            others = [f"{other.owner.name} {other.where}" for other, _ in culprits if other is not rule]
+            together = f" together with {', '.join(others)}" if others else ""
+            findings_text = (f"{rule.where} opens {_scope(rule)} to {sources}{together}, which covers {world} (the "
+                             f"whole internet), on {what}. Only ALB groups may accept the internet, on TCP "
+                             f"{', '.join(str(p) for p in sorted(allowed_ports))}. Restrict the source to a security "
+                             "group (referenced_security_group_id / security_groups) or a private CIDR.")
+            yield Finding(findings_text, urn=rule.owner.urn)
+    if not any_world:
+        for rule, _, unknown in judged:
+            if unknown:
+                yield deferred(f"{rule.where} has a source CIDR unknown during preview, so whether the group's sources "
+                               "together open the internet", urn=rule.owner.urn)
 
 
 NO_WORLD_OPEN_INGRESS = PolicySpec(
     name="no-world-open-ingress",
-    description="No security group accepts traffic from 0.0.0.0/0 or ::/0, except TCP 80/443 into an "
-                "application load balancer.",
+    description="No security group accepts traffic from the whole internet (0.0.0.0/0 or ::/0, also as the union "
+                "of its rules' CIDRs), except TCP 80/443 into an application load balancer.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     remediation="Reference the ALB's security group as the source instead of a world CIDR.",
-    unknowns="Unknown CIDRs are accepted (never the literal world CIDR); world-open rules with unknown ports or "
-             "protocol are reported.",
+    unknowns="World-open rules with unknown ports or protocol are reported; a group with an unknown source CIDR "
+             "whose known sources do not cover the internet is deferred to `pulumi up`.",
     check=check_world_ingress,
     stack=True,
     config={

@@ -16,12 +16,13 @@ endpoint linked to either satisfies the requirement for both.
 
 Service names must be ``com.amazonaws.<the VPC's region>.<service>``. The VPC's region comes
 from its own ``region`` input or its provider; when unknown, the endpoint's own region is used;
-when both are unknown, any region is accepted.
+when both are unknown, the region check is deferred to ``pulumi up``.
 
 Unknown values: an endpoint whose VPC cannot be determined (unknown ``vpcId`` without a property
-dependency) is ignored. An unknown ``serviceName``, ``vpcEndpointType`` or ``privateDnsEnabled``
-cannot satisfy a requirement: these are literals in any sane program, so the endpoint is
-reported as unverifiable.
+dependency) cannot count for any VPC, and its own settings are deferred to ``pulumi up``. An unknown
+``serviceName``, ``vpcEndpointType`` or ``privateDnsEnabled`` cannot satisfy a requirement: these are
+literals in any sane program, so the endpoint is reported as unverifiable. When neither the VPC's
+nor the endpoint's region is known, the region in the service name is deferred to ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, PolicySpec, ResourceView
+from .framework import Finding, PolicySpec, ResourceView, deferred
 from .stack_links import refers_to
 from .values import is_unknown, shown
 
@@ -100,14 +101,20 @@ def check_vpc_endpoints(resources: list[ResourceView], config: Mapping[str, Any]
                [(str(s), "Gateway") for s in config["gatewayServices"]]
     endpoints = [r for r in resources if r.type == ENDPOINT_TYPE]
     findings: list[Finding] = []
+    linked_somewhere: set[int] = set()
     for group in vpc_groups(resources, component_types):
         linked = [e for e in endpoints if group.owns(e)]
+        linked_somewhere.update(id(e) for e in linked)
         needed = required
         if config["natReplacesInterfaceEndpoints"] and _has_nat_gateway(group, resources):
             # Tasks reach the AWS APIs through the NAT gateway; interface endpoints are then an
             # optimisation (data charges), not a condition for starting (docs/cost-model.md).
             needed = [(service, kind) for service, kind in required if kind == "Gateway"]
         findings.extend(_judge_group(group, linked, needed))
+    for endpoint in endpoints:
+        if id(endpoint) not in linked_somewhere and is_unknown(endpoint.props.get("vpcId")):
+            findings.append(deferred("its VPC cannot be determined during preview (unknown vpcId without a property "
+                                     "dependency), so it counts for no VPC", urn=endpoint.urn))
     return findings
 
 
@@ -136,7 +143,10 @@ def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tup
         wanted = dict(required).get(service)
         if wanted is None:
             continue
-        if region and named_region != region:
+        if not region:
+            yield deferred(f"the region of the VPC and of endpoint '{endpoint.name}' are unknown, so whether "
+                           f"'{service_name}' names the VPC's region", urn=endpoint.urn)
+        elif named_region != region:
             yield Finding(f"serviceName '{service_name}' names region {named_region} but the VPC is in {region}. "
                           f"Use 'com.amazonaws.{region}.{service}' (derive it from the provider's region).",
                           urn=endpoint.urn)
@@ -183,8 +193,8 @@ REQUIRED_VPC_ENDPOINTS = PolicySpec(
     severity=Severity.HIGH,
     remediation="Create the missing aws.ec2.VpcEndpoint resources with service names "
                 "com.amazonaws.<region>.<service> for the VPC's region.",
-    unknowns="Endpoints whose VPC cannot be determined are ignored; unknown serviceName/type/privateDnsEnabled "
-             "cannot satisfy a requirement and are reported as unverifiable.",
+    unknowns="Unknown serviceName/type/privateDnsEnabled cannot satisfy a requirement and are reported as "
+             "unverifiable; an endpoint whose VPC or region cannot be determined is deferred to `pulumi up`.",
     check=check_vpc_endpoints,
     stack=True,
     config={

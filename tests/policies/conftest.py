@@ -1,8 +1,9 @@
-"""The policy pack runs ONCE per test session, started exactly as the engine starts it.
+"""Policy tests call the checks in process with small resource views (``views.py``); only the harness
+tests and the program-verdict tests drive the pack over gRPC. For those, the pack runs ONCE per test
+session, started exactly as the engine starts it, through ``devkit.harness``.
 
-Tests import the pack's modules as the package ``policies`` (the repository root is on
-``sys.path`` through pytest.ini's ``pythonpath = .``) and drive the running pack over gRPC
-through ``devkit.harness``.
+Tests import the pack's modules as the package ``policies`` (the repository root is on ``sys.path``
+through pytest.ini's ``pythonpath = .``).
 """
 
 from __future__ import annotations

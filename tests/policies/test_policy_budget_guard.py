@@ -116,3 +116,11 @@ def test_a_broken_price_file_is_one_mandatory_finding(tmp_path):
     findings = check_stack_budget(_views(50), _config(STACK_BUDGET, pricesFile=str(broken)))
     assert len(findings) == 1 and "not valid YAML" in findings[0].message and str(broken) in findings[0].message
     assert check_approved_overrun(_views(50), _config(STACK_BUDGET_APPROVED_OVERRUN, pricesFile=str(broken))) == []
+
+
+def test_a_resource_of_unknown_size_within_the_budget_is_deferred_not_passed():
+    views = _views(ESTIMATE_EUR + 10)
+    task = next(v for v in views if v.type == "aws:ecs/taskDefinition:TaskDefinition")
+    task.props["cpu"] = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    findings = check_stack_budget(views, _config(STACK_BUDGET))
+    assert len(findings) == 1 and findings[0].deferred and "task cpu/memory unknown" in findings[0].message

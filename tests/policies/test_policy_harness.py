@@ -7,8 +7,8 @@ import json
 import pytest
 from policy_records import UNKNOWN, StackRecords, of_policy
 
-from devkit.harness import (Diagnostic, PolicyPackAnalyzer, PolicyPackError, analyze_request,
-                                         stack_properties, wire_value)
+from devkit.harness import (Diagnostic, PolicyConfigError, PolicyPackAnalyzer, PolicyPackError,
+                                         analyze_request, stack_properties, wire_value)
 from devkit.verdicts import passed, render_markdown, render_text, summary_line
 from policies.pack import PACK_NAME, SPECS
 
@@ -120,3 +120,54 @@ def test_per_resource_verdicts_carry_the_analyzed_urn_and_the_declared_pack_vers
     [found] = of_policy(pack.analyze(key, stack.records), "kms-key-rotation")
     assert found.urn == key["urn"] and found.resource_name == "k" and found.resource_type == "aws:kms/key:Key"
     assert found.policy_pack_version == pack.info.version == "0.1.0"
+
+
+def test_an_unknown_value_crosses_the_wire_as_unknown_and_defers_the_check(pack):
+    stack = StackRecords()
+    policy = stack.add("aws:iam/policy:Policy", "later", {"policy": UNKNOWN})
+    result = pack.analyze_result(policy, stack.records)
+    assert of_policy(result.diagnostics, "no-wildcard-iam") == []
+    assert [(n.policy_name, n.reason) for n in result.not_applicable] == [
+        ("no-wildcard-iam", "aws:iam/policy:Policy 'later': policy (identity policy) is unknown during preview; deferred to `pulumi up`")]
+
+
+def wildcard_policy(stack):
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}]})
+    return stack.add("aws:iam/policy:Policy", "task-policy", {"policy": document})
+
+
+def test_an_acknowledged_finding_travels_at_advisory_level_and_a_malformed_one_at_the_policys(pack):
+    stack = StackRecords()
+    record = wildcard_policy(stack)
+    pack.configure(exceptions=[{"policy": "no-wildcard-iam", "resource": "task-*",
+                                "reason": "ECR pull-through cache needs s3:* until AWS-123 ships"}])
+    [acknowledged] = pack.analyze(record, stack.records)
+    assert acknowledged.policy_name == "acknowledged-findings" and acknowledged.enforcement_level == "advisory"
+    assert acknowledged.acknowledged
+    pack.configure(exceptions=[{"policy": "no-wildcard-iam", "resource": "task-*", "reason": "legacy"}])
+    assert {(d.policy_name, d.enforcement_level) for d in pack.analyze(record, stack.records)} == {
+        ("no-wildcard-iam", "mandatory")}
+
+
+def test_exception_naming_an_unknown_policy_is_rejected_by_the_harness(pack):
+    with pytest.raises(PolicyConfigError, match="unknown policy 'no-such-policy'"):
+        pack.configure(exceptions=[{"policy": "no-such-policy", "resource": "*",
+                                    "reason": "ECR pull-through cache needs s3:* until AWS-123 ships"}])
+
+
+def test_enforcement_level_can_be_lowered_per_policy_and_for_all(pack):
+    stack = StackRecords()
+    record = wildcard_policy(stack)
+    pack.configure({"no-wildcard-iam": "advisory"})
+    assert [d.enforcement_level for d in of_policy(pack.analyze(record, stack.records), "no-wildcard-iam")] == ["advisory"]
+    pack.configure({"all": "disabled"})
+    assert pack.analyze(record, stack.records) == []
+
+
+def test_a_resource_analyzed_without_its_provider_record_gets_only_the_provider_region(pack):
+    stack = StackRecords()
+    bucket = stack.add("aws:s3/bucket:Bucket", "logs", {})
+    [found] = of_policy(pack.analyze(bucket), "budget-tags")
+    assert "missing tag(s) environment, cost-center, owner" in found.detail
+    assert of_policy(pack.analyze(bucket, stack.records), "budget-tags") == []

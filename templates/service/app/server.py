@@ -1,0 +1,125 @@
+"""A service skeleton that meets the platform's image contract, on the Python standard library only.
+
+* Serves its health check both where the container health check probes it (`HEALTH_PATH`, on
+  127.0.0.1) and under its public prefix (`PATH_PREFIX` + `HEALTH_PATH`), which the ALB and the
+  Route 53 failover check request: the ALB forwards the full path.
+* Listens on `PORT` (the platform sets it to the catalog's port).
+* Logs one JSON object per line on stdout (the awslogs driver ships each line as one event), with the
+  W3C trace id of the request when the caller sent a `traceparent` header.
+* Stops on SIGTERM (ECS's stop signal) after finishing the requests in flight.
+* Writes nothing at run time (read-only root file system; Python is told not to write bytecode).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+
+
+class JsonLog:
+    """One JSON object per line; a lock keeps lines from interleaving between request threads."""
+
+    def __init__(self, stream: TextIO, service: str):
+        self._stream = stream
+        self._service = service
+        self._lock = threading.Lock()
+
+    def write(self, level: str, message: str, **fields: Any) -> None:
+        record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
+                  "service": self._service, "message": message, **fields}
+        line = json.dumps(record, separators=(",", ":"))
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+def trace_id(traceparent: str | None) -> str | None:
+    """The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), else None."""
+    parts = (traceparent or "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and all(c in "0123456789abcdef" for c in parts[1]):
+        return parts[1] if parts[1] != "0" * 32 else None
+    return None
+
+
+def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseHTTPRequestHandler]:
+    health_paths = {health_path, f"{path_prefix.rstrip('/')}{health_path}"}
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "service"
+        sys_version = ""
+
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's naming)
+            started = time.monotonic()
+            path = self.path.split("?", 1)[0]
+            if path in health_paths:
+                status, body = 200, {"status": "ok"}
+            else:
+                status, body = 404, {"error": "not found", "path": path}
+            payload = json.dumps(body).encode()
+            fields = {"method": self.command, "path": path, "status": status,
+                      "durationMs": round((time.monotonic() - started) * 1000, 3)}
+            trace = trace_id(self.headers.get("traceparent"))
+            if trace:
+                fields["traceId"] = trace
+            # Logged before the response leaves, so that a client that has its answer finds the line.
+            log.write("info", "request", **fields)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_HEAD = do_GET
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """The access log is the JSON line do_GET writes, with the duration and trace id."""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (inherited signature)
+            # The standard library's other messages (malformed requests, errors) as JSON, not plain stderr.
+            log.write("warning", format % args)
+
+    return Handler
+
+
+def make_server(address: tuple[str, int], *, log: JsonLog, path_prefix: str = "",
+                health_path: str = "/health") -> ThreadingHTTPServer:
+    if not health_path.startswith("/") or (path_prefix and not path_prefix.startswith("/")):
+        raise ValueError(f"HEALTH_PATH ({health_path!r}) and PATH_PREFIX ({path_prefix!r}) must start with '/'")
+    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path))
+    server.daemon_threads = False  # let requests in flight finish on shutdown
+    return server
+
+
+def main() -> int:
+    service = os.environ.get("SERVICE_NAME", "service")
+    log = JsonLog(sys.stdout, service)
+    try:
+        port = int(os.environ.get("PORT", "8080"))
+        server = make_server(("0.0.0.0", port), log=log, path_prefix=os.environ.get("PATH_PREFIX", ""),
+                             health_path=os.environ.get("HEALTH_PATH", "/health"))
+    except (ValueError, OSError) as error:
+        log.write("error", f"cannot start: {error}")
+        return 2
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.write("info", "stopping", signal=signal.Signals(signum).name)
+        threading.Thread(target=server.shutdown).start()  # shutdown() blocks until serve_forever returns
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.write("info", "listening", port=port)
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
