@@ -150,3 +150,15 @@ def test_container_insights_metrics_are_priced_per_cluster_and_service_when_on(m
     insights = sum(i.usd for i in result.items if i.driver == "Container Insights" and "metrics" in i.basis)
     assert insights == pytest.approx(expected if priced else 0)
     assert any("lower bound" in note for note in result.notes) == (mode == "enhanced")
+
+
+@pytest.mark.parametrize("fqdn, aws", [("prod-1.eu-central-1.elb.amazonaws.com", True),
+                                       ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", True), ("status.example.com", False)])
+def test_health_checks_are_priced_by_endpoint_kind_and_options(fqdn, aws):
+    check = {"urn": "urn:pulumi:ref::p::aws:route53/healthCheck:HealthCheck::hc", "type": "aws:route53/healthCheck:HealthCheck",
+             "name": "hc", "parent": None, "providerRegion": "eu-central-1",
+             "inputs": {"type": "HTTPS", "fqdn": fqdn, "requestInterval": 10}}
+    price = PRICES.regions["eu-central-1"]
+    base, option = ((price.route53_health_check_aws_month, price.route53_health_check_option_aws_month) if aws else
+                    (price.route53_health_check_non_aws_month, price.route53_health_check_option_non_aws_month))
+    assert _estimate([check]).total_usd == pytest.approx(base.usd + 2 * option.usd)  # HTTPS + fast interval

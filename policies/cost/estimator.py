@@ -503,8 +503,10 @@ class _Pricer:
         self.add(zone, "Route 53", prices.usd("route53_hosted_zone_month"), "1 hosted zone")
 
     def _health_check(self, check: CostResource, prices: RegionPrices) -> None:
-        fqdn = str(check.inputs.get("fqdn") or "")
-        aws = check.inputs.get("type") in ("CALCULATED", "CLOUDWATCH_METRIC") or fqdn.endswith(".amazonaws.com")
+        fqdn = check.inputs.get("fqdn")
+        # An fqdn unknown during preview is computed from a resource of this program (an AWS endpoint).
+        aws = check.inputs.get("type") in ("CALCULATED", "CLOUDWATCH_METRIC") or is_unknown(fqdn) \
+            or str(fqdn or "").endswith(".amazonaws.com")
         kind = check.inputs.get("type", "")
         options = [name for name, on in (
             ("HTTPS", str(kind).startswith("HTTPS")), ("string matching", str(kind).endswith("STR_MATCH")),
