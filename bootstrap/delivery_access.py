@@ -102,6 +102,9 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "TagResource", "UntagResource", "ListTagsForResource",
         "CreatePullThroughCacheRule", "DeletePullThroughCacheRule", "DescribePullThroughCacheRules",
         "UpdatePullThroughCacheRule",
+        # The first pull of the tracing collector through the cache (the pulumi action's priming step).
+        "GetAuthorizationToken", "BatchGetImage", "GetDownloadUrlForLayer", "BatchCheckLayerAvailability",
+        "BatchImportUpstreamImage",
         "PutReplicationConfiguration", "DescribeRegistry",
         "CreateRepositoryCreationTemplate", "DeleteRepositoryCreationTemplate",
         "DescribeRepositoryCreationTemplates", "UpdateRepositoryCreationTemplate",

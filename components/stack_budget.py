@@ -46,7 +46,7 @@ class StackBudgetArgs:
     region: str
     monthly_usd: float
     alert_emails: Sequence[str] = field(default_factory=tuple)
-    # The stack's alert topic; its policy must let budgets.amazonaws.com publish.
+    # The stack's alert topic (its key and topic policy admit budgets.amazonaws.com); None: e-mail only.
     alert_topic_arn: Optional[pulumi.Input[str]] = None
     approval: Optional[BudgetApprovalRecord] = None
 

@@ -11,12 +11,15 @@ Architecture = Literal["ARM64", "X86_64"]
 NatStrategy = Literal["none", "single", "one-per-az"]
 DeploymentStrategy = Literal["CANARY", "LINEAR"]
 ContainerInsights = Literal["disabled", "enabled", "enhanced"]
+# The lowest level an app writes (LOG_LEVEL); the JSON log contract is in components/observability/logs.py.
+LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
 
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 ROLES: tuple[str, ...] = get_args(Role)
 ARCHITECTURES: tuple[str, ...] = get_args(Architecture)
 NAT_STRATEGIES: tuple[str, ...] = get_args(NatStrategy)
 DEPLOYMENT_STRATEGIES: tuple[str, ...] = get_args(DeploymentStrategy)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 PRIMARY_REGION = "eu-central-1"
 STANDBY_REGION = "eu-west-1"

@@ -120,7 +120,8 @@ class AwsLikeMocks(Mocks):
             return f"{args.name}-id", self.remote_outputs[args.typ](args.inputs)
         if self.computed_unknown:
             return "", dict(args.inputs)
-        region = self.region_of(args.provider)
+        # pulumi-aws 7 resources may name their own region (`region=`), which wins over the provider's.
+        region = args.inputs.get("region") or self.region_of(args.provider)
         return aws_like_state(args.typ, args.name, dict(args.inputs), region)
 
 
@@ -205,6 +206,12 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
         state.update(arn=arn("logs", f"log-group:{physical}"), name=physical)
     elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         state.update(arn=arn("cloudwatch", f"alarm:{physical}"), name=physical)
+    elif typ == "aws:sns/topic:Topic":
+        state.update(arn=arn("sns", physical), name=physical)
+    elif typ == "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+        alarm = inputs.get("alarmName") or physical
+        state.update(arn=arn("cloudwatch", f"alarm:{alarm}"), alarmName=alarm)
+        rid = alarm
     elif typ == "aws:acmpca/certificateAuthority:CertificateAuthority":
         rid = arn("acm-pca", f"certificate-authority/{_uuid(seed)}")
         state.update(arn=rid, certificateSigningRequest="-----BEGIN CERTIFICATE REQUEST-----\nPREVIEW\n-----END CERTIFICATE REQUEST-----")

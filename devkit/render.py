@@ -47,6 +47,7 @@ def render_text(preview: StackPreview) -> str:
         for typ, count in sorted(counts.items()):
             lines.append(f"    {count:>3}  {typ}")
     lines += ["", "Services:"] + [f"  {line}" for line in service_lines(preview)]
+    lines += ["", "Operations:"] + [f"  {line}" for line in operations_lines(preview)]
     lines += ["", "Failover:"] + [f"  {line}" for line in failover_lines(preview)]
     lines += ["", "Outputs:"]
     for key, value in preview.outputs.items():
@@ -100,6 +101,95 @@ def service_lines(preview: StackPreview) -> list[str]:
         if rule:
             paths = rule.inputs["conditions"][0]["pathPattern"]["values"]
             lines.append(f"    ALB rule priority {rule.inputs['priority']:g}: {' '.join(paths)}")
+        observability = next((r for r in family if r.type == SERVICE_OBSERVABILITY), None)
+        if observability is not None:
+            lines += [f"    {line}" for line in observability_lines(preview, recorder.children_of(observability.urn))]
+    return lines
+
+
+SERVICE_OBSERVABILITY = "microservices:observability:ServiceObservability"
+_SYMBOLS = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<",
+            "LessThanOrEqualToThreshold": "<="}
+
+
+def alarm_condition(inputs: dict) -> str:
+    """`<what> <op> <threshold> in <m> of <n> x <period> s`, read from a registered MetricAlarm."""
+    queries = inputs.get("metricQueries") or []
+    returned = next((q for q in queries if q.get("returnData")), None)
+    if returned is not None:
+        what = returned.get("label") or returned.get("expression")
+        period = next(q["metric"]["period"] for q in queries if q.get("metric"))
+    else:
+        what = f"{inputs['metricName']} {inputs.get('extendedStatistic') or inputs.get('statistic')}"
+        period = inputs["period"]
+    return (f"{what} {_SYMBOLS[inputs['comparisonOperator']]} {inputs['threshold']:g} in "
+            f"{inputs.get('datapointsToAlarm') or inputs['evaluationPeriods']:g} of {inputs['evaluationPeriods']:g} "
+            f"x {period:g} s")
+
+
+def pages_to(preview: StackPreview, inputs: dict, composite_name: str | None = None,
+             alarm: RecordedResource | None = None) -> str:
+    """Where an alarm's ALARM notifications go: topic names (with region), or the composite that pages."""
+    topics = preview.recorder.of_type("aws:sns/topic:Topic")
+
+    def label(topic: RecordedResource) -> str:
+        return f"{topic.inputs.get('name')}" + (f" ({topic.inputs['region']})" if topic.inputs.get("region") else "")
+
+    actions = inputs.get("alarmActions") or []
+    if actions:
+        # By ARN when known; in a first preview (--unknowns) by the property dependency on the topic.
+        named = [label(t) for t in topics if t.outputs.get("arn") in actions
+                 or (alarm is not None and t.urn in alarm.property_dependencies.get("alarmActions", []))]
+        ok = " and OK" if inputs.get("okActions") else ""
+        return "SNS " + (", ".join(named) or ", ".join(_short(a) for a in actions)) + f" (ALARM{ok})"
+    return f"via {composite_name}" if composite_name else "nobody"
+
+
+def observability_lines(preview: StackPreview, children: list[RecordedResource]) -> list[str]:
+    """A service's health alarm, its SLO alarms (threshold, where they page) and its dashboard."""
+    composite = next(r for r in children if r.type == "aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    dashboard = next(r for r in children if r.type == "aws:cloudwatch/dashboard:Dashboard")
+    name = composite.inputs["alarmName"]
+    lines = [f"health alarm {name} -> {pages_to(preview, composite.inputs, alarm=composite)}; dashboard "
+             f"{dashboard.inputs['dashboardName']}"]
+    for alarm in sorted((r for r in children if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"),
+                        key=lambda r: r.inputs["name"]):
+        lines.append(f"  {alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> "
+                     f"{pages_to(preview, alarm.inputs, name)}")
+    return lines
+
+
+def operations_lines(preview: StackPreview) -> list[str]:
+    """Stack-level alarms that page directly, the alert topics and their subscribers, audit, sampling."""
+    recorder = preview.recorder
+    lines = []
+    for topic in recorder.of_type("aws:sns/topic:Topic"):
+        subscribers = [f"{s.inputs['protocol']} {s.inputs['endpoint']}"
+                       for s in recorder.of_type("aws:sns/topicSubscription:TopicSubscription")
+                       if s.parent == topic.parent]
+        region = topic.inputs.get("region") or preview.settings.region
+        lines.append(f"topic {topic.inputs['name']} ({region}, KMS-encrypted: "
+                     f"{'yes' if topic.inputs.get('kmsMasterKeyId') else 'NO'}) -> "
+                     f"{', '.join(subscribers) or 'no subscribers'}")
+    service_composites = {r.parent for r in recorder.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+                          if recorder.by_urn(r.parent).type == SERVICE_OBSERVABILITY}
+    for composite in recorder.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm"):
+        if composite.parent not in service_composites:
+            lines.append(f"{composite.inputs['alarmName']}: any service health alarm -> "
+                         f"{pages_to(preview, composite.inputs, alarm=composite)}")
+    for alarm in recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        if alarm.inputs.get("alarmActions") and recorder.by_urn(alarm.parent).type != SERVICE_OBSERVABILITY:
+            lines.append(f"{alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> "
+                         f"{pages_to(preview, alarm.inputs, alarm=alarm)}")
+    for dashboard in recorder.of_type("aws:cloudwatch/dashboard:Dashboard"):
+        if recorder.by_urn(dashboard.parent).type != SERVICE_OBSERVABILITY:
+            lines.append(f"dashboard {dashboard.inputs['dashboardName']}")
+    for rule in recorder.of_type("aws:xray/samplingRule:SamplingRule"):
+        lines.append(f"X-Ray rule {rule.inputs['ruleName']}: {rule.inputs['fixedRate']:.0%} of requests, reservoir "
+                     f"{rule.inputs['reservoirSize']:g}/s")
+    for trail in recorder.of_type("aws:cloudtrail/trail:Trail"):
+        lines.append(f"audit: CloudTrail {trail.inputs['name']} (multi-region, validated, KMS) + "
+                     f"{len(recorder.of_type('aws:accessanalyzer/analyzer:Analyzer'))} Access Analyzers")
     return lines
 
 

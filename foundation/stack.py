@@ -5,6 +5,7 @@ Knows about stacks and settings; owns no AWS resource itself. Returns the stack 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 import pulumi
@@ -12,6 +13,15 @@ import pulumi_aws as aws
 
 from components.contract import PlatformRefs
 from components.dns_failover import DnsFailover, DnsFailoverArgs
+from components.observability.alert_routing import AlertDestination, AlertRouting, AlertRoutingArgs
+from components.observability.audit import AuditTrail, AuditTrailArgs
+from components.observability.failover_alarms import (ROUTE53_METRICS_REGION, FailoverAlarms, FailoverAlarmsArgs,
+                                                      OwnHealthCheck)
+from components.observability.quotas import QuotaAlarms, QuotaAlarmsArgs
+from components.observability.service_observability import ServiceObservability, ServiceObservabilityArgs
+from components.observability.slo import AlbSource
+from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
+from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
                                      ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
@@ -19,7 +29,7 @@ from components.registry_replication import RegistryReplication, RegistryReplica
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.cost_controls import CostControls, CostControlsArgs
 from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
-from components.types import STANDBY_REGION
+from components.types import PRIMARY_REGION, STANDBY_REGION
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 
@@ -62,7 +72,77 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> Reg
         deletion_protection=defaults.deletion_protection,
         access_log_retention_days=defaults.access_log_retention_days,
         repository_tags=settings.default_tags,
+        alert_topic_name=alert_topic_name(settings),
     )
+
+
+def alert_topic_name(settings: StackSettings) -> str:
+    return f"{settings.name_prefix}-alerts"
+
+
+def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str],
+                       kms_key_arn: Optional[pulumi.Input[str]], region: str, topic_name: str) -> AlertRoutingArgs:
+    alerts = settings.config.alerts
+    return AlertRoutingArgs(
+        topic_name=topic_name, region=region, account_id=account_id, emails=alerts.emails,
+        https_endpoint=alerts.https_endpoint, kms_key_arn=kms_key_arn,
+        resource_region=region if region != settings.region else None)
+
+
+def alarm_destination(settings: StackSettings, refs: PlatformRefs) -> AlertDestination:
+    """Where a service's health alarm pages: the contract's alarm topic."""
+    if refs.alarm_topic_arn is None:
+        raise ValueError("the platform contract has no alarm topic; create AlertRouting before the services")
+    return AlertDestination(topic_arn=refs.alarm_topic_arn, topic_name=alert_topic_name(settings),
+                            region=settings.region)
+
+
+def service_observability(settings: StackSettings, refs: PlatformRefs, name: str,
+                          service: MeshService) -> ServiceObservability:
+    """The service's SLO alarms, health alarm, dashboard and log queries, nested under the service."""
+    alb = None
+    if service.target_groups:
+        alb = AlbSource(refs.load_balancer.arn_suffix, tuple(tg.arn_suffix for tg in service.target_groups))
+    return ServiceObservability(f"{settings.environment}-{name}-observability", ServiceObservabilityArgs(
+        name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
+        service_name=name, cluster_name=refs.cluster.name, log_group_name=service.log_group_name,
+        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb),
+        opts=pulumi.ResourceOptions(parent=service))
+
+
+def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id: pulumi.Input[str],
+                        alerts: AlertRouting, observed: dict[str, ServiceObservability],
+                        health_check_id: Optional[pulumi.Input[str]], in_region: pulumi.ResourceOptions) -> None:
+    """Stack health and overview, quota alarms, X-Ray sampling, failover alarms (us-east-1), audit (owner)."""
+    prefix = settings.name_prefix
+    StackHealth(f"{prefix}-health", StackHealthArgs(
+        name_prefix=prefix, region=settings.region, cluster_name=refs.cluster.name, alerts=alerts.destination,
+        services=tuple(StackService(name, item.composite_alarm_name, item.composite_alarm_arn,
+                                    item.alb) for name, item in observed.items())), opts=in_region)
+    QuotaAlarms(f"{prefix}-quotas", QuotaAlarmsArgs(
+        name_prefix=prefix, region=settings.region, alerts=alerts.destination,
+        spot=settings.capacity.spot_weight > 0), opts=in_region)
+    if settings.config.tracing.enabled:
+        TraceSampling(f"{prefix}-sampling", TraceSamplingArgs(prefix, settings.environment,
+                                                              settings.trace_sampling_ratio), opts=in_region)
+    if settings.config.dns:
+        failover_alerts = AlertRouting(f"{prefix}-failover-alerts", alert_routing_args(
+            settings, account_id, None, ROUTE53_METRICS_REGION, f"{prefix}-failover-alerts"), opts=in_region)
+        failover = settings.config.failover
+        own_check = None
+        if settings.role == "standby":
+            own_check = OwnHealthCheck(
+                alb_dns_name=refs.load_balancer.dns_name, path=failover.health_check_path,
+                request_interval_seconds=failover.health_check_interval_seconds,
+                failure_threshold=failover.failure_threshold, checker_regions=failover.health_check_regions)
+        FailoverAlarms(f"{prefix}-failover-alarm", FailoverAlarmsArgs(
+            name_prefix=prefix, role=settings.role, alerts=failover_alerts.destination,
+            health_check_id=health_check_id, own_check=own_check), opts=in_region)
+    if settings.config.audit.owner:
+        AuditTrail(f"{settings.project}-audit", AuditTrailArgs(
+            trail_name=f"{settings.project}-audit", home_region=settings.region, account_id=account_id,
+            analyzer_regions=(PRIMARY_REGION, STANDBY_REGION),
+            deletion_protection=settings.defaults.deletion_protection), opts=in_region)
 
 
 def service_operations(settings: StackSettings) -> ServiceOperations:
@@ -132,6 +212,7 @@ def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulu
         "serviceConnectCaArn": refs.service_connect_tls.certificate_authority_arn if refs.service_connect_tls else None,
         "secretArns": secret_arns,
         "collectorImageUri": refs.collector_image_uri,
+        "alertTopicArn": refs.alarm_topic_arn,
         "services": {name: {"name": service.service_name, "arn": service.service_arn,
                             "discoveryName": service.discovery_name,
                             "urlPath": settings.service(name).path_prefix}
@@ -146,24 +227,29 @@ def build(settings: StackSettings) -> dict[str, Any]:
         opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
     platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(settings, account_id),
                                 opts=in_region)
-    refs = platform.refs
+    alerts = AlertRouting(f"{settings.name_prefix}-alerts", alert_routing_args(
+        settings, account_id, platform.refs.kms_key_arn, settings.region, alert_topic_name(settings)), opts=in_region)
+    refs = dataclasses.replace(platform.refs, alarm_topic_arn=alerts.topic_arn)
     approval = settings.config.budget.approval
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
         monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
-        alert_topic_arn=refs.alarm_topic_arn,
+        alert_topic_arn=alerts.topic_arn,
         approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
         opts=in_region)
     if settings.config.cost_controls.owner:
         # Activate the tags budgets and Cost Explorer group by: the provider's cost tags plus the service tag.
         CostControls(f"{settings.project}-cost-controls", CostControlsArgs(
             name=settings.project, tag_keys=("environment", "cost-center", "owner", "service"),
-            alert_emails=settings.config.budget.alert_emails, alert_topic_arn=refs.alarm_topic_arn,
+            # E-mail only: the alert topic's policy admits budgets.amazonaws.com but not costalerts.amazonaws.com
+            # (components/observability/alert_policies.py would need a CostAnomalyPublish statement).
+            alert_emails=settings.config.budget.alert_emails, alert_topic_arn=None,
             anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}
     primary: Optional[PrimaryReference] = None
+    health_check_id: Optional[pulumi.Input[str]] = None
     if settings.role == "primary":
         secrets = ServiceSecrets(f"{settings.environment}-secrets", ServiceSecretsArgs(
             environment=settings.environment,
@@ -172,8 +258,9 @@ def build(settings: StackSettings) -> dict[str, Any]:
             replica_region=STANDBY_REGION), opts=in_region)
         secret_arns: pulumi.Input[dict] = secrets.secret_arns
         if dns:
-            DnsFailover(f"{settings.environment}-api-failover",
-                        failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
+            failover = DnsFailover(f"{settings.environment}-api-failover",
+                                   failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
+            health_check_id = failover.health_check_id
             outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name}
         replication = settings.config.registry_replication
         if replication.owner:
@@ -201,5 +288,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
     for spec in settings.services:
         for callee in spec.calls:
             services[callee].allow_calls_from(services[spec.name])
+    observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
+    stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs

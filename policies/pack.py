@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
+from .alarm_actions import ALARM_ACTIONS_PROD, ALARM_TOPIC_ENCRYPTED
 from .alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from .app_mesh import NO_APP_MESH
 from .budget_guard import STACK_BUDGET, STACK_BUDGET_APPROVED_OVERRUN
@@ -61,6 +62,8 @@ SPECS: tuple[PolicySpec, ...] = (
     NO_UNJUDGED_AWS_NATIVE,
     STACK_BUDGET,
     STACK_BUDGET_APPROVED_OVERRUN,
+    ALARM_ACTIONS_PROD,
+    ALARM_TOPIC_ENCRYPTED,
 )
 
 

@@ -51,7 +51,7 @@ def test_primary_secrets_replicate_to_eu_west_1(prod):
     assert {s.inputs["name"] for s in secrets} == declared
     for secret in secrets:
         assert secret.inputs["replicas"] == [{"region": "eu-west-1", "kmsKeyId": "alias/aws/secretsmanager"}]
-        assert secret.inputs["kmsKeyId"] == prod.recorder.one("aws:kms/key:Key").outputs["arn"]
+        assert secret.inputs["kmsKeyId"] == prod.recorder.one("aws:kms/key:Key", "prod-eu-central-1-key").outputs["arn"]
 
 
 def test_primary_owns_the_health_check_and_the_primary_record(prod):
@@ -77,7 +77,10 @@ def test_standby_owns_the_secondary_record_in_the_primarys_zone(prod_standby):
     assert record.inputs["name"] == prod_standby.primary.outputs["apiRecordName"]
     assert record.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
     assert "healthCheckId" not in record.inputs
-    assert prod_standby.recorder.of_type("aws:route53/healthCheck:HealthCheck") == []
+    # The standby's only health check is its own ALB's, watched by its us-east-1 alarm, attached to no record.
+    (check,) = prod_standby.recorder.of_type("aws:route53/healthCheck:HealthCheck")
+    assert check.inputs["fqdn"] == alb.outputs["dnsName"]
+    assert prod_standby.recorder.by_urn(check.parent).type == "microservices:observability:FailoverAlarms"
 
 
 def test_only_the_declared_owner_writes_the_account_replication_configuration(staging, prod, prod_standby):

@@ -225,17 +225,22 @@ def test_alb_lives_only_in_public_subnets(platform):
     assert len(alb.inputs["name"]) <= 32
 
 
+def platform_name(preview) -> str:
+    """The RegionalPlatform's name: its key and buckets are named after it (other components have their own)."""
+    return f"{preview.settings.environment}-{preview.settings.region}"
+
+
 def test_alb_writes_access_logs_to_a_bucket_it_may_write_to(platform):
     alb = platform.recorder.one("aws:lb/loadBalancer:LoadBalancer")
-    bucket = platform.recorder.one("aws:s3/bucket:Bucket")
-    policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy")
+    bucket = platform.recorder.one("aws:s3/bucket:Bucket", platform_name(platform) + "-alb-logs")
+    policy = platform.recorder.one("aws:s3/bucketPolicy:BucketPolicy", platform_name(platform) + "-alb-logs")
     assert alb.inputs["accessLogs"] == {"bucket": bucket.outputs["bucket"], "enabled": True, "prefix": "alb"}
     assert policy.urn in alb.dependencies  # ELB validates the bucket when logging is switched on
     allow = json.loads(policy.inputs["policy"])["Statement"][0]
     assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     assert allow["Resource"] == f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
     encryption = platform.recorder.one("aws:s3/bucketServerSideEncryptionConfiguration:"
-                                       "BucketServerSideEncryptionConfiguration")
+                                       "BucketServerSideEncryptionConfiguration", platform_name(platform) + "-alb-logs")
     assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
 
 
@@ -297,7 +302,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
     repositories = {r.inputs["name"]: r for r in platform.recorder.of_type("aws:ecr/repository:Repository")}
     expected = {f"{platform.settings.environment}/{s.name}" for s in platform.settings.services}
     assert set(repositories) == expected
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", platform_name(platform) + "-key")
     for repository in repositories.values():
         assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -311,7 +316,7 @@ def test_each_catalog_service_has_a_hardened_repository(platform):
 
 
 def test_platform_key_rotates_and_logs_may_use_it(platform):
-    key = platform.recorder.one("aws:kms/key:Key")
+    key = platform.recorder.one("aws:kms/key:Key", platform_name(platform) + "-key")
     assert key.inputs["enableKeyRotation"] is True
     statements = json.loads(key.inputs["policy"])["Statement"]
     logs = next(s for s in statements if s["Principal"].get("Service", "").startswith("logs."))
@@ -366,6 +371,12 @@ def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(st
     prod_notifications = prod.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
     assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)
+    # Every budget also notifies its stack's alert topic, so none notifies nobody.
+    for preview in (staging, prod):
+        topic = next(t for t in preview.recorder.of_type("aws:sns/topic:Topic")
+                     if t.inputs["name"] == f"{preview.settings.name_prefix}-alerts")
+        notifications = preview.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
+        assert all(n["subscriberSnsTopicArns"] == [topic.outputs["arn"]] for n in notifications) and notifications
 
 
 # --- standby side, names and validation records ----------------------------------------------------

@@ -23,6 +23,10 @@ DOCUMENTED_ACTIONS = {"ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagReso
                       "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"}
 
 
+def platform_key(preview) -> str:
+    return f"{preview.settings.environment}-{preview.settings.region}-key"
+
+
 @pytest.fixture(params=["staging_standby", "prod_standby"])
 def standby(request):
     return request.getfixturevalue(request.param)
@@ -50,7 +54,7 @@ def test_standby_template_gives_replicas_the_primarys_repository_settings(standb
     assert template["prefix"] == settings.environment
     assert template["appliedFors"] == ["REPLICATION"]
     assert template["imageTagMutability"] == "IMMUTABLE"
-    key = standby.recorder.one("aws:kms/key:Key")
+    key = standby.recorder.one("aws:kms/key:Key", platform_key(standby))
     assert template["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key.outputs["arn"]}]
     assert json.loads(template["lifecyclePolicy"]) == lifecycle_policy(7, 30)
     provider = standby.recorder.one("pulumi:providers:aws")
@@ -90,7 +94,7 @@ def test_the_template_role_may_do_what_aws_documents_on_this_environments_replic
     statements = document["Statement"]
     assert {a for s in statements for a in s["Action"]} == DOCUMENTED_ACTIONS
     region, environment = standby.settings.region, standby.settings.environment
-    key = standby.recorder.one("aws:kms/key:Key").outputs["arn"]
+    key = standby.recorder.one("aws:kms/key:Key", platform_key(standby)).outputs["arn"]
     resources = {s["Sid"]: s["Resource"] for s in statements}
     assert resources == {"CreateReplicaRepositories": f"arn:aws:ecr:{region}:123456789012:repository/{environment}/*",
                          "EncryptReplicaRepositoriesWithPlatformKey": key}

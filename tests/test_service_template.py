@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.container_definitions import APP_USER
+from components.mesh_service.container_definitions import APP_USER
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"

@@ -56,6 +56,8 @@ class RegionalPlatformArgs:
     # Tags for the repositories ECR creates by replication in the standby region. The provider's default
     # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
     repository_tags: Mapping[str, str] = field(default_factory=dict)
+    # The stack's alert topic (components/observability/alert_routing.py), encrypted with the platform key.
+    alert_topic_name: Optional[str] = None
 
     def __post_init__(self) -> None:
         if not ALB_NAME.match(self.alb_name):

@@ -110,7 +110,7 @@ class RegionalPlatform(pulumi.ComponentResource):
     def _key_and_boundary_and_tls(self) -> None:
         args, name = self._args, self._name
         key_policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: json.dumps(platform_iam.kms_key_policy(account, args.region)))
+            lambda account: json.dumps(platform_iam.kms_key_policy(account, args.region, args.alert_topic_name)))
         self.kms_key = kms.Key(
             f"{name}-key", description=f"{args.environment} platform key ({args.region}): logs, ECR, secrets",
             key_usage="ENCRYPT_DECRYPT", customer_master_key_spec="SYMMETRIC_DEFAULT", enable_key_rotation=True,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from components.observability.alert_policies import publisher_key_statements, topic_arn
+
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
 # no `kms:*` appears in any document this program writes.
 KEY_ADMIN_ACTIONS = [
@@ -21,12 +23,13 @@ KEY_USE_ACTIONS = [
 ]
 
 
-def kms_key_policy(account_id: str, region: str) -> dict:
+def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str] = None) -> dict:
     """Key policy: in a key policy `Resource: "*"` means "this key".
 
     Roles (task execution, Service Connect TLS) get key access through their own IAM policies, which
     the account statement delegates to; naming them here would make the key depend on roles whose
-    boundary depends on the key.
+    boundary depends on the key. `alert_topic_name`: the stack's alert topic, encrypted with this key;
+    CloudWatch, Budgets and EventBridge may use the key for that topic only (its ARN follows from the name).
     """
     statements = [
         {
@@ -47,6 +50,8 @@ def kms_key_policy(account_id: str, region: str) -> dict:
                 "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}},
         },
     ]
+    if alert_topic_name is not None:
+        statements += publisher_key_statements(topic_arn(region, account_id, alert_topic_name), account_id, region)
     return {"Version": "2012-10-17", "Statement": statements}
 
 

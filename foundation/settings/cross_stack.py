@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from components.observability.audit import AuditStackFacts, audit_ownership_problems
 from components.registry_replication import ReplicationStackFacts, replication_problems
 from foundation.settings.base import ConfigError
 from foundation.settings.catalog import PROJECT_DIR, load_catalog
@@ -49,6 +50,11 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     if len(cost_owners) != 1:
         raise fail(f"{settings.project}:costControls.owner: account {settings.account_id} needs exactly one owning "
                    f"stack of its cost allocation tags and anomaly monitor (owners: {cost_owners or 'none'})")
+    problems = audit_ownership_problems(AuditStackFacts(
+        stack=p.stack, account_id=p.account_id or "unknown", role=p.role, is_owner=p.config.audit.owner)
+        for p in same_account)
+    if problems:
+        raise fail(f"{settings.project}:audit.owner: " + "; ".join(problems))
     if settings.role == "standby":
         primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
         primary = next((p for p in peers if p.stack == primary_name), None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.types import ContainerInsights
+from components.types import ContainerInsights, LogLevel
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class EnvironmentDefaults:
     capacity: CapacityDefaults
     log_retention_days: int
     trace_sampling_ratio: float
+    # Staging writes DEBUG lines to find problems before prod; prod writes INFO and up (log volume is cost).
+    log_level: LogLevel
     container_insights: ContainerInsights
     deletion_protection: bool
     access_log_retention_days: int
@@ -35,10 +37,10 @@ ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
         capacity=CapacityDefaults(on_demand_base=0, on_demand_weight=1, spot_weight=3),
         # Container Insights off in staging: ~€13/month of custom metrics for two services, and no alarm
         # or scaling policy reads its metrics (docs/cost-model.md, "Fitting staging into €100").
-        log_retention_days=30, trace_sampling_ratio=1.0, container_insights="disabled",
+        log_retention_days=30, trace_sampling_ratio=1.0, log_level="DEBUG", container_insights="disabled",
         deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False),
     "prod": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=2, on_demand_weight=1, spot_weight=1),
-        log_retention_days=365, trace_sampling_ratio=0.1, container_insights="enhanced",
+        log_retention_days=365, trace_sampling_ratio=0.1, log_level="INFO", container_insights="enhanced",
         deletion_protection=True, access_log_retention_days=90, requires_service_connect_tls=True),
 }

@@ -12,7 +12,10 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, field_validator, model_validator
 
 from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
-from components.types import Architecture, DeploymentStrategy, Environment, NatStrategy, Role
+from components.observability.slo import (DEFAULT_CPU_PERCENT, DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES,
+                                          DEFAULT_ERROR_RATE_PERCENT, DEFAULT_MEMORY_PERCENT,
+                                          DEFAULT_MIN_REQUESTS_PER_MINUTE, DEFAULT_P95_MS, DEFAULT_P99_MS, SloTargets)
+from components.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Role
 from components.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
                                    log_retention_problem, timeout_problems)
 from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
@@ -136,6 +139,8 @@ class Tracing(_Model):
 
 class Logs(_Model):
     retention_days: Optional[int] = None
+    # LOG_LEVEL of every app; None: the environment's default (defaults.py).
+    level: Optional[LogLevel] = None
 
     @field_validator("retention_days")
     @classmethod
@@ -216,6 +221,45 @@ class Budget(_Model):
         return self
 
 
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
+
+
+class Alerts(_Model):
+    """Who the stack's alert topic notifies: e-mail subscribers (each confirms once) and one optional
+    HTTPS endpoint (a pager's webhook)."""
+
+    emails: tuple[Email, ...] = ()
+    https_endpoint: Optional[Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)]] = None
+
+
+class Slo(_Model):
+    """Service level objectives of every service of the stack (components/observability/slo.py)."""
+
+    p95_latency_ms: float = Field(default=DEFAULT_P95_MS, gt=0, le=60_000)
+    p99_latency_ms: float = Field(default=DEFAULT_P99_MS, gt=0, le=60_000)
+    error_rate_percent: float = Field(default=DEFAULT_ERROR_RATE_PERCENT, gt=0, le=100)
+    min_requests_per_minute: int = Field(default=DEFAULT_MIN_REQUESTS_PER_MINUTE, ge=1, le=1_000_000)
+    cpu_percent: float = Field(default=DEFAULT_CPU_PERCENT, gt=0, le=100)
+    memory_percent: float = Field(default=DEFAULT_MEMORY_PERCENT, gt=0, le=100)
+    error_log_lines_per_5_minutes: int = Field(default=DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _p95_within_p99(self) -> "Slo":
+        if self.p95_latency_ms > self.p99_latency_ms:
+            raise ValueError(f"p95LatencyMs ({self.p95_latency_ms:g}) cannot exceed p99LatencyMs "
+                             f"({self.p99_latency_ms:g})")
+        return self
+
+    def targets(self) -> SloTargets:
+        return SloTargets(**self.model_dump())
+
+
+class Audit(_Model):
+    """The account's CloudTrail trail and Access Analyzer: exactly one stack per account owns them."""
+
+    owner: bool = False
+
+
 class StackConfig(_Model):
     """The `microservices-foundation:*` keys of one stack, after project defaults are applied."""
 
@@ -237,9 +281,15 @@ class StackConfig(_Model):
     cost_controls: CostControls = CostControls()
     # Usage the cost estimate assumes (GB through NAT, LCUs, log GB, ...): docs/cost-model.md.
     cost_assumptions: UsageAssumptions = UsageAssumptions()
+    alerts: Alerts = Alerts()
+    slo: Slo = Slo()
+    audit: Audit = Audit()
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> "StackConfig":
+        if self.environment == "prod" and not (self.alerts.emails or self.alerts.https_endpoint):
+            raise ValueError("alerts.emails or alerts.httpsEndpoint is required in prod: the alarms that page must "
+                             "reach someone")
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")

@@ -23,6 +23,7 @@ from policies.cost.prices import PriceFileError, load_prices
 
 PROJECT = "microservices-foundation"
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
+LOG_LEVEL_KEY = "LOG_LEVEL"
 
 
 class StackSettings(_Model):
@@ -62,6 +63,16 @@ class StackSettings(_Model):
     def trace_sampling_ratio(self) -> float:
         ratio = self.config.tracing.sampling_ratio
         return self.defaults.trace_sampling_ratio if ratio is None else ratio
+
+    @property
+    def log_level(self) -> str:
+        return log_level_of(self.config)
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of the stack's alarms, dashboards, topics and rules: the stack name, unique in the account
+        (dashboards are global, and every stack puts its failover alarm in us-east-1)."""
+        return self.stack
 
     @property
     def default_tags(self) -> dict[str, str]:
@@ -172,6 +183,11 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     return settings
 
 
+def log_level_of(config: StackConfig) -> str:
+    """The stack's log level: `logs.level`, else the environment's default."""
+    return config.logs.level or ENVIRONMENT_DEFAULTS[config.environment].log_level
+
+
 def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix: str) -> tuple[ServiceDefinition, ...]:
     def fail(key: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"stack '{stack}': {prefix}{key} = {value!r} is not allowed; {allowed}")
@@ -198,6 +214,11 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
         merged = entry.model_dump() | {k: v for k, v in override.model_dump().items() if v is not None}
+        if LOG_LEVEL_KEY in merged["config"]:
+            raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
+                       "the log level is the stack's (logs.level, default per environment), not the catalog's")
+        # Every app reads LOG_LEVEL from its plain config: the stack's level, so a stack can change it.
+        merged["config"] = {**merged["config"], LOG_LEVEL_KEY: log_level_of(config)}
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)

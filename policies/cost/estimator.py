@@ -50,6 +50,8 @@ FREE_TYPES = frozenset({
     "aws:acmpca/certificate:Certificate", "aws:acmpca/certificateAuthorityCertificate:CertificateAuthorityCertificate",
     "aws:acmpca/permission:Permission", "aws:route53/record:Record", "aws:servicediscovery/service:Service",
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:cloudwatch/queryDefinition:QueryDefinition",  # saved queries are free; a query bills its scan
+    "aws:xray/samplingRule:SamplingRule",  # rules are free; traces are billed per trace recorded
     "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
     "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
     "aws:costexplorer/costAllocationTag:CostAllocationTag", "aws:costexplorer/anomalyMonitor:AnomalyMonitor",

@@ -180,6 +180,27 @@ def _budget_below_estimate(records):
     budget["inputs"].pop("tags", None)  # without prod's recorded approval
 
 
+def _added(records, template_type, typ, name, inputs):
+    record = copy.deepcopy(first(records, template_type))
+    record.update(type=typ, name=name, urn=record["urn"].rsplit("::", 2)[0] + f"::{typ}::{name}", inputs=inputs,
+                  outputs=dict(inputs), dependencies=[], propertyDependencies={})
+    records.append(record)
+    return record
+
+
+def _alarm_nobody_hears(records):
+    alarm = copy.deepcopy(first(records, "aws:cloudwatch/metricAlarm:MetricAlarm"))
+    _added(records, "aws:cloudwatch/metricAlarm:MetricAlarm", alarm["type"], "prod-orphan-alarm",
+           {**alarm["inputs"], "name": "prod-orphan-alarm", "alarmActions": []})
+
+
+def _unencrypted_alarm_topic(records):
+    arn = "arn:aws:sns:eu-central-1:123456789012:prod-plain-alerts"
+    _added(records, "aws:kms/alias:Alias", "aws:sns/topic:Topic", "prod-plain-alerts",
+           {"name": "prod-plain-alerts", "arn": arn})
+    first(records, "aws:cloudwatch/metricAlarm:MetricAlarm")["inputs"]["alarmActions"] = [arn]
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -206,6 +227,8 @@ SEEDS = {
     "no-unjudged-aws-native": _adopted_default_network,
     "alb-http-redirects-to-https": _http_listener_forwards,
     "stack-budget": _budget_below_estimate,
+    "alarm-actions-prod": _alarm_nobody_hears,
+    "alarm-topic-encrypted": _unencrypted_alarm_topic,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 

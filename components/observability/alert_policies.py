@@ -1,0 +1,54 @@
+"""The policy documents of the alert topic, as pure functions (no Pulumi, no platform imports), so the
+platform key policy (regional_platform/platform_iam.py) can admit the publishers of a topic that does not
+exist yet: its ARN follows from its name. Why each condition is there: alert_routing.py.
+"""
+
+from __future__ import annotations
+
+PUBLISH_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+SNS_CONTEXT_KEY = "kms:EncryptionContext:aws:sns:topicArn"
+
+
+def topic_arn(region: str, account_id: str, topic_name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"
+
+
+def publisher_key_statements(topic: str, account_id: str, region: str) -> list[dict]:
+    """Key-policy statements that let CloudWatch alarms, Budgets and EventBridge publish to `topic`."""
+    in_topic = {SNS_CONTEXT_KEY: topic}
+    return [
+        {"Sid": "CloudWatchAlarmsPublishToAlertTopic", "Effect": "Allow",
+         "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
+         "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
+                       "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"}}},
+        {"Sid": "BudgetsPublishToAlertTopic", "Effect": "Allow",
+         "Principal": {"Service": "budgets.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
+         "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
+                       "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}},
+        {"Sid": "EventBridgePublishesToAlertTopic", "Effect": "Allow",
+         "Principal": {"Service": "events.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
+         "Condition": {"StringEquals": in_topic}},
+    ]
+
+
+def topic_policy(topic: str, account_id: str, region: str) -> dict:
+    """Who may publish: the three services, only for this account's alarms, budgets and rules; TLS only.
+
+    The account's own principals need no statement here: same-account IAM policies suffice.
+    Sources: Amazon SNS "Example cases for Amazon SNS access control" (aws:SourceAccount / aws:SourceArn),
+    AWS Budgets "Creating an Amazon SNS topic for budget notifications", EventBridge "Amazon SNS
+    permissions".
+    """
+    def publisher(sid: str, service: str, source_arn: str) -> dict:
+        return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
+                "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                                                 "ArnLike": {"aws:SourceArn": source_arn}}}
+
+    return {"Version": "2012-10-17", "Statement": [
+        publisher("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com",
+                  f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"),
+        publisher("BudgetsPublish", "budgets.amazonaws.com", f"arn:aws:budgets::{account_id}:*"),
+        publisher("EventBridgeRulesPublish", "events.amazonaws.com", f"arn:aws:events:{region}:{account_id}:rule/*"),
+        {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+         "Resource": topic, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}
