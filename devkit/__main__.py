@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
-    from devkit.costs import budget_policy_config, cost_lines, cost_markdown, stack_estimate
+    from devkit.costs import cost_lines, cost_markdown, stack_estimate
     from devkit.render import render_text, write_json
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
-                                config=budget_policy_config(result, policy_config)) as pack:
+                                config=policy_config) as pack:
             analysis = pack.preview_result(result.recorder.to_json())
         diagnostics = analysis.diagnostics
     except (PolicyConfigError, PolicyPackError) as error:

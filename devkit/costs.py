@@ -1,40 +1,19 @@
 """The preview's monthly cost estimate: per stack, component and service, in text, JSON and Markdown.
 
-The figure comes from the same estimator and price file the stack-budget policy uses
-(policies/cost); the preview hands the stack's ``costAssumptions`` to that policy so both agree.
+The figure comes from the same estimator, price file and stack ``costAssumptions`` the stack-budget
+policy uses (policies/cost; the policy reads the assumptions from Pulumi.<stack>.yaml itself).
 """
 
 from __future__ import annotations
-
-import copy
-from typing import Any, Optional
 
 from devkit.run import StackPreview
 from policies.cost.estimator import Estimate, estimate, resources_from_records
 from policies.cost.prices import load_prices
 
-BUDGET_POLICIES = ("stack-budget", "stack-budget-approved-overrun")
-
-
 def stack_estimate(preview: StackPreview) -> Estimate:
     """The stack's monthly estimate from what its program registered."""
     return estimate(resources_from_records(preview.recorder.to_json()), load_prices(),
                     preview.settings.config.cost_assumptions, default_region=preview.settings.region)
-
-
-def budget_policy_config(preview: StackPreview, config: Optional[dict[str, Any]]) -> dict[str, Any]:
-    """The policy config with the stack's cost assumptions given to the budget policies (unless the
-    config already sets them), so that the pack judges the figure the preview prints."""
-    merged = copy.deepcopy(config) if config else {}
-    assumptions = preview.settings.config.cost_assumptions.model_dump(by_alias=True)
-    for policy in BUDGET_POLICIES:
-        entry = merged.get(policy)
-        if isinstance(entry, str):  # a bare enforcement level
-            entry = {"enforcementLevel": entry}
-        entry = dict(entry or {})
-        entry.setdefault("costAssumptions", assumptions)
-        merged[policy] = entry
-    return merged
 
 
 def cost_lines(result: Estimate, budget_eur: float) -> list[str]:

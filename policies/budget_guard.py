@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from pulumi_policy import EnforcementLevel, Severity
+import yaml
 from pydantic import ValidationError
 
 from .cost.assumptions import UsageAssumptions
@@ -123,6 +124,28 @@ def _stack_region(views: list[ResourceView]) -> Optional[str]:
     return max(set(regions), key=regions.count) if regions else None
 
 
+def stack_cost_assumptions(views: list[ResourceView], config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The stack's own ``costAssumptions``: the policy config's knob when set, else the key
+    ``<project>:costAssumptions`` of ``Pulumi.<stack>.yaml`` in ``stackConfigDir`` (stack and project from
+    the URNs), so that `pulumi preview --policy-pack policies` judges what the preview prints."""
+    if config.get("costAssumptions"):
+        return config["costAssumptions"]
+    parts = views[0].urn.split("::") if views else []
+    if len(parts) < 2:
+        return {}
+    stack, project = parts[0].rsplit(":", 1)[-1], parts[1]
+    directory = Path(str(config["stackConfigDir"]))
+    path = (directory if directory.is_absolute() else PACK_DIR / directory) / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path.name} is not valid YAML: {error}") from None
+    found = (document.get("config") or {}).get(f"{project}:costAssumptions") if isinstance(document, dict) else None
+    return found if isinstance(found, Mapping) else {}
+
+
 def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[BudgetCheck]:
     """Every monthly COST budget of the stack judged against the recomputed estimate."""
     budgets = [v for v in views if v.type == BUDGET_TYPE
@@ -132,10 +155,10 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
     prices_file = Path(str(config["pricesFile"]))
     prices = load_prices(prices_file if prices_file.is_absolute() else PACK_DIR / prices_file)
     try:
-        assumptions = UsageAssumptions.model_validate(config.get("costAssumptions") or {})
+        assumptions = UsageAssumptions.model_validate(stack_cost_assumptions(views, config))
     except ValidationError as error:
         first = error.errors()[0]
-        raise ValueError(f"policy config costAssumptions.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise ValueError(f"costAssumptions.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     result = estimate(_resources(views), prices, assumptions, default_region=_stack_region(views),
                       service_component_types=config["serviceComponentTypes"])
     checks = []
@@ -187,7 +210,12 @@ BUDGET_POLICY_KNOBS: dict[str, dict[str, Any]] = {
     },
     "costAssumptions": {
         "type": "object", "default": {},
-        "description": "Usage assumptions (camelCase names of policies/cost/assumptions.py); missing ones default.",
+        "description": "Usage assumptions (camelCase names of policies/cost/assumptions.py); missing ones default. "
+                       "Empty: the stack's own costAssumptions from Pulumi.<stack>.yaml in stackConfigDir.",
+    },
+    "stackConfigDir": {
+        "type": "string", "default": "..",
+        "description": "Where Pulumi.<stack>.yaml lives; a relative path is relative to the pack directory.",
     },
     "approval": {
         "type": ["object", "null"], "default": None,

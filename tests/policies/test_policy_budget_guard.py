@@ -124,3 +124,20 @@ def test_a_resource_of_unknown_size_within_the_budget_is_deferred_not_passed():
     task.props["cpu"] = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     findings = check_stack_budget(views, _config(STACK_BUDGET))
     assert len(findings) == 1 and findings[0].deferred and "task cpu/memory unknown" in findings[0].message
+
+
+def test_without_a_configured_value_the_stacks_own_cost_assumptions_are_read_from_its_stack_file(tmp_path):
+    # The reference stack is named "ref": its Pulumi.ref.yaml assumes far more NAT traffic.
+    (tmp_path / "Pulumi.ref.yaml").write_text(
+        "config:\n  microservices-foundation:costAssumptions:\n    natGbPerMonth: 2000\n")
+    budget = ESTIMATE_EUR + 1
+    assert check_stack_budget(_views(budget), _config(STACK_BUDGET, stackConfigDir=str(tmp_path))) != []
+    configured = _config(STACK_BUDGET, stackConfigDir=str(tmp_path), costAssumptions={"natGbPerMonth": 50})
+    assert check_stack_budget(_views(budget), configured) == []
+
+
+def test_invalid_stack_cost_assumptions_are_one_finding_naming_the_key(tmp_path):
+    (tmp_path / "Pulumi.ref.yaml").write_text(
+        "config:\n  microservices-foundation:costAssumptions:\n    natGbPerMonth: -1\n")
+    findings = check_stack_budget(_views(50), _config(STACK_BUDGET, stackConfigDir=str(tmp_path)))
+    assert len(findings) == 1 and "costAssumptions.natGbPerMonth" in findings[0].message
