@@ -126,6 +126,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "logs": (
         "CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "DeleteRetentionPolicy",
         "AssociateKmsKey", "DisassociateKmsKey", "TagResource", "UntagResource", "ListTagsForResource",
+        "PutMetricFilter", "DeleteMetricFilter", "DescribeMetricFilters", "PutQueryDefinition",
+        "DeleteQueryDefinition", "DescribeQueryDefinitions",
     ),
     "secretsmanager": (
         "CreateSecret", "DeleteSecret", "DescribeSecret", "UpdateSecret", "TagResource", "UntagResource",
@@ -144,8 +146,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "RegisterScalableTarget", "DeregisterScalableTarget", "DescribeScalableTargets", "PutScalingPolicy",
         "DeleteScalingPolicy", "DescribeScalingPolicies", "TagResource", "UntagResource", "ListTagsForResource",
     ),
-    "cloudwatch": ("PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "TagResource", "UntagResource",
-                   "ListTagsForResource"),
+    "cloudwatch": ("PutMetricAlarm", "PutCompositeAlarm", "DeleteAlarms", "DescribeAlarms", "PutDashboard",
+                   "GetDashboard", "DeleteDashboards", "TagResource", "UntagResource", "ListTagsForResource"),
     "route53": (
         "ChangeResourceRecordSets", "GetChange", "ListResourceRecordSets", "GetHostedZone",
         "CreateHealthCheck", "DeleteHealthCheck", "GetHealthCheck", "UpdateHealthCheck",
@@ -168,10 +170,21 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "DeleteBucketPolicy", "GetBucketOwnershipControls", "PutBucketOwnershipControls",
         "GetBucketPublicAccessBlock", "PutBucketPublicAccessBlock", "GetEncryptionConfiguration",
         "PutEncryptionConfiguration", "GetLifecycleConfiguration", "PutLifecycleConfiguration",
-        "GetBucketTagging", "PutBucketTagging", "GetBucketVersioning", "GetBucketAcl", "GetBucketCORS",
+        "GetBucketTagging", "PutBucketTagging", "GetBucketVersioning", "PutBucketVersioning", "GetBucketAcl", "GetBucketCORS",
         "GetBucketWebsite", "GetBucketLogging", "GetAccelerateConfiguration", "GetBucketRequestPayment",
         "GetReplicationConfiguration", "GetBucketObjectLockConfiguration",
     ),
+    # Alert topics, the audit trail, Access Analyzer and X-Ray sampling rules (components/observability).
+    "sns": ("CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe",
+            "GetSubscriptionAttributes", "SetSubscriptionAttributes", "ListSubscriptionsByTopic", "TagResource",
+            "UntagResource", "ListTagsForResource"),
+    "cloudtrail": ("CreateTrail", "DeleteTrail", "UpdateTrail", "GetTrail", "DescribeTrails", "GetTrailStatus",
+                   "StartLogging", "StopLogging", "GetEventSelectors", "PutEventSelectors", "GetInsightSelectors",
+                   "AddTags", "RemoveTags", "ListTags"),
+    "access-analyzer": ("CreateAnalyzer", "DeleteAnalyzer", "GetAnalyzer", "ListAnalyzers", "TagResource",
+                        "UntagResource", "ListTagsForResource"),
+    "xray": ("CreateSamplingRule", "DeleteSamplingRule", "UpdateSamplingRule", "GetSamplingRules", "TagResource",
+             "UntagResource", "ListTagsForResource"),
 }
 
 # Deletes allowed only on resources tagged with the role's own environment and managed by the
@@ -324,6 +337,7 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr"),
         "identity": ("iam", "kms", "secretsmanager", "ssm"),
         "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
+        "observability": ("sns", "cloudtrail", "access-analyzer", "xray"),
     }
 
 

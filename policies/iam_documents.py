@@ -27,6 +27,9 @@ away; any other Effect is judged as Allow so a misspelling exempts nothing):
   ``ForAnyValue:``) with specific values. Conditions on other keys (``sts:ExternalId``,
   ``aws:SecureTransport``), ``...IfExists``, ``ForAllValues:``, negated operators, empty values and
   wildcard-only values restrict nothing.
+* ``trust`` (and resource) statements trusting a public identity provider (GitHub Actions, GitLab,
+  Terraform Cloud, Cognito, Google, Facebook, Amazon: PUBLIC_IDENTITY_PROVIDERS) must name whose tokens
+  in a condition on the provider's subject/audience claim, or anyone with such a token is trusted.
 
 Unknown values: never a pass. A document unknown as a whole (typical during preview when it embeds
 ARNs of resources not created yet), and unknown Effect, Action, Resource, Principal or Condition
@@ -284,6 +287,71 @@ def _condition_narrows_principal(condition: Any) -> bool | None:
     return None if undecided else False
 
 
+# Identity providers anyone can get a token from (any GitHub repository, any Cognito identity pool's
+# users...): a role trusting one is open to everyone unless a condition names the token's subject or
+# audience. Provider host -> the claims that name it.
+PUBLIC_IDENTITY_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "token.actions.githubusercontent.com": ("sub",),
+    "gitlab.com": ("sub",),
+    "app.terraform.io": ("sub",),
+    "cognito-identity.amazonaws.com": ("aud",),
+    "accounts.google.com": ("aud", "sub"),
+    "graph.facebook.com": ("app_id",),
+    "www.amazon.com": ("app_id",),
+}
+# Subject prefixes whose next part names the owner (repository, project, organisation).
+_SUBJECT_PREFIXES = ("repo:", "project_path:", "organization:")
+
+
+def _identity_provider_host(federated: Any) -> str | None:
+    if not isinstance(federated, str):
+        return None
+    return federated.split(":oidc-provider/", 1)[-1].strip().lower()
+
+
+def _claim_narrows(value: Any) -> bool | None:
+    if is_unknown(value):
+        return None
+    if not isinstance(value, str) or not value.strip() or value[0] in _WILDCARDS:
+        return False
+    rest = next((value[len(p):] for p in _SUBJECT_PREFIXES if value.startswith(p)), value)
+    return bool(rest) and rest[0] not in _WILDCARDS
+
+
+def _judge_public_identity_provider(where: str, statement: Mapping[str, Any]) -> Iterable[Finding]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping):
+        return
+    for federated in as_list(principal.get("Federated")):
+        host = _identity_provider_host(federated)
+        claims = PUBLIC_IDENTITY_PROVIDERS.get(host or "")
+        if claims is None:
+            continue
+        condition = statement.get("Condition")
+        verdicts = []
+        if isinstance(condition, Mapping):
+            for operator, block in condition.items():
+                op = str(operator).lower()
+                if op.endswith("ifexists") or op.startswith("forallvalues:") or not isinstance(block, Mapping):
+                    continue
+                if op.removeprefix("foranyvalue:") not in _EQUALITY_OPERATORS | _LIKE_OPERATORS:
+                    continue
+                for key, values in block.items():
+                    if str(key).lower() in {f"{host}:{claim}" for claim in claims}:
+                        claim_verdicts = [_claim_narrows(v) for v in as_list(values)]
+                        verdicts.append(None if None in claim_verdicts and False not in claim_verdicts
+                                        else bool(claim_verdicts) and all(claim_verdicts))
+        if True in verdicts:
+            continue
+        if None in verdicts or is_unknown(condition):
+            yield deferred(f"{where} trusts {host} under a Condition whose values are unknown during preview")
+            continue
+        yield Finding(f"{where} trusts the identity provider {host}, where anyone can get a token, without a "
+                      f"Condition on {' or '.join(f'{host}:{c}' for c in claims)} naming whose tokens (e.g. "
+                      "StringLike token.actions.githubusercontent.com:sub 'repo:<org>/<repo>:ref:refs/heads/main'). "
+                      "Add that condition.")
+
+
 # --- the judge ---------------------------------------------------------------------------------------
 
 def judge_policy_document(document: Any, kind: DocumentKind = "identity") -> list[Finding]:
@@ -351,6 +419,7 @@ def _judge_allow_statement(index: int, statement: Mapping[str, Any], kind: Docum
 
     if kind in _KINDS_REJECTING_PUBLIC_PRINCIPAL and "Principal" in statement:
         yield from _judge_principal(where, statement)
+        yield from _judge_public_identity_provider(where, statement)
 
     resources = as_list(statement.get("Resource"))
     if any(is_unknown(r) for r in resources):

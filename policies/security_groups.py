@@ -11,8 +11,10 @@ Rules come from ``aws:ec2/securityGroup:SecurityGroup`` ``ingress[]``,
 
 World-open is judged on what the sources add up to, not on their spelling: the CIDRs of all the
 rules of one security group (the ALB exception aside) are merged with the ``ipaddress`` module, and
-if they cover ``0.0.0.0/0`` or ``::/0`` every rule contributing a public range is reported, so
-``0.0.0.0/1`` + ``128.0.0.0/1`` (in one rule or two) is the world as much as ``0.0.0.0/0`` is. On an
+if they cover every internet address (all of IPv4 but the special-purpose blocks of NOT_INTERNET, or
+all of IPv6 global unicast ``2000::/3``), every rule contributing an internet range is reported. So
+``0.0.0.0/1`` + ``128.0.0.0/1`` (in one rule or two), ``::/1`` + ``8000::/1`` and ``2000::/3`` are the
+world as much as ``0.0.0.0/0`` and ``::/0`` are. On an
 ALB group, TCP rules whose port range is a single port in ``albPorts`` (default 80, 443) may use
 any source.
 
@@ -41,6 +43,17 @@ DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 WORLDS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+# Address space nobody on the internet connects from (RFC 6890 special-purpose blocks for IPv4; for
+# IPv6 everything outside global unicast 2000::/3). Sources that cover all the rest are the internet,
+# whether spelled 0.0.0.0/0, two halves, or 2000::/3.
+NOT_INTERNET = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+    "224.0.0.0/4", "240.0.0.0/4", "::/3", "4000::/2", "8000::/1"))
+
+
+def _reaches_internet(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return not any(network.version == n.version and network.subnet_of(n) for n in NOT_INTERNET)
 
 
 @dataclass(frozen=True)
@@ -136,18 +149,19 @@ def _judge_group_sources(judged: list[tuple[IngressRule, list, bool]], is_alb_gr
     any_world = False
     for world in WORLDS:
         networks = [n for _, nets, _ in judged for n in nets if n.version == world.version]
-        if world not in ipaddress.collapse_addresses(networks):
+        if not any(_reaches_internet(n) for n in networks) or world not in ipaddress.collapse_addresses(
+                networks + [n for n in NOT_INTERNET if n.version == world.version]):
             continue
         any_world = True
-        culprits = [(rule, [n for n in nets if n.version == world.version and not n.is_private])
+        culprits = [(rule, [n for n in nets if n.version == world.version and _reaches_internet(n)])
                     for rule, nets, _ in judged]
         culprits = [(rule, nets) for rule, nets in culprits if nets]
         for rule, nets in culprits:
             sources = ", ".join(str(n) for n in nets)
             others = [f"{other.owner.name} {other.where}" for other, _ in culprits if other is not rule]
             together = f" together with {', '.join(others)}" if others else ""
-            findings_text = (f"{rule.where} opens {_scope(rule)} to {sources}{together}, which covers {world} (the "
-                             f"whole internet), on {what}. Only ALB groups may accept the internet, on TCP "
+            findings_text = (f"{rule.where} opens {_scope(rule)} to {sources}{together}, which reaches every internet "
+                             f"address as {world} does (the whole internet), on {what}. Only ALB groups may accept the internet, on TCP "
                              f"{', '.join(str(p) for p in sorted(allowed_ports))}. Restrict the source to a security "
                              "group (referenced_security_group_id / security_groups) or a private CIDR.")
             yield Finding(findings_text, urn=rule.owner.urn)

@@ -16,8 +16,10 @@ from devkit.mocks import run_program
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 PROJECT = "microservices-foundation-bootstrap"
+from tests.test_bootstrap import access  # noqa: E402 - the bootstrap program's own access module
+
 DEPLOY_DOCUMENTS = {f"github-deploy-{family}-{part}" for family in ("staging", "prod")
-                    for part in ("network", "compute", "identity", "operations", "boundary")}
+                    for part in (*access.deploy_policy_groups(), "boundary")}
 
 
 @pytest.fixture(scope="module")

@@ -171,3 +171,16 @@ def test_a_resource_analyzed_without_its_provider_record_gets_only_the_provider_
     [found] = of_policy(pack.analyze(bucket), "budget-tags")
     assert "missing tag(s) environment, cost-center, owner" in found.detail
     assert of_policy(pack.analyze(bucket, stack.records), "budget-tags") == []
+
+
+def test_a_violation_and_a_deferral_of_one_policy_both_reach_the_engine(pack):
+    stack = StackRecords()
+    role = stack.add("aws:iam/role:Role", "task", {
+        "permissionsBoundary": "arn:aws:iam::1:policy/boundary", "assumeRolePolicy": UNKNOWN,
+        "inlinePolicies": [{"name": "bad", "policy": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}]})}]})
+    result = pack.analyze_result(role, stack.records)
+    assert [d.policy_name for d in result.diagnostics] == ["no-wildcard-iam"]
+    assert [(n.policy_name, n.reason) for n in result.not_applicable] == [
+        ("no-wildcard-iam", "aws:iam/role:Role 'task': assumeRolePolicy (trust policy) is unknown during preview; "
+                            "deferred to `pulumi up`")]

@@ -397,3 +397,38 @@ def test_arn_equals_matches_wildcards_so_a_wildcard_account_narrows_nothing():
     assert len(judge_policy_document(doc(statement), "trust")) == 1
     statement = dict(TRUST_ANYONE, Condition={"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-central-1:1:alerts"}})
     assert judge_policy_document(doc(statement), "trust") == []
+
+
+# --- trust in identity providers anyone can get a token from ----------------------------------------------
+
+GITHUB = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+          "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}
+
+
+@pytest.mark.parametrize("condition", [
+    None,
+    {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},   # same for everyone
+    {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}},
+    {"StringLike": {"token.actions.githubusercontent.com:sub": "*"}},
+    {"StringLikeIfExists": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"}},
+])
+def test_trusting_github_actions_without_naming_the_repository_is_open_to_everyone(condition):
+    statement = dict(GITHUB, **({"Condition": condition} if condition else {}))
+    [finding] = judge_policy_document(doc(statement), "trust")
+    assert "token.actions.githubusercontent.com:sub" in finding.message
+
+
+def test_trusting_github_actions_of_one_repository_passes():
+    statement = dict(GITHUB, Condition={
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"}})
+    assert judge_policy_document(doc(statement), "trust") == []
+
+
+def test_trusting_cognito_needs_the_identity_pool_as_audience():
+    cognito = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+               "Principal": {"Federated": "cognito-identity.amazonaws.com"}}
+    assert len(judge_policy_document(doc(cognito), "trust")) == 1
+    pinned = dict(cognito, Condition={"StringEquals": {
+        "cognito-identity.amazonaws.com:aud": "eu-central-1:12345678-1234-1234-1234-123456789012"}})
+    assert judge_policy_document(doc(pinned), "trust") == []

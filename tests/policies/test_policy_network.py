@@ -229,18 +229,23 @@ def task_group_with(*rules):
     return stack, added
 
 
-@pytest.mark.parametrize("rules", [
-    ({"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv4": "128.0.0.0/1"}),
-    ({"cidrIpv4": "0.0.0.0/2"}, {"cidrIpv4": "64.0.0.0/2"}, {"cidrIpv4": "128.0.0.0/1"}),
-    ({"cidrIpv6": "::/1"}, {"cidrIpv6": "8000::/1"}),
-    ({"cidrIpv6": "::/0"},),
+@pytest.mark.parametrize("rules, blamed", [
+    (({"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv4": "128.0.0.0/1"}), {0, 1}),
+    (({"cidrIpv4": "0.0.0.0/2"}, {"cidrIpv4": "64.0.0.0/2"}, {"cidrIpv4": "128.0.0.0/1"}), {0, 1, 2}),
+    (({"cidrIpv6": "::/1"}, {"cidrIpv6": "8000::/1"}), {0}),   # 8000::/1 holds no global unicast address
+    (({"cidrIpv6": "::/0"},), {0}),
+    (({"cidrIpv6": "2000::/3"},), {0}),                       # all of IPv6 global unicast
+    (({"cidrIpv6": "2000::/4"}, {"cidrIpv6": "3000::/4"}), {0, 1}),
+    (tuple({"cidrIpv4": c} for c in ("1.0.0.0/8", "2.0.0.0/7", "4.0.0.0/6", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6",
+                                     "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/3")),
+     set(range(11))),                                         # every public IPv4 range, no special-purpose block
 ])
-def test_cidrs_that_open_the_world_together_are_reported_on_each_rule(rules):
+def test_cidrs_that_open_the_world_together_are_reported_on_each_rule_that_reaches_the_internet(rules, blamed):
     stack, added = task_group_with(*rules)
     found = sg_findings(stack)
-    assert {f.urn for f in found} == {r.urn for r in added}
+    assert {f.urn for f in found} == {added[i].urn for i in blamed}
     assert all("(the whole internet)" in f.message for f in found)
-    if len(added) > 1:
+    if len(blamed) > 1:
         assert "together with" in found[0].message
 
 
@@ -252,8 +257,15 @@ def test_world_halves_in_one_inline_rule_are_the_world():
 
 
 def test_private_and_partial_public_ranges_do_not_open_the_world():
-    stack, _ = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv6": "::/1"})
+    stack, _ = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv6": "2000::/4"},
+                               {"cidrIpv6": "fd00::/8"}, {"cidrIpv4": "172.16.0.0/12"}, {"cidrIpv4": "192.168.0.0/16"})
     assert sg_findings(stack) == []
+
+
+def test_only_the_rules_that_reach_the_internet_are_blamed():
+    stack, (private, half, other_half) = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "0.0.0.0/1"},
+                                                         {"cidrIpv4": "128.0.0.0/1"})
+    assert {f.urn for f in sg_findings(stack)} == {half.urn, other_half.urn} and private.urn
 
 
 def test_halves_of_the_world_on_different_groups_do_not_add_up():
