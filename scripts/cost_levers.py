@@ -21,29 +21,35 @@ from policies.cost.estimator import estimate, resources_from_records  # noqa: E4
 from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
 
 
+def _settings(stack: str):
+    from devkit.run import _project
+    from foundation.settings import read_stack_file, settings_from_config
+
+    stack_file = read_stack_file(stack)
+    return settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+
+
 def totals(prices) -> None:
     print("| Stack | €/month | Per component | Per service |")
     print("|---|---:|---|---|")
     for stack in list_stacks():
-        run = variant_runner(stack)
-        records = run({})
-        region = next((r["providerRegion"] for r in records if r["type"] == "pulumi:providers:aws"), None)
-        result = estimate(resources_from_records(records), prices, default_region=region)
+        settings = _settings(stack)
+        records = variant_runner(stack)({})
+        result = estimate(resources_from_records(records), prices, settings.config.cost_assumptions,
+                          default_region=settings.region)
         components = ", ".join(f"{k} {v:.0f}" for k, v in result.by_component().items())
         services = ", ".join(f"{k} {v:.0f}" for k, v in result.by_service().items())
         print(f"| {stack} | {result.total_eur:.2f} | {components} | {services} |")
 
 
 def levers(stack: str, prices) -> None:
-    from devkit.run import _project
-    from foundation.settings import read_stack_file, settings_from_config
-
-    stack_file = read_stack_file(stack)
-    settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    settings = _settings(stack)
+    # Levers keep the stack's own usage assumptions (costAssumptions).
+    assumptions = settings.config.cost_assumptions
     enabled = list(settings.config.services.enabled)
     run = variant_runner(stack)
     base, rows = lever_table(run, standard_levers(enabled, settings.config.network.az_count), prices,
-                             region=settings.region)
+                             assumptions, region=settings.region)
     print(render_levers_markdown(stack, base, rows))
     catalog = load_catalog().services
     # A typical addition: a catalog service whose callees already run in the stack.
@@ -55,7 +61,8 @@ def levers(stack: str, prices) -> None:
         overrides = template.model_dump(by_alias=True, exclude_none=True) if template else {}
         overrides.pop("cpu", None), overrides.pop("memory", None)
         overrides["image"] = "1.0.0"
-        added = one_more_service(run, enabled, spare[0], prices, region=settings.region, extra_overrides=overrides)
+        added = one_more_service(run, enabled, spare[0], prices, assumptions, region=settings.region,
+                                 extra_overrides=overrides)
         print(f"\nOne more typical service ({spare[0]}, its catalog size, this stack's overrides) adds "
               f"€{added:.2f} per month.")
 
