@@ -24,14 +24,24 @@ def root_cause(error: BaseException) -> BaseException:
         error = nested
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are one line on stderr and exit 2 (argparse would add the whole usage text)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devkit")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m devkit")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     preview = commands.add_parser("preview", help="run a stack's program offline under the mock runtime")
     preview.add_argument("--stack", required=True, help=f"one of: {', '.join(list_stacks())}")
     preview.add_argument("--json", type=Path, metavar="FILE", help="write every registered resource as JSON")
-    preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts as Markdown "
-                                                                        "(for a pull-request comment)")
+    preview.add_argument("--markdown", type=Path, metavar="FILE", help="write the policy verdicts (and the --diff) "
+                                                                        "as Markdown (for a pull-request comment)")
+    preview.add_argument("--diff", type=Path, metavar="BASE.json",
+                         help="show what changes against a base preview of the same stack (its --json output), "
+                              "resource by resource, as `pulumi preview` does")
     preview.add_argument("--unknowns", action="store_true",
                          help="leave computed outputs unknown, as the first `pulumi preview` of an empty stack "
                               "sees them (policies then work from property dependencies)")
@@ -39,20 +49,25 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--policy-config", type=Path, metavar="FILE",
                          help="policy pack config, as for `pulumi preview --policy-pack-config` "
                               "(levels, knobs, exceptions)")
+    add_new_service_parser(commands)
     options = parser.parse_args(argv)
+    if options.command == "new-service":
+        return new_service(options)
 
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
+    from devkit import diff as stack_diff
     from devkit.costs import cost_lines, cost_markdown, stack_estimate
-    from devkit.render import render_text, write_json
+    from devkit.render import preview_document, render_text, write_json
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
     from devkit.verdicts import render_text as render_verdicts
 
     try:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
+        base = stack_diff.load_base(options.diff, options.stack) if options.diff else None
         result = preview_stack(options.stack, unknowns=options.unknowns)
         cost = stack_estimate(result)
-    except (ConfigError, PriceFileError, OSError, json.JSONDecodeError) as error:
+    except (ConfigError, PriceFileError, OSError, json.JSONDecodeError, stack_diff.DiffInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
@@ -69,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.json:
         write_json(result, options.json, cost=cost.to_json())
         print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
+    changes = stack_diff.diff_documents(base, preview_document(result)) if base is not None else None
+    if changes is not None:
+        print()
+        print(stack_diff.render_text(changes, str(options.diff)))
 
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
@@ -84,9 +103,58 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(analysis.not_applicable)} checks wait for values unknown during preview; "
               "`pulumi up` runs them on the known values.")
     if options.markdown:
-        options.markdown.write_text(render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
-                                    + "\n" + cost_markdown(cost, budget_eur, options.stack))
+        markdown = render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
+        if changes is not None:
+            markdown = stack_diff.render_markdown(changes, options.diff.name) + "\n" + markdown
+        options.markdown.write_text(markdown + "\n" + cost_markdown(cost, budget_eur, options.stack))
     return 0 if passed(diagnostics) else 1
+
+
+def add_new_service_parser(commands) -> None:
+    onboard = commands.add_parser("new-service", help="add a service to the catalog, enable it in a primary stack "
+                                                      "and its standby, write its repository scaffold")
+    onboard.add_argument("name", help="lowercase service name (it becomes the ECR repository and DNS name)")
+    onboard.add_argument("--image", required=True, metavar="TAG",
+                         help="image tag or sha256: digest to run first, from ECR <environment>/NAME; the image "
+                              "workflow bumps it to each commit SHA afterwards")
+    onboard.add_argument("--port", type=int, default=8080, help="container port (default 8080)")
+    route = onboard.add_mutually_exclusive_group()
+    route.add_argument("--path-prefix", metavar="/api/x", help="ALB path prefix (default /api/NAME)")
+    route.add_argument("--internal", action="store_true", help="no ALB route: reachable through Service Connect only")
+    onboard.add_argument("--cpu", type=int, default=256, help="application CPU units (default 256)")
+    onboard.add_argument("--memory", type=int, default=512, help="application memory in MiB (default 512)")
+    onboard.add_argument("--architecture", choices=["ARM64", "X86_64"], default="ARM64")
+    onboard.add_argument("--min-tasks", type=int, default=2)
+    onboard.add_argument("--max-tasks", type=int, default=4)
+    onboard.add_argument("--calls", default="", metavar="a,b", help="services it calls, comma-separated")
+    onboard.add_argument("--stacks", default="staging", metavar="S[,S]",
+                         help="primary stacks to enable it in (default staging); each one's standby follows")
+    onboard.add_argument("--scaffold", type=Path, metavar="DIR", help="write the service repository here")
+
+
+def new_service(options: argparse.Namespace) -> int:
+    from devkit.onboarding import NewService, OnboardingError, onboard
+
+    request = NewService(
+        name=options.name, image=options.image, port=options.port, path_prefix=options.path_prefix,
+        internal=options.internal, cpu=options.cpu, memory=options.memory, architecture=options.architecture,
+        min_tasks=options.min_tasks, max_tasks=options.max_tasks,
+        calls=tuple(c.strip() for c in options.calls.split(",") if c.strip()),
+        stacks=tuple(s.strip() for s in options.stacks.split(",") if s.strip()) or ("staging",),
+        scaffold=options.scaffold)
+    try:
+        result = onboard(request)
+    except (OnboardingError, ConfigError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if result.changed:
+        print(f"Onboarded {request.name} (runs in {', '.join(result.stacks)}). Wrote:")
+        print("\n".join(f"  {path}" for path in result.changed))
+    else:
+        print(f"{request.name} is already onboarded as asked; nothing changed.")
+    print("\nNext steps:")
+    print("\n".join(f"  {number}. {step}" for number, step in enumerate(result.next_steps, 1)))
+    return 0
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ class RecordedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
+        """The record as JSON with a stable order: SDK registrations arrive on executor threads, so
+        dependency lists come in whatever order their resources resolved."""
         return {
             "urn": self.urn,
             "type": self.type,
@@ -60,15 +62,17 @@ class RecordedResource:
             "providerRegion": self.provider_region,
             "inputs": to_plain(self.inputs),
             "outputs": to_plain(self.outputs),
-            "dependencies": self.dependencies,
-            "propertyDependencies": self.property_dependencies,
+            "dependencies": sorted(set(self.dependencies)),
+            "propertyDependencies": {prop: sorted(set(urns))
+                                     for prop, urns in sorted(self.property_dependencies.items())},
         }
 
 
 def to_plain(value: Any) -> Any:
-    """Wire values as JSON: unknowns as the engine's sentinel, resource references as URNs."""
+    """Wire values as JSON: unknowns as the engine's sentinel, resource references as URNs. Keys are
+    sorted: a deserialized wire struct has no meaningful key order, and output must not depend on it."""
     if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
+        return {k: to_plain(value[k]) for k in sorted(value)}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if isinstance(value, pulumi.Resource):
@@ -337,7 +341,8 @@ class Recorder:
         return [r for r in self.resources if r.parent == urn]
 
     def to_json(self) -> list[dict]:
-        return [r.to_json() for r in self.resources]
+        """Every record, ordered by URN (registration order varies from run to run)."""
+        return [r.to_json() for r in sorted(self.resources, key=lambda r: r.urn)]
 
 
 def run_program(program: Callable[[], Any], *, project: str, stack: str, region: str, unknowns: bool = False,

@@ -48,6 +48,9 @@ def render_text(preview: StackPreview) -> str:
             lines.append(f"    {count:>3}  {typ}")
     lines += ["", "Services:"] + [f"  {line}" for line in service_lines(preview)]
     lines += ["", "Operations:"] + [f"  {line}" for line in operations_lines(preview)]
+    legacy = legacy_lines(preview)
+    if legacy:
+        lines += ["", "Legacy (strangler fig):"] + [f"  {line}" for line in legacy]
     lines += ["", "Failover:"] + [f"  {line}" for line in failover_lines(preview)]
     lines += ["", "Outputs:"]
     for key, value in preview.outputs.items():
@@ -62,6 +65,7 @@ def service_lines(preview: StackPreview) -> list[str]:
     """One block per MeshService, read back from what was registered (not from settings)."""
     recorder = preview.recorder
     by_urn = {r.urn: r for r in recorder.resources}
+    legacy_groups = legacy_target_groups(preview)
     lines = []
     for service in sorted(recorder.of_type("aws:ecs/service:Service"), key=lambda r: r.inputs["name"]):
         component = by_urn[service.parent]
@@ -73,17 +77,23 @@ def service_lines(preview: StackPreview) -> list[str]:
         timeout = connect.get("timeout", {})
         deployment = inputs["deploymentConfiguration"]
         strategy = deployment["strategy"]
-        step = (f"canary {deployment['canaryConfiguration']['canaryPercent']:g}% baked "
-                f"{deployment['canaryConfiguration']['canaryBakeTimeInMinutes']} min"
-                if strategy == "CANARY" else
-                f"linear {deployment['linearConfiguration']['stepPercent']:g}% steps baked "
-                f"{deployment['linearConfiguration']['stepBakeTimeInMinutes']} min")
+        if strategy == "CANARY":
+            step = (f"canary {deployment['canaryConfiguration']['canaryPercent']:g}% baked "
+                    f"{deployment['canaryConfiguration']['canaryBakeTimeInMinutes']} min, then bake "
+                    f"{deployment['bakeTimeInMinutes']} min")
+        elif strategy == "LINEAR":
+            step = (f"linear {deployment['linearConfiguration']['stepPercent']:g}% steps baked "
+                    f"{deployment['linearConfiguration']['stepBakeTimeInMinutes']} min, then bake "
+                    f"{deployment['bakeTimeInMinutes']} min")
+        else:
+            step = "tasks replaced in place (the route is split with a legacy Lambda)"
         breaker = inputs.get("deploymentCircuitBreaker") or {}
         alarms = inputs.get("alarms") or {}
         target = next(r for r in family if r.type == "aws:appautoscaling/target:Target")
         policies = [r.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]
                     ["predefinedMetricType"] for r in family if r.type == "aws:appautoscaling/policy:Policy"]
-        rule = next((r for r in family if r.type == "aws:lb/listenerRule:ListenerRule"), None)
+        rules = sorted((r for r in family if r.type == "aws:lb/listenerRule:ListenerRule"),
+                       key=lambda r: r.inputs["priority"])
         alias = connect["clientAlias"][0]
         proxy_port = connect.get("ingressPortOverride")
         lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g}"
@@ -93,18 +103,46 @@ def service_lines(preview: StackPreview) -> list[str]:
         lines.append(f"    task {size.task_cpu} CPU / {size.task_memory} MiB = app {size.app_cpu}/{size.app_memory} "
                      f"+ tracing {size.sidecar_cpu}/{size.sidecar_memory} + Service Connect proxy "
                      f"{size.proxy_cpu}/{size.proxy_memory}, rounded up to a Fargate size")
-        lines.append(f"    deploy {strategy}: {step}, then bake {deployment['bakeTimeInMinutes']} min; "
+        lines.append(f"    deploy {strategy}: {step}; "
                      f"circuit breaker {'on' if breaker.get('enable') else 'off (ECS: rolling updates only)'}; "
                      f"{len(alarms.get('alarmNames', []))} alarms, rollback {'on' if alarms.get('rollback') else 'OFF'}")
         lines.append(f"    autoscaling {target.inputs['minCapacity']:g}-{target.inputs['maxCapacity']:g} tasks on "
                      f"{', '.join(sorted(set(policies)))}")
-        if rule:
+        for rule in rules:
             paths = rule.inputs["conditions"][0]["pathPattern"]["values"]
-            lines.append(f"    ALB rule priority {rule.inputs['priority']:g}: {' '.join(paths)}")
+            groups = rule.inputs["actions"][0].get("forward", {}).get("targetGroups", [])
+            legacy = [g for g in groups if g["arn"] in legacy_groups]
+            split = ""
+            if legacy:
+                ecs = sum(g["weight"] for g in groups if g["arn"] not in legacy_groups)
+                split = (f" -> {ecs:g}% ECS, {sum(g['weight'] for g in legacy):g}% legacy Lambda "
+                         f"{', '.join(legacy_groups[g['arn']] for g in legacy)}")
+            lines.append(f"    ALB rule priority {rule.inputs['priority']:g}: {' '.join(paths)}{split}")
         observability = next((r for r in family if r.type == SERVICE_OBSERVABILITY), None)
         if observability is not None:
             lines += [f"    {line}" for line in observability_lines(preview, recorder.children_of(observability.urn))]
     return lines
+
+
+def legacy_target_groups(preview: StackPreview) -> dict[str, str]:
+    """Lambda target group ARN -> the function it invokes (strangler fig)."""
+    return {str(tg.outputs.get("arn")): str(tg.inputs.get("name"))
+            for tg in preview.recorder.of_type("aws:lb/targetGroup:TargetGroup") if tg.inputs.get("targetType") == "lambda"}
+
+
+def legacy_lines(preview: StackPreview) -> list[str]:
+    """The ALB's default action and the Lambda functions behind the ALB."""
+    groups = legacy_target_groups(preview)
+    lines = []
+    for listener in sorted(preview.recorder.of_type("aws:lb/listener:Listener"), key=lambda r: r.inputs["port"]):
+        action = listener.inputs["defaultActions"][0]
+        if action["type"] == "forward":
+            target = groups.get(str(action.get("targetGroupArn")), _short(action.get("targetGroupArn")))
+            lines.append(f"listener {listener.inputs['port']:g} default: forward to legacy Lambda target group {target}")
+    for attachment in preview.recorder.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment"):
+        lines.append(f"{groups.get(str(attachment.inputs['targetGroupArn']), '?')} invokes "
+                     f"{_short(attachment.inputs['targetId'])}")
+
 
 
 SERVICE_OBSERVABILITY = "microservices:observability:ServiceObservability"
@@ -220,9 +258,9 @@ def _short(value: Any) -> str:
     return text.replace(UNKNOWN, "[unknown]")
 
 
-def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = None) -> None:
-    """Every registered resource and the outputs; ``cost`` is the monthly estimate (Estimate.to_json)."""
-    document = {
+def preview_document(preview: StackPreview) -> dict[str, Any]:
+    """The preview as one JSON document: what `--json` writes and what `--diff` compares."""
+    return {
         "stack": preview.stack,
         "environment": preview.settings.environment,
         "region": preview.settings.region,
@@ -230,6 +268,17 @@ def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = 
         "resources": preview.recorder.to_json(),
         "outputs": to_plain(preview.outputs),
     }
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """Byte-identical for the same inputs: records are sorted by URN and keys inside values are sorted
+    (devkit/mocks.py), so a pull request's base and head previews can be compared (devkit/diff.py)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = None) -> None:
+    """The preview document; ``cost`` adds the monthly estimate (Estimate.to_json) under key ``cost``."""
+    document = preview_document(preview)
     if cost is not None:
         document["cost"] = cost
-    path.write_text(json.dumps(document, indent=2, sort_keys=False))
+    path.write_text(json_text(document), encoding="utf-8")

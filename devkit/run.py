@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 from devkit.mocks import Recorder, run_program
@@ -19,17 +20,20 @@ class StackPreview:
     primary: Optional["StackPreview"] = None
 
 
-def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False) -> StackPreview:
+def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False,
+                  project_dir: Path = PROJECT_DIR) -> StackPreview:
     """Run `stack` under mocks. A standby's StackReference to its primary resolves to the primary's
     own offline preview outputs (run first here unless `primary` is given; a primary is deployed
-    before its standby, so its outputs are known even when `unknowns` makes this stack's unknown)."""
-    stack_file = read_stack_file(stack, PROJECT_DIR)
+    before its standby, so its outputs are known even when `unknowns` makes this stack's unknown).
+    `project_dir` holds the stack files (a copy of the project, e.g. in tests); the program itself
+    reads the catalog from this checkout."""
+    stack_file = read_stack_file(stack, project_dir)
     region = _region_of(stack_file.config, stack)
     settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
     primary_outputs = None
     if settings.role == "standby":
         primary_stack = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
-        primary = primary or preview_stack(primary_stack)
+        primary = primary or preview_stack(primary_stack, project_dir=project_dir)
         primary_outputs = primary.outputs
     captured: dict[str, StackSettings] = {}
 

@@ -22,6 +22,7 @@ from components.observability.service_observability import ServiceObservability,
 from components.observability.slo import AlbSource
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
+from components.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
 from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
                                      ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
@@ -49,7 +50,24 @@ def regional_provider(settings: StackSettings) -> aws.Provider:
     )
 
 
-def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> RegionalPlatformArgs:
+def legacy_functions(settings: StackSettings, opts: pulumi.ResourceOptions) -> dict[str, LegacyFunction]:
+    """The existing Lambda functions this stack puts behind its ALB (strangler fig, docs/strangler-fig.md)."""
+    return {name: LegacyFunction(f"{settings.environment}-legacy-{name}", LegacyFunctionArgs(
+                environment=settings.environment, region=settings.region, name=name, function_arn=arn), opts=opts)
+            for name, arn in sorted(settings.legacy.functions.items())}
+
+
+def legacy_split(settings: StackSettings, service: str,
+                 functions: dict[str, LegacyFunction]) -> Optional[LegacySplit]:
+    split = settings.legacy.splits.get(service)
+    if split is None:
+        return None
+    return LegacySplit(function_name=split.function, target_group_arn=functions[split.function].target_group_arn,
+                       ecs_weight=split.ecs_weight, priority=split.priority)
+
+
+def platform_args(settings: StackSettings, account_id: pulumi.Input[str],
+                  default_target_group_arn: Optional[pulumi.Input[str]] = None) -> RegionalPlatformArgs:
     config, defaults = settings.config, settings.defaults
     capacity = settings.capacity
     return RegionalPlatformArgs(
@@ -73,6 +91,7 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str]) -> Reg
         access_log_retention_days=defaults.access_log_retention_days,
         repository_tags=settings.default_tags,
         alert_topic_name=alert_topic_name(settings),
+        default_target_group_arn=default_target_group_arn,
     )
 
 
@@ -163,9 +182,9 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
-                 secret_arns: pulumi.Output[dict]) -> MeshServiceArgs:
+                 secret_arns: pulumi.Output[dict], legacy: Optional[LegacySplit] = None) -> MeshServiceArgs:
     return MeshServiceArgs(
-        platform=platform, service=service, operations=operations,
+        platform=platform, service=service, operations=operations, legacy=legacy,
         secret_arns={env: secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
                      for name, env in service.secret_env_names.items()})
 
@@ -225,8 +244,11 @@ def build(settings: StackSettings) -> dict[str, Any]:
     in_region = pulumi.ResourceOptions(providers=[provider])
     account_id = settings.account_id or aws.get_caller_identity_output(
         opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
-    platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(settings, account_id),
-                                opts=in_region)
+    legacy = legacy_functions(settings, in_region)
+    default_function = settings.legacy.default_function
+    platform = RegionalPlatform(f"{settings.environment}-{settings.region}", platform_args(
+        settings, account_id, legacy[default_function].target_group_arn if default_function else None),
+        opts=in_region)
     alerts = AlertRouting(f"{settings.name_prefix}-alerts", alert_routing_args(
         settings, account_id, platform.refs.kms_key_arn, settings.region, alert_topic_name(settings)), opts=in_region)
     refs = dataclasses.replace(platform.refs, alarm_topic_arn=alerts.topic_arn)
@@ -282,7 +304,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
     operations = service_operations(settings)
     secret_arns_output = pulumi.Output.from_input(secret_arns)
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
-                                       service_args(refs, spec, operations, secret_arns_output), opts=in_region)
+                                       service_args(refs, spec, operations, secret_arns_output,
+                                                    legacy_split(settings, spec.name, legacy)), opts=in_region)
                 for spec in settings.services}
     # Security groups follow the catalog's call graph exactly, once every group exists (cycles allowed).
     for spec in settings.services:

@@ -249,8 +249,9 @@ def test_deletion_protection_only_in_prod(staging, prod):
     assert prod.recorder.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is True
 
 
-def test_without_a_domain_only_an_http_listener_answers_404(staging):
-    listeners = staging.recorder.of_type("aws:lb/listener:Listener")
+def test_without_a_domain_only_an_http_listener_answers_404(staging_standby):
+    # (staging's primary forwards unrouted requests to its legacy Lambda instead: tests/test_legacy_route.py)
+    listeners = staging_standby.recorder.of_type("aws:lb/listener:Listener")
     assert [(l.inputs["port"], l.inputs["protocol"]) for l in listeners] == [(80, "HTTP")]
     action = listeners[0].inputs["defaultActions"][0]
     assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "404"

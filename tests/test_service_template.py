@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from components.mesh_service.container_definitions import APP_USER
+from components.observability.logs import LOG_FIELDS, REQUEST_LINE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"
@@ -66,15 +67,30 @@ def test_other_paths_are_404_in_json(running):
     assert _get(f"{base}/api/other/health") == (404, {"error": "not found", "path": "/api/other/health"})
 
 
-def test_every_request_is_one_json_log_line_with_the_w3c_trace_id(running):
+def test_every_request_is_one_json_log_line_in_the_platforms_log_contract(running):
     base, stream = running
     trace = "4bf92f3577b34da6a3ce929d0e0e4736"
-    _get(f"{base}/api/example/health", {"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    _get(f"{base}/api/example/health", {"traceparent": f"00-{trace}-00f067aa0ba902b7-01", "X-Request-Id": "r-1"})
     _get(f"{base}/missing")
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [(r["path"], r["status"]) for r in records] == [("/api/example/health", 200), ("/missing", 404)]
-    assert records[0]["traceId"] == trace and "traceId" not in records[1]
-    assert all(r["service"] == "example" and r["level"] == "info" and r["method"] == "GET" for r in records)
+    assert [(r["http_route"], r["http_status"]) for r in records] == [("/api/example/health", 200), ("/missing", 404)]
+    assert (records[0]["trace_id"], records[0]["span_id"], records[0]["request_id"]) == (
+        trace, "00f067aa0ba902b7", "r-1")
+    assert records[1]["trace_id"] == "" and records[1]["request_id"]
+    for record in records:
+        # Every field of the contract (components/observability/logs.py), so the error filter and queries work.
+        assert set(LOG_FIELDS) <= set(record) and set(REQUEST_LINE_FIELDS) <= set(record)
+        assert record["service"] == "example" and record["level"] == "INFO" and record["http_method"] == "GET"
+
+
+def test_lines_below_the_log_level_are_dropped_and_errors_are_upper_case():
+    stream = io.StringIO()
+    log = server_module.JsonLog(stream, "example", "warn")
+    log.write("INFO", "dropped")
+    log.write("ERROR", "kept")
+    assert [json.loads(line)["level"] for line in stream.getvalue().splitlines()] == ["ERROR"]
+    with pytest.raises(ValueError, match="LOG_LEVEL"):
+        server_module.JsonLog(stream, "example", "verbose")
 
 
 @pytest.mark.parametrize("header, expected", [

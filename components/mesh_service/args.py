@@ -14,6 +14,7 @@ from typing import Mapping, Optional
 import pulumi
 
 from components.contract import PlatformRefs
+from components.legacy_route import LegacySplit
 from components.mesh_service import container_definitions as containers
 from components.types import DEPLOYMENT_STRATEGIES, ARCHITECTURES, Architecture, DeploymentStrategy
 from components.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_problem, image_reference_problem,
@@ -180,9 +181,15 @@ class MeshServiceArgs:
     # Environment variable -> Secrets Manager secret ARN (or SSM SecureString parameter ARN).
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     service_connect_ingress_port: int = DEFAULT_SERVICE_CONNECT_INGRESS_PORT
+    # Set while the stack splits this service's route with the legacy Lambda it replaces.
+    legacy: Optional[LegacySplit] = None
 
     def __post_init__(self) -> None:
         service, platform = self.service, self.platform
+        if self.legacy is not None and not service.routed:
+            raise ValueError(f"{service.name} has no ALB route to split with a legacy function")
+        if self.legacy is not None and self.legacy.priority == service.listener_rule_priority:
+            raise ValueError(f"the legacy split rule needs its own priority, not {self.legacy.priority}")
         platform.repository(service.name)
         if self.operations.tracing_enabled and platform.collector_image_uri is None:
             raise ValueError("tracing needs the platform's collector image, the collector in the regional "

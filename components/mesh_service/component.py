@@ -19,6 +19,7 @@ import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
 import pulumi_aws.vpc as vpc_rules
 
+from components.legacy_route import ROLLING_CIRCUIT_BREAKER, ROLLING_DEPLOYMENT
 from components.mesh_service import container_definitions as containers
 from components.mesh_service.alarms import create_rollback_alarms
 from components.mesh_service.args import HEALTH_CHECK_GRACE_PERIOD_SECONDS, MeshServiceArgs
@@ -265,19 +266,28 @@ class MeshService(pulumi.ComponentResource):
             depends_on.append(self.roles.task_policy)
         ignore_changes = ["desiredCount"]
         extra: dict = {}
+        deployment_configuration = self._deployment_configuration()
         if self.routing is not None:
             primary, alternate = self.routing.target_groups
-            extra["load_balancers"] = [{
-                "target_group_arn": primary.arn, "container_name": service.name,
-                "container_port": service.port,
-                "advanced_configuration": {"alternate_target_group_arn": alternate.arn,
-                                           "production_listener_rule": self.routing.listener_rule.arn,
-                                           "role_arn": platform.load_balancer.deployment_role_arn}}]
+            target = {"target_group_arn": primary.arn, "container_name": service.name,
+                      "container_port": service.port}
+            if args.legacy is None:
+                target["advanced_configuration"] = {
+                    "alternate_target_group_arn": alternate.arn,
+                    "production_listener_rule": self.routing.listener_rule.arn,
+                    "role_arn": platform.load_balancer.deployment_role_arn}
+            else:
+                # The legacy split rule forwards to the primary group, so the live tasks must stay there.
+                deployment_configuration = dict(ROLLING_DEPLOYMENT)
+                extra["deployment_circuit_breaker"] = dict(ROLLING_CIRCUIT_BREAKER)
+            extra["load_balancers"] = [target]
             extra["health_check_grace_period_seconds"] = HEALTH_CHECK_GRACE_PERIOD_SECONDS
             depends_on += [self.routing.listener_rule, *platform.load_balancer.depends_on]
-            # After a shift ECS reports the former alternate group as the service's target group; a
-            # Pulumi "correction" would start another deployment. Changing the wiring is a deliberate act.
-            ignore_changes.append("loadBalancers")
+            # After a shift ECS reports the former alternate group as the service's target group (and the
+            # former primary as the alternate); a Pulumi "correction" would start another deployment. The
+            # rest of the wiring stays Pulumi's, so ending a legacy split adds the blue/green configuration.
+            ignore_changes += ["loadBalancers[0].targetGroupArn",
+                               "loadBalancers[0].advancedConfiguration.alternateTargetGroupArn"]
         self.service = ecs.Service(
             f"{name}-service", name=service.name, cluster=platform.cluster.arn,
             task_definition=self.task_definition.arn, desired_count=service.min_tasks,
@@ -285,7 +295,7 @@ class MeshService(pulumi.ComponentResource):
             network_configuration={"subnets": platform.network.private_subnet_ids,
                                    "security_groups": [self.security_group.id], "assign_public_ip": False},
             deployment_controller={"type": "ECS"},
-            deployment_configuration=self._deployment_configuration(),
+            deployment_configuration=deployment_configuration,
             alarms={"alarm_names": [alarm.name for alarm in self.alarms], "enable": True, "rollback": True},
             service_connect_configuration=self._service_connect_configuration(),
             enable_ecs_managed_tags=True, propagate_tags="SERVICE", tags=self.tags,

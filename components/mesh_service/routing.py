@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
 
 import pulumi
 import pulumi_aws.lb as lb
 
+from components.legacy_route import split_action
 from components.mesh_service.args import MeshServiceArgs
 
 
@@ -15,6 +16,8 @@ from components.mesh_service.args import MeshServiceArgs
 class Routing:
     target_groups: tuple[lb.TargetGroup, lb.TargetGroup]
     listener_rule: lb.ListenerRule
+    # While the stack splits the route with a legacy Lambda (components/legacy_route.py).
+    legacy_split_rule: Optional[lb.ListenerRule] = None
 
 
 def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
@@ -37,4 +40,11 @@ def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
         actions=[{"type": "forward", "forward": {"target_groups": [
             {"arn": primary.arn, "weight": 100}, {"arn": alternate.arn, "weight": 0}]}}],
         tags=dict(tags), opts=child(ignore_changes=["actions"]))
-    return Routing((primary, alternate), rule)
+    split_rule = None
+    if args.legacy is not None:
+        # Same paths, evaluated first; Pulumi owns its weights (ECS never touches this rule).
+        split_rule = lb.ListenerRule(
+            f"{name}-legacy-split", listener_arn=load_balancer.routing_listener_arn, priority=args.legacy.priority,
+            conditions=[{"path_pattern": {"values": [service.path_prefix, f"{service.path_prefix}/*"]}}],
+            actions=[split_action(args.legacy, primary.arn)], tags=dict(tags), opts=child())
+    return Routing((primary, alternate), rule, split_rule)

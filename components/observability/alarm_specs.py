@@ -266,15 +266,6 @@ def put_composite_alarm_request(spec: CompositeSpec, actions: Sequence[str]) -> 
             "ActionsEnabled": True, "AlarmActions": list(actions), "OKActions": list(actions)}
 
 
-@dataclass(frozen=True)
-class AlarmSummary:
-    """What the preview prints per alarm: its name, the threshold in people's units and where it pages."""
-
-    name: str
-    threshold: str
-    pages: str
-
-
 def comparison_symbol(comparison: Comparison) -> str:
     return {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<",
             "LessThanOrEqualToThreshold": "<="}[comparison]

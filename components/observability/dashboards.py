@@ -8,6 +8,10 @@ tests/observability/dashboard_schema.py checks every body against that page, sin
 mocks accept any string.
 
 Builders take plain strings (resolved Outputs): the component calls them inside `Output.apply`.
+Metrics beyond those the alarms read (slo.py cites those): Container Insights `PendingTaskCount`,
+`DeploymentCount`, `TaskSetCount` by `ServiceName, ClusterName` (CloudWatch user guide,
+Container-Insights-metrics-ECS.html); Service Connect `ActiveConnectionCount` by `DiscoveryName` (ECS
+developer guide, available-metrics.html); `AWS/Usage` `ResourceCount` for Fargate vCPU (quotas.py).
 """
 
 from __future__ import annotations

@@ -18,15 +18,16 @@ alarm and topic keep working. Design notes: docs/operating.md ("Failover visibil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.route53 as route53
 
 from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
-from components.observability.alarm_specs import AlarmSpec, AlarmSummary, Metric, describe_threshold, metric_alarm_args
+from components.observability.alarm_specs import AlarmSpec, Metric, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
+from components.types import Role
 
 COMPONENT_TYPE = "microservices:observability:FailoverAlarms"
 ROUTE53_METRICS_REGION = "us-east-1"
@@ -75,7 +76,7 @@ class FailoverAlarmsArgs:
     """
 
     name_prefix: str
-    role: Literal["primary", "standby"]
+    role: Role
     alerts: AlertDestination
     health_check_id: Optional[pulumi.Input[str]] = None
     own_check: Optional[OwnHealthCheck] = None
@@ -117,7 +118,3 @@ class FailoverAlarms(pulumi.ComponentResource):
         self.alarm_name = self.alarm.name
         self.health_check_id = pulumi.Output.from_input(health_check_id)
         self.register_outputs({"alarmName": self.alarm_name, "healthCheckId": self.health_check_id})
-
-    def summary(self, topic_name: str) -> AlarmSummary:
-        return AlarmSummary(self.spec.name, describe_threshold(self.spec),
-                            f"SNS {topic_name} in {ROUTE53_METRICS_REGION} (ALARM and OK)")

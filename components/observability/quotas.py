@@ -16,8 +16,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
-from components.observability.alarm_specs import (AlarmSpec, AlarmSummary, Metric, Query, describe_threshold,
-                                                  metric_alarm_args)
+from components.observability.alarm_specs import AlarmSpec, Metric, Query, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
 
 COMPONENT_TYPE = "microservices:observability:QuotaAlarms"
@@ -77,7 +76,3 @@ class QuotaAlarms(pulumi.ComponentResource):
             tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self)) for spec in self.specs]
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
         self.register_outputs({"alarmNames": self.alarm_names})
-
-    def summaries(self, topic_name: str) -> list[AlarmSummary]:
-        return [AlarmSummary(spec.name, describe_threshold(spec), f"SNS {topic_name} (ALARM and OK)")
-                for spec in self.specs]

@@ -14,17 +14,18 @@ a canary alone and act on the deployment, not on people.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
-from components.observability.alarm_specs import AlarmSummary, describe_threshold, metric_alarm_args
+from components.observability.alarm_specs import metric_alarm_args
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import ServiceDashboardInputs, service_dashboard
 from components.observability.logs import ERROR_FILTER_PATTERN, error_filter_name, error_line_metric, saved_queries
 from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
                                           service_composite)
+from components.types import Environment
 
 COMPONENT_TYPE = "microservices:observability:ServiceObservability"
 
@@ -36,7 +37,7 @@ class ServiceObservabilityArgs:
     """
 
     name_prefix: str
-    environment: Literal["staging", "prod"]
+    environment: Environment
     region: str
     service_name: str
     cluster_name: pulumi.Input[str]
@@ -60,16 +61,6 @@ class ServiceObservabilityArgs:
     @property
     def dashboard_name(self) -> str:
         return f"{self.name_prefix}-{self.service_name}"
-
-
-def alarm_summaries(args: ServiceObservabilityArgs) -> list[AlarmSummary]:
-    """What the preview prints for the service: each alarm, its threshold, and where it pages."""
-    inputs = args.alarm_inputs
-    specs = service_alarms(inputs)
-    composite = service_composite(inputs, specs)
-    via = f"via {composite.name} -> SNS {args.alerts.topic_name} (ALARM and OK)"
-    return [AlarmSummary(spec.name, describe_threshold(spec), via) for spec in specs] + [
-        AlarmSummary(composite.name, "any child in ALARM", f"SNS {args.alerts.topic_name} (ALARM and OK)")]
 
 
 class ServiceObservability(pulumi.ComponentResource):

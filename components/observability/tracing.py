@@ -15,10 +15,12 @@ is [unconfirmed], see docs/operating.md ("Tracing").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.xray as xray
+
+from components.types import Environment
 
 COMPONENT_TYPE = "microservices:observability:TraceSampling"
 # API_SamplingRule: RuleName 1-32 characters; Priority 1-9999 (the Default rule is 10000).
@@ -29,7 +31,7 @@ PRIORITY = {"prod": 100, "staging": 200}
 @dataclass(frozen=True)
 class TraceSamplingArgs:
     name_prefix: str
-    environment: Literal["staging", "prod"]
+    environment: Environment
     # The stack's trace_sampling_ratio, the same value MeshService gives OTEL_TRACES_SAMPLER_ARG.
     sampling_ratio: float
 

@@ -58,6 +58,9 @@ class RegionalPlatformArgs:
     repository_tags: Mapping[str, str] = field(default_factory=dict)
     # The stack's alert topic (components/observability/alert_routing.py), encrypted with the platform key.
     alert_topic_name: Optional[str] = None
+    # Where requests no service routes go: a legacy Lambda target group (components/legacy_route.py)
+    # while the strangler fig migration runs; None answers them with a 404.
+    default_target_group_arn: Optional[pulumi.Input[str]] = None
 
     def __post_init__(self) -> None:
         if not ALB_NAME.match(self.alb_name):

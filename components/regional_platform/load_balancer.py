@@ -14,6 +14,7 @@ import pulumi_aws.route53 as route53
 import pulumi_aws.s3 as s3
 import pulumi_aws.vpc as vpc_rules
 
+from components.legacy_route import forward_to
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs
 
@@ -79,11 +80,14 @@ def create_load_balancer(name: str, args: RegionalPlatformArgs, *, vpc_id: pulum
         access_logs={"bucket": log_bucket.bucket, "prefix": ALB_LOG_PREFIX, "enabled": True},
         opts=child(depends_on=[log_policy]))
 
+    # Requests no service routes: the legacy API while services replace it, else a 404.
+    default_action = (forward_to(args.default_target_group_arn) if args.default_target_group_arn is not None
+                      else NOT_FOUND)
     https_listener = None
     if args.domain_name:
         https_listener = lb.Listener(
             f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-            ssl_policy=ALB_SSL_POLICY, certificate_arn=_certificate(name, args, child), default_actions=[NOT_FOUND],
+            ssl_policy=ALB_SSL_POLICY, certificate_arn=_certificate(name, args, child), default_actions=[default_action],
             opts=child())
         http_listener = lb.Listener(
             f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
@@ -91,7 +95,7 @@ def create_load_balancer(name: str, args: RegionalPlatformArgs, *, vpc_id: pulum
                 "port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}], opts=child())
     else:
         http_listener = lb.Listener(
-            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[NOT_FOUND],
+            f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[default_action],
             opts=child())
     return LoadBalancer(alb, security_group, http_listener, https_listener)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Callable, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
+from components.legacy_route import legacy_name_problem
 from components.types import Architecture
 from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
@@ -42,6 +43,9 @@ class CatalogService(_Model):
     calls: tuple[ServiceName, ...] = ()
     secrets: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] = ()
     config: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+    # The existing Lambda function (a logical name; each stack's `legacy.functions` gives its ARN) whose
+    # route this service takes over, step by step (foundation/settings/legacy.py).
+    legacy_function: Optional[Annotated[str, aws_rule(legacy_name_problem)]] = None
 
     @field_validator("config")
     @classmethod
@@ -57,6 +61,8 @@ class CatalogService(_Model):
             raise ValueError(problem)
         if (self.path_prefix is None) != (self.listener_rule_priority is None):
             raise ValueError("pathPrefix and listenerRulePriority go together: a routed service needs both")
+        if self.legacy_function is not None and self.path_prefix is None:
+            raise ValueError("legacyFunction needs a pathPrefix: only an ALB route can be split with a Lambda")
         return self
 
 

@@ -22,6 +22,7 @@ from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
 from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
+from foundation.settings.legacy import Legacy
 from policies.cost.assumptions import UsageAssumptions
 
 RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -284,6 +285,7 @@ class StackConfig(_Model):
     alerts: Alerts = Alerts()
     slo: Slo = Slo()
     audit: Audit = Audit()
+    legacy: Optional[Legacy] = None
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> "StackConfig":

@@ -18,6 +18,7 @@ from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from foundation.settings.legacy import LegacyPlan, resolve_legacy
 from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
 from policies.cost.prices import PriceFileError, load_prices
 
@@ -34,6 +35,7 @@ class StackSettings(_Model):
     config: StackConfig
     services: tuple[ServiceDefinition, ...]
     secret_keys: tuple[str, ...] = ()
+    legacy: LegacyPlan = LegacyPlan()
 
     @property
     def defaults(self) -> EnvironmentDefaults:
@@ -167,9 +169,10 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     services = _resolve_services(stack, config, catalog, prefix)
     failover = config.failover.model_copy(
         update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix)})
+    legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
-                             secret_keys=secret_keys)
+                             secret_keys=secret_keys, legacy=legacy)
     try:
         settings.failover_time()
     except FailoverConfigError as error:
@@ -213,7 +216,7 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if override.image is None:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
-        merged = entry.model_dump() | {k: v for k, v in override.model_dump().items() if v is not None}
+        merged = entry.model_dump(exclude={"legacy_function"}) | {k: v for k, v in override.model_dump().items() if v is not None}
         if LOG_LEVEL_KEY in merged["config"]:
             raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
                        "the log level is the stack's (logs.level, default per environment), not the catalog's")

@@ -8,8 +8,7 @@ import pytest
 
 from components.observability.alert_routing import (AlertDestination, AlertRouting, AlertRoutingArgs,
                                                     publisher_key_statements, topic_arn, topic_policy)
-from components.observability.service_observability import (ServiceObservability, ServiceObservabilityArgs,
-                                                            alarm_summaries)
+from components.observability.service_observability import ServiceObservability, ServiceObservabilityArgs
 from components.observability.slo import AlbSource, SloTargets
 from devkit.mocks import ACCOUNT_ID, run_program
 from policies.iam_documents import judge_policy_document
@@ -83,13 +82,6 @@ def test_every_child_hangs_under_the_component(routed):
     component = routed.one("microservices:observability:ServiceObservability")
     children = [r for r in routed.resources if r.parent == component.urn]
     assert len(children) == len(routed.resources) - 2  # all but the provider and the component itself
-
-
-def test_preview_summary_names_each_alarm_its_threshold_and_where_it_pages():
-    summaries = {s.name: s for s in alarm_summaries(_args())}
-    assert summaries["prod-auth-slo-p95-latency"].threshold == "p95 > 200 ms in 3 of 5 x 60 s"
-    assert summaries["prod-auth-slo-error-rate"].pages == "via prod-auth-health -> SNS prod-alerts (ALARM and OK)"
-    assert summaries["prod-auth-health"].pages == "SNS prod-alerts (ALARM and OK)"
 
 
 def test_alarms_cannot_notify_a_topic_in_another_region():

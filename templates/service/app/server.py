@@ -4,8 +4,11 @@
   127.0.0.1) and under its public prefix (`PATH_PREFIX` + `HEALTH_PATH`), which the ALB and the
   Route 53 failover check request: the ALB forwards the full path.
 * Listens on `PORT` (the platform sets it to the catalog's port).
-* Logs one JSON object per line on stdout (the awslogs driver ships each line as one event), with the
-  W3C trace id of the request when the caller sent a `traceparent` header.
+* Logs one JSON object per line on stdout (the awslogs driver ships each line as one event) in the
+  platform's log contract (docs/operating.md, "Logs"): `timestamp`, `level` (DEBUG/INFO/WARN/ERROR, lines
+  below `LOG_LEVEL` dropped), `message`, `service`, `trace_id`/`span_id` from the caller's W3C
+  `traceparent`, `request_id` (`X-Request-Id`, else generated); request lines add `http_method`,
+  `http_route`, `http_status` and `duration_ms`. The platform's error metric counts `level = "ERROR"`.
 * Stops on SIGTERM (ECS's stop signal) after finishing the requests in flight.
 * Writes nothing at run time (read-only root file system; Python is told not to write bytecode).
 """
@@ -18,21 +21,30 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+
+
 class JsonLog:
     """One JSON object per line; a lock keeps lines from interleaving between request threads."""
 
-    def __init__(self, stream: TextIO, service: str):
+    def __init__(self, stream: TextIO, service: str, level: str = "INFO"):
+        if level.upper() not in LEVELS:
+            raise ValueError(f"LOG_LEVEL {level!r} must be one of {LEVELS}")
         self._stream = stream
         self._service = service
+        self._lowest = LEVELS.index(level.upper())
         self._lock = threading.Lock()
 
     def write(self, level: str, message: str, **fields: Any) -> None:
-        record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
+        if LEVELS.index(level) < self._lowest:
+            return
+        record = {"timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
                   "service": self._service, "message": message, **fields}
         line = json.dumps(record, separators=(",", ":"))
         with self._lock:
@@ -45,6 +57,14 @@ def trace_id(traceparent: str | None) -> str | None:
     parts = (traceparent or "").split("-")
     if len(parts) == 4 and len(parts[1]) == 32 and all(c in "0123456789abcdef" for c in parts[1]):
         return parts[1] if parts[1] != "0" * 32 else None
+    return None
+
+
+def span_id(traceparent: str | None) -> str | None:
+    """The parent span id of a valid W3C `traceparent` header, else None."""
+    parts = (traceparent or "").split("-")
+    if trace_id(traceparent) and len(parts[2]) == 16 and all(c in "0123456789abcdef" for c in parts[2]):
+        return parts[2] if parts[2] != "0" * 16 else None
     return None
 
 
@@ -63,13 +83,14 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
             else:
                 status, body = 404, {"error": "not found", "path": path}
             payload = json.dumps(body).encode()
-            fields = {"method": self.command, "path": path, "status": status,
-                      "durationMs": round((time.monotonic() - started) * 1000, 3)}
-            trace = trace_id(self.headers.get("traceparent"))
-            if trace:
-                fields["traceId"] = trace
+            traceparent = self.headers.get("traceparent")
+            # The skeleton has no route templates: its path is its route (a real app logs the template).
+            fields = {"http_method": self.command, "http_route": path, "http_status": status,
+                      "duration_ms": round((time.monotonic() - started) * 1000, 3),
+                      "trace_id": trace_id(traceparent) or "", "span_id": span_id(traceparent) or "",
+                      "request_id": self.headers.get("X-Request-Id") or uuid.uuid4().hex}
             # Logged before the response leaves, so that a client that has its answer finds the line.
-            log.write("info", "request", **fields)
+            log.write("ERROR" if status >= 500 else "INFO", "request", **fields)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -84,7 +105,7 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (inherited signature)
             # The standard library's other messages (malformed requests, errors) as JSON, not plain stderr.
-            log.write("warning", format % args)
+            log.write("WARN", format % args)
 
     return Handler
 
@@ -100,22 +121,27 @@ def make_server(address: tuple[str, int], *, log: JsonLog, path_prefix: str = ""
 
 def main() -> int:
     service = os.environ.get("SERVICE_NAME", "service")
-    log = JsonLog(sys.stdout, service)
+    try:
+        # LOG_LEVEL is the stack's (logs.level), delivered as the service's plain config.
+        log = JsonLog(sys.stdout, service, os.environ.get("LOG_LEVEL", "INFO"))
+    except ValueError as error:
+        JsonLog(sys.stdout, service).write("ERROR", f"cannot start: {error}")
+        return 2
     try:
         port = int(os.environ.get("PORT", "8080"))
         server = make_server(("0.0.0.0", port), log=log, path_prefix=os.environ.get("PATH_PREFIX", ""),
                              health_path=os.environ.get("HEALTH_PATH", "/health"))
     except (ValueError, OSError) as error:
-        log.write("error", f"cannot start: {error}")
+        log.write("ERROR", f"cannot start: {error}")
         return 2
 
     def stop(signum: int, _frame: Any) -> None:
-        log.write("info", "stopping", signal=signal.Signals(signum).name)
+        log.write("INFO", "stopping", signal=signal.Signals(signum).name)
         threading.Thread(target=server.shutdown).start()  # shutdown() blocks until serve_forever returns
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.write("info", "listening", port=port)
+    log.write("INFO", "listening", port=port)
     server.serve_forever()
     server.server_close()
     return 0
