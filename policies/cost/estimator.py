@@ -35,6 +35,7 @@ FREE_TYPES = frozenset({
     "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment",
     "aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
     "aws:ecs/taskDefinition:TaskDefinition", "aws:appautoscaling/target:Target",
     "aws:appautoscaling/policy:Policy", "aws:kms/alias:Alias",
