@@ -134,6 +134,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "CreateSecret", "DeleteSecret", "DescribeSecret", "UpdateSecret", "TagResource", "UntagResource",
         "GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy", "ReplicateSecretToRegions",
         "RemoveRegionsFromReplication",
+        # The prod primary's write-only database master credential (components/data/database.py).
+        "GetRandomPassword", "PutSecretValue",
     ),
     "ssm": (
         "PutParameter", "GetParameter", "GetParameters", "DeleteParameter", "DescribeParameters",
@@ -174,6 +176,29 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "GetBucketTagging", "PutBucketTagging", "GetBucketVersioning", "PutBucketVersioning", "GetBucketAcl", "GetBucketCORS",
         "GetBucketWebsite", "GetBucketLogging", "GetAccelerateConfiguration", "GetBucketRequestPayment",
         "GetReplicationConfiguration", "GetBucketObjectLockConfiguration",
+    ),
+    # Data and events per service (components/data, components/events).
+    "dynamodb": (
+        "CreateTable", "DeleteTable", "DescribeTable", "UpdateTable", "DescribeContinuousBackups",
+        "UpdateContinuousBackups", "DescribeTimeToLive", "UpdateTimeToLive", "CreateTableReplica",
+        "DeleteTableReplica", "TagResource", "UntagResource", "ListTagsOfResource", "DescribeStream",
+        "ListStreams",
+    ),
+    "sqs": ("CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "TagQueue",
+            "UntagQueue", "ListQueueTags"),
+    "events": (
+        "CreateEventBus", "DeleteEventBus", "DescribeEventBus", "UpdateEventBus", "CreateArchive", "DeleteArchive",
+        "DescribeArchive", "UpdateArchive", "PutRule", "DeleteRule", "DescribeRule", "PutTargets", "RemoveTargets",
+        "ListTargetsByRule", "TagResource", "UntagResource", "ListTagsForResource",
+    ),
+    "pipes": ("CreatePipe", "DeletePipe", "DescribePipe", "UpdatePipe", "StartPipe", "StopPipe", "TagResource",
+              "UntagResource", "ListTagsForResource"),
+    "rds": (
+        "CreateDBCluster", "DeleteDBCluster", "ModifyDBCluster", "DescribeDBClusters", "CreateDBInstance",
+        "DeleteDBInstance", "ModifyDBInstance", "DescribeDBInstances", "CreateDBSubnetGroup", "DeleteDBSubnetGroup",
+        "ModifyDBSubnetGroup", "DescribeDBSubnetGroups", "CreateGlobalCluster", "DeleteGlobalCluster",
+        "ModifyGlobalCluster", "DescribeGlobalClusters", "RemoveFromGlobalCluster", "AddTagsToResource",
+        "RemoveTagsFromResource", "ListTagsForResource",
     ),
     # Strangler fig: the ALB may invoke existing (legacy) functions; the program only grants that.
     "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction"),
@@ -232,11 +257,11 @@ BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
 )
 # The services the platform hands roles to: ECS tasks (execution and task roles), ECS itself
 # (infrastructure role for load balancers and Service Connect TLS), ECR (repository creation template).
-PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com")
+PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com")
 
 # Services whose service-linked roles the first deployment in an account creates.
 SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com",
-                                "elasticloadbalancing.amazonaws.com")
+                                "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com")
 
 REPOSITORY_PATTERN = r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+"
 # Where images are pushed: the primary region's repositories; ECR replication copies them onward.
@@ -346,6 +371,7 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "identity": ("iam", "kms", "secretsmanager", "ssm"),
         "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
         "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
+        "data": ("dynamodb", "sqs", "events", "pipes", "rds"),
     }
 
 

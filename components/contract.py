@@ -88,6 +88,14 @@ class RepositoryRefs:
 
 
 @dataclass(frozen=True)
+class EventBusRefs:
+    """The environment's event bus in this region (components/events/bus.py), the same name in both regions."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class PlatformRefs:
     """Everything a service needs from its region. Built by RegionalPlatform, read by services."""
 
@@ -109,6 +117,8 @@ class PlatformRefs:
     collector_image_uri: Optional[pulumi.Input[str]]
     # Where alarms a person must act on are sent; None until the stack has an alert topic.
     alarm_topic_arn: Optional[pulumi.Input[str]] = None
+    # Where services publish and subscribe; None until the stack has created its bus (foundation/data_stack.py).
+    event_bus: Optional[EventBusRefs] = None
 
     def repository(self, service: str) -> RepositoryRefs:
         try:

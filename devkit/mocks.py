@@ -115,6 +115,9 @@ class AwsLikeMocks(Mocks):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{s}" for s in "abc"]
             return {"names": names, "zoneIds": names, "id": region}, []
+        if args.token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            # Write-only master password of a prod global database (components/data/database.py).
+            return {"randomPassword": "offline-preview-not-a-password", "id": region}, []
         raise NotImplementedError(f"the offline preview has no mock for the invoke {args.token}")
 
     def new_resource(self, args: MockResourceArgs):
@@ -248,12 +251,64 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
     elif typ == "aws:budgets/budget:Budget":
         rid = f"{ACCOUNT_ID}:{physical}"
         state.update(arn=f"arn:aws:budgets::{ACCOUNT_ID}:budget/{physical}", accountId=ACCOUNT_ID)
+    elif typ in _DATA_AND_EVENTS_TYPES:
+        rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region)
     elif typ.startswith("aws:"):
         state.setdefault("arn", arn(service, f"{kind}/{physical}"))
     state.setdefault("id", rid)
     if inputs.get("tags") is not None:
         state.setdefault("tagsAll", inputs["tags"])
     return rid, state
+
+
+_DATA_AND_EVENTS_TYPES = frozenset({
+    "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:cloudwatch/eventBus:EventBus",
+    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventArchive:EventArchive", "aws:pipes/pipe:Pipe",
+    "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster", "aws:rds/clusterInstance:ClusterInstance"})
+
+
+def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, arn, seed: str, region: str) -> str:
+    """ARNs and computed attributes of tables, queues, buses, rules, pipes and Aurora clusters as AWS forms them."""
+    if typ == "aws:dynamodb/table:Table":
+        state.update(arn=arn("dynamodb", f"table/{physical}"))
+        stream = f"table/{physical}/stream/2026-01-01T00:00:00.000"
+        if inputs.get("streamEnabled"):
+            state.update(streamArn=arn("dynamodb", stream), streamLabel="2026-01-01T00:00:00.000")
+        state["replicas"] = [{**replica, "arn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:table/{physical}",
+                              "streamArn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:{stream}"}
+                             for replica in inputs.get("replicas") or []]
+        return physical
+    if typ == "aws:sqs/queue:Queue":
+        url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        state.update(arn=arn("sqs", physical), url=url, name=physical)
+        return url
+    if typ == "aws:cloudwatch/eventBus:EventBus":
+        state.update(arn=arn("events", f"event-bus/{physical}"), name=physical)
+        return physical
+    if typ == "aws:cloudwatch/eventRule:EventRule":
+        state.update(arn=arn("events", f"rule/{inputs.get('eventBusName', 'default')}/{physical}"), name=physical)
+        return f"{inputs.get('eventBusName', 'default')}/{physical}"
+    if typ == "aws:cloudwatch/eventArchive:EventArchive":
+        state.update(arn=arn("events", f"archive/{physical}"))
+        return physical
+    if typ == "aws:pipes/pipe:Pipe":
+        state.update(arn=arn("pipes", f"pipe/{physical}"))
+        return physical
+    identifier = str(inputs.get("clusterIdentifier") or inputs.get("globalClusterIdentifier")
+                     or inputs.get("identifier") or physical)
+    if typ == "aws:rds/cluster:Cluster":
+        state.update(arn=arn("rds", f"cluster:{identifier}"), clusterResourceId=f"cluster-{_hex(seed, 26).upper()}",
+                     endpoint=f"{identifier}.cluster-{_hex(seed, 12)}.{region}.rds.amazonaws.com",
+                     readerEndpoint=f"{identifier}.cluster-ro-{_hex(seed, 12)}.{region}.rds.amazonaws.com",
+                     engineVersion=inputs.get("engineVersion"))
+        if inputs.get("manageMasterUserPassword"):
+            state["masterUserSecrets"] = [{"secretArn": arn("secretsmanager", f"secret:rds!cluster-{_uuid(seed)}-abcdef"),
+                                           "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}]
+    elif typ == "aws:rds/globalCluster:GlobalCluster":
+        state.update(arn=f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
+    else:
+        state.update(arn=arn("rds", f"db:{identifier}"))
+    return identifier
 
 
 _EC2_PREFIXES = {

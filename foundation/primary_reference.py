@@ -12,6 +12,10 @@ The primary stack exports these outputs (camelCase names are the contract betwee
     apiRecordName    str, optional     the failover record name; present exactly when hostedZoneId is
     secretArns       {str: str}        "<service>/<secret>" -> primary-region secret ARN
     repositoryNames  {str: str}        service -> ECR repository name "<environment>/<service>"
+    dataTables       {str: {...}}      service -> {name, arn, replicas: {region: {arn, streamArn}}, replicaKeyArn}
+                                       (prod: the standby's tasks and outbox pipe use the replica)
+    databases        {str: {...}}      service -> {clusterArn, endpoint, globalClusterIdentifier}
+                                       (prod: the standby's cluster joins that global database)
 
 The outputs are validated inside `.apply`, so a missing or malformed output fails the standby's
 deployment with one error naming the output and the primary stack, instead of a KeyError or a

@@ -31,6 +31,7 @@ from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.cost_controls import CostControls, CostControlsArgs
 from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
 from components.types import PRIMARY_REGION, STANDBY_REGION
+from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 
@@ -313,5 +314,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
             services[callee].allow_calls_from(services[spec.name])
     observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
     stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
+    outputs |= build_data_and_events(settings, refs, services, primary, in_region)
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs

@@ -171,7 +171,7 @@ def test_deletes_and_retagging_are_denied_outside_the_roles_environment_and_each
         assert typed and all("aws:ResourceTag/${TagKey}" in e["condition_keys"] for e in typed), action
 
 
-def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_ecs_and_ecr(bootstrap):
+def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_the_platform_services(bootstrap):
     identity = _document(bootstrap.one("aws:iam/policy:Policy", "github-deploy-prod-identity"), "policy")
     statements = {s["Sid"]: s for s in identity["Statement"]}
     bounded = statements["RolesCarryingThePlatformBoundary"]
@@ -180,7 +180,8 @@ def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_ecs_and
         "arn:aws:iam::123456789012:policy/prod-eu-central-1-boundary-*",
         "arn:aws:iam::123456789012:policy/prod-eu-west-1-boundary-*"]}
     assert statements["PassRolesToTheServicesThatRunThePlatform"]["Condition"]["StringEquals"][
-        "iam:PassedToService"] == ["ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com"]
+        "iam:PassedToService"] == ["ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com",
+                                   "pipes.amazonaws.com"]
     for action in access.BOUNDED_ROLE_ACTIONS:
         service, name = action.split(":")
         assert all("iam:PermissionsBoundary" in e["condition_keys"] for e in get_action_data(service, name)[service])

@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from foundation.catalog_data import PostgresData
 from foundation.settings import ConfigError, check_across_stacks, load_catalog, read_stack_file, settings_from_config
 from tests.test_settings import _copy_project
 
@@ -48,6 +49,9 @@ def test_standby_tasks_get_the_secret_replicas_in_their_own_region(prod_standby)
 def test_primary_secrets_replicate_to_eu_west_1(prod):
     secrets = prod.recorder.of_type("aws:secretsmanager/secret:Secret")
     declared = {f"prod/{s.name}/{secret}" for s in prod.settings.services for secret in s.secrets}
+    # A global database's primary writes its master credential itself (components/data/database.py).
+    declared |= {f"prod/{s.name}/db-master" for s in prod.settings.services
+                 if isinstance(prod.settings.data_and_events[s.name].data, PostgresData)}
     assert {s.inputs["name"] for s in secrets} == declared
     for secret in secrets:
         assert secret.inputs["replicas"] == [{"region": "eu-west-1", "kmsKeyId": "alias/aws/secretsmanager"}]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from components.data.access import BoundaryScope, boundary_statements as data_boundary_statements
+from components.events.documents import platform_key_statement_for_events
 from components.observability.alert_policies import publisher_key_statements, topic_arn
 
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
@@ -49,6 +51,8 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str]
             "Condition": {"ArnLike": {
                 "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}},
         },
+        # Subscription queues are encrypted with this key and EventBridge puts messages on them.
+        platform_key_statement_for_events(),
     ]
     if alert_topic_name is not None:
         statements += publisher_key_statements(topic_arn(region, account_id, alert_topic_name), account_id, region)
@@ -151,6 +155,12 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
              "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"],
              "Resource": kms_key_arn},
         ]
+    # Tables, streams, queues, the bus and database users of this environment (components/data/access.py).
+    # Table keys are the platform key or, in a standby, the primary-owned replica key, whose ARN this stack
+    # does not know before the primary exports it; kms:ViaService keeps them to DynamoDB and SQS.
+    statements += data_boundary_statements(BoundaryScope(
+        partition="aws", region=region, account_id=account_id, environment=environment,
+        key_arns=(f"arn:aws:kms:{arn}:key/*",)))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -11,6 +11,7 @@ from components.legacy_route import legacy_name_problem
 from components.types import Architecture
 from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
+from foundation.catalog_data import DataAndEvents, event_graph_problems
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
 from foundation.settings.yaml_files import load_yaml
 
@@ -29,7 +30,10 @@ def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
 ServiceName = Annotated[str, aws_rule(service_name_problem)]
 
 
-class CatalogService(_Model):
+class CatalogService(DataAndEvents):
+    """A service's size, route, calls and secrets; its `data`, `publishes` and `subscribes` come from
+    DataAndEvents (foundation/catalog_data.py)."""
+
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.
     path_prefix: Optional[Annotated[str, Field(pattern=r"^/[a-z0-9/_-]+[a-z0-9]$"), aws_rule(path_prefix_problem)]] = None
@@ -97,6 +101,9 @@ class Catalog(_Model):
                         and other_service.path_prefix.startswith(f"{service.path_prefix}/")):
                     raise ValueError(f"services.{name}.pathPrefix {service.path_prefix} would swallow the routes "
                                      f"of {other} ({other_service.path_prefix}); prefixes must not nest")
+        problems = event_graph_problems(self.services)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

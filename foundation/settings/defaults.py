@@ -30,6 +30,14 @@ class EnvironmentDefaults:
     access_log_retention_days: int
     # Service Connect TLS may be switched off only where this is False.
     requires_service_connect_tls: bool
+    # Data and events (docs/events.md, docs/runbooks/database-failover.md): prod replicates tables (global
+    # tables) and databases (Aurora global database) to the standby; staging's standby has its own, empty
+    # ones. Staging databases scale to zero (auto-pause), which a global database never does.
+    replicate_data: bool
+    database_min_capacity: float
+    database_backup_retention_days: int
+    database_performance_insights: bool
+    event_archive_retention_days: int
 
 
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
@@ -38,9 +46,13 @@ ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
         # Container Insights off in staging: its custom metrics cost more than staging can afford, and no alarm
         # or scaling policy reads its metrics (docs/cost-model.md, "Fitting staging into €100").
         log_retention_days=30, trace_sampling_ratio=1.0, log_level="DEBUG", container_insights="disabled",
-        deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False),
+        deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False,
+        replicate_data=False, database_min_capacity=0, database_backup_retention_days=7,
+        database_performance_insights=False, event_archive_retention_days=7),
     "prod": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=2, on_demand_weight=1, spot_weight=1),
         log_retention_days=365, trace_sampling_ratio=0.1, log_level="INFO", container_insights="enhanced",
-        deletion_protection=True, access_log_retention_days=90, requires_service_connect_tls=True),
+        deletion_protection=True, access_log_retention_days=90, requires_service_connect_tls=True,
+        replicate_data=True, database_min_capacity=0.5, database_backup_retention_days=35,
+        database_performance_insights=True, event_archive_retention_days=90),
 }

@@ -16,6 +16,8 @@ from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
+from components.data.names import task_config
+from foundation.catalog_data import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.legacy import LegacyPlan, resolve_legacy
@@ -23,6 +25,8 @@ from foundation.settings.stack_config import Capacity, Failover, ServiceOverride
 from policies.cost.prices import PriceFileError, load_prices
 
 PROJECT = "microservices-foundation"
+# Catalog keys that describe a service's data and events; they are not part of ServiceDefinition.
+DATA_AND_EVENTS_KEYS = set(DataAndEvents.model_fields)
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
 LOG_LEVEL_KEY = "LOG_LEVEL"
 
@@ -36,6 +40,9 @@ class StackSettings(_Model):
     services: tuple[ServiceDefinition, ...]
     secret_keys: tuple[str, ...] = ()
     legacy: LegacyPlan = LegacyPlan()
+    # Every catalog service's data and events (also of services this stack does not run: a subscription
+    # names its publisher whether or not the publisher runs here).
+    data_and_events: dict[str, DataAndEvents] = Field(default_factory=dict)
 
     @property
     def defaults(self) -> EnvironmentDefaults:
@@ -172,7 +179,10 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
-                             secret_keys=secret_keys, legacy=legacy)
+                             secret_keys=secret_keys, legacy=legacy,
+                             data_and_events={name: DataAndEvents.model_validate(
+                                 entry.model_dump(include=DATA_AND_EVENTS_KEYS))
+                                 for name, entry in catalog.services.items()})
     try:
         settings.failover_time()
     except FailoverConfigError as error:
@@ -216,12 +226,20 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if override.image is None:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
-        merged = entry.model_dump(exclude={"legacy_function"}) | {k: v for k, v in override.model_dump().items() if v is not None}
+        merged = entry.model_dump(exclude={*DATA_AND_EVENTS_KEYS, "legacy_function"}) | {
+            k: v for k, v in override.model_dump().items() if v is not None}
         if LOG_LEVEL_KEY in merged["config"]:
             raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
                        "the log level is the stack's (logs.level, default per environment), not the catalog's")
+        # The application learns its table, database, bus and queues through the same config mechanism.
+        data_config = task_config(config.environment, name,
+                                  DataAndEvents.model_validate(entry.model_dump(include=DATA_AND_EVENTS_KEYS)))
+        clash = sorted(set(data_config) & set(merged["config"]))
+        if clash:
+            raise fail(f"services.{name}.config", clash, "these keys are set by the platform from data/publishes/"
+                                                         "subscribes (platform/services.yaml); rename them")
         # Every app reads LOG_LEVEL from its plain config: the stack's level, so a stack can change it.
-        merged["config"] = {**merged["config"], LOG_LEVEL_KEY: log_level_of(config)}
+        merged["config"] = {**merged["config"], **data_config, LOG_LEVEL_KEY: log_level_of(config)}
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)

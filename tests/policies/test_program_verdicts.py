@@ -201,6 +201,20 @@ def _unencrypted_alarm_topic(records):
     first(records, "aws:cloudwatch/metricAlarm:MetricAlarm")["inputs"]["alarmActions"] = [arn]
 
 
+def _unsafe_data_stores(records):
+    """A subscription queue without DLQ or key, a table without PITR or customer key, an unencrypted,
+    unprotected prod cluster and a public instance."""
+    queue = first(records, "aws:sqs/queue:Queue", lambda r: "redrivePolicy" in r["inputs"])
+    del queue["inputs"]["redrivePolicy"], queue["inputs"]["kmsMasterKeyId"]
+    table = first(records, "aws:dynamodb/table:Table")
+    table["inputs"]["pointInTimeRecovery"] = {"enabled": False}
+    table["inputs"]["serverSideEncryption"] = {"enabled": False}
+    cluster = first(records, "aws:rds/cluster:Cluster")
+    cluster["inputs"]["storageEncrypted"] = False
+    cluster["inputs"]["deletionProtection"] = False
+    first(records, "aws:rds/clusterInstance:ClusterInstance")["inputs"]["publiclyAccessible"] = True
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -229,6 +243,13 @@ SEEDS = {
     "stack-budget": _budget_below_estimate,
     "alarm-actions-prod": _alarm_nobody_hears,
     "alarm-topic-encrypted": _unencrypted_alarm_topic,
+    "sqs-queue-dead-letter": _unsafe_data_stores,
+    "sqs-queue-encryption": _unsafe_data_stores,
+    "dynamodb-table-pitr": _unsafe_data_stores,
+    "dynamodb-table-kms": _unsafe_data_stores,
+    "rds-cluster-encrypted": _unsafe_data_stores,
+    "rds-not-public": _unsafe_data_stores,
+    "rds-deletion-protection-prod": _unsafe_data_stores,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 

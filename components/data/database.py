@@ -1,0 +1,236 @@
+"""ServiceDatabase: one service's Aurora PostgreSQL Serverless v2 cluster, reachable only from its tasks.
+
+A DB subnet group over the private subnets, a cluster with one `db.serverless` writer, storage encrypted
+with the platform key, IAM database authentication (tasks connect as the database user named after the
+service with `rds-db:connect`, see components/data/access.py), backups, and a security group that admits
+5432 only from the service's task security group (with the matching egress rule on the task group).
+
+Facts this rests on (AWS documentation, checked 2026-12):
+  * Scale to zero: a minimum capacity of 0 ACUs turns on auto-pause; Aurora PostgreSQL needs at least
+    16.3, 15.7, 14.12 or 13.15 (Aurora user guide, aurora-serverless-v2-auto-pause.html, "Prerequisites
+    and Limitations"); SecondsUntilAutoPause is 300-86,400 (API ServerlessV2ScalingConfiguration).
+  * Global database: Serverless v2 instances may be in the primary and secondary clusters, but Aurora
+    "doesn't automatically pause" the writer of a global database's primary cluster, and instances "in the
+    secondary clusters of an Aurora Global Database don't automatically pause" (same page, "Situations
+    where Aurora Serverless v2 doesn't auto-pause"). So the prod clusters keep 0.5 ACU minimum: 0 would
+    be accepted and silently never pause.
+  * RDS-managed master secret (`manage_master_user_password`, encrypted with the platform key) is not
+    supported for "DB clusters that are part of an Aurora global database" (Aurora user guide,
+    rds-secrets-manager.html, "Limitations"). Staging clusters (no global database) use it. In prod the
+    primary sets the master password write-only (`master_password_wo`, never stored in Pulumi state) from
+    Secrets Manager's GetRandomPassword and writes the same value, also write-only, into a secret
+    `<environment>/<service>/db-master` that replicates to the standby region. Bumping
+    `master_password_version` rotates both together. Applications never use it: they authenticate with IAM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws.ec2 as ec2
+import pulumi_aws.rds as rds
+import pulumi_aws.secretsmanager as secretsmanager
+import pulumi_aws.vpc as vpc_rules
+
+from components.data.names import cluster_identifier
+from foundation.catalog_data import PostgresData
+
+POSTGRES_PORT = 5432
+ENGINE = "aurora-postgresql"
+ENGINE_VERSION = "16.6"
+# Lowest minor version per major that supports a minimum capacity of 0 ACUs (auto-pause).
+AUTO_PAUSE_MINIMUM = {16: 3, 15: 7, 14: 12, 13: 15}
+SERVERLESS_MIN_NONZERO = 0.5
+# The database user the service's tasks connect as with IAM authentication (`GRANT rds_iam TO <user>`).
+MASTER_USERNAME = "platform_admin"
+# Performance Insights' free retention tier (7 days).
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+
+
+def supports_auto_pause(engine_version: str) -> bool:
+    major, _, minor = engine_version.partition(".")
+    if not major.isdigit() or not minor.split(".")[0].isdigit():
+        raise ValueError(f"{engine_version!r} is not an Aurora PostgreSQL version (major.minor)")
+    needed = AUTO_PAUSE_MINIMUM.get(int(major))
+    if needed is None:
+        return int(major) > max(AUTO_PAUSE_MINIMUM)
+    return int(minor.split(".")[0]) >= needed
+
+
+@dataclass(frozen=True)
+class GlobalPrimary:
+    """Prod primary stack: create the global database and be its primary cluster."""
+
+
+@dataclass(frozen=True)
+class GlobalSecondary:
+    """Prod standby stack: join the primary's global database (identifier from its stack outputs)."""
+
+    global_cluster_identifier: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class ServiceDatabaseArgs:
+    """environment/service: name everything `<environment>-<service>`. spec: the catalog's `data` entry.
+    vpc_id / subnet_ids: the private subnets (at least two AZs, DB subnet group rule).
+    task_security_group_id: the service's task group, the only source admitted on 5432.
+    kms_key_arn: the platform key of this region (storage, master secret, Performance Insights).
+    min_capacity: 0 turns on auto-pause (needs an engine version that supports it; never in a global
+    database). global_role: None (staging), GlobalPrimary or GlobalSecondary (prod).
+    """
+
+    environment: str
+    service: str
+    spec: PostgresData
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    task_security_group_id: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    min_capacity: float = SERVERLESS_MIN_NONZERO
+    seconds_until_auto_pause: int = 900
+    backup_retention_days: int = 7
+    deletion_protection: bool = False
+    performance_insights: bool = False
+    global_role: Optional[GlobalPrimary | GlobalSecondary] = None
+    master_password_version: int = 1
+    replica_region: str = "eu-west-1"
+    engine_version: str = ENGINE_VERSION
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        cluster_identifier(self.environment, self.service)
+        if self.min_capacity == 0:
+            if not supports_auto_pause(self.engine_version):
+                problems.append(f"min_capacity 0 (auto-pause) needs Aurora PostgreSQL 16.3/15.7/14.12/13.15 or "
+                                f"later, not {self.engine_version}")
+            if self.global_role is not None:
+                problems.append("min_capacity 0 in a global database never pauses; use 0.5 or more")
+            if not 300 <= self.seconds_until_auto_pause <= 86400:
+                problems.append("seconds_until_auto_pause must be 300-86400")
+        elif self.min_capacity < SERVERLESS_MIN_NONZERO or round(self.min_capacity * 2) != self.min_capacity * 2:
+            problems.append(f"min_capacity must be 0 or a multiple of 0.5 from 0.5, got {self.min_capacity}")
+        if self.min_capacity > self.spec.max_capacity:
+            problems.append(f"min_capacity {self.min_capacity} exceeds max_capacity {self.spec.max_capacity}")
+        if not 1 <= self.backup_retention_days <= 35:
+            problems.append("backup_retention_days must be 1-35 (Aurora backups cannot be turned off)")
+        if problems:
+            raise ValueError("ServiceDatabaseArgs: " + "; ".join(problems))
+
+    def scaling_configuration(self) -> dict:
+        config = {"min_capacity": self.min_capacity, "max_capacity": self.spec.max_capacity}
+        if self.min_capacity == 0:
+            config["seconds_until_auto_pause"] = self.seconds_until_auto_pause
+        return config
+
+
+class ServiceDatabase(pulumi.ComponentResource):
+    cluster_arn: pulumi.Output[str]
+    """ARN of the Aurora cluster."""
+    cluster_resource_id: pulumi.Output[str]
+    """The cluster's resource id (`cluster-...`), which `rds-db:connect` ARNs name."""
+    endpoint: pulumi.Output[str]
+    """Writer endpoint host name (port 5432)."""
+    security_group_id: pulumi.Output[str]
+    """The database's security group (5432 from the service's tasks only)."""
+    master_secret_arn: Optional[pulumi.Output[str]]
+    """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a prod primary); None in a secondary."""
+    global_cluster_identifier: Optional[pulumi.Output[str]]
+    """The global database's identifier (prod primary only; the standby joins it)."""
+
+    def __init__(self, name: str, args: ServiceDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("microservices:data:ServiceDatabase", name, None, opts)
+        identifier = cluster_identifier(args.environment, args.service)
+        tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.security_group = ec2.SecurityGroup(
+            f"{name}-sg", vpc_id=args.vpc_id, description=f"{identifier} Aurora: PostgreSQL from its service's tasks",
+            tags={**tags, "Name": f"{identifier}-db"}, opts=child)
+        vpc_rules.SecurityGroupIngressRule(
+            f"{name}-from-tasks", security_group_id=self.security_group.id,
+            referenced_security_group_id=args.task_security_group_id, ip_protocol="tcp", from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT, description=f"PostgreSQL from {args.service} tasks", opts=child)
+        vpc_rules.SecurityGroupEgressRule(
+            f"{name}-tasks-to-db", security_group_id=args.task_security_group_id,
+            referenced_security_group_id=self.security_group.id, ip_protocol="tcp", from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT, description=f"PostgreSQL to the {identifier} database", opts=child)
+        subnet_group = rds.SubnetGroup(f"{name}-subnets", name=identifier, subnet_ids=args.subnet_ids,
+                                       description=f"{identifier}: private subnets", tags=tags, opts=child)
+
+        self.global_cluster_identifier = None
+        self.master_secret_arn = None
+        credentials: dict = {}
+        global_id: Optional[pulumi.Input[str]] = None
+        if isinstance(args.global_role, GlobalPrimary):
+            global_cluster = rds.GlobalCluster(
+                f"{name}-global", global_cluster_identifier=identifier, engine=ENGINE,
+                engine_version=args.engine_version, database_name=args.spec.database_name, storage_encrypted=True,
+                deletion_protection=args.deletion_protection, opts=child)
+            global_id = global_cluster.global_cluster_identifier
+            self.global_cluster_identifier = global_cluster.global_cluster_identifier
+            credentials = self._written_master_password(name, args, identifier, child)
+        elif isinstance(args.global_role, GlobalSecondary):
+            global_id = args.global_role.global_cluster_identifier
+        else:
+            credentials = {"master_username": MASTER_USERNAME, "manage_master_user_password": True,
+                           "master_user_secret_kms_key_id": args.kms_key_arn,
+                           "database_name": args.spec.database_name}
+
+        self.cluster = rds.Cluster(
+            f"{name}-cluster", cluster_identifier=identifier, engine=ENGINE, engine_mode="provisioned",
+            engine_version=args.engine_version, global_cluster_identifier=global_id,
+            db_subnet_group_name=subnet_group.name, vpc_security_group_ids=[self.security_group.id],
+            port=POSTGRES_PORT, storage_encrypted=True, kms_key_id=args.kms_key_arn,
+            iam_database_authentication_enabled=True,
+            serverlessv2_scaling_configuration=args.scaling_configuration(),
+            backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
+            copy_tags_to_snapshot=True, deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.deletion_protection,
+            final_snapshot_identifier=f"{identifier}-final" if args.deletion_protection else None,
+            tags=tags, **credentials,
+            # A secondary's replication source is set by the global database, and the cluster joins it once.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicationSourceIdentifier",
+                                                                     "globalClusterIdentifier"]
+                                        if args.global_role is not None else None))
+        rds.ClusterInstance(
+            f"{name}-writer", identifier=f"{identifier}-1", cluster_identifier=self.cluster.id,
+            instance_class="db.serverless", engine=ENGINE,
+            db_subnet_group_name=subnet_group.name, publicly_accessible=False,
+            performance_insights_enabled=args.performance_insights,
+            performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
+            performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights
+            else None, auto_minor_version_upgrade=True, tags=tags, opts=child)
+
+        if credentials.get("manage_master_user_password"):
+            self.master_secret_arn = self.cluster.master_user_secrets.apply(
+                lambda secrets: (secrets[0].secret_arn if hasattr(secrets[0], "secret_arn")
+                                 else secrets[0].get("secret_arn")) if secrets else None)
+        self.cluster_arn = self.cluster.arn
+        self.cluster_resource_id = self.cluster.cluster_resource_id
+        self.endpoint = self.cluster.endpoint
+        self.security_group_id = self.security_group.id
+        self.register_outputs({"clusterArn": self.cluster_arn, "endpoint": self.endpoint,
+                               "securityGroupId": self.security_group_id})
+
+    def _written_master_password(self, name: str, args: ServiceDatabaseArgs, identifier: str,
+                                 child: pulumi.ResourceOptions) -> dict:
+        """Master password for a global database's primary, where RDS cannot manage it (module docstring)."""
+        password = secretsmanager.get_random_password_output(
+            password_length=40, exclude_punctuation=True,
+            opts=pulumi.InvokeOutputOptions(parent=self)).random_password
+        secret = secretsmanager.Secret(
+            f"{name}-master", name=f"{args.environment}/{args.service}/db-master", kms_key_id=args.kms_key_arn,
+            description=f"{identifier} master user (break-glass; applications use IAM authentication)",
+            recovery_window_in_days=30, replicas=[{"region": args.replica_region,
+                                                   "kms_key_id": "alias/aws/secretsmanager"}], opts=child)
+        secretsmanager.SecretVersion(
+            f"{name}-master", secret_id=secret.id,
+            secret_string_wo=pulumi.Output.secret(password).apply(
+                lambda p: f'{{"username": "{MASTER_USERNAME}", "password": "{p}"}}'),
+            secret_string_wo_version=args.master_password_version, opts=child)
+        self.master_secret_arn = secret.arn
+        return {"master_username": MASTER_USERNAME, "master_password_wo": pulumi.Output.secret(password),
+                "master_password_wo_version": args.master_password_version}

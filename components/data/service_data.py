@@ -1,0 +1,196 @@
+"""ServiceData: everything one service owns for its data and events in one region.
+
+Its table (or, in a prod standby, the primary-owned replica it reads), its database, one subscription
+queue per publisher it consumes, its outbox pipe, the task-role policy that names exactly those, backlog
+scaling next to CPU and memory, and the alarms once the platform has an alert topic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Optional, Union
+
+import pulumi
+import pulumi_aws.appautoscaling as appautoscaling
+import pulumi_aws.cloudwatch as cloudwatch
+import pulumi_aws.iam as iam
+
+from components.contract import PlatformRefs
+from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
+from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
+from components.data.names import cluster_identifier, database_user, table_name
+from components.data.table import ServiceTable, ServiceTableArgs, TableReplica
+from components.events.documents import dead_letter_queue_name, outbox_pipe_name, subscription_name
+from components.events import alarms
+from components.events.bus import EventSubscription, EventSubscriptionArgs
+from components.events.outbox import OutboxPipe, OutboxPipeArgs
+from components.events.scaling import backlog_scaling_policy
+from foundation.catalog_data import DataAndEvents, DynamoDbData, PostgresData, event_source
+
+
+@dataclass(frozen=True)
+class ReplicaTable:
+    """A prod standby's view of its service's table: the replica the primary owns, from the primary's outputs."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+    stream_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    min_capacity: float
+    backup_retention_days: int
+    deletion_protection: bool
+    performance_insights: bool
+    global_role: Optional[Union[GlobalPrimary, GlobalSecondary]] = None
+
+
+@dataclass(frozen=True)
+class ServiceDataArgs:
+    """platform: the region's refs. spec: the catalog's data and events of `service`.
+    task_role_name / task_security_group_id / scaling_target / ecs_service_name: from the MeshService.
+    table_replica: replicate a created table there (prod primary). replica_table: use the primary's replica
+    instead of creating a table (prod standby). database: how the database runs here.
+    outbox_state: RUNNING in the region that takes writes, STOPPED in a standby that reads replicas.
+    """
+
+    platform: PlatformRefs
+    service: str
+    spec: DataAndEvents
+    task_role_name: pulumi.Input[str]
+    task_security_group_id: pulumi.Input[str]
+    scaling_target: appautoscaling.Target
+    ecs_service_name: pulumi.Input[str]
+    database: DatabaseSettings
+    deletion_protection: bool
+    table_replica: Optional[TableReplica] = None
+    replica_table: Optional[ReplicaTable] = None
+    outbox_state: Literal["RUNNING", "STOPPED"] = "RUNNING"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.table_replica is not None and self.replica_table is not None:
+            raise ValueError("ServiceDataArgs: a stack either owns the table (and its replica) or reads a replica")
+        if self.replica_table is not None and not isinstance(self.spec.data, DynamoDbData):
+            raise ValueError(f"ServiceDataArgs: {self.service} has no DynamoDB table to read a replica of")
+        if (self.spec.publishes or self.spec.subscribes) and self.platform.event_bus is None:
+            raise ValueError(f"ServiceDataArgs: {self.service} publishes or subscribes, but the platform refs "
+                             "carry no event bus")
+
+
+class ServiceData(pulumi.ComponentResource):
+    table_name: Optional[pulumi.Output[str]]
+    """The service's table (or replica) name, None without a table."""
+    table_arn: Optional[pulumi.Output[str]]
+    """The service's table (or replica) ARN in this region."""
+    table_replicas: Optional[pulumi.Output[dict]]
+    """Replica region -> {arn, streamArn} of a table this stack owns; None otherwise."""
+    database: Optional[ServiceDatabase]
+    """The service's database, None without one."""
+    queues: dict[str, EventSubscription]
+    """Publisher -> the subscription that feeds this service's queue."""
+
+    def __init__(self, name: str, args: ServiceDataArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("microservices:data:ServiceData", name, None, opts)
+        refs, spec, tags = args.platform, args.spec, {**args.tags, "service": args.service}
+        child = pulumi.ResourceOptions(parent=self)
+        self.table_name = self.table_arn = self.table_replicas = None
+        self.database = None
+        table_key: Optional[pulumi.Input[str]] = None
+        stream_arn: Optional[pulumi.Input[str]] = None
+
+        if isinstance(spec.data, DynamoDbData):
+            if args.replica_table is not None:
+                replica = args.replica_table
+                self.table_name = pulumi.Output.from_input(replica.name)
+                self.table_arn = pulumi.Output.from_input(replica.arn)
+                table_key, stream_arn = replica.kms_key_arn, replica.stream_arn
+            else:
+                table = ServiceTable(f"{name}-table", ServiceTableArgs(
+                    environment=refs.environment, service=args.service, spec=spec.data, kms_key_arn=refs.kms_key_arn,
+                    deletion_protection=args.deletion_protection, replica=args.table_replica, tags=tags), child)
+                self.table_name, self.table_arn = table.table_name, table.table_arn
+                self.table_replicas = table.replica_arns
+                table_key, stream_arn = refs.kms_key_arn, table.table.stream_arn
+        elif isinstance(spec.data, PostgresData):
+            settings = args.database
+            self.database = ServiceDatabase(f"{name}-database", ServiceDatabaseArgs(
+                environment=refs.environment, service=args.service, spec=spec.data, vpc_id=refs.network.vpc_id,
+                subnet_ids=refs.network.private_subnet_ids, task_security_group_id=args.task_security_group_id,
+                kms_key_arn=refs.kms_key_arn, min_capacity=settings.min_capacity,
+                backup_retention_days=settings.backup_retention_days,
+                deletion_protection=settings.deletion_protection, performance_insights=settings.performance_insights,
+                global_role=settings.global_role, tags=tags), child)
+
+        self.queues = {
+            subscription.source: EventSubscription(f"{name}-from-{subscription.source}", EventSubscriptionArgs(
+                environment=refs.environment, subscriber=args.service, source=subscription.source,
+                detail_types=subscription.detail_types, bus_name=refs.event_bus.name, kms_key_arn=refs.kms_key_arn,
+                max_receives=subscription.max_receives, tags=tags), child)
+            for subscription in spec.subscribes}
+
+        if spec.has_outbox:
+            self.outbox = OutboxPipe(f"{name}-outbox", OutboxPipeArgs(
+                environment=refs.environment, service=args.service, detail_types=spec.publishes,
+                account_id=refs.account_id, region=refs.region, stream_arn=stream_arn, table_key_arn=table_key,
+                bus_arn=refs.event_bus.arn, queue_key_arn=refs.kms_key_arn,
+                permissions_boundary_arn=refs.permissions_boundary_arn, desired_state=args.outbox_state,
+                tags=tags), child)
+
+        self._task_role_policy(name, args, table_key, child)
+        if self.queues:
+            queue_names = [subscription_name(refs.environment, args.service, s.source) for s in spec.subscribes]
+            backlog_scaling_policy(f"{name}-scale-backlog", queue_names, refs.cluster.name, args.ecs_service_name,
+                                   args.scaling_target, opts=child)
+        if refs.alarm_topic_arn is not None:
+            for alarm in self.alarm_specs(args):
+                cloudwatch.MetricAlarm(f"{name}-{alarm.name}", **alarms.metric_alarm_args(alarm, refs.alarm_topic_arn),
+                                       opts=child)
+        self.register_outputs({"tableName": self.table_name, "tableArn": self.table_arn})
+
+    @staticmethod
+    def alarm_specs(args: ServiceDataArgs) -> list[alarms.AlarmSpec]:
+        """The alarms this service's data and events need (created once the platform has an alert topic)."""
+        environment, spec = args.platform.environment, args.spec
+        specs = []
+        for subscription in spec.subscribes:
+            queue = subscription_name(environment, args.service, subscription.source)
+            specs += alarms.queue_alarms(queue, dead_letter_queue_name(queue))
+        if spec.has_outbox:
+            specs.append(alarms.dead_letter_alarm(dead_letter_queue_name(outbox_pipe_name(environment, args.service))))
+        if isinstance(spec.data, DynamoDbData):
+            specs += alarms.table_alarms(table_name(environment, args.service))
+        if isinstance(spec.data, PostgresData):
+            specs += alarms.database_alarms(cluster_identifier(environment, args.service))
+        return specs
+
+    def _task_role_policy(self, name: str, args: ServiceDataArgs, table_key: Optional[pulumi.Input[str]],
+                          child: pulumi.ResourceOptions) -> None:
+        """Exactly this service's table and indexes, queues, bus (as itself) and database user."""
+        refs, spec = args.platform, args.spec
+        if not (spec.data or spec.subscribes or spec.publishes):
+            return
+        index_names = tuple(i.name for i in spec.data.indexes) if isinstance(spec.data, DynamoDbData) else ()
+
+        def document(values: list) -> str:
+            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id, cluster_arn = values
+            scope = ServiceDataScope(
+                partition="aws", region=refs.region, account_id=account, table_arn=table_arn,
+                index_names=index_names, table_key_arn=key if table_arn else None, queue_arns=tuple(queue_arns),
+                queue_key_arn=platform_key if queue_arns else None, bus_arn=bus_arn,
+                event_source=event_source(args.service) if bus_arn else None,
+                database_user_arn=database_user_arn("aws", refs.region, account, cluster_resource_id,
+                                                    database_user(args.service)) if cluster_resource_id else None,
+                database_cluster_arn=cluster_arn)
+            return json.dumps({"Version": "2012-10-17", "Statement": task_role_statements(scope)})
+
+        policy = pulumi.Output.all(
+            refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
+            pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
+            refs.event_bus.arn if spec.publishes else None,
+            self.database.cluster_resource_id if self.database else None,
+            self.database.cluster_arn if self.database else None).apply(document)
+        iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)
