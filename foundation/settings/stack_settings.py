@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from components.mesh_service.args import ServiceDefinition
 from components.sizing import SizingError, TaskSize, task_size
