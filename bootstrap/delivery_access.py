@@ -213,6 +213,11 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
                         "UntagResource", "ListTagsForResource"),
     "xray": ("CreateSamplingRule", "DeleteSamplingRule", "UpdateSamplingRule", "GetSamplingRules", "TagResource",
              "UntagResource", "ListTagsForResource"),
+    # Cost allocation tags and the cost anomaly monitor (components/cost_controls.py, one stack per account).
+    "ce": ("CreateAnomalyMonitor", "UpdateAnomalyMonitor", "DeleteAnomalyMonitor", "GetAnomalyMonitors",
+           "CreateAnomalySubscription", "UpdateAnomalySubscription", "DeleteAnomalySubscription",
+           "GetAnomalySubscriptions", "UpdateCostAllocationTagsStatus", "ListCostAllocationTags", "TagResource",
+           "UntagResource", "ListTagsForResource"),
 }
 
 # Deletes allowed only on resources tagged with the role's own environment and managed by the
@@ -365,7 +370,7 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr", "lambda"),
         "identity": ("iam", "kms", "secretsmanager", "ssm"),
         "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
-        "observability": ("sns", "cloudtrail", "access-analyzer", "xray"),
+        "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
         "data": ("dynamodb", "sqs", "events", "pipes", "rds"),
     }
 

@@ -14,10 +14,29 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws.budgets as budgets
 
+# The approval the stack-budget policy reads, as tags on the budget (one home for the keys).
+from policies.cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG
+
 # Budget.BudgetName: 1-100 characters, neither ':' nor a backslash among them (API pattern `[^:\\]+`).
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html
 BUDGET_NAME_MAX = 100
 BUDGET_NAME_FORBIDDEN = (":", "\\")
+
+
+# Alerts the seeds ask for: forecast 80 %, actual 95 % and actual 100 % of the monthly limit.
+ALERT_THRESHOLDS = (("FORECASTED", 80.0), ("ACTUAL", 95.0), ("ACTUAL", 100.0))
+# Budgets allow 1 SNS topic and up to 10 email subscribers per notification.
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html
+MAX_EMAIL_SUBSCRIBERS = 10
+
+
+@dataclass(frozen=True)
+class BudgetApprovalRecord:
+    """A recorded approval to exceed the budget (amount in EUR, why, who)."""
+
+    amount_eur: float
+    reason: str
+    approver: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,34 @@ class StackBudgetArgs:
     alert_emails: Sequence[str] = field(default_factory=tuple)
     # The stack's alert topic (its key and topic policy admit budgets.amazonaws.com); None: e-mail only.
     alert_topic_arn: Optional[pulumi.Input[str]] = None
+    approval: Optional[BudgetApprovalRecord] = None
+
+    def __post_init__(self) -> None:
+        if len(self.alert_emails) > MAX_EMAIL_SUBSCRIBERS:
+            raise ValueError(f"at most {MAX_EMAIL_SUBSCRIBERS} budget alert emails")
+        if not self.monthly_usd > 0:
+            raise ValueError("the monthly budget must be positive")
+
+
+def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: Optional[pulumi.Input[str]]) -> list[dict]:
+    """One notification per alert threshold to the emails and the topic; none without a subscriber
+    (AWS requires at least one per notification)."""
+    if not alert_emails and alert_topic_arn is None:
+        return []
+    subscribers: dict = {}
+    if alert_emails:
+        subscribers["subscriber_email_addresses"] = list(alert_emails)
+    if alert_topic_arn is not None:
+        subscribers["subscriber_sns_topic_arns"] = [alert_topic_arn]
+    return [{"comparison_operator": "GREATER_THAN", "notification_type": kind, "threshold": threshold,
+             "threshold_type": "PERCENTAGE", **subscribers} for kind, threshold in ALERT_THRESHOLDS]
+
+
+def approval_tags(approval: Optional[BudgetApprovalRecord]) -> dict[str, str]:
+    if approval is None:
+        return {}
+    return {APPROVED_EUR_TAG: f"{approval.amount_eur:g}", APPROVAL_REASON_TAG: approval.reason,
+            APPROVER_TAG: approval.approver}
 
 
 def budget_name_problem(name: str) -> Optional[str]:
@@ -53,24 +100,11 @@ class StackBudget(pulumi.ComponentResource):
         problem = budget_name_problem(args.name)
         if problem:
             raise ValueError(problem)
-        notifications = []
-        subscribers: dict = {}
-        if args.alert_emails:
-            subscribers["subscriber_email_addresses"] = list(args.alert_emails)
-        if args.alert_topic_arn is not None:
-            # Budgets: at most one SNS topic per notification.
-            subscribers["subscriber_sns_topic_arns"] = [args.alert_topic_arn]
-        if subscribers:
-            notifications = [
-                {"comparison_operator": "GREATER_THAN", "notification_type": "ACTUAL", "threshold": 80.0,
-                 "threshold_type": "PERCENTAGE", **subscribers},
-                {"comparison_operator": "GREATER_THAN", "notification_type": "FORECASTED", "threshold": 100.0,
-                 "threshold_type": "PERCENTAGE", **subscribers},
-            ]
         budget = budgets.Budget(
             f"{name}-monthly", name=args.name, budget_type="COST", time_unit="MONTHLY",
             limit_amount=f"{args.monthly_usd:.2f}", limit_unit="USD",
-            cost_filters=budget_filters(args.environment, args.region), notifications=notifications,
-            opts=pulumi.ResourceOptions(parent=self))
+            cost_filters=budget_filters(args.environment, args.region),
+            notifications=budget_notifications(args.alert_emails, args.alert_topic_arn),
+            tags=approval_tags(args.approval) or None, opts=pulumi.ResourceOptions(parent=self))
         self.budget_name = budget.name
         self.register_outputs({"budgetName": self.budget_name})

@@ -10,7 +10,7 @@ Region = Literal["eu-central-1", "eu-west-1"]
 Architecture = Literal["ARM64", "X86_64"]
 NatStrategy = Literal["none", "single", "one-per-az"]
 DeploymentStrategy = Literal["CANARY", "LINEAR"]
-ContainerInsights = Literal["enabled", "enhanced"]
+ContainerInsights = Literal["disabled", "enabled", "enhanced"]
 # The lowest level an app writes (LOG_LEVEL); the JSON log contract is in components/observability/logs.py.
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from foundation.settings import ConfigError, list_stacks
+from policies.cost.prices import PriceFileError
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from devkit import diff as stack_diff
+    from devkit.costs import cost_lines, cost_markdown, stack_estimate
     from devkit.render import preview_document, render_text, write_json
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
         base = stack_diff.load_base(options.diff, options.stack) if options.diff else None
         result = preview_stack(options.stack, unknowns=options.unknowns)
-    except (ConfigError, OSError, json.JSONDecodeError, stack_diff.DiffInputError) as error:
+        cost = stack_estimate(result)
+    except (ConfigError, PriceFileError, OSError, json.JSONDecodeError, stack_diff.DiffInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
@@ -75,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
               "traceback)", file=sys.stderr)
         return 2
     print(render_text(result))
+    budget_eur = result.settings.config.budget.monthly_eur
+    print()
+    print("\n".join(cost_lines(cost, budget_eur)))
     if options.json:
-        write_json(result, options.json)
+        write_json(result, options.json, cost=cost.to_json())
         print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
     changes = stack_diff.diff_documents(base, preview_document(result)) if base is not None else None
     if changes is not None:
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         markdown = render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
         if changes is not None:
             markdown = stack_diff.render_markdown(changes, options.diff.name) + "\n" + markdown
-        options.markdown.write_text(markdown)
+        options.markdown.write_text(markdown + "\n" + cost_markdown(cost, budget_eur, options.stack))
     return 0 if passed(diagnostics) else 1
 
 

@@ -329,5 +329,9 @@ def json_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_json(preview: StackPreview, path: Path) -> None:
-    path.write_text(json_text(preview_document(preview)), encoding="utf-8")
+def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = None) -> None:
+    """The preview document; ``cost`` adds the monthly estimate (Estimate.to_json) under key ``cost``."""
+    document = preview_document(preview)
+    if cost is not None:
+        document["cost"] = cost
+    path.write_text(json_text(document), encoding="utf-8")

@@ -29,7 +29,8 @@ from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshSe
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
-from components.stack_budget import StackBudget, StackBudgetArgs
+from components.cost_controls import CostControls, CostControlsArgs
+from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
 from components.types import PRIMARY_REGION, STANDBY_REGION
 from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
@@ -276,10 +277,21 @@ def build(settings: StackSettings) -> dict[str, Any]:
     alerts = AlertRouting(f"{settings.name_prefix}-alerts", alert_routing_args(
         settings, account_id, platform.refs.kms_key_arn, settings.region, alert_topic_name(settings)), opts=in_region)
     refs = dataclasses.replace(platform.refs, alarm_topic_arn=alerts.topic_arn)
+    approval = settings.config.budget.approval
     StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
         name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
         monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
-        alert_topic_arn=alerts.topic_arn), opts=in_region)
+        alert_topic_arn=alerts.topic_arn,
+        approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
+        opts=in_region)
+    if settings.config.cost_controls.owner:
+        # Activate the tags budgets and Cost Explorer group by: the provider's cost tags plus the service tag.
+        CostControls(f"{settings.project}-cost-controls", CostControlsArgs(
+            name=settings.project, tag_keys=("environment", "cost-center", "owner", "service"),
+            # E-mail only: the alert topic's policy admits budgets.amazonaws.com but not costalerts.amazonaws.com
+            # (components/observability/alert_policies.py would need a CostAnomalyPublish statement).
+            alert_emails=settings.config.budget.alert_emails, alert_topic_arn=None,
+            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}

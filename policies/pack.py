@@ -11,6 +11,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from .alarm_actions import ALARM_ACTIONS_PROD, ALARM_TOPIC_ENCRYPTED
 from .alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from .app_mesh import NO_APP_MESH
+from .budget_guard import STACK_BUDGET, STACK_BUDGET_APPROVED_OVERRUN
 from .budget_tags import BUDGET_TAGS
 from .data_stores import (DYNAMODB_TABLE_KMS, DYNAMODB_TABLE_PITR, RDS_CLUSTER_ENCRYPTED, RDS_DELETION_PROTECTION_PROD,
                           RDS_NOT_PUBLIC, SQS_QUEUE_DEAD_LETTER, SQS_QUEUE_ENCRYPTION)
@@ -61,6 +62,8 @@ SPECS: tuple[PolicySpec, ...] = (
     NO_WORLD_OPEN_INGRESS,
     NO_DEFAULT_VPC,
     NO_UNJUDGED_AWS_NATIVE,
+    STACK_BUDGET,
+    STACK_BUDGET_APPROVED_OVERRUN,
     ALARM_ACTIONS_PROD,
     ALARM_TOPIC_ENCRYPTED,
     SQS_QUEUE_DEAD_LETTER,

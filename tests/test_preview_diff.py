@@ -46,9 +46,9 @@ def staging_with_auth_max_tasks_3(tmp_path_factory):
         shutil.copy(path, project / path.name)
     stack_file = project / "Pulumi.staging.yaml"
     text = stack_file.read_text()
-    override = '      auth:\n        image: "1.4.0"\n        minTasks: 1\n'
+    override = '      auth:\n        image: "1.4.0"\n        architecture: X86_64\n        minTasks: 1\n        maxTasks: 2\n'
     assert override in text
-    stack_file.write_text(text.replace(override, override + "        maxTasks: 3\n"))
+    stack_file.write_text(text.replace(override, override.replace("maxTasks: 2", "maxTasks: 3")))
     return preview_document(preview_stack("staging", project_dir=project))
 
 
@@ -57,7 +57,7 @@ def test_two_staging_previews_write_byte_identical_json_but_for_the_changed_inpu
     head = copy.deepcopy(staging_with_auth_max_tasks_3)
     [target] = [r for r in head["resources"] if r["name"] == "staging-auth-scaling"]
     assert target["inputs"]["maxCapacity"] == 3
-    target["inputs"]["maxCapacity"] = target["outputs"]["maxCapacity"] = 6.0
+    target["inputs"]["maxCapacity"] = target["outputs"]["maxCapacity"] = 2.0
     # Registration order, dependency order and key order all vary between runs; the bytes must not.
     assert json_text(head) == json_text(preview_document(staging))
 
@@ -67,7 +67,7 @@ def test_diff_of_a_max_tasks_change_lists_exactly_the_scaling_target(staging, st
 
     target = staging.recorder.one("aws:appautoscaling/target:Target", "staging-auth-scaling")
     assert [(c.operation, c.urn) for c in result.changes] == [("update", target.urn)]
-    assert [p.describe() for p in result.changes[0].properties] == ["~ maxCapacity: 6 => 3"]
+    assert [p.describe() for p in result.changes[0].properties] == ["~ maxCapacity: 2 => 3"]
     assert result.unchanged == len(staging.recorder.resources) - 1
     text = diff.render_text(result, "base.json")
     assert "~  aws:appautoscaling/target:Target  staging-auth-scaling  update" in text

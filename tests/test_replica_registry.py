@@ -121,7 +121,8 @@ def test_the_judge_would_refuse_the_documented_policy_as_aws_prints_it():
 
 def test_primaries_register_no_replication_template_and_no_template_role(staging, prod):
     for preview in (staging, prod):
-        assert [t.inputs["appliedFors"] for t in preview.recorder.of_type(TEMPLATE)] == [["PULL_THROUGH_CACHE"]]
+        cache = [["PULL_THROUGH_CACHE"]] if preview.settings.config.tracing.enabled else []
+        assert [t.inputs["appliedFors"] for t in preview.recorder.of_type(TEMPLATE)] == cache
         assert not [r for r in preview.recorder.of_type(ROLE)
                     if "ecr.amazonaws.com" in r.inputs["assumeRolePolicy"]]
 
@@ -134,4 +135,7 @@ def test_every_standby_role_carries_the_boundary(standby):
 
 def test_the_standby_stacks_have_no_policy_verdicts(standby):
     diagnostics = analyze_stack(standby.recorder.to_json(), stack=standby.stack)
-    assert [(d.policy_name, d.urn, d.message) for d in diagnostics] == []
+    verdicts = [(d.policy_name, d.enforcement_level) for d in diagnostics]
+    # prod's recorded budget approval makes its overrun advisory (docs/cost-model.md)
+    assert verdicts == ([("stack-budget-approved-overrun", "advisory")] if standby.settings.config.budget.approval
+                        else [])

@@ -74,8 +74,10 @@ class RegionalPlatformArgs:
         if not ALB_NAME.match(self.alb_name):
             raise ValueError(f"ALB name {self.alb_name!r} is not a valid load balancer name (at most 32 letters, "
                              "digits or hyphens, no hyphen at either end, no 'internal-' prefix)")
-        if not 2 <= self.az_count <= 3 or not 1 <= self.endpoint_az_count <= self.az_count:
-            raise ValueError("2-3 AZs, and interface endpoints in 1..azCount of them")
+        if not 2 <= self.az_count <= 3 or not 0 <= self.endpoint_az_count <= self.az_count:
+            raise ValueError("2-3 AZs, and interface endpoints in 0..azCount of them")
+        if self.endpoint_az_count == 0 and self.nat_strategy == "none":
+            raise ValueError("no interface endpoints (endpoint_az_count 0) needs a NAT gateway")
         if (self.domain_name is None) != (self.hosted_zone_id is None):
             raise ValueError("a domain and its hosted zone go together")
         if not 1 <= self.load_balancer_count <= 50:

@@ -106,7 +106,11 @@ def _endpoints(name: str, args: RegionalPlatformArgs, vpc: ec2.Vpc, private_subn
 
     endpoint_subnets = [s.id for s in private_subnets[:args.endpoint_az_count]]
     interface_endpoints = {}
-    for service in interface_endpoint_services(args.nat_strategy, service_connect=True, tracing=args.tracing):
+    # endpoint_az_count 0 (only with NAT): every API call goes through the NAT gateway, which for a
+    # small stack costs less than the endpoints' hourly charge (docs/cost-model.md).
+    services = interface_endpoint_services(args.nat_strategy, service_connect=True, tracing=args.tracing) \
+        if args.endpoint_az_count else ()
+    for service in services:
         interface_endpoints[service] = ec2.VpcEndpoint(
             f"{name}-{service.replace('.', '-')}", vpc_id=vpc.id,
             service_name=endpoint_service_name(args.region, service), vpc_endpoint_type="Interface",

@@ -49,6 +49,10 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
         repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
     if problems:
         raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+    cost_owners = sorted(p.stack for p in same_account if p.config.cost_controls.owner)
+    if len(cost_owners) != 1:
+        raise fail(f"{settings.project}:costControls.owner: account {settings.account_id} needs exactly one owning "
+                   f"stack of its cost allocation tags and anomaly monitor (owners: {cost_owners or 'none'})")
     problems = audit_ownership_problems(AuditStackFacts(
         stack=p.stack, account_id=p.account_id or "unknown", role=p.role, is_owner=p.config.audit.owner)
         for p in same_account)

@@ -24,6 +24,7 @@ from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from foundation.settings.legacy import Legacy
 from foundation.settings.load_balancers import LoadBalancers
+from policies.cost.assumptions import UsageAssumptions
 
 RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -32,7 +33,8 @@ class Network(_Model):
     vpc_cidr: ipaddress.IPv4Network
     az_count: int = Field(default=3, ge=2, le=3)
     nat_strategy: NatStrategy = "single"
-    endpoint_az_count: int = Field(default=2, ge=1, le=3, description="AZs the interface endpoints live in")
+    endpoint_az_count: int = Field(default=2, ge=0, le=3, description="AZs the interface endpoints live in "
+                                                                   "(0: none, only with a NAT gateway)")
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -49,6 +51,9 @@ class Network(_Model):
     def _endpoints_within_azs(self) -> "Network":
         if self.endpoint_az_count > self.az_count:
             raise ValueError(f"endpointAzCount ({self.endpoint_az_count}) cannot exceed azCount ({self.az_count})")
+        if self.endpoint_az_count == 0 and self.nat_strategy == "none":
+            raise ValueError("endpointAzCount 0 (no interface endpoints) needs a NAT gateway: natStrategy single or "
+                             "one-per-az; without NAT, tasks reach ECR, logs and secrets only through the endpoints")
         return self
 
 
@@ -183,15 +188,39 @@ class Failover(_Model):
         return regions
 
 
+class CostControls(_Model):
+    """Account-wide cost allocation tags and cost anomaly alerts; exactly one stack per account owns them."""
+
+    owner: bool = False
+    anomaly_threshold_usd: float = Field(default=20, gt=0, le=100_000)
+
+
 class RegistryReplication(_Model):
     owner: bool = False
     repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
+
+
+class BudgetApproval(_Model):
+    """A recorded approval to exceed the budget up to amountEur; the stack-budget policy then reports the
+    overrun as advisory. Carried as tags on the AWS budget, so AWS tag-value characters only."""
+
+    amount_eur: float = Field(gt=0, le=1_000_000)
+    reason: Annotated[str, Field(min_length=20)] = Field(max_length=256, pattern=r"^[\w .:/=+\-@]+$")
+    approver: TagValue
 
 
 class Budget(_Model):
     monthly_eur: float = Field(gt=0, le=1_000_000)
     alert_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")], ...] = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
+    approval: Optional[BudgetApproval] = None
+
+    @model_validator(mode="after")
+    def _approval_above_budget(self) -> "Budget":
+        if self.approval is not None and self.approval.amount_eur <= self.monthly_eur:
+            raise ValueError(f"approval.amountEur ({self.approval.amount_eur:g}) must exceed monthlyEur "
+                             f"({self.monthly_eur:g}); an approval covers an overrun")
+        return self
 
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
@@ -251,6 +280,9 @@ class StackConfig(_Model):
     capacity: Optional[Capacity] = None
     failover: Failover = Failover()
     registry_replication: RegistryReplication = RegistryReplication()
+    cost_controls: CostControls = CostControls()
+    # Usage the cost estimate assumes (GB through NAT, LCUs, log GB, ...): docs/cost-model.md.
+    cost_assumptions: UsageAssumptions = UsageAssumptions()
     alerts: Alerts = Alerts()
     slo: Slo = Slo()
     audit: Audit = Audit()
@@ -269,6 +301,9 @@ class StackConfig(_Model):
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")
+        if self.cost_controls.owner and not self.budget.alert_emails:
+            raise ValueError("costControls.owner needs budget.alertEmails: the anomaly subscription sends its daily "
+                             "summary there")
         if self.role == "standby" and self.failover.primary_stack is None:
             raise ValueError("failover.primaryStack is required for a standby stack (org/project/stack)")
         if self.role == "primary" and self.failover.primary_stack is not None:

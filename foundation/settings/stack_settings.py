@@ -23,25 +23,13 @@ from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaul
 from foundation.settings.legacy import LegacyPlan, resolve_legacy
 from foundation.settings.load_balancers import routed_shards
 from foundation.settings.stack_config import Capacity, Failover, ServiceOverride, StackConfig
-from foundation.settings.yaml_files import load_yaml
+from policies.cost.prices import PriceFileError, load_prices
 
 PROJECT = "microservices-foundation"
 # Catalog keys that describe a service's data and events; they are not part of ServiceDefinition.
 DATA_AND_EVENTS_KEYS = set(DataAndEvents.model_fields)
 PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
 LOG_LEVEL_KEY = "LOG_LEVEL"
-
-
-class _Currency(_Model):
-    model_config = _Model.model_config | {"extra": "ignore"}
-    eur_to_usd: float = Field(gt=0, le=100, description="USD per EUR")
-
-
-class PriceData(_Model):
-    """The part of platform/prices.yaml the program reads (budgets are set in USD)."""
-
-    model_config = _Model.model_config | {"extra": "ignore"}
-    currency: _Currency
 
 
 class StackSettings(_Model):
@@ -138,12 +126,12 @@ class StackSettings(_Model):
 
 @functools.cache
 def eur_to_usd(path: Path = PRICES_FILE) -> float:
-    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml."""
-    raw = load_yaml(path, "the price data")
+    """AWS budgets count USD; the stack states EUR. The rate is price data in platform/prices.yaml, which is
+    validated whole (policies/cost/prices.py, shared with the cost estimate and the budget policy)."""
     try:
-        return PriceData.model_validate(raw or {}).currency.eur_to_usd
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"price data {path.name}", prefix="")) from None
+        return load_prices(path).currency.eur_to_usd
+    except PriceFileError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _decode(value: Any) -> Any:

@@ -20,7 +20,12 @@ def mandatory(diagnostics) -> set[str]:
 
 def test_all_four_stacks_preview_with_zero_violations(pack, stack):
     diagnostics = pack.preview(stack.recorder.to_json())
-    assert [(d.policy_name, d.enforcement_level, d.message) for d in diagnostics] == []
+    verdicts = [(d.policy_name, d.enforcement_level) for d in diagnostics]
+    if stack.settings.config.budget.approval is not None:
+        # prod's five services at high availability exceed the seeds' budget under a recorded approval.
+        assert verdicts == [("stack-budget-approved-overrun", "advisory")]
+    else:
+        assert verdicts == []
 
 
 def seeded(prod, mutate) -> list[dict]:
@@ -70,8 +75,9 @@ def _role_without_boundary(records):
 
 
 def _missing_endpoint(records):
+    # prod has NAT gateways, so only the S3 gateway endpoint is required there.
     records.remove(first(records, "aws:ec2/vpcEndpoint:VpcEndpoint",
-                         lambda r: r["inputs"]["serviceName"].endswith(".ecr.dkr")))
+                         lambda r: r["inputs"]["serviceName"].endswith(".s3")))
 
 
 def _missing_cost_tag(records):
@@ -168,6 +174,12 @@ def _http_listener_forwards(records):
         "contentType": "text/plain", "statusCode": "200"}}]
 
 
+def _budget_below_estimate(records):
+    budget = first(records, "aws:budgets/budget:Budget")
+    budget["inputs"]["limitAmount"] = "100.00"
+    budget["inputs"].pop("tags", None)  # without prod's recorded approval
+
+
 def _added(records, template_type, typ, name, inputs):
     record = copy.deepcopy(first(records, template_type))
     record.update(type=typ, name=name, urn=record["urn"].rsplit("::", 2)[0] + f"::{typ}::{name}", inputs=inputs,
@@ -228,6 +240,7 @@ SEEDS = {
     "no-default-vpc": _adopted_default_network,
     "no-unjudged-aws-native": _adopted_default_network,
     "alb-http-redirects-to-https": _http_listener_forwards,
+    "stack-budget": _budget_below_estimate,
     "alarm-actions-prod": _alarm_nobody_hears,
     "alarm-topic-encrypted": _unencrypted_alarm_topic,
     "sqs-queue-dead-letter": _unsafe_data_stores,
@@ -238,6 +251,7 @@ SEEDS = {
     "rds-not-public": _unsafe_data_stores,
     "rds-deletion-protection-prod": _unsafe_data_stores,
 }
+ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 
 
 # Seeds that mutate one record while the verdict is about others: a removed endpoint is missing on its VPC,
@@ -266,7 +280,19 @@ def test_every_violation_seeded_into_the_prod_program_is_caught_by_its_policy_on
 
 def test_every_policy_of_the_pack_has_a_seeded_program_case(running_pack):
     policies = {p.name for p in running_pack.info.policies} - {"acknowledged-findings", "acknowledged-stack-findings"}
-    assert policies == set(SEEDS)
+    assert policies == set(SEEDS) | ADVISORY_SEEDS
+
+
+def test_a_budget_overrun_within_a_recorded_approval_is_advisory_not_mandatory(pack, prod):
+    def approved_overrun(records):
+        budget = first(records, "aws:budgets/budget:Budget")
+        budget["inputs"]["limitAmount"] = "100.00"
+        budget["inputs"]["tags"] = {"budget-approved-eur": "5000", "budget-approver": "cfo@example.com",
+                                    "budget-approval-reason": "five services at high availability in prod"}
+
+    diagnostics = pack.preview(seeded(prod, approved_overrun))
+    assert "stack-budget" not in mandatory(diagnostics)
+    assert {d.policy_name for d in diagnostics if d.enforcement_level == "advisory"} == {"stack-budget-approved-overrun"}
 
 
 def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdown(tmp_path, capsys):

@@ -1,0 +1,164 @@
+"""The estimator against a hand calculation, and the rules it applies to what a stack registers."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from devkit.cost_reference import hand_calculation, reference_records
+from policies.cost.assumptions import UsageAssumptions
+from policies.cost.estimator import estimate, resources_from_records, split_tasks
+from policies.cost.prices import load_prices
+
+PRICES = load_prices()
+
+
+def _estimate(records, usage=None):
+    return estimate(resources_from_records(records), PRICES, usage, default_region="eu-central-1")
+
+
+def _with(records, name, **inputs):
+    records = copy.deepcopy(records)
+    record = next(r for r in records if r["name"] == name and not r["type"].startswith("microservices:"))
+    record["inputs"].update(inputs)
+    return records
+
+
+@pytest.mark.parametrize("usage", [UsageAssumptions(), UsageAssumptions(average_task_fraction=1, nat_gb_per_month=400,
+                                                                         alb_lcu=3, log_gb_per_service=20)])
+def test_reference_stack_matches_the_hand_calculation(usage):
+    hand = sum(line.usd for line in hand_calculation(PRICES, usage))
+    result = _estimate(reference_records(), usage)
+    assert result.unpriced == ()
+    assert result.total_usd == pytest.approx(hand, rel=1e-9)
+    assert result.total_eur == pytest.approx(hand / PRICES.currency.eur_to_usd, rel=1e-9)
+
+
+def test_costs_are_attributed_to_components_and_services_by_parent_chain():
+    result = _estimate(reference_records())
+    components = result.by_component()
+    assert set(components) == {"RegionalPlatform ref-platform", "MeshService ref-api"}
+    assert set(result.by_service()) == {"api"}
+    assert result.by_service()["api"] == pytest.approx(components["MeshService ref-api"])
+    assert sum(components.values()) == pytest.approx(result.total_eur)
+
+
+def test_top_drivers_are_sorted_and_name_the_service():
+    drivers = _estimate(reference_records()).top_drivers(3)
+    assert drivers[0][0] == "Fargate tasks (api)"
+    assert [eur for _, eur in drivers] == sorted((eur for _, eur in drivers), reverse=True)
+
+
+def test_strategy_base_goes_first_then_weights_split_the_rest():
+    strategy = [{"capacityProvider": "FARGATE", "base": 2, "weight": 1},
+                {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
+    assert split_tasks(6, strategy) == pytest.approx((3, 3))
+    assert split_tasks(1.5, strategy) == pytest.approx((1.5, 0))
+
+
+def test_arm64_tasks_are_never_priced_on_spot_and_the_estimate_says_why():
+    arm = _with(reference_records(), "ref-api-taskdef",
+                runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"})
+    result = _estimate(arm)
+    fargate = [i for i in result.items if i.driver == "Fargate tasks (api)"]
+    assert len(fargate) == 1 and "1.50 on-demand" in fargate[0].basis
+    assert any("ARM64 tasks cannot run on FARGATE_SPOT" in note for note in result.notes)
+
+
+def test_more_spot_weight_lowers_the_x86_compute_cost():
+    records = reference_records()
+    spot_heavy = _with(records, "ref-api-service", capacityProviderStrategies=[
+        {"capacityProvider": "FARGATE", "base": 0, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}])
+    assert _estimate(spot_heavy).by_service()["api"] < _estimate(records).by_service()["api"]
+
+
+def test_interface_endpoints_cost_per_subnet_and_gateway_endpoints_nothing():
+    records = reference_records()
+    one_az = _with(records, "ref-logs", subnetIds=["subnet-a"])
+    saved = _estimate(records).total_usd - _estimate(one_az).total_usd
+    assert saved == pytest.approx(PRICES.hours_per_month * PRICES.regions["eu-central-1"].interface_endpoint_az_hour.usd)
+    assert not [i for i in _estimate(records).items if "ref-s3" in i.resource]
+
+
+def test_internal_alb_has_no_public_ipv4_charge():
+    internal = _with(reference_records(), "ref-alb", internal=True)
+    assert not [i for i in _estimate(internal).items if i.driver == "public IPv4 addresses" and "ref-alb" in i.resource]
+
+
+def test_service_connect_tls_adds_certificates_and_the_key_secret():
+    tls = _with(reference_records(), "ref-api-service", serviceConnectConfiguration={
+        "enabled": True, "services": [{"portName": "http", "tls": {"issuerCertAuthority": {"awsPcaAuthorityArn": "x"}}}]})
+    items = [i for i in _estimate(tls).items if i.driver == "Service Connect TLS"]
+    price = PRICES.regions["eu-central-1"]
+    expected = UsageAssumptions().tls_certificates_per_service * price.private_ca_short_lived_certificate.usd \
+        + price.secrets_manager_secret_month.usd
+    assert sum(i.usd for i in items) == pytest.approx(expected)
+
+
+def test_a_type_that_costs_money_but_has_no_price_model_is_listed_as_unpriced():
+    records = reference_records() + [{"urn": "urn:pulumi:ref::p::aws:ec2/instance:Instance::vm",
+                                       "type": "aws:ec2/instance:Instance", "name": "vm", "parent": None,
+                                       "providerRegion": "eu-central-1", "inputs": {}}]
+    assert any("aws:ec2/instance:Instance 'vm'" in u for u in _estimate(records).unpriced)
+
+
+def test_a_region_without_prices_is_listed_as_unpriced_not_zero():
+    records = [dict(r, providerRegion="us-east-1") if r["type"] == "aws:kms/key:Key" else r
+               for r in reference_records()]
+    assert any("no prices for region us-east-1" in u for u in _estimate(records).unpriced)
+
+
+def test_unknown_task_size_leaves_the_service_unpriced():
+    unknown = _with(reference_records(), "ref-api-taskdef", cpu="04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    result = _estimate(unknown)
+    assert "Fargate tasks (api)" not in result.by_driver()
+    assert any("task cpu/memory unknown" in u for u in result.unpriced)
+
+
+def test_on_demand_dynamodb_aurora_sqs_and_events_are_priced():
+    region = PRICES.regions["eu-central-1"]
+    extra = [
+        {"type": "aws:dynamodb/table:Table", "name": "t", "inputs": {"billingMode": "PAY_PER_REQUEST",
+                                                                  "pointInTimeRecovery": {"enabled": True}}},
+        {"type": "aws:rds/cluster:Cluster", "name": "db", "inputs": {
+            "clusterIdentifier": "db", "serverlessv2ScalingConfiguration": {"minCapacity": 0.5, "maxCapacity": 4}}},
+        {"type": "aws:rds/clusterInstance:ClusterInstance", "name": "db-1",
+         "inputs": {"clusterIdentifier": "db", "instanceClass": "db.serverless"}},
+        {"type": "aws:sqs/queue:Queue", "name": "q", "inputs": {}},
+        {"type": "aws:cloudwatch/eventBus:EventBus", "name": "bus", "inputs": {}},
+    ]
+    records = [dict(r, urn=f"urn:pulumi:ref::p::{r['type']}::{r['name']}", parent=None,
+                    providerRegion="eu-central-1") for r in extra]
+    result = _estimate(records, UsageAssumptions(requests_per_month=1e6))
+    drivers = result.by_driver()
+    acu = 0.5 * region.aurora_serverless_v2_acu_hour.usd * PRICES.hours_per_month
+    assert drivers["SQS"] == pytest.approx(region.sqs_standard_million.usd / PRICES.currency.eur_to_usd)
+    assert drivers["EventBridge"] == pytest.approx(region.event_bridge_events_million.usd / PRICES.currency.eur_to_usd)
+    assert drivers["Aurora"] * PRICES.currency.eur_to_usd > acu
+    assert [i for i in result.items if "PITR" in i.basis]
+
+
+@pytest.mark.parametrize("mode, priced", [("disabled", False), ("enabled", True), ("enhanced", True)])
+def test_container_insights_metrics_are_priced_per_cluster_and_service_when_on(mode, priced):
+    cluster = {"urn": "urn:pulumi:ref::p::aws:ecs/cluster:Cluster::ref", "type": "aws:ecs/cluster:Cluster",
+               "name": "ref", "parent": None, "providerRegion": "eu-central-1",
+               "inputs": {"name": "ref", "settings": [{"name": "containerInsights", "value": mode}]}}
+    result = _estimate(reference_records() + [cluster])
+    usage, metric = UsageAssumptions(), PRICES.regions["eu-central-1"].cloudwatch_custom_metric_month.usd
+    expected = (usage.container_insights_metrics_per_cluster + usage.container_insights_metrics_per_service) * metric
+    insights = sum(i.usd for i in result.items if i.driver == "Container Insights" and "metrics" in i.basis)
+    assert insights == pytest.approx(expected if priced else 0)
+    assert any("lower bound" in note for note in result.notes) == (mode == "enhanced")
+
+
+@pytest.mark.parametrize("fqdn, aws", [("prod-1.eu-central-1.elb.amazonaws.com", True),
+                                       ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", True), ("status.example.com", False)])
+def test_health_checks_are_priced_by_endpoint_kind_and_options(fqdn, aws):
+    check = {"urn": "urn:pulumi:ref::p::aws:route53/healthCheck:HealthCheck::hc", "type": "aws:route53/healthCheck:HealthCheck",
+             "name": "hc", "parent": None, "providerRegion": "eu-central-1",
+             "inputs": {"type": "HTTPS", "fqdn": fqdn, "requestInterval": 10}}
+    price = PRICES.regions["eu-central-1"]
+    base, option = ((price.route53_health_check_aws_month, price.route53_health_check_option_aws_month) if aws else
+                    (price.route53_health_check_non_aws_month, price.route53_health_check_option_non_aws_month))
+    assert _estimate([check]).total_usd == pytest.approx(base.usd + 2 * option.usd)  # HTTPS + fast interval
