@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from devkit.replacement import forces_replacement, replacement_rules_known
+from foundation.settings.base import json_or_text
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -157,7 +158,7 @@ def _changes(resource_type: str, old: Any, new: Any, path: str = "") -> Iterable
         if _reveal(old) != _reveal(new):
             yield PropertyChange(path, _Secret(), _Secret(), forces_replacement(resource_type, path))
         return
-    old, new = _as_json(old), _as_json(new)
+    old, new = json_or_text(old), json_or_text(new)
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in sorted(old.keys() | new.keys()):
             child = f"{path}.{key}" if path else key
@@ -172,16 +173,6 @@ def _changes(resource_type: str, old: Any, new: Any, path: str = "") -> Iterable
         return
     if old != new:
         yield PropertyChange(path, old, new, forces_replacement(resource_type, path))
-
-
-def _as_json(value: Any) -> Any:
-    """A JSON document held in a string (container definitions, policies), parsed; else the value."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _is_secret(value: Any) -> bool:

@@ -22,6 +22,17 @@ class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
+def json_or_text(value: Any) -> Any:
+    """A JSON object or array held in a string, parsed; anything else as it is. Pulumi hands structured
+    config to programs as JSON text (and the preview records policies and container definitions so)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def shown_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{...}"

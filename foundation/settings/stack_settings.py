@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -15,7 +14,7 @@ from components.sizing import SizingError, TaskSize, task_size
 from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shown_value
+from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shown_value
 from components.data.names import task_config
 from foundation.catalog_data import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
@@ -134,22 +133,12 @@ def eur_to_usd(path: Path = PRICES_FILE) -> float:
         raise ConfigError(str(err)) from None
 
 
-def _decode(value: Any) -> Any:
-    """Pulumi hands structured config to programs as JSON text and scalars as strings."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def _account_id(stack: str, value: Any) -> Optional[str]:
     """`aws:allowedAccountIds`: absent (the provider then works in whatever account it is given), or a list
     of exactly one 12-digit account id, which the provider enforces and the ARNs use."""
     if value is None:
         return None
-    accounts = _decode(value)
+    accounts = json_or_text(value)
     if (not isinstance(accounts, list) or len(accounts) != 1
             or not re.fullmatch(r"\d{12}", str(accounts[0]))):
         raise ConfigError(f"stack '{stack}': aws:allowedAccountIds = {shown_value(accounts)} is not allowed; "
@@ -161,7 +150,7 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
                          secret_keys: tuple[str, ...] = (), project: str = PROJECT) -> StackSettings:
     """Validate the stack's full config map ({"ns:key": value}) against the models and the catalog."""
     prefix = f"{project}:"
-    ours = {key[len(prefix):]: _decode(value) for key, value in raw_config.items() if key.startswith(prefix)}
+    ours = {key[len(prefix):]: json_or_text(value) for key, value in raw_config.items() if key.startswith(prefix)}
     try:
         config = StackConfig.model_validate(ours)
     except ValidationError as err:

@@ -164,26 +164,25 @@ def resources_from_records(records: Iterable[Mapping[str, Any]]) -> list[CostRes
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.IGNORECASE)
 
 
-def _cpu_vcpu(value: Any) -> Optional[float]:
-    """Task cpu as vCPUs: "1024" (units) or "1 vCPU"."""
+def _size(value: Any, whole_unit: str) -> Optional[float]:
+    """A task size in whole units: "1024" (CPU units or MiB, 1024 to the unit) or "1 vCPU" / "2 GB"."""
     if is_unknown(value) or value is None:
         return None
     match = _SIZE.match(str(value))
     if not match:
         return None
     number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    return number if unit == "vcpu" else number / 1024
+    return number if unit == whole_unit else number / 1024
+
+
+def _cpu_vcpu(value: Any) -> Optional[float]:
+    """Task cpu as vCPUs: "1024" (units) or "1 vCPU"."""
+    return _size(value, "vcpu")
 
 
 def _memory_gb(value: Any) -> Optional[float]:
     """Task memory as GB: "2048" (MiB) or "2 GB"."""
-    if is_unknown(value) or value is None:
-        return None
-    match = _SIZE.match(str(value))
-    if not match:
-        return None
-    number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    return number if unit == "gb" else number / 1024
+    return _size(value, "gb")
 
 
 def _number(value: Any) -> Optional[float]:
