@@ -24,7 +24,7 @@ from components.data.table import TableReplica, TableReplicaKey, TableReplicaKey
 from components.events.bus import EventBus, EventBusArgs
 from components.mesh_service import MeshService
 from components.types import STANDBY_REGION
-from foundation.catalog_data import DynamoDbData, PostgresData
+from components.data.spec import DynamoDbData, PostgresData
 from foundation.primary_reference import PrimaryReference, PrimaryStackContractError
 from foundation.settings import StackSettings
 

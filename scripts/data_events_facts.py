@@ -15,7 +15,7 @@ from components.data.database import (AUTO_PAUSE_MINIMUM, ENGINE_VERSION,  # noq
 from components.events import alarms, documents  # noqa: E402
 from components.events.bus import DLQ_RETENTION_SECONDS, EventSubscriptionArgs, QUEUE_RETENTION_SECONDS  # noqa: E402
 from components.events.scaling import BacklogScaling, MAX_METRIC_QUERIES  # noqa: E402
-from foundation.catalog_data import MAX_GLOBAL_INDEXES, MAX_RECEIVES_DEFAULT  # noqa: E402
+from components.data.spec import MAX_GLOBAL_INDEXES, MAX_RECEIVES_DEFAULT  # noqa: E402
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from foundation.catalog_data import PostgresData
+from components.data.spec import PostgresData
 from foundation.settings import ConfigError, check_across_stacks, load_catalog, read_stack_file, settings_from_config
 from tests.test_settings import _copy_project
 

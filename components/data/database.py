@@ -35,7 +35,7 @@ import pulumi_aws.secretsmanager as secretsmanager
 import pulumi_aws.vpc as vpc_rules
 
 from components.data.names import cluster_identifier
-from foundation.catalog_data import PostgresData
+from components.data.spec import PostgresData
 
 POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"

@@ -26,7 +26,7 @@ from components.events import alarms
 from components.events.bus import EventSubscription, EventSubscriptionArgs
 from components.events.outbox import OutboxPipe, OutboxPipeArgs
 from components.events.scaling import backlog_scaling_policy
-from foundation.catalog_data import DataAndEvents, DynamoDbData, PostgresData, event_source
+from components.data.spec import DataAndEvents, DynamoDbData, PostgresData, event_source
 
 
 @dataclass(frozen=True)

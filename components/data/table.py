@@ -26,7 +26,7 @@ import pulumi_aws.kms as kms
 
 from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from components.data.names import table_name
-from foundation.catalog_data import DynamoDbData
+from components.data.spec import DynamoDbData
 
 def stream_view_type(spec: DynamoDbData, replicated: bool) -> Optional[str]:
     """NEW_IMAGE feeds the outbox pipe. A replicated table gets NEW_AND_OLD_IMAGES (a superset, so the pipe

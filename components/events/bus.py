@@ -19,7 +19,7 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.sqs as sqs
 
 from components.events import documents
-from foundation.catalog_data import MAX_RECEIVES_DEFAULT
+from components.data.spec import MAX_RECEIVES_DEFAULT
 
 # How long messages wait: four days on the queue (SQS default), fourteen (the maximum) on the DLQ so
 # that a weekend of failures can still be redriven.

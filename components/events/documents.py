@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from foundation.catalog_data import event_source
+from components.data.spec import event_source
 
 # SQS queue names: 1-80 of [A-Za-z0-9_-] (CreateQueue). Rule names: 1-64 of [.-_A-Za-z0-9] (PutRule).
 # Archive names: 1-48 (CreateArchive). Pipe names: 1-64 of [.-_A-Za-z0-9] (CreatePipe).

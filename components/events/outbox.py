@@ -24,7 +24,7 @@ import pulumi_aws.sqs as sqs
 from components.data.access import PipeScope, pipe_role_policy, pipe_trust_policy
 from components.events import documents
 from components.events.bus import DATA_KEY_REUSE_SECONDS, DLQ_RETENTION_SECONDS
-from foundation.catalog_data import event_source
+from components.data.spec import event_source
 
 
 @dataclass(frozen=True)

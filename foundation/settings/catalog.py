@@ -11,7 +11,7 @@ from components.legacy_route import legacy_name_problem
 from components.types import Architecture
 from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
-from foundation.catalog_data import DataAndEvents, event_graph_problems
+from components.data.spec import DataAndEvents, event_graph_problems
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
 from foundation.settings.yaml_files import load_yaml
 
@@ -32,7 +32,7 @@ ServiceName = Annotated[str, aws_rule(service_name_problem)]
 
 class CatalogService(DataAndEvents):
     """A service's size, route, calls and secrets; its `data`, `publishes` and `subscribes` come from
-    DataAndEvents (foundation/catalog_data.py)."""
+    DataAndEvents (components/data/spec.py)."""
 
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.

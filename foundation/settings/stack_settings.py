@@ -16,7 +16,7 @@ from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shown_value
 from components.data.names import task_config
-from foundation.catalog_data import DataAndEvents
+from components.data.spec import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.legacy import LegacyPlan, resolve_legacy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from foundation.catalog_data import (DETAIL_TYPE, INDEX_NAME, MAX_GLOBAL_INDEXES, DataAndEvents, DynamoDbData,
+from components.data.spec import (DETAIL_TYPE, INDEX_NAME, MAX_GLOBAL_INDEXES, DataAndEvents, DynamoDbData,
                                      PostgresData, event_graph_problems, event_source, load_data_and_events)
 from foundation.settings import ConfigError
 

@@ -13,7 +13,7 @@ from components.data.database import (AUTO_PAUSE_MINIMUM, GlobalPrimary, GlobalS
                                       ServiceDatabaseArgs, supports_auto_pause)
 from components.data.table import (ServiceTable, ServiceTableArgs, TableReplica, TableReplicaKey, TableReplicaKeyArgs,
                                    create_table_request, stream_view_type)
-from foundation.catalog_data import DynamoDbData, PostgresData
+from components.data.spec import DynamoDbData, PostgresData
 from devkit.mocks import ACCOUNT_ID, AwsLikeMocks, run_program
 
 KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"

@@ -14,8 +14,9 @@
     billing:
       subscribes: [{source: upload, detailTypes: [UploadCompleted], maxReceives: 5}]
 
-Pure pydantic: `DataAndEvents` holds the three keys of one service (the lead folds them into
-`CatalogService`), and `event_graph_problems` checks the subscriptions across the catalog, naming the key
+Pure pydantic, and the data and events contract of a service: the catalog (`foundation.settings.catalog`,
+whose `CatalogService` inherits `DataAndEvents`) validates into these types and the data and events
+components take them as they are. `event_graph_problems` checks the subscriptions across the catalog, naming the key
 (`services.billing.subscribes[0].detailTypes[1]`). The limits come from the DynamoDB and EventBridge APIs
 (botocore models `dynamodb` CreateTable and `events` PutEvents/PutRule); tests/data and tests/events
 re-check them against botocore.
