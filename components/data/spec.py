@@ -200,25 +200,3 @@ def event_source(service: str) -> str:
     if not _SOURCE_PART.match(service):
         raise ValueError(f"{service!r} is not a service name")
     return f"microservices.{service}"
-
-
-def load_data_and_events(services: Mapping[str, Mapping], where: str = "service catalog services.yaml"
-                         ) -> dict[str, DataAndEvents]:
-    """Validate the data/events keys of every catalog entry (other keys are CatalogService's business);
-    raise ConfigError with one line per problem, each naming its key."""
-    from pydantic import ValidationError
-
-    from foundation.settings import ConfigError, format_validation_error
-
-    parsed, lines = {}, []
-    for name, entry in services.items():
-        own = {k: v for k, v in (entry or {}).items() if k in ("data", "publishes", "subscribes")}
-        try:
-            parsed[name] = DataAndEvents.model_validate(own)
-        except ValidationError as err:
-            lines.append(format_validation_error(err, where, prefix=f"services.{name}."))
-    if not lines:
-        lines = [f"{where}: {problem}" for problem in event_graph_problems(parsed)]
-    if lines:
-        raise ConfigError("\n".join(lines))
-    return parsed

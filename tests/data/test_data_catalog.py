@@ -6,8 +6,29 @@ import botocore.session
 import pytest
 
 from components.data.spec import (DETAIL_TYPE, INDEX_NAME, MAX_GLOBAL_INDEXES, DataAndEvents, DynamoDbData,
-                                     PostgresData, event_graph_problems, event_source, load_data_and_events)
+                                     PostgresData, event_graph_problems, event_source)
 from foundation.settings import ConfigError
+
+def load_data_and_events(services, where="service catalog services.yaml"):
+    """The data/events keys of each entry through the models, then the graph rules across the catalog, as
+    the catalog loader applies them: one ConfigError line per problem, each naming its key."""
+    from pydantic import ValidationError
+
+    from foundation.settings import ConfigError, format_validation_error
+
+    parsed, lines = {}, []
+    for name, entry in services.items():
+        own = {k: v for k, v in (entry or {}).items() if k in ("data", "publishes", "subscribes")}
+        try:
+            parsed[name] = DataAndEvents.model_validate(own)
+        except ValidationError as err:
+            lines.append(format_validation_error(err, where, prefix=f"services.{name}."))
+    if not lines:
+        lines = [f"{where}: {problem}" for problem in event_graph_problems(parsed)]
+    if lines:
+        raise ConfigError("\n".join(lines))
+    return parsed
+
 
 TABLE = {"kind": "dynamodb", "partitionKey": {"name": "pk", "type": "S"}, "sortKey": {"name": "sk"},
          "ttlAttribute": "expiresAt", "outbox": True}
@@ -111,6 +132,7 @@ def test_task_config_names_exactly_the_services_table_bus_and_queues():
     from components.data.names import task_config
     spec = DataAndEvents.model_validate({"data": TABLE, "publishes": ["UploadCompleted"],
                                          "subscribes": [{"source": "vc-start", "detailTypes": ["SessionEnded"]}]})
+
     assert task_config("prod", "upload", spec) == {
         "DATA_TABLE_NAME": "prod-upload", "EVENTS_BUS_NAME": "prod-events", "EVENTS_SOURCE": "microservices.upload",
         "EVENTS_QUEUE_VC_START": "prod-upload-from-vc-start"}
