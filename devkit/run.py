@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 from devkit.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_catalog,
-                                 load_from_pulumi, read_stack_file, settings_from_config)
+from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, catalog_file, check_across_stacks,
+                                 load_catalog, load_from_pulumi, read_project_defaults, read_stack_file,
+                                 settings_from_config)
 
 
 @dataclass
@@ -19,24 +21,29 @@ class StackPreview:
     primary: Optional["StackPreview"] = None
 
 
-def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False) -> StackPreview:
-    """Run `stack` under mocks. A standby's StackReference to its primary resolves to the primary's
-    own offline preview outputs (run first here unless `primary` is given; a primary is deployed
-    before its standby, so its outputs are known even when `unknowns` makes this stack's unknown)."""
-    stack_file = read_stack_file(stack, PROJECT_DIR)
+def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False,
+                  project_dir: Path = PROJECT_DIR) -> StackPreview:
+    """Run `stack` of the project in `project_dir` under mocks. A standby's StackReference to its primary
+    resolves to the primary's own offline preview outputs (run first here unless `primary` is given; a
+    primary is deployed before its standby, so its outputs are known even when `unknowns` makes this
+    stack's unknown)."""
+    stack_file = read_stack_file(stack, project_dir)
     region = _region_of(stack_file.config, stack)
-    settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    project = read_project_defaults(project_dir)[0]
+    settings = settings_from_config(stack, stack_file.config, load_catalog(catalog_file(project_dir)),
+                                    stack_file.secret_keys, project)
+    check_across_stacks(settings, project_dir)
     primary_outputs = None
     if settings.role == "standby":
         primary_stack = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
-        primary = primary or preview_stack(primary_stack)
+        primary = primary or preview_stack(primary_stack, project_dir=project_dir)
         primary_outputs = primary.outputs
     captured: dict[str, StackSettings] = {}
 
     def program():
         from foundation.stack import build
 
-        settings = load_from_pulumi()
+        settings = load_from_pulumi(project_dir)
         captured["settings"] = settings
         return build(settings)
 
@@ -45,15 +52,9 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: 
         remote_outputs["pulumi:pulumi:StackReference"] = lambda inputs: {
             "name": inputs.get("name"), "outputs": primary_outputs, "secretOutputNames": []}
     recorder, outputs = run_program(
-        program, project=_project(), stack=stack, region=region, config=stack_file.config,
+        program, project=project, stack=stack, region=region, config=stack_file.config,
         secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs, unknowns=unknowns)
     return StackPreview(stack, captured["settings"], recorder, outputs or {}, primary)
-
-
-def _project() -> str:
-    from foundation.settings import read_project_defaults
-
-    return read_project_defaults(PROJECT_DIR)[0]
 
 
 def _region_of(config: dict[str, str], stack: str) -> str:

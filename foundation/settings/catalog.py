@@ -17,6 +17,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
 
 
+def catalog_file(project_dir: Path) -> Path:
+    return project_dir / CATALOG_FILE.relative_to(PROJECT_DIR)
+
+
 def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
     """A components.validation rule as a pydantic validator: an AWS limit reported against the config key."""
     def check(value: Any) -> Any:

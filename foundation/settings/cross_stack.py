@@ -6,7 +6,7 @@ from pathlib import Path
 
 from components.registry_replication import ReplicationStackFacts, replication_problems
 from foundation.settings.base import ConfigError
-from foundation.settings.catalog import PROJECT_DIR, load_catalog
+from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
 from foundation.settings.stack_files import list_stacks, read_stack_file
 from foundation.settings.stack_settings import StackSettings, settings_from_config
 
@@ -16,7 +16,7 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     the VPC CIDRs of one environment's regions must not overlap; in each AWS account exactly one stack
     owns ECR replication, with prefixes covering every repository; a standby runs only services its
     primary runs (their images and secrets come from the primary) and serves the primary's API name."""
-    catalog = load_catalog(project_dir / "platform" / "services.yaml")
+    catalog = load_catalog(catalog_file(project_dir))
     peers, invalid = [settings], []
     for other in list_stacks(project_dir):
         if other == settings.stack:
