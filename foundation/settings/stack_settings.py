@@ -171,10 +171,12 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
                              secret_keys=secret_keys)
-    try:
-        settings.failover_time()
-    except FailoverConfigError as error:
-        raise ConfigError(f"stack '{stack}': {error}") from None
+    # The recovery objective binds only stacks with DNS failover; without a record nothing fails over.
+    if config.dns is not None:
+        try:
+            settings.failover_time()
+        except FailoverConfigError as error:
+            raise ConfigError(f"stack '{stack}': {error}") from None
     for service in settings.services:
         try:
             settings.task_size(service.name)
