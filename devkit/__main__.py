@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from foundation.settings import ConfigError, list_stacks
+from foundation.settings import ConfigError, list_stacks, load_stack
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -71,7 +71,7 @@ def _preview(options: argparse.Namespace) -> int:
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from devkit.policy_config import check_against_pack, read_policy_config
     from devkit.render import json_document, render_text, resource_counts
-    from devkit.run import check_stack, preview_stack
+    from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
     from devkit.verdicts import render_text as render_verdicts
 
@@ -82,7 +82,7 @@ def _preview(options: argparse.Namespace) -> int:
     # Everything that can be checked without running the program is checked first.
     try:
         policy_config = read_policy_config(options.policy_config) if options.policy_config else None
-        project = check_stack(options.stack).project
+        project = load_stack(options.stack).project
         if options.json:
             prepare_output(options.json, "--json")
         if options.markdown:

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devkit.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, catalog_file, check_across_stacks,
-                                 load_catalog, load_from_pulumi, read_project_defaults, read_stack_file,
-                                 settings_from_config)
+from foundation.settings import PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack, read_stack_file
 
 
 @dataclass
@@ -21,17 +19,6 @@ class StackPreview:
     primary: Optional["StackPreview"] = None
 
 
-def check_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackSettings:
-    """The stack's settings from its files, with every rule the program applies before it creates
-    anything (ConfigError otherwise). Cheap: no program run."""
-    stack_file = read_stack_file(stack, project_dir)
-    project = read_project_defaults(project_dir)[0]
-    settings = settings_from_config(stack, stack_file.config, load_catalog(catalog_file(project_dir)),
-                                    stack_file.secret_keys, project)
-    check_across_stacks(settings, project_dir)
-    return settings
-
-
 def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False,
                   project_dir: Path = PROJECT_DIR) -> StackPreview:
     """Run `stack` of the project in `project_dir` under mocks. A standby's StackReference to its primary
@@ -40,7 +27,7 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: 
     stack's unknown)."""
     stack_file = read_stack_file(stack, project_dir)
     region = _region_of(stack_file.config, stack)
-    settings = check_stack(stack, project_dir)
+    settings = load_stack(stack, project_dir)
     project = settings.project
     primary_outputs = None
     if settings.role == "standby":

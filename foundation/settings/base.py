@@ -10,6 +10,8 @@ from pydantic.alias_generators import to_camel
 
 # Error messages quote the offending value, but never more than this: a message is read by a person.
 SHOWN_VALUE_MAX_CHARACTERS = 80
+# A file with many problems is reported by its first few; fixing them usually fixes the rest.
+SHOWN_PROBLEMS_MAX = 3
 
 
 class ConfigError(Exception):
@@ -25,17 +27,25 @@ class Model(BaseModel):
 def shown_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{...}"
-    text = json.dumps(value, default=str)
-    if len(text) > SHOWN_VALUE_MAX_CHARACTERS:
-        return text[:SHOWN_VALUE_MAX_CHARACTERS - 3] + "..."
-    return text
+    try:
+        text = json.dumps(value, default=str)
+    except (ValueError, RecursionError):  # circular (YAML anchors) or absurdly deep
+        text = f"<{type(value).__name__}>"
+    return shortened(text)
+
+
+def shortened(text: str, limit: int = SHOWN_VALUE_MAX_CHARACTERS) -> str:
+    """`text` cut to `limit` characters, control characters escaped, so a message stays one short line."""
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def format_validation_error(err: ValidationError, where: str, prefix: str) -> str:
     """One line per problem: the key as written in config, the offending value, what is allowed."""
     lines = []
-    for problem in err.errors(include_url=False):
-        key = ".".join(str(part) for part in problem["loc"] if part not in ("function-after", "[key]"))
+    problems = err.errors(include_url=False)
+    for problem in problems[:SHOWN_PROBLEMS_MAX]:
+        key = shortened(".".join(str(part) for part in problem["loc"] if part not in ("function-after", "[key]")))
         value = problem.get("input")
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
@@ -44,5 +54,7 @@ def format_validation_error(err: ValidationError, where: str, prefix: str) -> st
             lines.append(f"{where}: {prefix}{key} is required")
         else:
             shown = shown_value(value)
-            lines.append(f"{where}: {prefix}{key} = {shown} is not allowed: {message}")
+            lines.append(f"{where}: {prefix}{key} = {shown} is not allowed: {shortened(message, 200)}")
+    if len(problems) > SHOWN_PROBLEMS_MAX:
+        lines.append(f"{where}: and {len(problems) - SHOWN_PROBLEMS_MAX} more problems")
     return "\n".join(lines)

@@ -46,10 +46,28 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     if problems:
         raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
     if settings.role == "standby":
-        primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary_name = _primary_stack_name(settings, project_dir, fail)
         primary = next((p for p in peers if p.stack == primary_name), None)
         if primary is not None:
             _check_standby_fits_primary(settings, primary, fail)
+
+
+def _primary_stack_name(standby: StackSettings, project_dir: Path, fail) -> str:
+    """The stack `failover.primaryStack` (`<organization>/<project>/<stack>`) names: another stack of this
+    project, whose file lives beside this one."""
+    reference = standby.config.failover.primary_stack
+    key = f"{standby.project}:failover.primaryStack = '{reference}'"
+    _, project, name = reference.split("/")
+    if project != standby.project:
+        raise fail(f"{key} names project '{project}'; the primary is a stack of this project, "
+                   f"<organization>/{standby.project}/<stack>")
+    if name == standby.stack:
+        raise fail(f"{key} names this stack itself; name the {standby.environment} primary stack")
+    known = list_stacks(project_dir)
+    if name not in known:
+        raise fail(f"{key} names stack '{name}', which has no Pulumi.{name}.yaml in this project "
+                   f"(stacks: {known})")
+    return name
 
 
 def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings, fail) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from foundation.settings.base import ConfigError, Model as _Model
+from foundation.settings.base import ConfigError, Model as _Model, shown_value
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -22,6 +23,20 @@ class StackFile(_Model):
 SECRET_MARKER = "[secret]"
 
 
+# Config namespaces a stack may set: the project's own keys and the AWS provider's.
+PROVIDER_NAMESPACES = ("aws",)
+
+
+def _check_key(key: object, project: str, file_name: str) -> None:
+    if not isinstance(key, str):
+        raise ConfigError(f"{file_name}: config key {shown_value(key)} is not allowed: a key is text, "
+                          f"'<name>' or '<namespace>:<name>'")
+    namespace = key.partition(":")[0] if ":" in key else project
+    if namespace not in (project, *PROVIDER_NAMESPACES):
+        raise ConfigError(f"{file_name}: config key {shown_value(key)} is not allowed: the namespace must be the "
+                          f"project name from Pulumi.yaml ('{project}') or one of {list(PROVIDER_NAMESPACES)}")
+
+
 def _namespaced(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
@@ -30,13 +45,15 @@ def read_project_defaults(project_dir: Path = PROJECT_DIR) -> tuple[str, dict[st
     """Project name and project-level config from Pulumi.yaml (`default:` or `value:` entries)."""
     project_file = load_yaml(project_dir / "Pulumi.yaml", "the project file") or {}
     project = project_file.get("name")
-    if not isinstance(project, str) or not project:
-        raise ConfigError("Pulumi.yaml: name is required (the project name, a non-empty string)")
+    if not isinstance(project, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", project):
+        raise ConfigError(f"Pulumi.yaml: name = {shown_value(project)} is not allowed: the project name is "
+                          "1-100 letters, digits, '_', '.' or '-'")
     config = project_file.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError("Pulumi.yaml: config must be a mapping of keys to values")
     defaults = {}
     for key, entry in config.items():
+        _check_key(key, project, "Pulumi.yaml")
         if isinstance(entry, dict) and ("default" in entry or "value" in entry):
             value = entry.get("value", entry.get("default"))
         elif isinstance(entry, dict):
@@ -59,6 +76,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
         raise ConfigError(f"{path.name}: config must be a mapping of keys to values")
     secret_keys = []
     for key, value in stack_config.items():
+        _check_key(key, project, path.name)
         full_key = _namespaced(key, project)
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = SECRET_MARKER  # cannot be decrypted offline; shown, never used

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from foundation.settings.base import ConfigError
+from foundation.settings.base import ConfigError, shortened, shown_value
 
 MAX_DEPTH = 20
 
@@ -30,7 +30,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     key_node.start_mark) from None
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
+                    None, None, f"key {shown_value(key)} appears twice in one mapping", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -62,7 +62,7 @@ def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"{path.name}: {what} is not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{path.name}: {what} is not valid YAML{where}: {shortened(problem, 200)}") from None
     except RecursionError:
         raise ConfigError(f"{path.name}: {what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
     if _depth(value, MAX_DEPTH) > MAX_DEPTH:
