@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 # Error messages quote the offending value, but never more than this: a message is read by a person.
@@ -19,9 +20,26 @@ class ConfigError(Exception):
 
 
 class Model(BaseModel):
-    """camelCase keys as in Pulumi config, unknown keys rejected, values immutable."""
+    """camelCase keys as in Pulumi config, unknown keys rejected, values immutable, no true/false for a number."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        # pydantic reads true as 1 for an int field; in a config file that is a mistake, never a count.
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                value = data.get(key, data.get(name))
+                if isinstance(value, bool) and _is_number(field.annotation):
+                    raise ValueError(f"{key} = {str(value).lower()} is not allowed: a number is expected")
+        return data
+
+
+def _is_number(annotation: Any) -> bool:
+    options = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return any(option in (int, float) for option in options)
 
 
 def shown_value(value: Any) -> str:

@@ -48,7 +48,9 @@ class Network(_Model):
 
 
 class Dns(_Model):
-    domain: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    # The ACM certificate's domain name is its Common Name, which RFC 5280 holds to 64 characters
+    # (RequestCertificate, DomainName); the API name below it is covered by the wildcard SAN.
+    domain: str = Field(max_length=64, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$")
     api_subdomain: str = Field(default="api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -171,6 +173,8 @@ class Failover(_Model):
         unknown = [r for r in regions if r not in HEALTH_CHECKER_REGIONS]
         if unknown:
             raise ValueError(f"{unknown} are not Route 53 health checker regions; allowed: {list(HEALTH_CHECKER_REGIONS)}")
+        if len(set(regions)) != len(regions):
+            raise ValueError("each health checker region may be listed once")
         if len(set(regions)) < HEALTH_CHECKER_REGIONS_MIN:
             raise ValueError(f"Route 53 needs at least {HEALTH_CHECKER_REGIONS_MIN} distinct health checker regions")
         return regions
@@ -181,10 +185,23 @@ class RegistryReplication(_Model):
     repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
 
 
+# A plain mailbox address (RFC 5321 length; no display names, quoting or IP literals), as a Budgets
+# EMAIL subscriber takes it.
+EmailAddress = Annotated[str, Field(max_length=254, pattern=(
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"))]
+
+
 class Budget(_Model):
     monthly_eur: float = Field(gt=0, le=1_000_000)
-    alert_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")], ...] = Field(
+    alert_emails: tuple[EmailAddress, ...] = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _distinct(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if len({e.lower() for e in emails}) != len(emails):
+            raise ValueError("each address may be listed once (Budgets refuses duplicate subscribers)")
+        return emails
 
 
 class StackConfig(_Model):
