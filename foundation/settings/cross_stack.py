@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.registry_replication import ReplicationStackFacts, replication_problems
-from foundation.settings.base import ConfigError
+from foundation.settings.base import ConfigError, shortened
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
 from foundation.settings.stack_files import list_stacks, read_stack_file
 from foundation.settings.stack_settings import StackSettings, settings_from_config
@@ -44,7 +44,9 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
         repository_prefixes=p.config.registry_replication.repository_prefixes,
         repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
     if problems:
-        raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+        raise fail(f"{settings.project}:registryReplication: "
+                   + "; ".join(shortened(problem, 160) for problem in problems[:2]) + more)
     if settings.role == "standby":
         primary_name = _primary_stack_name(settings, project_dir, fail)
         primary = next((p for p in peers if p.stack == primary_name), None)

@@ -192,7 +192,8 @@ EmailAddress = Annotated[str, Field(max_length=254, pattern=(
 
 
 class Budget(_Model):
-    monthly_eur: float = Field(gt=0, le=1_000_000)
+    # Budgets takes the USD amount in cents; under 1 EUR it could round to 0, which is no budget.
+    monthly_eur: float = Field(ge=1, le=1_000_000)
     alert_emails: tuple[EmailAddress, ...] = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
 

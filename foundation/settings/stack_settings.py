@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from components.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
 from components.mesh_service.args import ServiceDefinition
 from components.sizing import SizingError, TaskSize, task_size
+from components.stack_budget import budget_name_problem
 from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
@@ -166,6 +167,9 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         raise ConfigError(f"stack '{stack}': aws:region = {shortened(repr(region))} does not fit {prefix}role = {config.role!r}; "
                           f"a {config.role} stack runs in {expected_region}")
     account_id = _account_id(stack, raw_config.get("aws:allowedAccountIds"))
+    problem = budget_name_problem(f"{project}-{stack}")
+    if problem:
+        raise ConfigError(f"stack '{stack}': the project name (Pulumi.yaml) and stack name give a {problem}")
 
     services = _resolve_services(stack, config, catalog, prefix)
     failover = config.failover.model_copy(
