@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from foundation.settings import ConfigError, list_stacks, load_stack
+from foundation.settings.base import shortened
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -103,8 +104,8 @@ def _preview(options: argparse.Namespace) -> int:
                 if options.debug:
                     raise
                 root = root_cause(error)
-                return fail(f"the program failed: {type(root).__name__}: {root} (rerun with --debug for the "
-                            "traceback)")
+                return fail(f"the program failed: {type(root).__name__}: {shortened(str(root), 400)} (rerun with "
+                            "--debug for the traceback)")
             print(render_text(result))
             if options.json:
                 write_output(options.json, "--json", json.dumps(json_document(result), indent=2))

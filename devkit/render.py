@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from devkit.mocks import UNKNOWN, RecordedResource, Recorder, to_plain
@@ -160,6 +159,3 @@ def json_document(preview: StackPreview) -> dict[str, Any]:
         "outputs": to_plain(preview.outputs),
     }
 
-
-def write_json(preview: StackPreview, path: Path) -> None:
-    path.write_text(json.dumps(json_document(preview), indent=2, sort_keys=False))

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devkit.mocks import Recorder, run_program
-from foundation.settings import PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack, read_stack_file
+from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack,
+                                 read_stack_file)
 
 
 @dataclass

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from foundation.settings import ConfigError, list_stacks, load_stack, read_stack_file, settings_from_config, load_catalog
+from foundation.settings import (ConfigError, list_stacks, load_catalog, load_stack, read_stack_file,
+                                 settings_from_config)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NS = "microservices-foundation"
