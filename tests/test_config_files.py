@@ -151,3 +151,10 @@ def test_an_rto_binds_only_stacks_with_dns_failover():
     staging = dict(read_stack_file("staging").config) | {f"{NS}:failover": json.dumps(slow)}
     assert settings_from_config("staging", staging, load_catalog()).config.dns is None
     assert "over the objective" in refused_prod_value("failover", slow)
+
+
+def test_many_problems_with_long_keys_stay_one_short_message():
+    keys = {f"\x13key{i}" + "\U000939e6" * 80: i for i in range(5)}
+    message = refused_prod_value("serviceConnect", keys)
+    assert len(message) <= 500 and message.endswith("more problems")
+    assert message.startswith(f"stack 'prod': unknown key {NS}:serviceConnect.\\x13key")

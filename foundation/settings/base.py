@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 SHOWN_VALUE_MAX_CHARACTERS = 80
 # A file with many problems is reported by its first few; fixing them usually fixes the rest.
 SHOWN_PROBLEMS_MAX = 3
+MESSAGE_MAX_CHARACTERS = 450
 
 
 class ConfigError(Exception):
@@ -59,20 +60,25 @@ def shortened(text: str, limit: int = SHOWN_VALUE_MAX_CHARACTERS) -> str:
 
 
 def format_validation_error(err: ValidationError, where: str, prefix: str) -> str:
-    """One line per problem: the key as written in config, the offending value, what is allowed."""
-    lines = []
+    """One line per problem: the key as written in config, the offending value, what is allowed. The first
+    problem always, further ones while the message stays within MESSAGE_MAX_CHARACTERS."""
+    lines: list[str] = []
     problems = err.errors(include_url=False)
     for problem in problems[:SHOWN_PROBLEMS_MAX]:
-        key = shortened(".".join(str(part) for part in problem["loc"] if part not in ("function-after", "[key]")))
-        value = problem.get("input")
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key {prefix}{key}; check the spelling against the config reference in README.md")
-        elif problem["type"] == "missing":
-            lines.append(f"{where}: {prefix}{key} is required")
-        else:
-            shown = shown_value(value)
-            lines.append(f"{where}: {prefix}{key} = {shown} is not allowed: {shortened(message, 200)}")
-    if len(problems) > SHOWN_PROBLEMS_MAX:
-        lines.append(f"{where}: and {len(problems) - SHOWN_PROBLEMS_MAX} more problems")
+        line = _problem_line(problem, where, prefix)
+        if lines and len("\n".join([*lines, line])) > MESSAGE_MAX_CHARACTERS:
+            break
+        lines.append(line)
+    if len(problems) > len(lines):
+        lines.append(f"{where}: and {len(problems) - len(lines)} more problems")
     return "\n".join(lines)
+
+
+def _problem_line(problem: dict, where: str, prefix: str) -> str:
+    key = shortened(".".join(str(part) for part in problem["loc"] if part not in ("function-after", "[key]")))
+    message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "extra_forbidden":
+        return f"{where}: unknown key {prefix}{key}; check the spelling against the config reference in README.md"
+    if problem["type"] == "missing":
+        return f"{where}: {prefix}{key} is required"
+    return f"{where}: {prefix}{key} = {shown_value(problem.get('input'))} is not allowed: {shortened(message, 200)}"
