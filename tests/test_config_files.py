@@ -76,6 +76,14 @@ def test_deep_nesting_in_a_stack_file_is_refused_without_recursion(project):
     assert "nested too deeply" in refused("staging", project)
 
 
+def test_aliases_are_refused_before_they_can_repeat_or_reference_themselves(project):
+    laughs = "".join(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
+    (project / "Pulumi.staging.yaml").write_text(f"config:\n  l0: &l0 [lol]\n{laughs}")
+    assert "uses the alias *l0 at line 3; write the value out" in refused("staging", project)
+    (project / "Pulumi.staging.yaml").write_text(f"config:\n  {NS}:tags: &self [*self]\n")
+    assert "uses the alias *self" in refused("staging", project)
+
+
 def test_a_duplicate_key_in_a_stack_file_is_refused(project):
     path = project / "Pulumi.prod.yaml"
     path.write_text(path.read_text() + f"  {NS}:environment: staging\n")

@@ -1,14 +1,14 @@
 """Reading the YAML files the program trusts (stack files, Pulumi.yaml, the catalog, price data).
 
 Stricter than yaml.safe_load: a key written twice is an error (YAML says keys are unique; PyYAML keeps the
-last silently), and a file whose nesting is absurdly deep or whose top level is not a mapping is refused
-with a message naming the file, never a traceback.
+last silently), and a file whose nesting is absurdly deep, that uses aliases, or whose top level is not a
+mapping is refused with a message naming the file, never a traceback.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -35,18 +35,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _depth(value: Any, limit: int) -> int:
-    stack, deepest = [(value, 1)], 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+def _structure_problem(text: str) -> Optional[str]:
+    """Refuse, before anything is built, what no config needs and what could exhaust the loader: nesting
+    deeper than MAX_DEPTH (the composer recurses) and aliases (`*name`: a self-referencing or
+    exponentially repeated value). The event parser is iterative, so this pass is cheap at any depth."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            return (f"uses the alias *{shortened(str(event.anchor), 40)} at line {mark.line + 1}; write the "
+                    "value out, anchors and aliases are not supported")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"is nested too deeply (at most {MAX_DEPTH} levels)"
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
 
 
 def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
@@ -57,16 +62,15 @@ def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path.name}: cannot read {what}: {err.__class__.__name__}: {err}") from None
     try:
+        problem = _structure_problem(text)
+        if problem:
+            raise ConfigError(f"{path.name}: {what} {problem}")
         value = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"{path.name}: {what} is not valid YAML{where}: {shortened(problem, 200)}") from None
-    except RecursionError:
-        raise ConfigError(f"{path.name}: {what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
-    if _depth(value, MAX_DEPTH) > MAX_DEPTH:
-        raise ConfigError(f"{path.name}: {what} is nested too deeply (at most {MAX_DEPTH} levels)")
     if mapping and value is not None and not isinstance(value, dict):
         raise ConfigError(f"{path.name}: the top level of {what} must be a mapping of keys to values, "
                           f"not a {type(value).__name__}")
