@@ -76,12 +76,19 @@ def test_deep_nesting_in_a_stack_file_is_refused_without_recursion(project):
     assert "nested too deeply" in refused("staging", project)
 
 
-def test_aliases_are_refused_before_they_can_repeat_or_reference_themselves(project):
+def test_aliases_that_would_explode_or_contain_themselves_are_refused_before_loading(project):
     laughs = "".join(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
     (project / "Pulumi.staging.yaml").write_text(f"config:\n  l0: &l0 [lol]\n{laughs}")
-    assert "uses the alias *l0 at line 3; write the value out" in refused("staging", project)
+    assert "Pulumi.staging.yaml: the stack file expands to more than 20000 values" in refused("staging", project)
     (project / "Pulumi.staging.yaml").write_text(f"config:\n  {NS}:tags: &self [*self]\n")
-    assert "uses the alias *self" in refused("staging", project)
+    assert "uses the alias *self inside its own anchor" in refused("staging", project)
+
+
+def test_a_plain_alias_is_read_as_its_value(project):
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("    monthlyEur: 800", "    monthlyEur: &budget 800")
+                    + f"  {NS}:alarms: {{errorRatePercent: 5, p95LatencyMs: *budget}}\n")
+    assert load_stack("staging", project).config.alarms.p95_latency_ms == 800
 
 
 def test_a_duplicate_key_in_a_stack_file_is_refused(project):

@@ -15,6 +15,8 @@ import yaml
 from foundation.settings.base import ConfigError, shortened, shown_value
 
 MAX_DEPTH = 20
+# No config file of this project comes near this many values, even with its aliases written out.
+MAX_VALUES = 20_000
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -36,21 +38,49 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _structure_problem(text: str) -> Optional[str]:
-    """Refuse, before anything is built, what no config needs and what could exhaust the loader: nesting
-    deeper than MAX_DEPTH (the composer recurses) and aliases (`*name`: a self-referencing or
-    exponentially repeated value). The event parser is iterative, so this pass is cheap at any depth."""
-    depth = 0
+    """Refuse, before anything is built, what could exhaust the loader or whoever walks the result: nesting
+    deeper than MAX_DEPTH (the composer recurses), an alias inside its own anchor (a value containing
+    itself), and aliases that expand to more than MAX_VALUES values (an "alias bomb"). The event parser is
+    iterative, so this pass is cheap at any depth; aliases are counted as expanded."""
+    open_nodes: list[list] = []          # per open collection: [anchor, values inside, levels below]
+    anchored: dict[str, tuple[int, int]] = {}   # anchor -> (values, levels) of its node
+    total = 0
+
+    def add(values: int, levels: int) -> Optional[str]:
+        nonlocal total
+        if len(open_nodes) + levels > MAX_DEPTH:
+            return f"is nested too deeply (at most {MAX_DEPTH} levels)"
+        if open_nodes:
+            open_nodes[-1][1] += values
+            open_nodes[-1][2] = max(open_nodes[-1][2], levels)
+        total += values
+        return f"expands to more than {MAX_VALUES} values" if total > MAX_VALUES else None
+
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        problem = None
         if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            return (f"uses the alias *{shortened(str(event.anchor), 40)} at line {mark.line + 1}; write the "
-                    "value out, anchors and aliases are not supported")
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
+            if any(node[0] == event.anchor for node in open_nodes):
+                return (f"uses the alias *{shortened(str(event.anchor), 40)} inside its own anchor at line "
+                        f"{event.start_mark.line + 1}; a value cannot contain itself")
+            problem = add(*anchored.get(event.anchor, (1, 0)))
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor:
+                anchored[event.anchor] = (1, 0)
+            problem = add(1, 0)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(open_nodes) + 1 > MAX_DEPTH:
                 return f"is nested too deeply (at most {MAX_DEPTH} levels)"
+            open_nodes.append([event.anchor, 1, 0])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+            anchor, values, levels = open_nodes.pop()
+            if anchor:
+                anchored[anchor] = (values, levels + 1)
+            # its values are already in `total`; its parent grows by them (what an alias to it repeats)
+            if open_nodes:
+                open_nodes[-1][1] += values
+                open_nodes[-1][2] = max(open_nodes[-1][2], levels + 1)
+        if problem:
+            return problem
     return None
 
 
