@@ -173,3 +173,10 @@ def test_many_problems_with_long_keys_stay_one_short_message():
     message = refused_prod_value("serviceConnect", keys)
     assert len(message) <= 500 and message.endswith("more problems")
     assert message.startswith(f"stack 'prod': unknown key {NS}:serviceConnect.\\x13key")
+
+
+@pytest.mark.parametrize("value", ["2026-11-01", "!!binary aGk=", ".nan", "!!set {a, b}"])
+def test_yaml_values_without_a_json_form_are_refused_naming_the_key(project, value):
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("    monthlyEur: 800\n", f"    monthlyEur: {value}\n"))
+    assert refused("staging", project).startswith(f"Pulumi.staging.yaml: {NS}:budget holds a value with no JSON form")

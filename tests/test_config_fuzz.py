@@ -42,7 +42,7 @@ NEAR_MISSES = ["", " ", "0.0.0.0/16", "10.0.0.0/8", "192.168.0.0/16", "172.32.0.
                "nan", "-1", "0", "{", "[1", "a: b", "!!python/object:os.system", "&a [*a]"]
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-2**40, max_value=2**40), st.sampled_from([0, -1, 1, 65536]),
-    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(NEAR_MISSES),
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(NEAR_MISSES), st.dates(), st.binary(max_size=8),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
     st.just("x" * 200_000))
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(

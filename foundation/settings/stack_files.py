@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from foundation.settings.base import ConfigError, Model as _Model, shown_value
+from foundation.settings.base import ConfigError, Model as _Model, shortened, shown_value
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -82,8 +82,20 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
             value = SECRET_MARKER  # cannot be decrypted offline; shown, never used
             secret_keys.append(full_key)
         merged[full_key] = value
-    wire = {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
+    from_stack = {_namespaced(key, project) for key in stack_config}
+    wire = {k: v if isinstance(v, str) else _json(k, v, path.name if k in from_stack else "Pulumi.yaml")
+            for k, v in merged.items()}
     return StackFile(stack=stack, config=wire, secret_keys=tuple(secret_keys))
+
+
+def _json(key: str, value: Any, file_name: str) -> str:
+    """Pulumi passes structured config as JSON; YAML-only types (dates, binary, sets) have no JSON form."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{file_name}: {shortened(key)} holds a value with no JSON form "
+                          f"({shortened(str(error), 80)}); quote dates and write plain text, numbers, lists and "
+                          "mappings") from None
 
 
 def list_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
