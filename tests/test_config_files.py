@@ -180,3 +180,10 @@ def test_yaml_values_without_a_json_form_are_refused_naming_the_key(project, val
     path = project / "Pulumi.staging.yaml"
     path.write_text(path.read_text().replace("    monthlyEur: 800\n", f"    monthlyEur: {value}\n"))
     assert refused("staging", project).startswith(f"Pulumi.staging.yaml: {NS}:budget holds a value with no JSON form")
+
+
+@pytest.mark.parametrize("key, names", [("calls", ["auth", "auth"]), ("secrets", ["database-url", "database-url"])])
+def test_a_callee_or_secret_listed_twice_in_the_catalog_is_refused(project, key, names):
+    edit_yaml(project / "platform" / "services.yaml", lambda d: d["services"]["persona"].update({key: names}))
+    message = refused("staging", project)
+    assert f"services.yaml: services.persona.{key}" in message and "listed more than once" in message

@@ -47,6 +47,16 @@ class CatalogService(_Model):
     secrets: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] = ()
     config: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
 
+    @field_validator("calls", "secrets")
+    @classmethod
+    def _listed_once(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        # A repeated callee would repeat its security-group rule, a repeated secret its Secrets Manager
+        # secret: AWS refuses both as duplicates.
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once; list each name once")
+        return names
+
     @field_validator("config")
     @classmethod
     def _ssm_values(cls, config: dict[str, str]) -> dict[str, str]:
