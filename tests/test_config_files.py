@@ -187,3 +187,14 @@ def test_a_callee_or_secret_listed_twice_in_the_catalog_is_refused(project, key,
     edit_yaml(project / "platform" / "services.yaml", lambda d: d["services"]["persona"].update({key: names}))
     message = refused("staging", project)
     assert f"services.yaml: services.persona.{key}" in message and "listed more than once" in message
+
+
+@pytest.mark.parametrize("key, value, allowed", [
+    ("budget", {"monthlyEur": 10, "alertEmails": ["oncall@example"]}, "must be a plain address such as oncall@"),
+    ("dns", {"domain": "Platform.Example.com", "hostedZoneId": "Z04517273FCLIMSHKTNC1"}, "must be a lowercase DNS"),
+    ("dns", {"domain": "platform.example.com", "hostedZoneId": "z123"}, "must be a Route 53 hosted zone id"),
+    ("tags", {"costCenter": "cc\tplatform", "owner": "o"}, "(no control characters)"),
+])
+def test_text_rules_say_what_is_allowed_in_words(key, value, allowed):
+    message = refused_prod_value(key, value)
+    assert allowed in message and "pattern" not in message

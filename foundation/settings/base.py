@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 # Error messages quote the offending value, but never more than this: a message is read by a person.
@@ -41,6 +42,17 @@ class Model(BaseModel):
 def _is_number(annotation: Any) -> bool:
     options = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
     return any(option in (int, float) for option in options)
+
+
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """A text rule that, when broken, says what is allowed in words (`allowed`) rather than as a regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"must be {allowed}")
+        return value
+    return AfterValidator(check)
 
 
 def shown_value(value: Any) -> str:

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 from components.types import Architecture
 from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, matching
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,7 +35,8 @@ ServiceName = Annotated[str, aws_rule(service_name_problem)]
 class CatalogService(_Model):
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.
-    path_prefix: Optional[Annotated[str, Field(pattern=r"^/[a-z0-9/_-]+[a-z0-9]$"), aws_rule(path_prefix_problem)]] = None
+    path_prefix: Optional[Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"),
+                                    aws_rule(path_prefix_problem)]] = None
     health_path: Annotated[str, aws_rule(health_path_problem)]
     cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
     memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
@@ -44,8 +45,10 @@ class CatalogService(_Model):
     max_tasks: int = Field(ge=1, le=1000)
     listener_rule_priority: Optional[int] = Field(default=None, ge=1, le=50000)
     calls: tuple[ServiceName, ...] = ()
-    secrets: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] = ()
-    config: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+    secrets: tuple[Annotated[str, matching(r"[a-z0-9][a-z0-9-]{0,62}",
+                                           "1-63 lowercase letters, digits or hyphens, such as database-url")], ...] = ()
+    config: dict[Annotated[str, matching(r"[A-Z][A-Z0-9_]*", "an environment variable name such as LOG_LEVEL")], str] = \
+        Field(default_factory=dict)
 
     @field_validator("calls", "secrets")
     @classmethod

@@ -16,7 +16,7 @@ from components.types import Architecture, DeploymentStrategy, Environment, NatS
 from components.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
                                    log_retention_problem, timeout_problems)
 from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
-from foundation.settings.base import Model as _Model
+from foundation.settings.base import Model as _Model, matching
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 
@@ -50,9 +50,13 @@ class Network(_Model):
 class Dns(_Model):
     # The ACM certificate's domain name is its Common Name, which RFC 5280 holds to 64 characters
     # (RequestCertificate, DomainName); the API name below it is covered by the wildcard SAN.
-    domain: str = Field(max_length=64, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$")
-    api_subdomain: str = Field(default="api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    domain: Annotated[str, Field(max_length=64), matching(
+        r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a lowercase DNS name such as platform.example.com (labels of letters, digits and inner hyphens)")]
+    hosted_zone_id: Annotated[str, matching(r"Z[A-Z0-9]{1,31}",
+                                            "a Route 53 hosted zone id: Z and up to 31 capital letters or digits")]
+    api_subdomain: Annotated[str, matching(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+                                           "one lowercase DNS label such as api")] = "api"
 
     @property
     def api_name(self) -> str:
@@ -60,7 +64,8 @@ class Dns(_Model):
 
 
 # AWS tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @ (no control characters).
-TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$")]
+TagValue = Annotated[str, Field(min_length=1, max_length=256), matching(
+    r"[\w .:/=+\-@]+", "letters, digits, spaces and _ . : / = + - @ (no control characters)")]
 
 
 class CostTags(_Model):
@@ -158,7 +163,9 @@ class Capacity(_Model):
 
 
 class Failover(_Model):
-    primary_stack: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    primary_stack: Optional[Annotated[str, matching(
+        r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}",
+        "<organization>/<project>/<stack>, each letters, digits, '_', '.' or '-'")]] = None
     # Default: the health path of the routed service with the lowest listener rule priority, under its
     # path prefix (the ALB forwards the full path; see resolve_health_check_path).
     health_check_path: Optional[Annotated[str, aws_rule(health_path_problem)]] = None
@@ -182,13 +189,15 @@ class Failover(_Model):
 
 class RegistryReplication(_Model):
     owner: bool = False
-    repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
+    repository_prefixes: tuple[Annotated[str, matching(
+        r"[a-z0-9][a-z0-9._/-]*", "an ECR repository name prefix such as prod/ (lowercase)")], ...] = ()
 
 
 # A plain mailbox address (RFC 5321 length; no display names, quoting or IP literals), as a Budgets
 # EMAIL subscriber takes it.
-EmailAddress = Annotated[str, Field(max_length=254, pattern=(
-    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"))]
+EmailAddress = Annotated[str, Field(max_length=254), matching(
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
+    "a plain address such as oncall@example.com")]
 
 
 class Budget(_Model):
