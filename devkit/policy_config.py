@@ -18,21 +18,15 @@ from typing import Any
 import jsonschema
 
 from devkit.harness import LEVELS, PolicyConfigError, PolicyInfo
+from foundation.settings.base import shortened, shown_value
 
-# A message is read by a person: quoted values are cut to this many characters.
-SHOWN_MAX_CHARACTERS = 80
 ALL_POLICIES = "all"
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= SHOWN_MAX_CHARACTERS else text[:SHOWN_MAX_CHARACTERS - 3] + "..."
 
 
 def _level_problem(level: Any) -> str | None:
     if isinstance(level, str) and level in LEVELS:
         return None
-    return f"enforcement level {_shown(level)} is not allowed; allowed: {', '.join(LEVELS)}"
+    return f"enforcement level {shown_value(level)} is not allowed; allowed: {', '.join(LEVELS)}"
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:
@@ -59,10 +53,10 @@ def read_policy_config(path: Path) -> dict[str, Any]:
         elif isinstance(entry, str):
             problem = _level_problem(entry)
         else:
-            problem = (f"= {_shown(entry)} is not allowed; give a level ({', '.join(LEVELS)}) or an object "
+            problem = (f"= {shown_value(entry)} is not allowed; give a level ({', '.join(LEVELS)}) or an object "
                        "with enforcementLevel and the policy's knobs")
         if problem:
-            raise PolicyConfigError(f"{path}: {_shown(name)}: {problem}")
+            raise PolicyConfigError(f"{path}: {shown_value(name)}: {problem}")
     return config
 
 
@@ -78,7 +72,7 @@ def check_against_pack(config: Mapping[str, Any], policies: Sequence[PolicyInfo]
         if policy is None:
             close = difflib.get_close_matches(name, by_name, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            raise PolicyConfigError(f"{path}: {_shown(name)} is not a policy of the pack; {hint}the policies are "
+            raise PolicyConfigError(f"{path}: {shown_value(name)} is not a policy of the pack; {hint}the policies are "
                                     "listed in policies/README.md")
         if isinstance(entry, Mapping):
             _check_knobs(name, {k: v for k, v in entry.items() if k != "enforcementLevel"}, policy, path)
@@ -90,14 +84,15 @@ def _check_knobs(name: str, knobs: dict[str, Any], policy: PolicyInfo, path: Pat
     error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(knobs))
     if error is None:
         return
-    if error.validator == "additionalProperties":
+    if error.validator == "additionalProperties" and not error.absolute_path:
         unknown = sorted(set(knobs) - set(schema["properties"]))
         allowed = ", ".join(["enforcementLevel", *sorted(schema["properties"])])
-        raise PolicyConfigError(f"{path}: {name}.{_shown(unknown[0])[1:-1]} is not a knob of {name}; "
+        raise PolicyConfigError(f"{path}: {name}.{shortened(unknown[0])} is not a knob of {name}; "
                                 f"allowed: {allowed}")
     key = ".".join(str(part) for part in error.absolute_path)
     where = f"{name}.{key}" if key else name
-    expected = {k: v for k, v in error.schema.items() if k in ("type", "minLength", "enum", "minimum", "maximum")} \
-        if isinstance(error.schema, dict) else {}
-    raise PolicyConfigError(f"{path}: {where} = {_shown(error.instance)} is not allowed: it must match "
-                            f"{_shown(expected) if expected else error.validator}")
+    # jsonschema's message names the rule ("'reason' is a required property", "... is not of type
+    # 'integer'"); the value it quotes is cut like every other.
+    raise PolicyConfigError(f"{path}: {where} = {shown_value(error.instance)} is not allowed: "
+                            f"{shortened(error.message, 160)}")
+
