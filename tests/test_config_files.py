@@ -198,3 +198,19 @@ def test_a_callee_or_secret_listed_twice_in_the_catalog_is_refused(project, key,
 def test_text_rules_say_what_is_allowed_in_words(key, value, allowed):
     message = refused_prod_value(key, value)
     assert allowed in message and "pattern" not in message
+
+
+@pytest.mark.parametrize("runtime, expected", [
+    ({"name": "nodejs"}, "Pulumi.yaml: runtime.name = \"nodejs\" is not allowed: Input should be 'python'"),
+    ({"name": "python", "options": {"virtualenv": 2192}}, "runtime.options.virtualenv = 2192 is not allowed"),
+    ({"name": "python", "options": {"toolchain": "conda"}}, "runtime.options.toolchain = \"conda\" is not allowed"),
+    (None, "Pulumi.yaml: runtime"),
+])
+def test_a_project_file_whose_runtime_cannot_run_this_program_is_refused(project, runtime, expected):
+    edit_yaml(project / "Pulumi.yaml", lambda d: d.update(runtime=runtime))
+    assert expected in refused("staging", project)
+
+
+def test_the_price_file_must_say_when_the_rate_was_read(project):
+    edit_yaml(project / "platform" / "prices.yaml", lambda d: d["currency"].update(asOf="last week"))
+    assert "prices.yaml: currency.asOf = \"last week\" is not allowed" in refused("staging", project)

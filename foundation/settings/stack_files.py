@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional
 
-from foundation.settings.base import ConfigError, Model as _Model, shortened, shown_value
+from pydantic import ValidationError
+
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shortened, shown_value
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -41,9 +43,36 @@ def _namespaced(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
+class _PythonOptions(_Model):
+    """Pulumi's options for the Python runtime."""
+
+    toolchain: Literal["pip", "poetry", "uv"] = "pip"
+    virtualenv: Optional[str] = None
+    typechecker: Optional[Literal["mypy", "pyright"]] = None
+
+
+class _Runtime(_Model):
+    name: Literal["python"]  # the program is Python
+    options: _PythonOptions = _PythonOptions()
+
+
+class _ProjectFile(_Model):
+    """The keys of Pulumi.yaml this repository depends on; Pulumi itself checks the others."""
+
+    model_config = _Model.model_config | {"extra": "ignore"}
+    runtime: _Runtime
+    description: Optional[str] = None
+
+
 def read_project_defaults(project_dir: Path = PROJECT_DIR) -> tuple[str, dict[str, Any]]:
     """Project name and project-level config from Pulumi.yaml (`default:` or `value:` entries)."""
     project_file = load_yaml(project_dir / "Pulumi.yaml", "the project file") or {}
+    runtime = project_file.get("runtime")
+    runtime = {"name": runtime} if isinstance(runtime, str) else runtime  # `runtime: python` is the short form
+    try:
+        _ProjectFile.model_validate(project_file | {"runtime": runtime})
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, "Pulumi.yaml", prefix="")) from None
     project = project_file.get("name")
     if not isinstance(project, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", project):
         raise ConfigError(f"Pulumi.yaml: name = {shown_value(project)} is not allowed: the project name is "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
@@ -28,8 +29,8 @@ PRICES_FILE = PROJECT_DIR / "platform" / "prices.yaml"
 
 
 class _Currency(_Model):
-    model_config = _Model.model_config | {"extra": "ignore"}
     eur_to_usd: float = Field(gt=0, le=100, description="USD per EUR")
+    as_of: datetime.date = Field(description="the day the rate was read; review the rate when it drifts")
 
 
 class PriceData(_Model):
