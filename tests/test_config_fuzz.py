@@ -26,7 +26,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(p.name for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 FILES = ["Pulumi.yaml", *STACK_FILES, "platform/services.yaml", "platform/prices.yaml"]
 ORIGINALS = {name: (PROJECT_DIR / name).read_text() for name in FILES}
-EXAMPLES = int(os.environ.get("CONFIG_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("CONFIG_FUZZ_EXAMPLES", "30"))
 
 MAX_MESSAGE_CHARACTERS = 500
 MAX_MESSAGE_LINES = 4

@@ -7,6 +7,8 @@ mapping is refused with a message naming the file, never a traceback.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any, Optional
 
@@ -88,6 +90,16 @@ def _structure_problem(text: str) -> Optional[str]:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> tuple[Optional[str], Any]:
+    """(structure problem, value), cached by content: the rules across stacks read every stack file, and
+    Pulumi.yaml with each, once per stack checked. Parse errors propagate and are not cached."""
+    problem = _structure_problem(text)
+    if problem:
+        return problem, None
+    return None, yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
     """The parsed file, or one ConfigError naming it: missing, unreadable, invalid YAML, duplicate keys,
     nested deeper than MAX_DEPTH, or (with `mapping`) a top level that is not a mapping."""
@@ -96,10 +108,10 @@ def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path.name}: cannot read {what}: {err.__class__.__name__}: {err}") from None
     try:
-        problem = _structure_problem(text)
+        problem, value = _parsed(text)
         if problem:
             raise ConfigError(f"{path.name}: {what} {problem}")
-        value = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        value = copy.deepcopy(value)  # callers own what they get; the cached original stays as read
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
