@@ -47,7 +47,7 @@ def test_a_missing_policy_config_file_is_named(tmp_path):
         read_policy_config(tmp_path / "missing.json")
 
 
-def test_a_valid_policy_config_passes_and_configures_the_pack(tmp_path, pack):
+def test_a_valid_policy_config_is_accepted_by_the_check_and_by_the_pack(tmp_path, pack):
     content = {"all": "advisory", "no-world-open-ingress": {"enforcementLevel": "mandatory", "albPorts": [443]},
                "no-wildcard-iam": {"exceptions": [{"resource": "task-*", "reason": "a reason of twenty characters"}]}}
     path = config_file(tmp_path, content)
