@@ -214,3 +214,15 @@ def test_a_project_file_whose_runtime_cannot_run_this_program_is_refused(project
 def test_the_price_file_must_say_when_the_rate_was_read(project):
     edit_yaml(project / "platform" / "prices.yaml", lambda d: d["currency"].update(asOf="last week"))
     assert "prices.yaml: currency.asOf = \"last week\" is not allowed" in refused("staging", project)
+
+
+def test_a_misspelled_top_level_key_of_a_stack_file_is_named(project):
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("config:", "confg:", 1))
+    assert refused("staging", project).startswith("Pulumi.staging.yaml: unknown top-level key confg; a stack file")
+
+
+def test_what_pulumi_stack_init_writes_beside_the_config_is_accepted(project):
+    path = project / "Pulumi.staging.yaml"
+    path.write_text("encryptionsalt: v1:abc:def\n" + path.read_text())
+    assert load_stack("staging", project).stack == "staging"

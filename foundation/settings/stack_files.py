@@ -23,6 +23,8 @@ class StackFile(_Model):
 
 
 SECRET_MARKER = "[secret]"
+# What Pulumi keeps in a Pulumi.<stack>.yaml: the config and what `pulumi stack init` writes beside it.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 
 
 # Config namespaces a stack may set: the project's own keys and the AWS provider's.
@@ -100,7 +102,12 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise ConfigError(f"no stack '{stack}': {path.name} does not exist (stacks: {known})")
     project, merged = read_project_defaults(project_dir)
-    stack_config = (load_yaml(path, "the stack file") or {}).get("config") or {}
+    stack_file = load_yaml(path, "the stack file") or {}
+    unknown = sorted(str(key) for key in stack_file if key not in STACK_FILE_KEYS)
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown top-level key {shortened(unknown[0])}; a stack file holds "
+                          f"{', '.join(STACK_FILE_KEYS)}")
+    stack_config = stack_file.get("config") or {}
     if not isinstance(stack_config, dict):
         raise ConfigError(f"{path.name}: config must be a mapping of keys to values")
     secret_keys = []
