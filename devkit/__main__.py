@@ -4,11 +4,12 @@ it with the CrossGuard pack in policies/ the way `pulumi preview --policy-pack p
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
 
-from foundation.settings import ConfigError, list_stacks
+from foundation.settings import ConfigError, list_stacks, load_stack
+from foundation.settings.base import shortened
 from policies.cost.prices import PriceFileError
 
 
@@ -53,50 +54,94 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.command == "new-service":
         return new_service(options)
+    return _preview(options)
 
+
+class OutputPathError(Exception):
+    """An output file (--json, --markdown) that cannot be written."""
+
+
+def prepare_output(path: Path, option: str) -> None:
+    """Create the folders of an output file up front, so that a bad path fails before the run."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputPathError(f"{option} {path}: cannot create the folder {path.parent}: "
+                              f"{error.strerror or type(error).__name__}") from None
+    if path.is_dir():
+        raise OutputPathError(f"{option} {path}: is a folder; give a file name")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputPathError(f"{option} {path}: not writable")
+
+
+def write_output(path: Path, option: str, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise OutputPathError(f"{option} {path}: cannot write: {error.strerror or type(error).__name__}") from None
+
+
+def _preview(options: argparse.Namespace) -> int:
     from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from devkit import diff as stack_diff
     from devkit.costs import cost_lines, cost_markdown, stack_estimate
-    from devkit.render import preview_document, render_text, write_json
+    from devkit.policy_config import check_against_pack, read_policy_config
+    from devkit.render import json_text, preview_document, render_text, resource_counts
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
     from devkit.verdicts import render_text as render_verdicts
 
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+    # Everything that can be checked without running the program is checked first.
     try:
-        policy_config = json.loads(options.policy_config.read_text()) if options.policy_config else None
+        policy_config = read_policy_config(options.policy_config) if options.policy_config else None
+        project = load_stack(options.stack).project
         base = stack_diff.load_base(options.diff, options.stack) if options.diff else None
-        result = preview_stack(options.stack, unknowns=options.unknowns)
-        cost = stack_estimate(result)
-    except (ConfigError, PriceFileError, OSError, json.JSONDecodeError, stack_diff.DiffInputError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
-        if options.debug:
-            raise
-        root = root_cause(error)
-        print(f"error: the program failed: {type(root).__name__}: {root} (rerun with --debug for the "
-              "traceback)", file=sys.stderr)
-        return 2
-    print(render_text(result))
-    budget_eur = result.settings.config.budget.monthly_eur
-    print()
-    print("\n".join(cost_lines(cost, budget_eur)))
-    if options.json:
-        write_json(result, options.json, cost=cost.to_json())
-        print(f"\nWrote {len(result.recorder.resources)} resources to {options.json}")
-    changes = stack_diff.diff_documents(base, preview_document(result)) if base is not None else None
-    if changes is not None:
-        print()
-        print(stack_diff.render_text(changes, str(options.diff)))
+        if options.json:
+            prepare_output(options.json, "--json")
+        if options.markdown:
+            prepare_output(options.markdown, "--markdown")
+    except (ConfigError, PolicyConfigError, OutputPathError, stack_diff.DiffInputError) as error:
+        return fail(str(error))
 
     try:
-        with PolicyPackAnalyzer(stack=options.stack, project=result.settings.project,
-                                config=policy_config) as pack:
+        with PolicyPackAnalyzer(stack=options.stack, project=project) as pack:
+            if policy_config is not None:
+                check_against_pack(policy_config, pack.info.policies, options.policy_config)
+                pack.configure(policy_config)
+            try:
+                result = preview_stack(options.stack, unknowns=options.unknowns)
+                cost = stack_estimate(result)
+            except (ConfigError, PriceFileError) as error:
+                return fail(str(error))
+            except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
+                if options.debug:
+                    raise
+                root = root_cause(error)
+                return fail(f"the program failed: {type(root).__name__}: {shortened(str(root), 400)} (rerun with "
+                            "--debug for the traceback)")
+            print(render_text(result))
+            budget_eur = result.settings.config.budget.monthly_eur
+            print()
+            print("\n".join(cost_lines(cost, budget_eur)))
+            document = preview_document(result)
+            if options.json:
+                write_output(options.json, "--json", json_text(document | {"cost": cost.to_json()}))
+                counts = resource_counts(result.recorder)
+                print(f"\nWrote {counts.total} resources to {options.json}")
+            changes = stack_diff.diff_documents(base, document) if base is not None else None
+            if changes is not None:
+                print()
+                print(stack_diff.render_text(changes, str(options.diff)))
             analysis = pack.preview_result(result.recorder.to_json())
-        diagnostics = analysis.diagnostics
-    except (PolicyConfigError, PolicyPackError) as error:
-        print(f"error: policy pack: {error}", file=sys.stderr)
-        return 2
+    except (PolicyConfigError, OutputPathError) as error:
+        return fail(str(error))
+    except PolicyPackError as error:
+        return fail(f"policy pack: {error}")
+    diagnostics = analysis.diagnostics
     print()
     print(render_verdicts(diagnostics))
     if analysis.not_applicable:
@@ -106,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         markdown = render_markdown(diagnostics, title=f"Policy verdicts for {options.stack}")
         if changes is not None:
             markdown = stack_diff.render_markdown(changes, options.diff.name) + "\n" + markdown
-        options.markdown.write_text(markdown + "\n" + cost_markdown(cost, budget_eur, options.stack))
+        try:
+            write_output(options.markdown, "--markdown",
+                         markdown + "\n" + cost_markdown(cost, budget_eur, options.stack))
+        except OutputPathError as error:
+            return fail(str(error))
     return 0 if passed(diagnostics) else 1
 
 

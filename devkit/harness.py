@@ -68,6 +68,7 @@ _LEVEL_NAMES = {
     analyzer_pb2.DISABLED: "disabled",
 }
 _LEVEL_VALUES = {name: value for value, name in _LEVEL_NAMES.items()}
+LEVELS = tuple(_LEVEL_VALUES)  # the enforcement levels a policy config may name
 _SEVERITY_NAMES = {
     analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "unspecified",
     analyzer_pb2.POLICY_SEVERITY_LOW: "low",

@@ -9,6 +9,7 @@ dependencies that `Mocks.new_resource` never sees.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -18,6 +19,8 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_all_config
 from devkit.sdk_adapter import (UNKNOWN, MockMonitor, deserialize_properties, ignore_unretrieved_failures,
                                 reset_runtime, run_program_function, settle, sync_await)
 
+# The account a run works in when its config names none (`aws:allowedAccountIds` absent), as AWS's
+# documentation examples do. A stack that names its account gets that one (see account_of).
 ACCOUNT_ID = "123456789012"
 
 # Canonical hosted zone ids of Application Load Balancers per region (used by Route 53 aliases).
@@ -88,8 +91,9 @@ class AwsLikeMocks(Mocks):
     """Answers registrations and invokes the way AWS would shape them."""
 
     def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
-                 computed_unknown: bool = False):
+                 computed_unknown: bool = False, account_id: str = ACCOUNT_ID):
         self.default_region = default_region
+        self.account_id = account_id
         # As in the first `pulumi preview` of an empty stack: a resource to be created has only its
         # inputs; every computed output (ids, ARNs, DNS names) is unknown.
         self.computed_unknown = computed_unknown
@@ -106,8 +110,8 @@ class AwsLikeMocks(Mocks):
     def call(self, args: MockCallArgs):
         region = self.region_of(args.provider)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview",
-                    "id": ACCOUNT_ID, "userId": "AIDAPREVIEW"}, []
+            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/preview",
+                    "id": self.account_id, "userId": "AIDAPREVIEW"}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if args.token == "aws:index/getRegion:getRegion":
@@ -129,29 +133,42 @@ class AwsLikeMocks(Mocks):
             return "", dict(args.inputs)
         # pulumi-aws 7 resources may name their own region (`region=`), which wins over the provider's.
         region = args.inputs.get("region") or self.region_of(args.provider)
-        return aws_like_state(args.typ, args.name, dict(args.inputs), region)
+        return aws_like_state(args.typ, args.name, dict(args.inputs), region, self.account_id)
 
 
-def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
+def account_of(config: Optional[dict[str, str]]) -> str:
+    """The account a stack's run answers for: the one `aws:allowedAccountIds` names (the provider would
+    refuse any other), else ACCOUNT_ID. The settings validate the key; this only reads it."""
+    try:
+        accounts = json.loads((config or {}).get("aws:allowedAccountIds") or "null")
+    except json.JSONDecodeError:
+        return ACCOUNT_ID
+    if isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], (str, int)):
+        return str(accounts[0])
+    return ACCOUNT_ID
+
+
+def aws_like_state(typ: str, name: str, inputs: dict, region: str,
+                   account_id: str = ACCOUNT_ID) -> tuple[str, dict]:
     """The id and outputs AWS would return for a resource of this type (inputs are kept)."""
     seed = f"{typ}/{name}/{region}"
     physical = inputs.get("name") or f"{name}-{_hex(seed, 7)}"
-    arn_base = f"{region}:{ACCOUNT_ID}"
+    arn_base = f"{region}:{account_id}"
     state = dict(inputs)
     service, _, kind = typ.partition(":")[2].partition("/")
     kind = kind.split(":")[0]
 
     def arn(svc: str, resource: str, regional: bool = True) -> str:
-        return f"arn:aws:{svc}:{arn_base if regional else ':' + ACCOUNT_ID}:{resource}"
+        return f"arn:aws:{svc}:{arn_base if regional else ':' + account_id}:{resource}"
 
     rid = physical
     if typ == "aws:ec2/vpc:Vpc":
         rid = f"vpc-{_hex(seed, 17)}"
         state.update(arn=arn("ec2", f"vpc/{rid}"), defaultRouteTableId=f"rtb-{_hex(seed + 'rt', 17)}",
-                     mainRouteTableId=f"rtb-{_hex(seed + 'rt', 17)}", ownerId=ACCOUNT_ID)
+                     mainRouteTableId=f"rtb-{_hex(seed + 'rt', 17)}", ownerId=account_id)
     elif service == "ec2" and kind in _EC2_PREFIXES:
         rid = f"{_EC2_PREFIXES[kind]}-{_hex(seed, 17)}"
-        state.update(arn=arn("ec2", f"{_EC2_ARN_KINDS.get(kind, kind)}/{rid}"), ownerId=ACCOUNT_ID)
+        state.update(arn=arn("ec2", f"{_EC2_ARN_KINDS.get(kind, kind)}/{rid}"), ownerId=account_id)
         if kind == "eip":
             state.update(publicIp=f"3.{int(_hex(seed, 2), 16)}.{int(_hex(seed + 'b', 2), 16)}.10", allocationId=rid)
         if kind == "vpcEndpoint":
@@ -190,8 +207,8 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
         rid = arn("elasticloadbalancing", suffix)
         state.update(arn=rid, arnSuffix=suffix, name=physical)
     elif typ == "aws:ecr/repository:Repository":
-        state.update(arn=arn("ecr", f"repository/{physical}"), registryId=ACCOUNT_ID, name=physical,
-                     repositoryUrl=f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{physical}")
+        state.update(arn=arn("ecr", f"repository/{physical}"), registryId=account_id, name=physical,
+                     repositoryUrl=f"{account_id}.dkr.ecr.{region}.amazonaws.com/{physical}")
     elif typ == "aws:kms/key:Key":
         rid = _uuid(seed)
         state.update(arn=arn("kms", f"key/{rid}"), keyId=rid)
@@ -199,7 +216,7 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
         state.update(arn=arn("kms", str(inputs.get("name", f"alias/{physical}"))))
     elif typ in ("aws:iam/role:Role", "aws:iam/policy:Policy"):
         path = inputs.get("path") or "/"
-        state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:{kind}{path}{physical}", name=physical,
+        state.update(arn=f"arn:aws:iam::{account_id}:{kind}{path}{physical}", name=physical,
                      uniqueId=f"AROA{_hex(seed, 17).upper()}", policyId=f"ANPA{_hex(seed, 17).upper()}")
     elif typ.startswith("aws:s3/bucket"):
         bucket = inputs.get("bucket") or f"{name}-{_hex(seed, 7)}"
@@ -249,8 +266,8 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str) -> tuple[str,
     elif typ == "aws:appautoscaling/policy:Policy":
         state.update(arn=arn("autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/{inputs.get('resourceId')}:policyName/{physical}"))
     elif typ == "aws:budgets/budget:Budget":
-        rid = f"{ACCOUNT_ID}:{physical}"
-        state.update(arn=f"arn:aws:budgets::{ACCOUNT_ID}:budget/{physical}", accountId=ACCOUNT_ID)
+        rid = f"{account_id}:{physical}"
+        state.update(arn=f"arn:aws:budgets::{account_id}:budget/{physical}", accountId=account_id)
     elif typ in _DATA_AND_EVENTS_TYPES:
         rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region)
     elif typ.startswith("aws:"):
@@ -406,12 +423,13 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
     """Run `program` under the mock runtime until every registration has completed.
 
     Returns the recorder and the program's return value with every Output in it resolved
-    (the preview's "stack outputs"). With `unknowns`, the run is a dry run whose computed outputs are
+    (the preview's "stack outputs"); ARNs and the caller identity carry the account `config` allows.
+    With `unknowns`, the run is a dry run whose computed outputs are
     unknown, as in the first `pulumi preview` of an empty stack.
     """
     if config is not None:
         set_all_config(config, secret_keys or [])
-    mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns)
+    mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns, account_id=account_of(config))
     monitor = RecordingMonitor(mocks)
     set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
     reset_runtime()

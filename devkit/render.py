@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from devkit.mocks import UNKNOWN, RecordedResource, to_plain
+from devkit.mocks import UNKNOWN, RecordedResource, Recorder, to_plain
 from devkit.run import StackPreview
 from foundation.rto import TARGET_RTO_OBJECTIVE_MINUTES
 
@@ -25,6 +25,21 @@ def owning_component(resource: RecordedResource, by_urn: dict[str, RecordedResou
     return f"{owner.type} {owner.name}"
 
 
+@dataclass(frozen=True)
+class ResourceCounts:
+    """What a preview registered. Like `pulumi preview`'s count, `total` includes component resources
+    (and reads such as a StackReference); `cloud` is what a provider creates."""
+
+    total: int
+    cloud: int
+    components: int
+
+
+def resource_counts(recorder: Recorder) -> ResourceCounts:
+    custom = sum(1 for r in recorder.resources if r.custom)
+    return ResourceCounts(total=len(recorder.resources), cloud=custom, components=len(recorder.resources) - custom)
+
+
 def resource_summary(preview: StackPreview) -> dict[str, Counter]:
     by_urn = {r.urn: r for r in preview.recorder.resources}
     groups: dict[str, Counter] = defaultdict(Counter)
@@ -39,8 +54,9 @@ def render_text(preview: StackPreview) -> str:
     lines = [f"Stack {preview.stack}: {settings.environment} {settings.role} in {settings.region} "
              f"(offline preview, mock runtime)", ""]
     groups = resource_summary(preview)
-    total = sum(sum(c.values()) for c in groups.values())
-    lines.append(f"Resources: {total}")
+    counts = resource_counts(preview.recorder)
+    lines.append(f"Resources: {counts.total} ({counts.cloud} cloud resources and providers, "
+                 f"{counts.components} components)")
     for component in sorted(groups):
         counts = groups[component]
         lines.append(f"  {component}  ({sum(counts.values())})")
@@ -287,7 +303,6 @@ def _descendants(resources: list[RecordedResource], urn: str) -> list[RecordedRe
 def failover_lines(preview: StackPreview) -> list[str]:
     settings = preview.settings
     failover = settings.config.failover
-    estimate = settings.failover_time()
     lines = []
     if settings.role == "standby":
         lines.append(f"reads primary stack {failover.primary_stack} through one StackReference"
@@ -298,7 +313,10 @@ def failover_lines(preview: StackPreview) -> list[str]:
         target = _short(record.inputs["aliases"][0]["name"])
         lines.append(f"{policy} record {_short(record.inputs['name'])} -> {target}")
     if not records:
-        lines.append("no DNS failover (no dns.domain configured)")
+        # No failover record: nothing fails over, so there is no recovery time to state.
+        lines.append("no DNS failover (no dns.domain configured), so no RTO applies")
+        return lines
+    estimate = settings.failover_time()
     verdict = "meets" if estimate.meets_objective else "misses"
     lines.append(f"RTO implied by the wiring: {estimate.summary()}; {verdict} the objective of "
                  f"{failover.rto_objective_minutes:g} min (target <= {TARGET_RTO_OBJECTIVE_MINUTES:g} min)")
@@ -318,6 +336,7 @@ def preview_document(preview: StackPreview) -> dict[str, Any]:
         "environment": preview.settings.environment,
         "region": preview.settings.region,
         "role": preview.settings.role,
+        "counts": asdict(resource_counts(preview.recorder)),
         "resources": preview.recorder.to_json(),
         "outputs": to_plain(preview.outputs),
     }
@@ -328,10 +347,3 @@ def json_text(document: dict[str, Any]) -> str:
     (devkit/mocks.py), so a pull request's base and head previews can be compared (devkit/diff.py)."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
-
-def write_json(preview: StackPreview, path: Path, cost: dict[str, Any] | None = None) -> None:
-    """The preview document; ``cost`` adds the monthly estimate (Estimate.to_json) under key ``cost``."""
-    document = preview_document(preview)
-    if cost is not None:
-        document["cost"] = cost
-    path.write_text(json_text(document), encoding="utf-8")

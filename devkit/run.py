@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devkit.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_catalog,
-                                 load_from_pulumi, read_stack_file, settings_from_config)
+from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack,
+                                 read_stack_file)
 
 
 @dataclass
@@ -83,7 +83,8 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: 
     reads the catalog from this checkout."""
     stack_file = read_stack_file(stack, project_dir)
     region = _region_of(stack_file.config, stack)
-    settings = settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    settings = load_stack(stack, project_dir)
+    project = settings.project
     primary_outputs, primary_outputs_from = None, None
     if settings.role == "standby":
         primary_stack = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
@@ -100,7 +101,7 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: 
     def program():
         from foundation.stack import build
 
-        settings = load_from_pulumi()
+        settings = load_from_pulumi(project_dir)
         captured["settings"] = settings
         return build(settings)
 
@@ -109,17 +110,11 @@ def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: 
         remote_outputs["pulumi:pulumi:StackReference"] = lambda inputs: {
             "name": inputs.get("name"), "outputs": primary_outputs, "secretOutputNames": []}
     recorder, outputs = run_program(
-        program, project=_project(), stack=stack, region=region, config=stack_file.config,
+        program, project=project, stack=stack, region=region, config=stack_file.config,
         secret_keys=list(stack_file.secret_keys), remote_outputs=remote_outputs, unknowns=unknowns)
     if settings.role == "primary" and not unknowns and outputs:
         store_outputs(stack, outputs, project_dir)
     return StackPreview(stack, captured["settings"], recorder, outputs or {}, primary, primary_outputs_from)
-
-
-def _project() -> str:
-    from foundation.settings import read_project_defaults
-
-    return read_project_defaults(PROJECT_DIR)[0]
 
 
 def _region_of(config: dict[str, str], stack: str) -> str:

@@ -26,7 +26,7 @@ def run_preview(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProc
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_preview_succeeds_for_every_stack_and_writes_every_resource(stack, tmp_path):
-    out = tmp_path / "resources.json"
+    out = tmp_path / "not" / "yet" / "resources.json"  # folders that do not exist yet are created
     result = run_preview("--stack", stack, "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Stack {stack}: ")
@@ -41,6 +41,9 @@ def test_preview_succeeds_for_every_stack_and_writes_every_resource(stack, tmp_p
     # every endpoint is visible in the text view too
     assert f"{len(endpoints):>5}  aws:ec2/vpcEndpoint:VpcEndpoint" in result.stdout
     assert "vpcId: vpc-" in result.stdout
+    # the text and the JSON state the same count
+    assert f"Resources: {len(resources)} (" in result.stdout and document["counts"]["total"] == len(resources)
+    assert f"Wrote {len(resources)} resources to {out}" in result.stdout
 
 
 def test_unknown_stack_names_the_stacks_that_exist():
@@ -108,3 +111,23 @@ def test_as_a_first_preview_computed_outputs_are_unknown_and_the_pack_still_pass
     # prod's only verdict: its overrun of the seeds' budget is within the recorded approval
     assert "Policy verdicts: 1 advisory (passed)." in result.stdout and "stack-budget-approved-overrun" in result.stdout
     assert "checks wait for values unknown during preview" in result.stdout
+
+
+def test_a_bad_policy_config_stops_the_preview_before_the_program_runs(tmp_path, capsys):
+    from devkit.__main__ import main
+
+    config = tmp_path / "policy.json"
+    config.write_text('{"no-wildcard-iam": "strict"}')
+    assert main(["preview", "--stack", "staging", "--policy-config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"error: {config}: \"no-wildcard-iam\": enforcement level \"strict\" is not allowed; allowed: advisory, "
+        "mandatory, remediate, disabled\n")
+
+
+def test_an_output_path_that_is_a_folder_exits_2_before_the_program_runs(tmp_path, capsys):
+    from devkit.__main__ import main
+
+    assert main(["preview", "--stack", "staging", "--markdown", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"error: --markdown {tmp_path}: is a folder; give a file name\n"

@@ -44,6 +44,7 @@ def staging_with_auth_max_tasks_3(tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
     for path in PROJECT_DIR.glob("Pulumi*.yaml"):
         shutil.copy(path, project / path.name)
+    shutil.copytree(PROJECT_DIR / "platform", project / "platform")
     stack_file = project / "Pulumi.staging.yaml"
     text = stack_file.read_text()
     override = '      auth:\n        image: "1.4.0"\n        architecture: X86_64\n        minTasks: 1\n        maxTasks: 2\n'

@@ -7,15 +7,20 @@ settings apply to the config keys), the policy pack holds guardrails for any pro
 
 Modules: base (model base, error formatting), yaml_files (strict YAML), catalog (platform/services.yaml),
 stack_config (the stack's keys), defaults (per-environment table), stack_settings (resolution),
-stack_files (Pulumi.yaml + Pulumi.<stack>.yaml), cross_stack (rules across stack files).
+stack_files (Pulumi.yaml + Pulumi.<stack>.yaml), cross_stack (rules across stack files), project (one stack
+from the project's files, every check).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from foundation.settings.base import ConfigError, format_validation_error
-from foundation.settings.catalog import CATALOG_FILE, PROJECT_DIR, Catalog, CatalogService, load_catalog
+from foundation.settings.catalog import (CATALOG_FILE, PROJECT_DIR, Catalog, CatalogService, catalog_file,
+                                        load_catalog)
 from foundation.settings.cross_stack import check_across_stacks
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from foundation.settings.project import check_project_settings, load_stack, prices_file
 from foundation.settings.stack_config import StackConfig
 from foundation.settings.stack_files import SECRET_MARKER, StackFile, list_stacks, read_project_defaults, read_stack_file
 from foundation.settings.stack_settings import (PRICES_FILE, PROJECT, StackSettings, eur_to_usd,
@@ -23,12 +28,12 @@ from foundation.settings.stack_settings import (PRICES_FILE, PROJECT, StackSetti
 
 __all__ = ["CATALOG_FILE", "ENVIRONMENT_DEFAULTS", "PRICES_FILE", "PROJECT", "PROJECT_DIR", "SECRET_MARKER", "Catalog",
            "CatalogService", "ConfigError", "EnvironmentDefaults", "StackConfig", "StackFile", "StackSettings",
-           "check_across_stacks", "eur_to_usd", "format_validation_error", "list_stacks", "load_catalog",
+           "catalog_file", "check_across_stacks", "check_project_settings", "load_stack", "prices_file", "eur_to_usd", "format_validation_error", "list_stacks", "load_catalog",
            "load_from_pulumi", "read_project_defaults", "read_stack_file", "resolve_health_check_path",
            "settings_from_config"]
 
 
-def load_from_pulumi() -> StackSettings:
+def load_from_pulumi(project_dir: Path = PROJECT_DIR) -> StackSettings:
     """Inside `pulumi up`/`preview` (or the offline preview): read the stack's config through
     `pulumi.Config`, exactly as Pulumi passed it. The full key list comes from the SDK's config store
     so that a misspelled key is reported instead of silently ignored."""
@@ -41,6 +46,6 @@ def load_from_pulumi() -> StackSettings:
         namespace, _, name = key.partition(":")
         raw[key] = pulumi.Config(namespace).get(name)
     secret_keys = tuple(sorted(k for k in keys if runtime_config.is_config_secret(k)))
-    settings = settings_from_config(pulumi.get_stack(), raw, load_catalog(), secret_keys, pulumi.get_project())
-    check_across_stacks(settings)
-    return settings
+    settings = settings_from_config(pulumi.get_stack(), raw, load_catalog(catalog_file(project_dir)), secret_keys,
+                                    pulumi.get_project())
+    return check_project_settings(settings, project_dir)

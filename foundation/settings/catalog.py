@@ -12,11 +12,15 @@ from components.types import Architecture
 from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
 from components.data.spec import DataAndEvents, event_graph_problems
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, matching
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
+
+
+def catalog_file(project_dir: Path) -> Path:
+    return project_dir / CATALOG_FILE.relative_to(PROJECT_DIR)
 
 
 def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
@@ -36,7 +40,8 @@ class CatalogService(DataAndEvents):
 
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.
-    path_prefix: Optional[Annotated[str, Field(pattern=r"^/[a-z0-9/_-]+[a-z0-9]$"), aws_rule(path_prefix_problem)]] = None
+    path_prefix: Optional[Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"),
+                                    aws_rule(path_prefix_problem)]] = None
     health_path: Annotated[str, aws_rule(health_path_problem)]
     cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
     memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
@@ -45,11 +50,23 @@ class CatalogService(DataAndEvents):
     max_tasks: int = Field(ge=1, le=1000)
     listener_rule_priority: Optional[int] = Field(default=None, ge=1, le=50000)
     calls: tuple[ServiceName, ...] = ()
-    secrets: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] = ()
-    config: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+    secrets: tuple[Annotated[str, matching(r"[a-z0-9][a-z0-9-]{0,62}",
+                                           "1-63 lowercase letters, digits or hyphens, such as database-url")], ...] = ()
+    config: dict[Annotated[str, matching(r"[A-Z][A-Z0-9_]*", "an environment variable name such as LOG_LEVEL")], str] = \
+        Field(default_factory=dict)
     # The existing Lambda function (a logical name; each stack's `legacy.functions` gives its ARN) whose
     # route this service takes over, step by step (foundation/settings/legacy.py).
     legacy_function: Optional[Annotated[str, aws_rule(legacy_name_problem)]] = None
+
+    @field_validator("calls", "secrets")
+    @classmethod
+    def _listed_once(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        # A repeated callee would repeat its security-group rule, a repeated secret its Secrets Manager
+        # secret: AWS refuses both as duplicates.
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once; list each name once")
+        return names
 
     @field_validator("config")
     @classmethod

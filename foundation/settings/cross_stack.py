@@ -6,8 +6,8 @@ from pathlib import Path
 
 from components.observability.audit import AuditStackFacts, audit_ownership_problems
 from components.registry_replication import ReplicationStackFacts, replication_problems
-from foundation.settings.base import ConfigError
-from foundation.settings.catalog import PROJECT_DIR, load_catalog
+from foundation.settings.base import ConfigError, shortened
+from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
 from foundation.settings.stack_files import list_stacks, read_stack_file
 from foundation.settings.stack_settings import StackSettings, settings_from_config
 
@@ -17,7 +17,7 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     the VPC CIDRs of one environment's regions must not overlap; in each AWS account exactly one stack
     owns ECR replication, with prefixes covering every repository; a standby runs only services its
     primary runs (their images and secrets come from the primary) and serves the primary's API name."""
-    catalog = load_catalog(project_dir / "platform" / "services.yaml")
+    catalog = load_catalog(catalog_file(project_dir))
     peers, invalid = [settings], []
     for other in list_stacks(project_dir):
         if other == settings.stack:
@@ -48,7 +48,9 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
         repository_prefixes=p.config.registry_replication.repository_prefixes,
         repository_names=tuple(p.repository_name(s.name) for s in p.services)) for p in same_account)
     if problems:
-        raise fail(f"{settings.project}:registryReplication: " + "; ".join(problems))
+        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+        raise fail(f"{settings.project}:registryReplication: "
+                   + "; ".join(shortened(problem, 160) for problem in problems[:2]) + more)
     cost_owners = sorted(p.stack for p in same_account if p.config.cost_controls.owner)
     if len(cost_owners) != 1:
         raise fail(f"{settings.project}:costControls.owner: account {settings.account_id} needs exactly one owning "
@@ -59,10 +61,28 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     if problems:
         raise fail(f"{settings.project}:audit.owner: " + "; ".join(problems))
     if settings.role == "standby":
-        primary_name = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary_name = _primary_stack_name(settings, project_dir, fail)
         primary = next((p for p in peers if p.stack == primary_name), None)
         if primary is not None:
             _check_standby_fits_primary(settings, primary, fail)
+
+
+def _primary_stack_name(standby: StackSettings, project_dir: Path, fail) -> str:
+    """The stack `failover.primaryStack` (`<organization>/<project>/<stack>`) names: another stack of this
+    project, whose file lives beside this one."""
+    reference = standby.config.failover.primary_stack
+    key = f"{standby.project}:failover.primaryStack = '{reference}'"
+    _, project, name = reference.split("/")
+    if project != standby.project:
+        raise fail(f"{key} names project '{project}'; the primary is a stack of this project, "
+                   f"<organization>/{standby.project}/<stack>")
+    if name == standby.stack:
+        raise fail(f"{key} names this stack itself; name the {standby.environment} primary stack")
+    known = list_stacks(project_dir)
+    if name not in known:
+        raise fail(f"{key} names stack '{name}', which has no Pulumi.{name}.yaml in this project "
+                   f"(stacks: {known})")
+    return name
 
 
 def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings, fail) -> None:

@@ -19,7 +19,7 @@ from components.types import Architecture, DeploymentStrategy, Environment, LogL
 from components.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
                                    log_retention_problem, timeout_problems)
 from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
-from foundation.settings.base import Model as _Model
+from foundation.settings.base import Model as _Model, matching
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from foundation.settings.legacy import Legacy
@@ -58,9 +58,15 @@ class Network(_Model):
 
 
 class Dns(_Model):
-    domain: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$")
-    api_subdomain: str = Field(default="api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    # The ACM certificate's domain name is its Common Name, which RFC 5280 holds to 64 characters
+    # (RequestCertificate, DomainName); the API name below it is covered by the wildcard SAN.
+    domain: Annotated[str, Field(max_length=64), matching(
+        r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a lowercase DNS name such as platform.example.com (labels of letters, digits and inner hyphens)")]
+    hosted_zone_id: Annotated[str, matching(r"Z[A-Z0-9]{1,31}",
+                                            "a Route 53 hosted zone id: Z and up to 31 capital letters or digits")]
+    api_subdomain: Annotated[str, matching(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+                                           "one lowercase DNS label such as api")] = "api"
 
     @property
     def api_name(self) -> str:
@@ -68,7 +74,8 @@ class Dns(_Model):
 
 
 # AWS tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @ (no control characters).
-TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$")]
+TagValue = Annotated[str, Field(min_length=1, max_length=256), matching(
+    r"[\w .:/=+\-@]+", "letters, digits, spaces and _ . : / = + - @ (no control characters)")]
 
 
 class CostTags(_Model):
@@ -168,7 +175,9 @@ class Capacity(_Model):
 
 
 class Failover(_Model):
-    primary_stack: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    primary_stack: Optional[Annotated[str, matching(
+        r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}",
+        "<organization>/<project>/<stack>, each letters, digits, '_', '.' or '-'")]] = None
     # Default: the health path of the routed service with the lowest listener rule priority, under its
     # path prefix (the ALB forwards the full path; see resolve_health_check_path).
     health_check_path: Optional[Annotated[str, aws_rule(health_path_problem)]] = None
@@ -183,6 +192,8 @@ class Failover(_Model):
         unknown = [r for r in regions if r not in HEALTH_CHECKER_REGIONS]
         if unknown:
             raise ValueError(f"{unknown} are not Route 53 health checker regions; allowed: {list(HEALTH_CHECKER_REGIONS)}")
+        if len(set(regions)) != len(regions):
+            raise ValueError("each health checker region may be listed once")
         if len(set(regions)) < HEALTH_CHECKER_REGIONS_MIN:
             raise ValueError(f"Route 53 needs at least {HEALTH_CHECKER_REGIONS_MIN} distinct health checker regions")
         return regions
@@ -197,7 +208,15 @@ class CostControls(_Model):
 
 class RegistryReplication(_Model):
     owner: bool = False
-    repository_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")], ...] = ()
+    repository_prefixes: tuple[Annotated[str, matching(
+        r"[a-z0-9][a-z0-9._/-]*", "an ECR repository name prefix such as prod/ (lowercase)")], ...] = ()
+
+
+# A plain mailbox address (RFC 5321 length; no display names, quoting or IP literals), as a Budgets
+# EMAIL subscriber takes it.
+EmailAddress = Annotated[str, Field(max_length=254), matching(
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
+    "a plain address such as oncall@example.com")]
 
 
 class BudgetApproval(_Model):
@@ -210,10 +229,18 @@ class BudgetApproval(_Model):
 
 
 class Budget(_Model):
-    monthly_eur: float = Field(gt=0, le=1_000_000)
-    alert_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")], ...] = Field(
+    # Budgets takes the USD amount in cents; under 1 EUR it could round to 0, which is no budget.
+    monthly_eur: float = Field(ge=1, le=1_000_000)
+    alert_emails: tuple[EmailAddress, ...] = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
     approval: Optional[BudgetApproval] = None
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _distinct(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if len({e.lower() for e in emails}) != len(emails):
+            raise ValueError("each address may be listed once (Budgets refuses duplicate subscribers)")
+        return emails
 
     @model_validator(mode="after")
     def _approval_above_budget(self) -> "Budget":
@@ -223,14 +250,18 @@ class Budget(_Model):
         return self
 
 
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
-
-
 class Alerts(_Model):
     """Who the stack's alert topic notifies: e-mail subscribers (each confirms once) and one optional
     HTTPS endpoint (a pager's webhook)."""
 
-    emails: tuple[Email, ...] = ()
+    emails: tuple[EmailAddress, ...] = ()
+
+    @field_validator("emails")
+    @classmethod
+    def _distinct(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if len({e.lower() for e in emails}) != len(emails):
+            raise ValueError("each address may be listed once (SNS would subscribe it twice)")
+        return emails
     https_endpoint: Optional[Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)]] = None
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional
 
-from foundation.settings.base import ConfigError, Model as _Model
+from pydantic import ValidationError
+
+from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shortened, shown_value
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -20,23 +23,68 @@ class StackFile(_Model):
 
 
 SECRET_MARKER = "[secret]"
+# What Pulumi keeps in a Pulumi.<stack>.yaml: the config and what `pulumi stack init` writes beside it.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+
+
+# Config namespaces a stack may set: the project's own keys and the AWS provider's.
+PROVIDER_NAMESPACES = ("aws",)
+
+
+def _check_key(key: object, project: str, file_name: str) -> None:
+    if not isinstance(key, str):
+        raise ConfigError(f"{file_name}: config key {shown_value(key)} is not allowed: a key is text, "
+                          f"'<name>' or '<namespace>:<name>'")
+    namespace = key.partition(":")[0] if ":" in key else project
+    if namespace not in (project, *PROVIDER_NAMESPACES):
+        raise ConfigError(f"{file_name}: config key {shown_value(key)} is not allowed: the namespace must be the "
+                          f"project name from Pulumi.yaml ('{project}') or one of {list(PROVIDER_NAMESPACES)}")
 
 
 def _namespaced(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
+class _PythonOptions(_Model):
+    """Pulumi's options for the Python runtime."""
+
+    toolchain: Literal["pip", "poetry", "uv"] = "pip"
+    virtualenv: Optional[str] = None
+    typechecker: Optional[Literal["mypy", "pyright"]] = None
+
+
+class _Runtime(_Model):
+    name: Literal["python"]  # the program is Python
+    options: _PythonOptions = _PythonOptions()
+
+
+class _ProjectFile(_Model):
+    """The keys of Pulumi.yaml this repository depends on; Pulumi itself checks the others."""
+
+    model_config = _Model.model_config | {"extra": "ignore"}
+    runtime: _Runtime
+    description: Optional[str] = None
+
+
 def read_project_defaults(project_dir: Path = PROJECT_DIR) -> tuple[str, dict[str, Any]]:
     """Project name and project-level config from Pulumi.yaml (`default:` or `value:` entries)."""
     project_file = load_yaml(project_dir / "Pulumi.yaml", "the project file") or {}
+    runtime = project_file.get("runtime")
+    runtime = {"name": runtime} if isinstance(runtime, str) else runtime  # `runtime: python` is the short form
+    try:
+        _ProjectFile.model_validate(project_file | {"runtime": runtime})
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, "Pulumi.yaml", prefix="")) from None
     project = project_file.get("name")
-    if not isinstance(project, str) or not project:
-        raise ConfigError("Pulumi.yaml: name is required (the project name, a non-empty string)")
+    if not isinstance(project, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", project):
+        raise ConfigError(f"Pulumi.yaml: name = {shown_value(project)} is not allowed: the project name is "
+                          "1-100 letters, digits, '_', '.' or '-'")
     config = project_file.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError("Pulumi.yaml: config must be a mapping of keys to values")
     defaults = {}
     for key, entry in config.items():
+        _check_key(key, project, "Pulumi.yaml")
         if isinstance(entry, dict) and ("default" in entry or "value" in entry):
             value = entry.get("value", entry.get("default"))
         elif isinstance(entry, dict):
@@ -54,18 +102,36 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise ConfigError(f"no stack '{stack}': {path.name} does not exist (stacks: {known})")
     project, merged = read_project_defaults(project_dir)
-    stack_config = (load_yaml(path, "the stack file") or {}).get("config") or {}
+    stack_file = load_yaml(path, "the stack file") or {}
+    unknown = sorted(str(key) for key in stack_file if key not in STACK_FILE_KEYS)
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown top-level key {shortened(unknown[0])}; a stack file holds "
+                          f"{', '.join(STACK_FILE_KEYS)}")
+    stack_config = stack_file.get("config") or {}
     if not isinstance(stack_config, dict):
         raise ConfigError(f"{path.name}: config must be a mapping of keys to values")
     secret_keys = []
     for key, value in stack_config.items():
+        _check_key(key, project, path.name)
         full_key = _namespaced(key, project)
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = SECRET_MARKER  # cannot be decrypted offline; shown, never used
             secret_keys.append(full_key)
         merged[full_key] = value
-    wire = {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
+    from_stack = {_namespaced(key, project) for key in stack_config}
+    wire = {k: v if isinstance(v, str) else _json(k, v, path.name if k in from_stack else "Pulumi.yaml")
+            for k, v in merged.items()}
     return StackFile(stack=stack, config=wire, secret_keys=tuple(secret_keys))
+
+
+def _json(key: str, value: Any, file_name: str) -> str:
+    """Pulumi passes structured config as JSON; YAML-only types (dates, binary, sets) have no JSON form."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{file_name}: {shortened(key)} holds a value with no JSON form "
+                          f"({shortened(str(error), 80)}); quote dates and write plain text, numbers, lists and "
+                          "mappings") from None
 
 
 def list_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:

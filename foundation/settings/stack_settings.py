@@ -9,12 +9,14 @@ from typing import Any, Optional
 
 from pydantic import Field, ValidationError
 
+from components.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
 from components.mesh_service.args import ServiceDefinition
 from components.sizing import SizingError, TaskSize, task_size
+from components.stack_budget import budget_name_problem
 from components.types import REGION_OF_ROLE, Region
 from components.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
-from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shown_value
+from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shortened, shown_value
 from components.data.names import task_config
 from components.data.spec import DataAndEvents
 from foundation.settings.catalog import PROJECT_DIR, Catalog
@@ -134,10 +136,11 @@ def eur_to_usd(path: Path = PRICES_FILE) -> float:
 
 
 def _account_id(stack: str, value: Any) -> Optional[str]:
-    """`aws:allowedAccountIds`: absent (the provider then works in whatever account it is given), or a list
-    of exactly one 12-digit account id, which the provider enforces and the ARNs use."""
+    """`aws:allowedAccountIds`: a list of exactly one 12-digit account id, which the provider enforces, the
+    ARNs use and the rules across stacks (one registry replication owner per account) group by."""
     if value is None:
-        return None
+        raise ConfigError(f"stack '{stack}': aws:allowedAccountIds is required: the list of the one 12-digit AWS "
+                          "account this stack deploys to, e.g. [\"123456789012\"]")
     accounts = json_or_text(value)
     if (not isinstance(accounts, list) or len(accounts) != 1
             or not re.fullmatch(r"\d{12}", str(accounts[0]))):
@@ -158,15 +161,18 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
 
     region = raw_config.get("aws:region")
     expected_region = REGION_OF_ROLE[config.role]
-    if not isinstance(region, str):
+    if region is None:
         raise ConfigError(f"stack '{stack}': aws:region is required; a {config.role} stack runs in {expected_region}")
     if region not in REGION_OF_ROLE.values():
-        raise ConfigError(f"stack '{stack}': aws:region = {region!r} is not supported; "
+        raise ConfigError(f"stack '{stack}': aws:region = {shortened(repr(region))} is not supported; "
                           f"allowed: {sorted(REGION_OF_ROLE.values())}")
     if region != expected_region:
-        raise ConfigError(f"stack '{stack}': aws:region = {region!r} does not fit {prefix}role = {config.role!r}; "
+        raise ConfigError(f"stack '{stack}': aws:region = {shortened(repr(region))} does not fit {prefix}role = {config.role!r}; "
                           f"a {config.role} stack runs in {expected_region}")
     account_id = _account_id(stack, raw_config.get("aws:allowedAccountIds"))
+    problem = budget_name_problem(f"{project}-{stack}")
+    if problem:
+        raise ConfigError(f"stack '{stack}': the project name (Pulumi.yaml) and stack name give a {problem}")
 
     services = _resolve_services(stack, config, catalog, prefix)
     failover = config.failover.model_copy(
@@ -178,10 +184,12 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
                              data_and_events={name: DataAndEvents.model_validate(
                                  entry.model_dump(include=DATA_AND_EVENTS_KEYS))
                                  for name, entry in catalog.services.items()})
-    try:
-        settings.failover_time()
-    except FailoverConfigError as error:
-        raise ConfigError(f"stack '{stack}': {error}") from None
+    # The recovery objective binds only stacks with DNS failover; without a record nothing fails over.
+    if config.dns is not None:
+        try:
+            settings.failover_time()
+        except FailoverConfigError as error:
+            raise ConfigError(f"stack '{stack}': {error}") from None
     for service in settings.services:
         try:
             settings.task_size(service.name)
@@ -201,7 +209,7 @@ def log_level_of(config: StackConfig) -> str:
 
 def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix: str) -> tuple[ServiceDefinition, ...]:
     def fail(key: str, value: Any, allowed: str) -> ConfigError:
-        return ConfigError(f"stack '{stack}': {prefix}{key} = {value!r} is not allowed; {allowed}")
+        return ConfigError(f"stack '{stack}': {prefix}{key} = {shortened(repr(value))} is not allowed; {allowed}")
 
     enabled = config.services.enabled
     for name in enabled:
@@ -259,9 +267,14 @@ def resolve_health_check_path(stack: str, failover: Failover, services: tuple[Se
         raise ConfigError(f"stack '{stack}': no enabled service has a pathPrefix, so the ALB answers every "
                           f"request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
     path = failover.health_check_path or f"{routed[0].path_prefix}{routed[0].health_path}"
+    if len(path) > HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH:
+        raise ConfigError(
+            f"stack '{stack}': {prefix}failover.healthCheckPath = {shown_value(path)} is not allowed: Route 53 "
+            f"health checks request at most {HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH} characters (set it, or shorten "
+            f"pathPrefix + healthPath of '{routed[0].name}' in platform/services.yaml)")
     if not any(path == s.path_prefix or path.startswith(f"{s.path_prefix}/") for s in routed):
         raise ConfigError(
-            f"stack '{stack}': {prefix}failover.healthCheckPath = {path!r} is not allowed: it must be under the "
+            f"stack '{stack}': {prefix}failover.healthCheckPath = {shortened(repr(path))} is not allowed: it must be under the "
             f"path prefix of an enabled routed service ({', '.join(s.path_prefix for s in routed)}), or the "
             "ALB answers it with 404")
     return path

@@ -1,0 +1,36 @@
+"""One stack's settings from the project's files, with every rule the program applies before it creates
+anything: the stack file over Pulumi.yaml, the catalog, the price data, the rules across stack files.
+
+`load_from_pulumi` (inside Pulumi) and `load_stack` (offline, from the files) end in the same checks, so
+a bad file stops both with the same ConfigError.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
+from foundation.settings.cross_stack import check_across_stacks
+from foundation.settings.stack_files import read_project_defaults, read_stack_file
+from foundation.settings.stack_settings import PRICES_FILE, StackSettings, eur_to_usd, settings_from_config
+
+
+def prices_file(project_dir: Path) -> Path:
+    return project_dir / PRICES_FILE.relative_to(PROJECT_DIR)
+
+
+def check_project_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> StackSettings:
+    """The checks beyond the stack's own keys: price data (read lazily by the budget otherwise) and the
+    rules across the project's stack files."""
+    eur_to_usd(prices_file(project_dir))
+    check_across_stacks(settings, project_dir)
+    return settings
+
+
+def load_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackSettings:
+    """`stack`'s settings as Pulumi would pass its config, read from the files in `project_dir`."""
+    stack_file = read_stack_file(stack, project_dir)
+    project = read_project_defaults(project_dir)[0]
+    settings = settings_from_config(stack, stack_file.config, load_catalog(catalog_file(project_dir)),
+                                    stack_file.secret_keys, project)
+    return check_project_settings(settings, project_dir)
