@@ -89,6 +89,20 @@ def plain_config_problem(key: str, value: str) -> Optional[str]:
     return None
 
 
+def secret_env_name(secret: str) -> str:
+    """The environment variable a secret is injected as: `jwt-signing-key` -> `JWT_SIGNING_KEY`."""
+    return secret.upper().replace("-", "_")
+
+
+def config_secret_clash_problem(config_keys, secrets) -> Optional[str]:
+    """A task definition cannot hold one environment variable twice (plain config and secret both use
+    `secrets`/`valueFrom`); RegisterTaskDefinition refuses the duplicate name."""
+    clashes = sorted(set(config_keys) & {secret_env_name(s) for s in secrets})
+    if clashes:
+        return f"{clashes} would be both a config key and a secret's environment variable; rename one"
+    return None
+
+
 def raise_problem(problem: Optional[str]) -> None:
     """For pydantic AfterValidators and dataclass __post_init__: a problem becomes a ValueError."""
     if problem:

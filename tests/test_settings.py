@@ -254,3 +254,10 @@ def test_a_malformed_catalog_file_is_one_message_naming_the_file(tmp_path, text,
 def test_account_id_must_be_one_twelve_digit_id_and_is_blamed_on_its_own_key():
     with pytest.raises(ConfigError, match=r"aws:allowedAccountIds = .* is not allowed; give a list of exactly one"):
         load(staging_config(**{"aws:allowedAccountIds": json.dumps(["12345"])}))
+
+
+def test_a_config_key_that_collides_with_a_secrets_variable_is_a_catalog_error(tmp_path):
+    # RegisterTaskDefinition refuses one environment variable twice; the component would fail later.
+    path = _catalog_with(tmp_path, lambda services: services["auth"].update(config={"JWT_SIGNING_KEY": "x"}))
+    with pytest.raises(ConfigError, match=r"services\.auth = .*JWT_SIGNING_KEY.* both a config key and a secret"):
+        load_catalog(path)

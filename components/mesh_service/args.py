@@ -19,7 +19,8 @@ from components.mesh_service import container_definitions as containers
 from components.types import DEPLOYMENT_STRATEGIES, ARCHITECTURES, Architecture, DeploymentStrategy
 from components.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_problem, image_reference_problem,
                                    is_multiple_of_tenth, log_retention_problem, path_prefix_problem,
-                                   plain_config_problem, raise_problem, service_name_problem, task_count_problem,
+                                   plain_config_problem, raise_problem, secret_env_name, service_name_problem,
+                                   task_count_problem, config_secret_clash_problem,
                                    timeout_problems)
 
 # Where the Service Connect proxy listens for calls from other Service Connect services (the
@@ -77,6 +78,7 @@ class ServiceDefinition:
             raise ValueError(f"listener rule priority {self.listener_rule_priority} must be within 1..50000")
         for key, value in self.config.items():
             raise_problem(plain_config_problem(key, value))
+        raise_problem(config_secret_clash_problem(self.config, self.secrets))
         if self.name in self.calls:
             raise ValueError(f"service {self.name!r} cannot call itself")
 
@@ -87,7 +89,7 @@ class ServiceDefinition:
     @property
     def secret_env_names(self) -> dict[str, str]:
         """Secret name -> environment variable: `jwt-signing-key` -> `JWT_SIGNING_KEY`."""
-        return {secret: secret.upper().replace("-", "_") for secret in self.secrets}
+        return {secret: secret_env_name(secret) for secret in self.secrets}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from components.legacy_route import legacy_name_problem
 from components.types import Architecture
-from components.validation import (health_path_problem, path_prefix_problem, plain_config_problem, raise_problem,
+from components.validation import (config_secret_clash_problem, health_path_problem, path_prefix_problem,
+                                   plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
 from components.data.spec import DataAndEvents, event_graph_problems
 from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, matching
@@ -82,6 +83,7 @@ class CatalogService(DataAndEvents):
             raise ValueError(problem)
         if (self.path_prefix is None) != (self.listener_rule_priority is None):
             raise ValueError("pathPrefix and listenerRulePriority go together: a routed service needs both")
+        raise_problem(config_secret_clash_problem(self.config, self.secrets))
         if self.legacy_function is not None and self.path_prefix is None:
             raise ValueError("legacyFunction needs a pathPrefix: only an ALB route can be split with a Lambda")
         return self
