@@ -132,11 +132,12 @@ def variant_runner(stack: str) -> RunVariant:
     """Run ``stack``'s real program offline with config overrides; returns the preview records.
     A standby's reference to its primary resolves to the primary's unmodified offline outputs."""
     from devkit.mocks import run_program
-    from devkit.run import _project, _region_of, preview_stack
-    from foundation.settings import PROJECT_DIR, load_catalog, read_stack_file, settings_from_config
+    from devkit.run import _region_of, preview_stack
+    from foundation.settings import (PROJECT_DIR, load_catalog, read_project_defaults, read_stack_file,
+                                     settings_from_config)
 
     stack_file = read_stack_file(stack, PROJECT_DIR)
-    project = _project()
+    project = read_project_defaults(PROJECT_DIR)[0]
     region = _region_of(stack_file.config, stack)
 
     @lru_cache(maxsize=1)

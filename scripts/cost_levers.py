@@ -22,11 +22,9 @@ from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
 
 
 def _settings(stack: str):
-    from devkit.run import _project
-    from foundation.settings import read_stack_file, settings_from_config
+    from foundation.settings import load_stack
 
-    stack_file = read_stack_file(stack)
-    return settings_from_config(stack, stack_file.config, load_catalog(), stack_file.secret_keys, _project())
+    return load_stack(stack)
 
 
 def totals(prices) -> None:
