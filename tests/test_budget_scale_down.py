@@ -209,6 +209,17 @@ def test_the_code_archive_ships_the_handler_module_at_the_handler_path(recorded)
     assert Path(assets["budget_scale_down_handler.py"].path).resolve() == Path(handler_module.__file__).resolve()
 
 
+def test_the_recorded_code_is_the_handler_files_content_so_a_code_change_is_an_update(recorded):
+    import hashlib
+
+    from devkit.mocks import to_plain
+
+    code = to_plain(recorded.one("aws:lambda/function:Function").inputs["code"])
+    digest = hashlib.sha256(Path(handler_module.__file__).read_bytes()).hexdigest()
+    assert code == {"assetArchive": {"budget_scale_down_handler.py": {
+        "fileAsset": "budget_scale_down_handler.py", "sha256": digest}}}
+
+
 def test_the_function_and_permission_payloads_fit_the_lambda_api(recorded):
     function = recorded.one("aws:lambda/function:Function").inputs
     archive = io.BytesIO()
