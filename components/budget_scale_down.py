@@ -26,6 +26,10 @@ import pulumi_aws.iam as iam
 import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.sns as sns
 
+# The handler is the one home of the names it reads (it ships alone, so it cannot import from here).
+from components.budget_scale_down_handler import DIMENSION as ECS_DIMENSION
+from components.budget_scale_down_handler import ENV_CLUSTER, ENV_SERVICES, ENV_TOPIC
+from components.budget_scale_down_handler import NAMESPACE as ECS_NAMESPACE
 from components.observability.alert_policies import budgets_publish_statement, deny_publish_without_tls
 
 COMPONENT_TYPE = "microservices:platform:BudgetScaleDown"
@@ -37,14 +41,8 @@ ARCHITECTURE = "arm64"
 # Two Application Auto Scaling calls per service: seconds, not minutes.
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 128
-ECS_NAMESPACE = "ecs"
-ECS_DIMENSION = "ecs:service:DesiredCount"
 # FunctionName: 1-64 characters of letters, digits, '-' and '_' (Lambda CreateFunction); the topic shares it.
 FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# Environment variable names the handler reads (no credentials: the function runs as its role).
-ENV_CLUSTER = "CLUSTER_NAME"
-ENV_SERVICES = "SERVICE_MINIMUMS"
-ENV_TOPIC = "TOPIC_ARN"
 
 
 def log_group_name(function_name: str) -> str:
@@ -101,11 +99,12 @@ def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_gro
     ]}
 
 
-def trust_policy(account_id: str) -> dict:
-    """Lambda assumes the role, for functions of this account only."""
+def trust_policy() -> dict:
+    """The execution-role trust exactly as the Lambda developer guide documents it (no condition keys: it
+    documents none for execution roles, and one Lambda does not send would leave the function without
+    credentials). Only a principal of this account allowed iam:PassRole can hand the role to a function."""
     return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]}
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 def scale_down_topic_policy(topic: str, account_id: str) -> dict:
@@ -132,7 +131,6 @@ class BudgetScaleDownArgs:
     """
 
     name: str
-    region: str
     account_id: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     services: Mapping[str, ScaledService]
@@ -171,8 +169,7 @@ class BudgetScaleDown(pulumi.ComponentResource):
             kms_key_id=args.kms_key_arn, opts=child)
         role = iam.Role(
             f"{name}-role", description=f"Lambda {args.name}: caps this stack's services at their minimum",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(trust_policy(account))),
+            assume_role_policy=json.dumps(trust_policy()),
             permissions_boundary=args.permissions_boundary_arn, opts=child)
         services = list(args.services.values())
         policy = iam.RolePolicy(

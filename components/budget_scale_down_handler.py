@@ -19,6 +19,10 @@ from typing import Any, Mapping, Optional
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
+# The environment the function is configured with (components/budget_scale_down.py sets it).
+ENV_CLUSTER = "CLUSTER_NAME"
+ENV_SERVICES = "SERVICE_MINIMUMS"
+ENV_TOPIC = "TOPIC_ARN"
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -34,7 +38,7 @@ def read_minimums(raw: str) -> dict[str, int]:
     minimums = json.loads(raw)
     if not isinstance(minimums, dict) or not minimums or not all(
             isinstance(name, str) and isinstance(low, int) and low >= 0 for name, low in minimums.items()):
-        raise ValueError(f"SERVICE_MINIMUMS must be a non-empty JSON object of service name to count, got {raw!r}")
+        raise ValueError(f"{ENV_SERVICES} must be a non-empty JSON object of service name to count, got {raw!r}")
     return minimums
 
 
@@ -66,7 +70,7 @@ def scale_down(client: Any, cluster: str, minimums: Mapping[str, int]) -> dict[s
 
 
 def handler(event: Mapping[str, Any], context: Any, client: Optional[Any] = None) -> dict[str, Any]:
-    topic = os.environ["TOPIC_ARN"]
+    topic = os.environ[ENV_TOPIC]
     if not from_topic(event, topic):
         log.warning("ignored an event that is not a notification from %s", topic)
         return {"ignored": True}
@@ -74,4 +78,4 @@ def handler(event: Mapping[str, Any], context: Any, client: Optional[Any] = None
         import boto3  # provided by the Lambda runtime
 
         client = boto3.client("application-autoscaling")
-    return scale_down(client, os.environ["CLUSTER_NAME"], read_minimums(os.environ["SERVICE_MINIMUMS"]))
+    return scale_down(client, os.environ[ENV_CLUSTER], read_minimums(os.environ[ENV_SERVICES]))

@@ -116,7 +116,7 @@ def budget_scale_down(settings: StackSettings, refs: PlatformRefs, services: dic
     if name is None:
         return None
     return BudgetScaleDown(name, BudgetScaleDownArgs(
-        name=name, region=settings.region, account_id=refs.account_id, cluster_name=refs.cluster.name,
+        name=name, account_id=refs.account_id, cluster_name=refs.cluster.name,
         services={spec.name: ScaledService(services[spec.name].service_name, services[spec.name].service_arn,
                                            services[spec.name].scaling_target.arn, spec.min_tasks)
                   for spec in settings.services},

@@ -140,7 +140,7 @@ KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/platform"
 def recorded():
     def program():
         BudgetScaleDown(NAME, BudgetScaleDownArgs(
-            name=NAME, region=REGION, account_id=ACCOUNT_ID, cluster_name=CLUSTER,
+            name=NAME, account_id=ACCOUNT_ID, cluster_name=CLUSTER,
             services={name: ScaledService(f"staging-{name}-x1", SERVICE_ARNS[name], TARGET_ARNS[name], 1)
                       for name in ("auth", "persona")},
             kms_key_arn=KEY, permissions_boundary_arn=BOUNDARY, log_retention_days=14))
