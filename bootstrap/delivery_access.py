@@ -200,8 +200,11 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "ModifyGlobalCluster", "DescribeGlobalClusters", "RemoveFromGlobalCluster", "AddTagsToResource",
         "RemoveTagsFromResource", "ListTagsForResource",
     ),
-    # Strangler fig: the ALB may invoke existing (legacy) functions; the program only grants that.
-    "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction"),
+    # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
+    # (components/budget_scale_down.py) is created by the program; the provider reads versions, code signing.
+    "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction", "CreateFunction", "DeleteFunction",
+               "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+               "ListVersionsByFunction", "GetFunctionCodeSigningConfig", "TagResource", "UntagResource", "ListTags"),
     # Alert topics, the audit trail, Access Analyzer and X-Ray sampling rules (components/observability).
     "sns": ("CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe",
             "GetSubscriptionAttributes", "SetSubscriptionAttributes", "ListSubscriptionsByTopic", "TagResource",
@@ -231,7 +234,7 @@ TAG_BOUNDED_DELETES: tuple[str, ...] = (
     "ecs:DeleteCluster", "ecs:DeleteService", "ecr:DeleteRepository", "iam:DeleteRole", "iam:DeletePolicy",
     "kms:ScheduleKeyDeletion", "logs:DeleteLogGroup", "secretsmanager:DeleteSecret", "ssm:DeleteParameter",
     "servicediscovery:DeleteNamespace", "cloudwatch:DeleteAlarms", "acm:DeleteCertificate",
-    "acm-pca:DeleteCertificateAuthority",
+    "acm-pca:DeleteCertificateAuthority", "lambda:DeleteFunction",
 )
 
 # Tag changes denied on resources tagged for another environment or by another owner, so that a
@@ -245,7 +248,8 @@ TAG_MUTATIONS: tuple[str, ...] = (
     "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "application-autoscaling:TagResource",
     "application-autoscaling:UntagResource", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm-pca:TagCertificateAuthority",
-    "acm-pca:UntagCertificateAuthority", "budgets:TagResource", "budgets:UntagResource",
+    "acm-pca:UntagCertificateAuthority", "budgets:TagResource", "budgets:UntagResource", "lambda:TagResource",
+    "lambda:UntagResource",
 )
 
 # IAM role actions allowed only on roles that carry the platform's permissions boundary (the
@@ -256,8 +260,10 @@ BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
     "iam:DetachRolePolicy",
 )
 # The services the platform hands roles to: ECS tasks (execution and task roles), ECS itself
-# (infrastructure role for load balancers and Service Connect TLS), ECR (repository creation template).
-PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com")
+# (infrastructure role for load balancers and Service Connect TLS), ECR (repository creation template),
+# EventBridge Pipes, Lambda (staging's budget scale-down function).
+PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com",
+                      "lambda.amazonaws.com")
 
 # Services whose service-linked roles the first deployment in an account creates.
 SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com",

@@ -49,6 +49,9 @@ class StackBudgetArgs:
     # The stack's alert topic (its key and topic policy admit budgets.amazonaws.com); None: e-mail only.
     alert_topic_arn: Optional[pulumi.Input[str]] = None
     approval: Optional[BudgetApprovalRecord] = None
+    # The ACTUAL 100 % notification's SNS subscriber instead of the alert topic (Budgets allow one per
+    # notification): the staging scale-down topic (components/budget_scale_down.py). The emails still get it.
+    breach_topic_arn: Optional[pulumi.Input[str]] = None
 
     def __post_init__(self) -> None:
         if len(self.alert_emails) > MAX_EMAIL_SUBSCRIBERS:
@@ -57,18 +60,25 @@ class StackBudgetArgs:
             raise ValueError("the monthly budget must be positive")
 
 
-def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: Optional[pulumi.Input[str]]) -> list[dict]:
-    """One notification per alert threshold to the emails and the topic; none without a subscriber
-    (AWS requires at least one per notification)."""
-    if not alert_emails and alert_topic_arn is None:
-        return []
-    subscribers: dict = {}
-    if alert_emails:
-        subscribers["subscriber_email_addresses"] = list(alert_emails)
-    if alert_topic_arn is not None:
-        subscribers["subscriber_sns_topic_arns"] = [alert_topic_arn]
-    return [{"comparison_operator": "GREATER_THAN", "notification_type": kind, "threshold": threshold,
-             "threshold_type": "PERCENTAGE", **subscribers} for kind, threshold in ALERT_THRESHOLDS]
+BREACH = ("ACTUAL", 100.0)
+
+
+def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: Optional[pulumi.Input[str]],
+                         breach_topic_arn: Optional[pulumi.Input[str]] = None) -> list[dict]:
+    """One notification per alert threshold to the emails and the topic (the breach topic, when given, for
+    ACTUAL 100 %); none without a subscriber (AWS requires at least one per notification)."""
+    notifications = []
+    for kind, threshold in ALERT_THRESHOLDS:
+        topic = breach_topic_arn if (kind, threshold) == BREACH and breach_topic_arn is not None else alert_topic_arn
+        subscribers: dict = {}
+        if alert_emails:
+            subscribers["subscriber_email_addresses"] = list(alert_emails)
+        if topic is not None:
+            subscribers["subscriber_sns_topic_arns"] = [topic]
+        if subscribers:
+            notifications.append({"comparison_operator": "GREATER_THAN", "notification_type": kind,
+                                  "threshold": threshold, "threshold_type": "PERCENTAGE", **subscribers})
+    return notifications
 
 
 def approval_tags(approval: Optional[BudgetApprovalRecord]) -> dict[str, str]:
@@ -104,7 +114,7 @@ class StackBudget(pulumi.ComponentResource):
             f"{name}-monthly", name=args.name, budget_type="COST", time_unit="MONTHLY",
             limit_amount=f"{args.monthly_usd:.2f}", limit_unit="USD",
             cost_filters=budget_filters(args.environment, args.region),
-            notifications=budget_notifications(args.alert_emails, args.alert_topic_arn),
+            notifications=budget_notifications(args.alert_emails, args.alert_topic_arn, args.breach_topic_arn),
             tags=approval_tags(args.approval) or None, opts=pulumi.ResourceOptions(parent=self))
         self.budget_name = budget.name
         self.register_outputs({"budgetName": self.budget_name})

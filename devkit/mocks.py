@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi
@@ -84,7 +85,24 @@ def to_plain(value: Any) -> Any:
         return value
     if type(value).__name__ == "Unknown":
         return UNKNOWN
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return _asset_plain(value)
     return str(value)
+
+
+def _asset_plain(value: Any) -> Any:
+    """Assets and archives by content, as the engine records them: a changed handler file is an update,
+    and two runs (or two checkouts) of the same code write the same JSON."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assetArchive": {name: _asset_plain(value.assets[name]) for name in sorted(value.assets)}}
+    if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        kind = "fileAsset" if isinstance(value, pulumi.FileAsset) else "fileArchive"
+        path = Path(value.path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return {kind: path.name, "sha256": digest}
+    if isinstance(value, pulumi.StringAsset):
+        return {"stringAsset": hashlib.sha256(value.text.encode()).hexdigest()}
+    return {type(value).__name__: getattr(value, "uri", None)}
 
 
 class AwsLikeMocks(Mocks):

@@ -29,6 +29,7 @@ from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshSe
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
+from components.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
 from components.cost_controls import CostControls, CostControlsArgs
 from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
 from components.types import PRIMARY_REGION, STANDBY_REGION
@@ -94,6 +95,7 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str],
         access_log_retention_days=defaults.access_log_retention_days,
         repository_tags=settings.default_tags,
         alert_topic_name=alert_topic_name(settings),
+        budget_scale_down_name=budget_scale_down_name(settings),
         default_target_group_arn=default_target_group_arn,
         load_balancer_count=len(settings.alb_shards),
     )
@@ -101,6 +103,25 @@ def platform_args(settings: StackSettings, account_id: pulumi.Input[str],
 
 def alert_topic_name(settings: StackSettings) -> str:
     return f"{settings.name_prefix}-alerts"
+
+
+def budget_scale_down_name(settings: StackSettings) -> Optional[str]:
+    """The scale-down topic's and function's name when the stack opts in (budget.scaleDownOnBreach)."""
+    return f"{settings.name_prefix}-budget-scale-down" if settings.config.budget.scale_down_on_breach else None
+
+
+def budget_scale_down(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
+                      opts: pulumi.ResourceOptions) -> Optional[BudgetScaleDown]:
+    name = budget_scale_down_name(settings)
+    if name is None:
+        return None
+    return BudgetScaleDown(name, BudgetScaleDownArgs(
+        name=name, account_id=refs.account_id, cluster_name=refs.cluster.name,
+        services={spec.name: ScaledService(services[spec.name].service_name, services[spec.name].service_arn,
+                                           services[spec.name].scaling_target.arn, spec.min_tasks)
+                  for spec in settings.services},
+        kms_key_arn=refs.kms_key_arn, permissions_boundary_arn=refs.permissions_boundary_arn,
+        log_retention_days=settings.log_retention_days), opts=opts)
 
 
 def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str],
@@ -277,13 +298,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
     alerts = AlertRouting(f"{settings.name_prefix}-alerts", alert_routing_args(
         settings, account_id, platform.refs.kms_key_arn, settings.region, alert_topic_name(settings)), opts=in_region)
     refs = dataclasses.replace(platform.refs, alarm_topic_arn=alerts.topic_arn)
-    approval = settings.config.budget.approval
-    StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
-        name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
-        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
-        alert_topic_arn=alerts.topic_arn,
-        approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
-        opts=in_region)
     if settings.config.cost_controls.owner:
         # Activate the tags budgets and Cost Explorer group by: the provider's cost tags plus the service tag.
         CostControls(f"{settings.project}-cost-controls", CostControlsArgs(
@@ -345,6 +359,16 @@ def build(settings: StackSettings) -> dict[str, Any]:
                                                     legacy_split(settings, spec.name, legacy)), opts=in_region)
                 for spec in settings.services}
     observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
+    # After the services: the scale-down function names their scalable targets, and its topic receives the
+    # budget's ACTUAL 100 % notification.
+    scale_down = budget_scale_down(settings, refs, services, in_region)
+    approval = settings.config.budget.approval
+    StackBudget(f"{settings.project}-{settings.stack}", StackBudgetArgs(
+        name=f"{settings.project}-{settings.stack}", environment=settings.environment, region=settings.region,
+        monthly_usd=settings.monthly_budget_usd, alert_emails=settings.config.budget.alert_emails,
+        alert_topic_arn=alerts.topic_arn, breach_topic_arn=scale_down.topic_arn if scale_down else None,
+        approval=BudgetApprovalRecord(approval.amount_eur, approval.reason, approval.approver) if approval else None),
+        opts=in_region)
     stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
     outputs |= build_data_and_events(settings, refs, services, primary, in_region)
 

@@ -193,6 +193,11 @@ def _kms_key_through_one_service(statement: Mapping[str, Any]) -> bool:
     return bool(values) and all(isinstance(v, str) and v.strip() and not _has_wildcard(v) for v in values)
 
 
+def _tagged_with_one_environment(statement: Mapping[str, Any]) -> bool:
+    values = _condition_values(statement, "StringEquals", "aws:ResourceTag/environment")
+    return bool(values) and all(isinstance(v, str) and v.strip() and not _has_wildcard(v) for v in values)
+
+
 # Resource patterns that widen by ARN but are what AWS documents as the only way to grant the access.
 # (service, resource type) -> (predicate on the statement, why it is necessary).
 NECESSARY_WIDE_RESOURCES: dict[tuple[str, str], tuple[Any, str]] = {
@@ -200,6 +205,12 @@ NECESSARY_WIDE_RESOURCES: dict[tuple[str, str], tuple[Any, str]] = {
         _kms_key_through_one_service,
         "AWS managed keys (aws/secretsmanager, ...) have ids no program knows; AWS documents granting them as "
         "key/* limited to one service with a StringEquals kms:ViaService condition",
+    ),
+    ("application-autoscaling", "scalable-target"): (
+        _tagged_with_one_environment,
+        "Application Auto Scaling names a scalable target by a random id it assigns at registration, so a "
+        "policy written before the target exists (a permissions boundary) can only name it by its tags: "
+        "scalable-target/* with a StringEquals aws:ResourceTag/environment condition",
     ),
 }
 

@@ -181,7 +181,7 @@ def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_the_pla
         "arn:aws:iam::123456789012:policy/prod-eu-west-1-boundary-*"]}
     assert statements["PassRolesToTheServicesThatRunThePlatform"]["Condition"]["StringEquals"][
         "iam:PassedToService"] == ["ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com",
-                                   "pipes.amazonaws.com"]
+                                   "pipes.amazonaws.com", "lambda.amazonaws.com"]
     for action in access.BOUNDED_ROLE_ACTIONS:
         service, name = action.split(":")
         assert all("iam:PermissionsBoundary" in e["condition_keys"] for e in get_action_data(service, name)[service])

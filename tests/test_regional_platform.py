@@ -372,12 +372,16 @@ def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(st
     prod_notifications = prod.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
     assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)
-    # Every budget also notifies its stack's alert topic, so none notifies nobody.
+    # Every budget also notifies a topic of its stack, so none notifies nobody: the alert topic, except
+    # staging's ACTUAL 100 %, which goes to the scale-down topic (components/budget_scale_down.py).
     for preview in (staging, prod):
-        topic = next(t for t in preview.recorder.of_type("aws:sns/topic:Topic")
-                     if t.inputs["name"] == f"{preview.settings.name_prefix}-alerts")
+        arns = {t.inputs["name"]: t.outputs["arn"] for t in preview.recorder.of_type("aws:sns/topic:Topic")}
+        prefix = preview.settings.name_prefix
         notifications = preview.recorder.one("aws:budgets/budget:Budget").inputs["notifications"]
-        assert all(n["subscriberSnsTopicArns"] == [topic.outputs["arn"]] for n in notifications) and notifications
+        breach = f"{prefix}-budget-scale-down" if preview is staging else f"{prefix}-alerts"
+        assert {(n["notificationType"], n["threshold"]): n["subscriberSnsTopicArns"] for n in notifications} == {
+            ("FORECASTED", 80): [arns[f"{prefix}-alerts"]], ("ACTUAL", 95): [arns[f"{prefix}-alerts"]],
+            ("ACTUAL", 100): [arns[breach]]}
 
 
 # --- standby side, names and validation records ----------------------------------------------------

@@ -21,14 +21,32 @@ def publisher_key_statements(topic: str, account_id: str, region: str) -> list[d
          "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
          "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
                        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"}}},
-        {"Sid": "BudgetsPublishToAlertTopic", "Effect": "Allow",
-         "Principal": {"Service": "budgets.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
-         "Condition": {"StringEquals": {**in_topic, "aws:SourceAccount": account_id},
-                       "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}},
+        budgets_key_statement(topic, account_id, "BudgetsPublishToAlertTopic"),
         {"Sid": "EventBridgePublishesToAlertTopic", "Effect": "Allow",
          "Principal": {"Service": "events.amazonaws.com"}, "Action": PUBLISH_ACTIONS, "Resource": "*",
          "Condition": {"StringEquals": in_topic}},
     ]
+
+
+def budgets_key_statement(topic: str, account_id: str, sid: str) -> dict:
+    """Key-policy statement that lets AWS Budgets publish to `topic` (encrypted with the key), for this
+    account's budgets only. Also used for the staging scale-down topic (components/budget_scale_down.py)."""
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
+            "Action": PUBLISH_ACTIONS, "Resource": "*",
+            "Condition": {"StringEquals": {SNS_CONTEXT_KEY: topic, "aws:SourceAccount": account_id},
+                          "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}}
+
+
+def budgets_publish_statement(topic: str, account_id: str, sid: str = "BudgetsPublish") -> dict:
+    """Topic-policy statement: this account's budgets may publish to `topic`."""
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish",
+            "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                                             "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}}
+
+
+def deny_publish_without_tls(topic: str) -> dict:
+    return {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+            "Resource": topic, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 def topic_policy(topic: str, account_id: str, region: str) -> dict:
@@ -47,8 +65,7 @@ def topic_policy(topic: str, account_id: str, region: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [
         publisher("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com",
                   f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"),
-        publisher("BudgetsPublish", "budgets.amazonaws.com", f"arn:aws:budgets::{account_id}:*"),
+        budgets_publish_statement(topic, account_id),
         publisher("EventBridgeRulesPublish", "events.amazonaws.com", f"arn:aws:events:{region}:{account_id}:rule/*"),
-        {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_publish_without_tls(topic),
     ]}

@@ -115,7 +115,8 @@ class RegionalPlatform(pulumi.ComponentResource):
     def _key_and_boundary_and_tls(self) -> None:
         args, name = self._args, self._name
         key_policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: json.dumps(platform_iam.kms_key_policy(account, args.region, args.alert_topic_name)))
+            lambda account: json.dumps(platform_iam.kms_key_policy(
+                account, args.region, args.alert_topic_name, args.budget_scale_down_name)))
         self.kms_key = kms.Key(
             f"{name}-key", description=f"{args.environment} platform key ({args.region}): logs, ECR, secrets",
             key_usage="ENCRYPT_DECRYPT", customer_master_key_spec="SYMMETRIC_DEFAULT", enable_key_rotation=True,
@@ -133,7 +134,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 values[0], args.region, args.environment, values[1], args.alb_name, values[2],
                 pull_through_cache_prefix=self.pull_through_cache_prefix,
                 reads_replica_secrets=args.role == "standby",
-                creates_replica_repositories=args.role == "standby", more_alb_names=args.alb_names[1:])))
+                creates_replica_repositories=args.role == "standby", more_alb_names=args.alb_names[1:],
+                budget_scale_down_name=args.budget_scale_down_name)))
         self.permissions_boundary = iam.Policy(
             f"{name}-boundary", description=f"Permissions boundary of every {args.environment} platform role "
                                             f"in {args.region}", policy=boundary, opts=self._child())

@@ -8,7 +8,8 @@ from typing import Optional, Sequence
 
 from components.data.access import BoundaryScope, boundary_statements as data_boundary_statements
 from components.events.documents import platform_key_statement_for_events
-from components.observability.alert_policies import publisher_key_statements, topic_arn
+from components.budget_scale_down import boundary_statements as scale_down_boundary_statements
+from components.observability.alert_policies import budgets_key_statement, publisher_key_statements, topic_arn
 
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
 # no `kms:*` appears in any document this program writes.
@@ -25,13 +26,16 @@ KEY_USE_ACTIONS = [
 ]
 
 
-def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str] = None) -> dict:
+def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str] = None,
+                   budget_scale_down_name: Optional[str] = None) -> dict:
     """Key policy: in a key policy `Resource: "*"` means "this key".
 
     Roles (task execution, Service Connect TLS) get key access through their own IAM policies, which
     the account statement delegates to; naming them here would make the key depend on roles whose
     boundary depends on the key. `alert_topic_name`: the stack's alert topic, encrypted with this key;
     CloudWatch, Budgets and EventBridge may use the key for that topic only (its ARN follows from the name).
+    `budget_scale_down_name`: the staging scale-down topic (components/budget_scale_down.py), encrypted with
+    this key; Budgets alone may use the key for it.
     """
     statements = [
         {
@@ -56,13 +60,16 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str]
     ]
     if alert_topic_name is not None:
         statements += publisher_key_statements(topic_arn(region, account_id, alert_topic_name), account_id, region)
+    if budget_scale_down_name is not None:
+        statements.append(budgets_key_statement(topic_arn(region, account_id, budget_scale_down_name), account_id,
+                                                "BudgetsPublishToScaleDownTopic"))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
                          alb_name: str, certificate_authority_arn: Optional[str], *, pull_through_cache_prefix: str,
                          reads_replica_secrets: bool = False, creates_replica_repositories: bool = False,
-                         more_alb_names: Sequence[str] = ()) -> dict:
+                         more_alb_names: Sequence[str] = (), budget_scale_down_name: Optional[str] = None) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
@@ -76,6 +83,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
     encrypts with the region's AWS managed key `aws/secretsmanager` (its ARN is unknown here).
     creates_replica_repositories: the standby's repository-creation-template role (see
     `replica_repository_role_policy`), which ECR assumes to create the replicated repositories.
+    budget_scale_down_name: the staging budget's scale-down function (components/budget_scale_down.py), whose
+    role caps this environment's ECS scalable targets and writes its own log group.
     """
     arn = f"{region}:{account_id}"
     statements = [
@@ -156,6 +165,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
              "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"],
              "Resource": kms_key_arn},
         ]
+    if budget_scale_down_name is not None:
+        statements += scale_down_boundary_statements(account_id, region, environment, budget_scale_down_name)
     # Tables, streams, queues, the bus and database users of this environment (components/data/access.py).
     # Table keys are the platform key or, in a standby, the primary-owned replica key, whose ARN this stack
     # does not know before the primary exports it; kms:ViaService keeps them to DynamoDB and SQS.

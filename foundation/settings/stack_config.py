@@ -234,6 +234,8 @@ class Budget(_Model):
     alert_emails: tuple[EmailAddress, ...] = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
     approval: Optional[BudgetApproval] = None
+    # At ACTUAL 100 % cap every service at its minimum (components/budget_scale_down.py); staging only.
+    scale_down_on_breach: bool = False
 
     @field_validator("alert_emails")
     @classmethod
@@ -332,6 +334,9 @@ class StackConfig(_Model):
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")
+        if self.budget.scale_down_on_breach and self.environment != "staging":
+            raise ValueError(f"budget.scaleDownOnBreach is allowed only in staging (got environment "
+                             f"{self.environment!r}): it caps every service at its minimum task count")
         if self.cost_controls.owner and not self.budget.alert_emails:
             raise ValueError("costControls.owner needs budget.alertEmails: the anomaly subscription sends its daily "
                              "summary there")

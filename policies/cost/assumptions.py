@@ -53,4 +53,7 @@ class UsageAssumptions(BaseModel):
     average_acu_fraction: float = Field(default=0, ge=0, le=1,
                                         description="Average ACUs sit this far between min and max capacity")
     archive_gb_per_month: float = Field(default=0.5, ge=0, description="GB archived per EventBridge archive")
+    lambda_invocations_per_month: float = Field(
+        default=100, ge=0, description="Invocations per Lambda function (the program's functions run on notifications)")
+    lambda_seconds_per_invocation: float = Field(default=1, ge=0, description="Billed seconds per Lambda invocation")
     cloudtrail_data_events_per_month: float = Field(default=0, ge=0, description="Data events per trail that logs them")

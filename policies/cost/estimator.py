@@ -331,6 +331,7 @@ class _Pricer:
             "aws:cloudtrail/trail:Trail": self._trail,
             "aws:sns/topic:Topic": self._sns_topic,
             "aws:budgets/budget:Budget": self._budget,
+            "aws:lambda/function:Function": self._lambda_function,
         }
         for resource in resources:
             pricer = pricers.get(resource.type)
@@ -657,6 +658,15 @@ class _Pricer:
 
     def _budget(self, budget: CostResource, prices: RegionPrices) -> None:
         self.add(budget, "budgets", prices.usd("budget_month"), "free without actions")
+
+    def _lambda_function(self, function: CostResource, prices: RegionPrices) -> None:
+        calls, seconds = self.usage.lambda_invocations_per_month, self.usage.lambda_seconds_per_invocation
+        memory_gb = (function.inputs.get("memorySize") or 128) / 1024  # Lambda's default is 128 MB
+        arm = "arm64" in as_list(function.inputs.get("architectures") or [])
+        gb_second = prices.usd("lambda_arm_gb_second" if arm else "lambda_x86_gb_second")
+        self.add(function, "Lambda", calls / 1e6 * prices.usd("lambda_request_million")
+                 + calls * seconds * memory_gb * gb_second,
+                 f"{calls:g} invocations x {seconds:g} s x {memory_gb:g} GB ({'arm64' if arm else 'x86_64'})")
 
 
 def estimate(resources: Sequence[CostResource], prices: PriceBook, assumptions: UsageAssumptions | None = None, *,

@@ -111,6 +111,9 @@ class RegionPrices(_Model):
     sns_publish_million: Price
     sns_email100k: Price = Field(alias="snsEmail100k")
     budget_month: Price
+    lambda_request_million: Price
+    lambda_arm_gb_second: Price
+    lambda_x86_gb_second: Price
 
     def usd(self, name: str) -> float:
         return getattr(self, name).usd
