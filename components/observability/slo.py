@@ -26,7 +26,7 @@ from typing import Optional
 
 import pulumi
 
-from components.observability.alarm_specs import AlarmSpec, CompositeSpec, Metric, Query
+from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX, AlarmSpec, CompositeSpec, Metric, Query
 from components.observability.logs import ErrorLineMetric
 
 ALB = "AWS/ApplicationELB"
@@ -271,3 +271,19 @@ def stack_composite(name_prefix: str, service_composites: list[str]) -> Composit
         description=(f"At least one service of {name_prefix} is unhealthy: the state reason names the service's "
                      f"health alarm. Dashboard: {name_prefix}-overview."),
         children=tuple(service_composites))
+
+
+def service_groups(name_prefix: str, service_composites: list[str]) -> list[CompositeSpec]:
+    """Above COMPOSITE_CHILDREN_MAX services the stack alarm cannot name every service's health alarm
+    (PutCompositeAlarm: at most 100 children per rule), so the services are grouped into composites of at
+    most that many, in order, and the stack alarm names the groups. None at or below the limit, so the
+    stack alarm of a smaller stack names its services directly."""
+    if len(service_composites) <= COMPOSITE_CHILDREN_MAX:
+        return []
+    chunks = [service_composites[i:i + COMPOSITE_CHILDREN_MAX]
+              for i in range(0, len(service_composites), COMPOSITE_CHILDREN_MAX)]
+    return [CompositeSpec(
+        name=f"{name_prefix}-platform-health-{number}",
+        description=(f"At least one service of group {number} of {name_prefix} is unhealthy (services "
+                     f"{', '.join(chunk[:1])} to {chunk[-1]}); it feeds {name_prefix}-platform-health, which pages."),
+        children=tuple(chunk)) for number, chunk in enumerate(chunks, 1)]

@@ -13,7 +13,8 @@ import pulumi_aws.cloudwatch as cloudwatch
 
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import OverviewInputs, OverviewService, overview_dashboard
-from components.observability.slo import AlbSource, stack_composite
+from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX
+from components.observability.slo import AlbSource, service_groups, stack_composite
 
 COMPONENT_TYPE = "microservices:observability:StackHealth"
 
@@ -58,6 +59,19 @@ class StackHealth(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         names = [s.health_alarm_name for s in args.services]
+        # Above 100 services the stack alarm names groups of service alarms (slo.service_groups); the group
+        # count depends only on the number of services, so it is known before the names resolve.
+        self.groups: list[cloudwatch.CompositeAlarm] = []
+        group_count = -(-len(names) // COMPOSITE_CHILDREN_MAX) if len(names) > COMPOSITE_CHILDREN_MAX else 0
+        for index in range(group_count):
+            group = pulumi.Output.all(*names).apply(
+                lambda resolved, i=index: service_groups(args.name_prefix, list(resolved))[i])
+            self.groups.append(cloudwatch.CompositeAlarm(
+                f"{name}-health-{index + 1}", alarm_name=f"{args.name_prefix}-platform-health-{index + 1}",
+                alarm_description=group.apply(lambda c: c.description), alarm_rule=group.apply(lambda c: c.rule),
+                actions_enabled=True, tags=dict(args.tags), opts=child))
+        if self.groups:
+            names = [group.alarm_name for group in self.groups]
 
         def spec(resolved: list):
             return stack_composite(args.name_prefix, list(resolved))

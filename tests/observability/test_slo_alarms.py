@@ -171,3 +171,16 @@ def test_stack_composite_ors_the_service_health_alarms():
 def test_slo_targets_refuse_impossible_values(slo, message):
     with pytest.raises(ValueError, match=message):
         SloTargets(**slo)
+
+
+def test_above_one_hundred_services_the_stack_alarm_names_groups_of_at_most_one_hundred():
+    from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX
+    from components.observability.slo import service_groups, stack_composite
+
+    names = [f"prod-svc-{i:03d}-health" for i in range(201)]
+    groups = service_groups("prod", names)
+    assert [len(g.children) for g in groups] == [100, 100, 1]
+    assert [child for g in groups for child in g.children] == names
+    stack = stack_composite("prod", [g.name for g in groups])
+    assert stack.children == ("prod-platform-health-1", "prod-platform-health-2", "prod-platform-health-3")
+    assert service_groups("prod", names[:COMPOSITE_CHILDREN_MAX]) == []
