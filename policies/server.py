@@ -20,7 +20,6 @@ from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import json_format
-from pulumi.runtime import proto
 from pulumi_policy import policy as library
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import (
@@ -34,6 +33,7 @@ from pulumi_policy.policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 _Base = library._PolicyAnalyzerServicer  # noqa: SLF001  (the class PolicyPack serves; see install())
+proto = library.proto  # the analyzer messages, as pulumi-policy imports them
 
 
 class SharedConversionServicer(_Base):
