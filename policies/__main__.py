@@ -4,7 +4,8 @@
 as part of a package, and only ``<packDir>`` is put on ``sys.path``. The pack's modules use
 relative imports, so this file loads the pack directory as a package under a private name
 (independent of the directory's own name, which differs once the pack is published) and then
-starts the analyzer server. ``PolicyPack(...)`` prints the gRPC port and serves until killed.
+starts the analyzer server. ``PolicyPack(...)`` prints the gRPC port and serves until killed; it serves
+``server.SharedConversionServicer``, which converts each request's properties once for all policies.
 """
 
 import importlib
@@ -30,6 +31,7 @@ def _load_pack_package():
 
 if __name__ == "__main__":
     pack = _load_pack_package()
+    importlib.import_module(f"{_PACKAGE}.server").install()
     PolicyPack(
         name=pack.PACK_NAME,
         description=pack.PACK_DESCRIPTION,

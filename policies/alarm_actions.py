@@ -39,6 +39,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 ECS_SERVICE = "aws:ecs/service:Service"
 SNS_TOPIC = "aws:sns/topic:Topic"
+ALARM_TYPES = (METRIC_ALARM, COMPOSITE_ALARM)
 ACTION_PROPS = ("alarmActions", "okActions", "insufficientDataActions")
 RULE_CHILD = re.compile(r'ALARM\(\s*"([^"]+)"\s*\)')
 
@@ -52,7 +53,31 @@ def _has_actions(alarm: ResourceView) -> bool:
     return is_unknown(actions) or any(is_unknown(a) or is_set(a) for a in as_list(actions))
 
 
-def _rollback_alarms(resources: list[ResourceView], alarms: list[ResourceView]) -> set[int]:
+def _by_name(alarms: list[ResourceView]) -> dict[Any, list[ResourceView]] | None:
+    """Alarms by name, so that a lookup by name does not scan every alarm of the stack (a 200-service stack
+    has over a thousand); None when a name cannot be a dict key (then the callers scan, as before)."""
+    index: dict[Any, list[ResourceView]] = {}
+    try:
+        for alarm in alarms:
+            index.setdefault(_alarm_name(alarm), []).append(alarm)
+    except TypeError:
+        return None
+    return index
+
+
+def _alarms_named_or_linked(names: set, resource: ResourceView, prop: str, alarms: list[ResourceView],
+                            index: dict[Any, list[ResourceView]] | None) -> list[ResourceView]:
+    """The alarms whose name is in ``names`` or whose value ``resource.prop`` depends on."""
+    if index is None:
+        return [a for a in alarms if _alarm_name(a) in names or resource.depends_via(prop, a)]
+    found = {id(a): a for name in names for a in index.get(name, ())}
+    # ``alarms`` are all the alarms of the request, so a dependency of an alarm type is one of them.
+    found.update((id(d), d) for d in resource.property_dependencies.get(prop, []) if d.type in ALARM_TYPES)
+    return list(found.values())
+
+
+def _rollback_alarms(resources: list[ResourceView], alarms: list[ResourceView],
+                     index: dict[Any, list[ResourceView]] | None = None) -> set[int]:
     """ids of alarms an ECS service rolls deployments back on."""
     wired: set[int] = set()
     for service in (r for r in resources if r.type == ECS_SERVICE):
@@ -60,23 +85,22 @@ def _rollback_alarms(resources: list[ResourceView], alarms: list[ResourceView]) 
         if get_path(settings, "enable") is not True or get_path(settings, "rollback") is not True:
             continue
         names = {n for n in as_list(get_path(settings, "alarmNames")) if is_known_text(n)}
-        for alarm in alarms:
-            if service.depends_via("alarms", alarm) or _alarm_name(alarm) in names:
-                wired.add(id(alarm))
+        wired.update(id(alarm) for alarm in _alarms_named_or_linked(names, service, "alarms", alarms, index))
     return wired
 
 
-def _children_of(composite: ResourceView, alarms: list[ResourceView]) -> list[ResourceView]:
+def _children_of(composite: ResourceView, alarms: list[ResourceView],
+                 index: dict[Any, list[ResourceView]] | None = None) -> list[ResourceView]:
     rule = composite.props.get("alarmRule")
     named = set(RULE_CHILD.findall(rule)) if is_known_text(rule) else set()
-    return [a for a in alarms if a is not composite and (_alarm_name(a) in named
-                                                        or composite.depends_via("alarmRule", a))]
+    return [a for a in _alarms_named_or_linked(named, composite, "alarmRule", alarms, index) if a is not composite]
 
 
 def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
-    alarms = [r for r in resources if r.type in (METRIC_ALARM, COMPOSITE_ALARM)]
+    alarms = [r for r in resources if r.type in ALARM_TYPES]
+    index = _by_name(alarms)
     recognised: dict[int, str] = {id(a): "it notifies" for a in alarms if _has_actions(a)}
-    for alarm_id in _rollback_alarms(resources, alarms):
+    for alarm_id in _rollback_alarms(resources, alarms, index):
         recognised.setdefault(alarm_id, "deployment rollback")
     # Children of a paging composite page through it; composites of composites need a second pass.
     composites = [a for a in alarms if a.type == COMPOSITE_ALARM]
@@ -86,7 +110,7 @@ def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]
         for composite in composites:
             if id(composite) not in recognised:
                 continue
-            for child in _children_of(composite, alarms):
+            for child in _children_of(composite, alarms, index):
                 if id(child) not in recognised:
                     recognised[id(child)] = "composite child"
                     changed = True

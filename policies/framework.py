@@ -115,18 +115,48 @@ class ResourceView:
     @classmethod
     def from_validation_args(cls, args: ResourceValidationArgs) -> ResourceView:
         provider = args.provider
+        props, provider_props = _plain_once(args.props, provider.props if provider is not None else None)
         return cls(
             type=args.resource_type,
             name=args.name,
             urn=args.urn,
-            props=plain(args.props),
-            provider_props=plain(provider.props) if provider is not None else None,
+            props=props,
+            provider_props=provider_props,
             parent_urn=args.opts.parent if args.opts is not None else None,
         )
 
 
+# The analyzer service (server.py) hands every policy of one request the same converted objects, so the
+# plain copies are made once per request and shared, read-only, by the checks. One entry is enough: the
+# policies of a request run one after another. The entry holds the objects it was made from, so a
+# matching identity can only mean the same request (the tuple is replaced whole: safe across threads).
+_last_plain: tuple[Any, Any, dict[str, Any], dict[str, Any] | None] | None = None
+_last_views: tuple[Any, list[ResourceView]] | None = None
+
+
+def _plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    global _last_plain
+    cached = _last_plain
+    if cached is not None and cached[0] is props and cached[1] is provider_props:
+        return cached[2], cached[3]
+    converted = plain(props), plain(provider_props) if provider_props is not None else None
+    _last_plain = (props, provider_props, *converted)
+    return converted
+
+
 def stack_views(args: StackValidationArgs) -> list[ResourceView]:
-    """ResourceViews for every resource of an AnalyzeStack request, with the graph wired up."""
+    """ResourceViews for every resource of an AnalyzeStack request, with the graph wired up; made once per
+    request and shared, read-only, by its stack policies (see ``_plain_once``)."""
+    global _last_views
+    cached = _last_views
+    if cached is not None and cached[0] is args.resources:
+        return cached[1]
+    views = _stack_views(args)
+    _last_views = (args.resources, views)
+    return views
+
+
+def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
     views: dict[int, ResourceView] = {}
     for resource in args.resources:
         views[id(resource)] = ResourceView(

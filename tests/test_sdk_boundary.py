@@ -29,6 +29,9 @@ DEPLOY_TIME_EXCEPTIONS = {
     ("foundation/settings", "pulumi.runtime.config"):
         "load_from_pulumi lists every config key, to report a misspelled one; the SDK has no public listing",
     ("foundation/settings", "CONFIG"): "same: the config store of `pulumi.runtime.set_all_config`",
+    ("policies/server", "deserialize_properties"):
+        "pulumi-policy's own deserializer (pulumi_policy.deserialize), which shares the SDK's name; the pack's "
+        "analyzer service calls it as pulumi-policy does",
 }
 
 

@@ -1,0 +1,135 @@
+"""pulumi-policy's analyzer service, converting each request's properties once instead of once per policy.
+
+pulumi-policy 1.x (``_PolicyAnalyzerServicer``) turns the protobuf properties of an Analyze request into
+Python (``MessageToDict``, deserialization, the unknown-checking proxy) again for every resource policy,
+and every resource of an AnalyzeStack request again for every stack policy. With this pack's 36 resource
+policies that conversion, not the checks, was most of the pack's time (docs/scale.md). This subclass does
+the same calls in the same order with the same arguments, except that the conversion happens once per
+request and the converted objects are shared by the policies. That is safe because no policy of this pack
+writes to what it is given (the framework copies properties into plain dicts, see ``framework.py``).
+
+Everything else (enforcement levels, violations, not-applicable reasons, unknown-value diagnostics) is the
+library's own code: the loops below are the library's ``Analyze``/``AnalyzeStack`` with the conversion
+hoisted. ``tests/policies/test_server.py`` checks that both produce identical responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from inspect import isawaitable
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi_policy import policy as library
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+_Base = library._PolicyAnalyzerServicer  # noqa: SLF001  (the class PolicyPack serves; see install())
+proto = library.proto  # the analyzer messages, as pulumi-policy imports them
+
+
+class SharedConversionServicer(_Base):
+    """``_PolicyAnalyzerServicer`` with one conversion per request (see the module docstring)."""
+
+    # The library keeps its state in name-mangled attributes; read them under their mangled names.
+    def _policies(self) -> list:
+        return self._PolicyAnalyzerServicer__policies
+
+    def _unknown_diagnostic(self, policy: Any, error: UnknownValueError) -> proto.AnalyzeDiagnostic:
+        name, version = self._PolicyAnalyzerServicer__policy_pack_name, self._PolicyAnalyzerServicer__policy_pack_version
+        return proto.AnalyzeDiagnostic(
+            policyName=policy.name, policyPackName=name, policyPackVersion=version,
+            message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
+                    f"{error.message}",
+            urn="", description=policy.description,
+            enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY))
+
+    def _run(self, policy: Any, args: Any, report_violation: Any, response: proto.AnalyzeResponse) -> None:
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task = asyncio.Task(result, loop=loop)
+                loop.run_until_complete(task)
+                loop.close()
+        except UnknownValueError as error:
+            response.diagnostics.append(self._unknown_diagnostic(policy, error))
+        except library._NotApplicableError as error:  # noqa: SLF001
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
+
+    def Analyze(self, request, _context):  # noqa: N802  (gRPC method name)
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        converted: tuple | None = None
+        for policy in self._policies():
+            enforcement_level = self._get_enforcement_level(policy)
+            if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                response.not_applicable.append(proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason="Policy does not implement validate"))
+                continue
+            if enforcement_level == EnforcementLevel.REMEDIATE:
+                enforcement_level = EnforcementLevel.MANDATORY
+            report_violation = self._create_report_violation(response, policy.name, policy.description,
+                                                             enforcement_level, policy.severity)
+            if converted is None:
+                converted = (unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties))),
+                             self._get_resource_options(request), self._get_provider_resource(request))
+            props, opts, provider = converted
+            args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
+                                          self._get_policy_config(policy.name),
+                                          self._PolicyAnalyzerServicer__stack_tags)
+            self._run(policy, args, report_violation, response)
+        return response
+
+    def AnalyzeStack(self, request, _context):  # noqa: N802  (gRPC method name)
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        resources: list[PolicyResource] | None = None
+        for policy in self._policies():
+            enforcement_level = self._get_enforcement_level(policy)
+            if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+                continue
+            if enforcement_level == EnforcementLevel.REMEDIATE:
+                enforcement_level = EnforcementLevel.MANDATORY
+            report_violation = self._create_report_violation(response, policy.name, policy.description,
+                                                             enforcement_level, policy.severity)
+            if resources is None:
+                resources = self._stack_resources(request)
+            args = StackValidationArgs(resources, self._get_policy_config(policy.name),
+                                       self._PolicyAnalyzerServicer__stack_tags)
+            self._run(policy, args, report_violation, response)
+        return response
+
+    def _stack_resources(self, request) -> list[PolicyResource]:
+        """The request's resources with parents and (property) dependencies linked, as the library builds them."""
+        resources, links = [], []
+        for r in request.resources:
+            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+            resource = PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+                                      self._get_provider_resource(r), None, [], {})
+            resources.append(resource)
+            links.append((resource, r.parent, list(r.dependencies),
+                          {k: list(v.urns) for k, v in r.propertyDependencies.items()}))
+        by_urn = {resource.urn: resource for resource in resources}
+        for resource, parent, dependencies, property_dependencies in links:
+            if parent is not None and parent in by_urn:
+                resource.parent = by_urn[parent]
+            resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+            for prop, urns in property_dependencies.items():
+                resource.property_dependencies[prop] = [by_urn[d] for d in urns if d in by_urn]
+        return resources
+
+
+def install() -> None:
+    """Make ``PolicyPack`` serve :class:`SharedConversionServicer` (it looks the class up when it starts)."""
+    library._PolicyAnalyzerServicer = SharedConversionServicer  # noqa: SLF001
