@@ -61,6 +61,9 @@ def _service(rng: random.Random, calls: list[str], *, path: str | None = None,
     return service
 
 
+SYNTHETIC_APPROVAL_EUR = 100_000
+
+
 def enable_all(stack_config: dict[str, Any], catalog: dict[str, Any], project: str = "microservices-foundation") -> dict[str, Any]:
     """A copy of a stack file's config that runs every catalog service (existing image overrides kept)."""
     config = copy.deepcopy(stack_config)
@@ -72,4 +75,14 @@ def enable_all(stack_config: dict[str, Any], catalog: dict[str, Any], project: s
     for name in catalog["services"]:
         overrides.setdefault(name, {"image": IMAGE_TAG})
     config[key] = {"enabled": list(catalog["services"]), "overrides": overrides}
+    # The budget guard rightly refuses N services at the five-service approval; a synthetic catalog
+    # records its own approval so that the scale run judges everything else (its estimate is printed).
+    budget_key = f"{project}:budget"
+    budget = config.get(budget_key) or {}
+    if isinstance(budget, str):
+        budget = json.loads(budget)
+    if budget:
+        config[budget_key] = {**budget, "approval": {
+            "amountEur": SYNTHETIC_APPROVAL_EUR, "approver": "platform-team",
+            "reason": "synthetic scale catalog - benchmark and quota checks only"}}
     return config
