@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
 from components.observability.slo import (DEFAULT_CPU_PERCENT, DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES,
@@ -219,6 +219,16 @@ EmailAddress = Annotated[str, Field(max_length=254), matching(
     "a plain address such as oncall@example.com")]
 
 
+def _each_address_once(emails: tuple[str, ...]) -> tuple[str, ...]:
+    # Budgets refuses a duplicate subscriber; SNS would subscribe the address twice.
+    if len({e.lower() for e in emails}) != len(emails):
+        raise ValueError("each address may be listed once")
+    return emails
+
+
+EmailAddresses = Annotated[tuple[EmailAddress, ...], AfterValidator(_each_address_once)]
+
+
 class BudgetApproval(_Model):
     """A recorded approval to exceed the budget up to amountEur; the stack-budget policy then reports the
     overrun as advisory. Carried as tags on the AWS budget, so AWS tag-value characters only."""
@@ -231,18 +241,11 @@ class BudgetApproval(_Model):
 class Budget(_Model):
     # Budgets takes the USD amount in cents; under 1 EUR it could round to 0, which is no budget.
     monthly_eur: float = Field(ge=1, le=1_000_000)
-    alert_emails: tuple[EmailAddress, ...] = Field(
+    alert_emails: EmailAddresses = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
     approval: Optional[BudgetApproval] = None
     # At ACTUAL 100 % cap every service at its minimum (components/budget_scale_down.py); staging only.
     scale_down_on_breach: bool = False
-
-    @field_validator("alert_emails")
-    @classmethod
-    def _distinct(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
-        if len({e.lower() for e in emails}) != len(emails):
-            raise ValueError("each address may be listed once (Budgets refuses duplicate subscribers)")
-        return emails
 
     @model_validator(mode="after")
     def _approval_above_budget(self) -> "Budget":
@@ -256,14 +259,7 @@ class Alerts(_Model):
     """Who the stack's alert topic notifies: e-mail subscribers (each confirms once) and one optional
     HTTPS endpoint (a pager's webhook)."""
 
-    emails: tuple[EmailAddress, ...] = ()
-
-    @field_validator("emails")
-    @classmethod
-    def _distinct(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
-        if len({e.lower() for e in emails}) != len(emails):
-            raise ValueError("each address may be listed once (SNS would subscribe it twice)")
-        return emails
+    emails: EmailAddresses = ()
     https_endpoint: Optional[Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)]] = None
 
 
