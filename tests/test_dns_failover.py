@@ -120,7 +120,9 @@ def test_args_route53_would_reject_are_refused_before_deployment(overrides, mess
         _primary_args(**overrides)
 
 
-def test_failover_never_evaluates_target_health_because_idle_blue_green_groups_are_empty():
+def test_failover_never_evaluates_target_health_because_idle_blue_green_groups_are_empty(prod, prod_standby):
     # An empty alternate target group would count as unhealthy and flip the record; only the health check decides.
-    for role in ("primary", "standby"):
-        assert DnsFailoverArgs.__dataclass_fields__["evaluate_target_health"].default is False, role
+    records = [r for p in (prod, prod_standby) for r in p.recorder.of_type("aws:route53/record:Record")
+               if r.inputs.get("failoverRoutingPolicies")]
+    assert {r.inputs["failoverRoutingPolicies"][0]["type"] for r in records} == {"PRIMARY", "SECONDARY"}
+    assert all(alias["evaluateTargetHealth"] is False for r in records for alias in r.inputs["aliases"])
