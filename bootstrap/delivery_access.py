@@ -201,7 +201,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "RemoveTagsFromResource", "ListTagsForResource",
     ),
     # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
-    # (components/budget_scale_down.py) is created by the program; the provider reads versions, code signing.
+    # (components/cost/budget_scale_down.py) is created by the program; the provider reads versions, code signing.
     "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction", "CreateFunction", "DeleteFunction",
                "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration",
                "ListVersionsByFunction", "GetFunctionCodeSigningConfig", "TagResource", "UntagResource", "ListTags"),
@@ -216,7 +216,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
                         "UntagResource", "ListTagsForResource"),
     "xray": ("CreateSamplingRule", "DeleteSamplingRule", "UpdateSamplingRule", "GetSamplingRules", "TagResource",
              "UntagResource", "ListTagsForResource"),
-    # Cost allocation tags and the cost anomaly monitor (components/cost_controls.py, one stack per account).
+    # Cost allocation tags and the cost anomaly monitor (components/cost/cost_controls.py, one stack per account).
     "ce": ("CreateAnomalyMonitor", "UpdateAnomalyMonitor", "DeleteAnomalyMonitor", "GetAnomalyMonitors",
            "CreateAnomalySubscription", "UpdateAnomalySubscription", "DeleteAnomalySubscription",
            "GetAnomalySubscriptions", "UpdateCostAllocationTagsStatus", "ListCostAllocationTags", "TagResource",

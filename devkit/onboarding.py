@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from components.validation import service_name_problem
+from components.core.validation import service_name_problem
 from foundation.settings import (ConfigError, PROJECT_DIR, check_across_stacks, list_stacks, load_catalog,
                                  read_project_defaults, read_stack_file, settings_from_config)
 from foundation.settings.yaml_files import load_yaml

@@ -17,13 +17,13 @@ from typing import Any, Optional
 
 import pulumi
 
-from components.contract import EventBusRefs, PlatformRefs
+from components.core.contract import EventBusRefs, PlatformRefs
 from components.data.database import GlobalPrimary, GlobalSecondary
 from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
 from components.events.bus import EventBus, EventBusArgs
 from components.mesh_service import MeshService
-from components.types import STANDBY_REGION
+from components.core.types import STANDBY_REGION
 from components.data.spec import DynamoDbData, PostgresData
 from foundation.primary_reference import PrimaryReference, PrimaryStackContractError
 from foundation.settings import StackSettings

@@ -32,7 +32,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.service_secrets import replica_secret_arn, secret_arn_region
+from components.data.service_secrets import replica_secret_arn, secret_arn_region
 
 _REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 _HOSTED_ZONE_ID = r"^Z[A-Z0-9]{1,31}$"

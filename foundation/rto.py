@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.dns_failover import ALIAS_RECORD_TTL_SECONDS, health_check_timing_problems
+from components.failover.dns_failover import ALIAS_RECORD_TTL_SECONDS, health_check_timing_problems
 
 # Default objective of the seed settings (`failover.rtoObjectiveMinutes`); our target is 2 minutes.
 DEFAULT_RTO_OBJECTIVE_MINUTES = 15.0

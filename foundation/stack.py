@@ -11,8 +11,8 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import PlatformRefs
-from components.dns_failover import DnsFailover, DnsFailoverArgs
+from components.core.contract import PlatformRefs
+from components.failover.dns_failover import DnsFailover, DnsFailoverArgs
 from components.observability.alert_routing import AlertDestination, AlertRouting, AlertRoutingArgs
 from components.observability.audit import AuditTrail, AuditTrailArgs
 from components.observability.failover_alarms import (ROUTE53_METRICS_REGION, FailoverAlarms, FailoverAlarmsArgs,
@@ -22,17 +22,17 @@ from components.observability.service_observability import ServiceObservability,
 from components.observability.slo import AlbSource
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
-from components.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
+from components.legacy.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
 from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
                                      ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
-from components.registry_replication import RegistryReplication, RegistryReplicationArgs
-from components.service_secrets import ServiceSecrets, ServiceSecretsArgs
-from components.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
-from components.cost_controls import CostControls, CostControlsArgs
-from components.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
-from components.types import PRIMARY_REGION, STANDBY_REGION
+from components.failover.registry_replication import RegistryReplication, RegistryReplicationArgs
+from components.data.service_secrets import ServiceSecrets, ServiceSecretsArgs
+from components.cost.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
+from components.cost.cost_controls import CostControls, CostControlsArgs
+from components.cost.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
+from components.core.types import PRIMARY_REGION, STANDBY_REGION
 from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings

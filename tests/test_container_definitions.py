@@ -15,7 +15,7 @@ from components.mesh_service.container_definitions import (
     regional_collector_image,
     task_volumes,
 )
-from components.sizing import task_size
+from components.mesh_service.sizing import task_size
 from tests.ecs_api import register_task_definition_problems
 
 

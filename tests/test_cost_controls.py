@@ -10,7 +10,7 @@ import pytest
 import yaml
 from botocore.validate import ParamValidator
 
-from components.cost_controls import CostControlsArgs, anomaly_threshold
+from components.cost.cost_controls import CostControlsArgs, anomaly_threshold
 from foundation.settings import ConfigError, check_across_stacks, list_stacks, load_catalog, read_stack_file
 from foundation.settings import settings_from_config
 from foundation.settings.catalog import PROJECT_DIR

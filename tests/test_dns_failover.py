@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.dns_failover import DnsFailover, DnsFailoverArgs
+from components.failover.dns_failover import DnsFailover, DnsFailoverArgs
 from devkit.mocks import run_program
 
 ZONE_ID = "Z0123456789EXAMPLE"

@@ -10,7 +10,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from components.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
+from components.legacy.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
 from components.mesh_service import MeshService
 from devkit.mocks import ACCOUNT_ID, run_program
 from foundation.settings import ConfigError, load_catalog, read_stack_file, settings_from_config

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws.iam as iam
 import pytest
 
-from components.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, RepositoryRefs,
+from components.core.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, RepositoryRefs,
                                  ServiceConnectTlsRefs)
 from components.mesh_service.clients import COMPONENT_TYPE as CLIENTS_COMPONENT
 from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
@@ -22,7 +22,7 @@ from components.mesh_service import (
 )
 from components.mesh_service.container_definitions import ADOT_COLLECTOR_PORTS
 from components.mesh_service.service_iam import WILDCARD_ONLY_ACTIONS
-from components.sizing import SizingError
+from components.mesh_service.sizing import SizingError
 from devkit.mocks import ACCOUNT_ID, run_program
 from tests.ecs_api import register_task_definition_problems
 

@@ -13,7 +13,7 @@ from components.regional_platform.args import ALB_NAME
 from components.regional_platform.load_balancer import ALB_SSL_POLICY, single_validation_record
 from components.regional_platform.network import subnet_plan
 from components.regional_platform.registries import pull_through_cache_prefix
-from components.stack_budget import budget_name_problem
+from components.cost.stack_budget import budget_name_problem
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -373,7 +373,7 @@ def test_each_stack_has_a_monthly_budget_scoped_to_its_environment_and_region(st
     assert {n["notificationType"] for n in prod_notifications} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscriberEmailAddresses"] == ["platform-oncall@example.com"] for n in prod_notifications)
     # Every budget also notifies a topic of its stack, so none notifies nobody: the alert topic, except
-    # staging's ACTUAL 100 %, which goes to the scale-down topic (components/budget_scale_down.py).
+    # staging's ACTUAL 100 %, which goes to the scale-down topic (components/cost/budget_scale_down.py).
     for preview in (staging, prod):
         arns = {t.inputs["name"]: t.outputs["arn"] for t in preview.recorder.of_type("aws:sns/topic:Topic")}
         prefix = preview.settings.name_prefix

@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.registry_replication import (RegistryReplication, RegistryReplicationArgs, ReplicationStackFacts,
+from components.failover.registry_replication import (RegistryReplication, RegistryReplicationArgs, ReplicationStackFacts,
                                              replication_problems)
 from devkit.mocks import ACCOUNT_ID, run_program
 

@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.service_secrets import ServiceSecrets, ServiceSecretsArgs, replica_secret_arn
+from components.data.service_secrets import ServiceSecrets, ServiceSecretsArgs, replica_secret_arn
 from devkit.mocks import ACCOUNT_ID, run_program
 
 PRIMARY_KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"

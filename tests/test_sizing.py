@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.sizing import (
+from components.mesh_service.sizing import (
     FARGATE_LINUX_SIZES,
     SERVICE_CONNECT_PROXY_CPU,
     SERVICE_CONNECT_PROXY_MEMORY_MIB,

@@ -7,7 +7,7 @@ import pytest
 from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
-from components.stack_budget import ALERT_THRESHOLDS, BudgetApprovalRecord, approval_tags, budget_notifications
+from components.cost.stack_budget import ALERT_THRESHOLDS, BudgetApprovalRecord, approval_tags, budget_notifications
 from foundation.settings.stack_config import Budget, Network
 from policies.budget_guard import _approval_from
 from policies.cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG

@@ -16,7 +16,7 @@ import pulumi_aws.appautoscaling as appautoscaling
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.iam as iam
 
-from components.contract import PlatformRefs
+from components.core.contract import PlatformRefs
 from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
 from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
 from components.data.names import cluster_identifier, database_user, table_name

@@ -2,8 +2,8 @@
 
 `ServiceDefinition` is the catalog entry as it runs in a stack; `foundation.settings` produces it
 directly (no look-alike copy). `ServiceOperations` holds the stack-wide product values (timeouts,
-deployment, alarms, tracing, logs). The region arrives whole as `components.contract.PlatformRefs`.
-Each class checks AWS limits only (`components.validation`); product rules live in settings.
+deployment, alarms, tracing, logs). The region arrives whole as `components.core.contract.PlatformRefs`.
+Each class checks AWS limits only (`components.core.validation`); product rules live in settings.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Mapping, Optional, Sequence
 
 import pulumi
 
-from components.contract import PlatformRefs
-from components.legacy_route import LegacySplit
+from components.core.contract import PlatformRefs
+from components.legacy.legacy_route import LegacySplit
 from components.mesh_service import container_definitions as containers
-from components.types import DEPLOYMENT_STRATEGIES, ARCHITECTURES, Architecture, DeploymentStrategy
-from components.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_problem, image_reference_problem,
+from components.core.types import DEPLOYMENT_STRATEGIES, ARCHITECTURES, Architecture, DeploymentStrategy
+from components.core.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_problem, image_reference_problem,
                                    is_multiple_of_tenth, log_retention_problem, path_prefix_problem,
                                    plain_config_problem, raise_problem, secret_env_name, service_name_problem,
                                    task_count_problem, config_secret_clash_problem,
@@ -43,7 +43,7 @@ class ServiceDefinition:
     name: str
     port: int
     health_path: str
-    # What the application container needs; the task is sized from it (components/sizing.py).
+    # What the application container needs; the task is sized from it (components/mesh_service/sizing.py).
     cpu: int
     memory: int
     architecture: Architecture

@@ -16,8 +16,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws.ec2 as ec2
 
-from components.types import Environment
-from components.validation import raise_problem, service_name_problem
+from components.core.types import Environment
+from components.core.validation import raise_problem, service_name_problem
 
 COMPONENT_TYPE = "microservices:platform:ServiceClientGroups"
 

@@ -19,7 +19,7 @@ import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
 import pulumi_aws.vpc as vpc_rules
 
-from components.legacy_route import ROLLING_CIRCUIT_BREAKER, ROLLING_DEPLOYMENT
+from components.legacy.legacy_route import ROLLING_CIRCUIT_BREAKER, ROLLING_DEPLOYMENT
 from components.mesh_service import container_definitions as containers
 from components.mesh_service.alarms import create_rollback_alarms
 from components.mesh_service.args import HEALTH_CHECK_GRACE_PERIOD_SECONDS, MeshServiceArgs
@@ -27,7 +27,7 @@ from components.mesh_service.autoscaling import create_autoscaling
 from components.mesh_service.iam import create_roles
 from components.mesh_service.routing import create_routing
 from components.mesh_service.task_definition import create_task_definition
-from components.sizing import TaskSize, task_size
+from components.mesh_service.sizing import TaskSize, task_size
 
 COMPONENT_TYPE = "microservices:platform:MeshService"
 HTTPS_PORT = 443

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from components.types import Environment
-from components.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
+from components.core.types import Environment
+from components.core.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
 
 # A pinned ADOT collector release (aws-observability/aws-otel-collector v0.50.0, released 2026-08;
 # PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a

@@ -8,7 +8,7 @@ from typing import Callable, Mapping, Optional
 import pulumi
 import pulumi_aws.lb as lb
 
-from components.legacy_route import split_action
+from components.legacy.legacy_route import split_action
 from components.mesh_service.args import MeshServiceArgs
 
 
@@ -16,7 +16,7 @@ from components.mesh_service.args import MeshServiceArgs
 class Routing:
     target_groups: tuple[lb.TargetGroup, lb.TargetGroup]
     listener_rule: lb.ListenerRule
-    # While the stack splits the route with a legacy Lambda (components/legacy_route.py).
+    # While the stack splits the route with a legacy Lambda (components/legacy/legacy_route.py).
     legacy_split_rule: Optional[lb.ListenerRule] = None
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from components.validation import PRIVATE_ECR_IMAGE
+from components.core.validation import PRIVATE_ECR_IMAGE
 
 # Actions granted on "*" because the IAM Service Authorization Reference lists no resource type for
 # them (checked with policy_sentry's `get_actions_that_support_wildcard_arns_only`; the test suite

@@ -1,4 +1,4 @@
-"""The Fargate task definition: app, tracing sidecar and the sizes `components.sizing` computed."""
+"""The Fargate task definition: app, tracing sidecar and the sizes `components.mesh_service.sizing` computed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pulumi_aws.ecs as ecs
 from components.mesh_service import container_definitions as containers
 from components.mesh_service.args import MeshServiceArgs
 from components.mesh_service.iam import ServiceRoles
-from components.sizing import TaskSize
+from components.mesh_service.sizing import TaskSize
 
 
 def create_task_definition(name: str, args: MeshServiceArgs, *, size: TaskSize, roles: ServiceRoles,

@@ -30,7 +30,7 @@ def publisher_key_statements(topic: str, account_id: str, region: str) -> list[d
 
 def budgets_key_statement(topic: str, account_id: str, sid: str) -> dict:
     """Key-policy statement that lets AWS Budgets publish to `topic` (encrypted with the key), for this
-    account's budgets only. Also used for the staging scale-down topic (components/budget_scale_down.py)."""
+    account's budgets only. Also used for the staging scale-down topic (components/cost/budget_scale_down.py)."""
     return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
             "Action": PUBLISH_ACTIONS, "Resource": "*",
             "Condition": {"StringEquals": {SNS_CONTEXT_KEY: topic, "aws:SourceAccount": account_id},

@@ -24,10 +24,10 @@ import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.route53 as route53
 
-from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
+from components.failover.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
 from components.observability.alarm_specs import AlarmSpec, Metric, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
-from components.types import Role
+from components.core.types import Role
 
 COMPONENT_TYPE = "microservices:observability:FailoverAlarms"
 ROUTE53_METRICS_REGION = "us-east-1"

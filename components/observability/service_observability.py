@@ -25,7 +25,7 @@ from components.observability.dashboards import ServiceDashboardInputs, service_
 from components.observability.logs import ERROR_FILTER_PATTERN, error_filter_name, error_line_metric, saved_queries
 from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
                                           service_composite)
-from components.types import Environment
+from components.core.types import Environment
 
 COMPONENT_TYPE = "microservices:observability:ServiceObservability"
 

@@ -20,7 +20,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws.xray as xray
 
-from components.types import Environment
+from components.core.types import Environment
 
 COMPONENT_TYPE = "microservices:observability:TraceSampling"
 # API_SamplingRule: RuleName 1-32 characters; Priority 1-9999 (the Default rule is 10000).

@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 
 import pulumi
 
-from components.types import ContainerInsights, Environment, NatStrategy, Region, Role
+from components.core.types import ContainerInsights, Environment, NatStrategy, Region, Role
 
 REGION_CODES = {"eu-central-1": "euc1", "eu-west-1": "euw1"}
 # CreateLoadBalancer Name: at most 32 alphanumerics or hyphens, not starting or ending with "-", not
@@ -64,10 +64,10 @@ class RegionalPlatformArgs:
     repository_tags: Mapping[str, str] = field(default_factory=dict)
     # The stack's alert topic (components/observability/alert_routing.py), encrypted with the platform key.
     alert_topic_name: Optional[str] = None
-    # The staging budget's scale-down topic and function (components/budget_scale_down.py): the key policy
+    # The staging budget's scale-down topic and function (components/cost/budget_scale_down.py): the key policy
     # admits Budgets for the topic, the boundary admits the function's role. None: no scale-down.
     budget_scale_down_name: Optional[str] = None
-    # Where requests no service routes go: a legacy Lambda target group (components/legacy_route.py)
+    # Where requests no service routes go: a legacy Lambda target group (components/legacy/legacy_route.py)
     # while the strangler fig migration runs; None answers them with a 404.
     default_target_group_arn: Optional[pulumi.Input[str]] = None
     # Public ALBs the routed services are spread over (docs/scale.md); the first keeps its original names.

@@ -3,7 +3,7 @@
 Network (network.py), the platform KMS key, the permissions boundary every role carries and the Service
 Connect TLS certificate authority with its infrastructure role (here), the ECS cluster and its Service
 Connect namespace (here), the public ALB (load_balancer.py), ECR repositories and the collector's
-pull-through cache (registries.py). What services receive is one object, `refs` (components/contract.py).
+pull-through cache (registries.py). What services receive is one object, `refs` (components/core/contract.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pulumi_aws.iam as iam
 import pulumi_aws.kms as kms
 import pulumi_aws.servicediscovery as servicediscovery
 
-from components.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs,
+from components.core.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs,
                                  ServiceConnectTlsRefs)
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs

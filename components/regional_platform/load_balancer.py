@@ -14,7 +14,7 @@ import pulumi_aws.route53 as route53
 import pulumi_aws.s3 as s3
 import pulumi_aws.vpc as vpc_rules
 
-from components.legacy_route import forward_to
+from components.legacy.legacy_route import forward_to
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs
 

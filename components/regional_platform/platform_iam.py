@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from components.data.access import BoundaryScope, boundary_statements as data_boundary_statements
 from components.events.documents import platform_key_statement_for_events
-from components.budget_scale_down import boundary_statements as scale_down_boundary_statements
+from components.cost.budget_scale_down import boundary_statements as scale_down_boundary_statements
 from components.observability.alert_policies import budgets_key_statement, publisher_key_statements, topic_arn
 
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
@@ -34,7 +34,7 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str]
     the account statement delegates to; naming them here would make the key depend on roles whose
     boundary depends on the key. `alert_topic_name`: the stack's alert topic, encrypted with this key;
     CloudWatch, Budgets and EventBridge may use the key for that topic only (its ARN follows from the name).
-    `budget_scale_down_name`: the staging scale-down topic (components/budget_scale_down.py), encrypted with
+    `budget_scale_down_name`: the staging scale-down topic (components/cost/budget_scale_down.py), encrypted with
     this key; Budgets alone may use the key for it.
     """
     statements = [
@@ -83,7 +83,7 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
     encrypts with the region's AWS managed key `aws/secretsmanager` (its ARN is unknown here).
     creates_replica_repositories: the standby's repository-creation-template role (see
     `replica_repository_role_policy`), which ECR assumes to create the replicated repositories.
-    budget_scale_down_name: the staging budget's scale-down function (components/budget_scale_down.py), whose
+    budget_scale_down_name: the staging budget's scale-down function (components/cost/budget_scale_down.py), whose
     role caps this environment's ECS scalable targets and writes its own log group.
     """
     arn = f"{region}:{account_id}"

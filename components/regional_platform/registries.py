@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws.ecr as ecr
 import pulumi_aws.iam as iam
 
-from components.contract import RepositoryRefs
+from components.core.contract import RepositoryRefs
 from components.mesh_service.container_definitions import ADOT_COLLECTOR_UPSTREAM_REGISTRY, regional_collector_image
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs

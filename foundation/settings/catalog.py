@@ -7,9 +7,9 @@ from typing import Annotated, Any, Callable, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from components.legacy_route import legacy_name_problem
-from components.types import Architecture
-from components.validation import (config_secret_clash_problem, health_path_problem, path_prefix_problem,
+from components.legacy.legacy_route import legacy_name_problem
+from components.core.types import Architecture
+from components.core.validation import (config_secret_clash_problem, health_path_problem, path_prefix_problem,
                                    plain_config_problem, raise_problem,
                                    service_name_problem, task_count_problem)
 from components.data.spec import DataAndEvents, event_graph_problems
@@ -25,7 +25,7 @@ def catalog_file(project_dir: Path) -> Path:
 
 
 def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
-    """A components.validation rule as a pydantic validator: an AWS limit reported against the config key."""
+    """A components.core.validation rule as a pydantic validator: an AWS limit reported against the config key."""
     def check(value: Any) -> Any:
         raise_problem(problem(value))
         return value
@@ -40,7 +40,7 @@ class CatalogService(DataAndEvents):
     DataAndEvents (components/data/spec.py)."""
 
     port: int = Field(ge=1024, le=65535)
-    # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.validation.
+    # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.core.validation.
     path_prefix: Optional[Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"),
                                     aws_rule(path_prefix_problem)]] = None
     health_path: Annotated[str, aws_rule(health_path_problem)]

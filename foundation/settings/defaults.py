@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.types import ContainerInsights, LogLevel
+from components.core.types import ContainerInsights, LogLevel
 
 
 @dataclass(frozen=True)

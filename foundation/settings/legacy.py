@@ -1,5 +1,5 @@
 """The strangler fig in settings: which legacy Lambda functions a stack puts behind its ALB, and how much
-of each migrating service's route ECS serves (components/legacy_route.py, docs/strangler-fig.md).
+of each migrating service's route ECS serves (components/legacy/legacy_route.py, docs/strangler-fig.md).
 
 The catalog says which legacy function a service replaces (`legacyFunction`, a logical name); each stack
 says where that function is (`legacy.functions`, an ARN in the stack's region and account), which one
@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from components.legacy_route import function_arn_problem, legacy_name_problem
+from components.legacy.legacy_route import function_arn_problem, legacy_name_problem
 from foundation.settings.base import ConfigError, Model as _Model
 from foundation.settings.catalog import Catalog, ServiceName, aws_rule
 

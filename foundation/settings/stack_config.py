@@ -11,12 +11,12 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
+from components.failover.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
 from components.observability.slo import (DEFAULT_CPU_PERCENT, DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES,
                                           DEFAULT_ERROR_RATE_PERCENT, DEFAULT_MEMORY_PERCENT,
                                           DEFAULT_MIN_REQUESTS_PER_MINUTE, DEFAULT_P95_MS, DEFAULT_P99_MS, SloTargets)
-from components.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Role
-from components.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
+from components.core.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Role
+from components.core.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
                                    log_retention_problem, timeout_problems)
 from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
 from foundation.settings.base import Model as _Model, matching
@@ -244,7 +244,7 @@ class Budget(_Model):
     alert_emails: EmailAddresses = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
     approval: Optional[BudgetApproval] = None
-    # At ACTUAL 100 % cap every service at its minimum (components/budget_scale_down.py); staging only.
+    # At ACTUAL 100 % cap every service at its minimum (components/cost/budget_scale_down.py); staging only.
     scale_down_on_breach: bool = False
 
     @model_validator(mode="after")

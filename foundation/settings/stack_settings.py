@@ -9,12 +9,12 @@ from typing import Any, Optional
 
 from pydantic import Field, ValidationError
 
-from components.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
+from components.failover.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
 from components.mesh_service.args import ServiceDefinition
-from components.sizing import SizingError, TaskSize, task_size
-from components.stack_budget import budget_name_problem
-from components.types import REGION_OF_ROLE, Region
-from components.validation import task_count_problem
+from components.mesh_service.sizing import SizingError, TaskSize, task_size
+from components.cost.stack_budget import budget_name_problem
+from components.core.types import REGION_OF_ROLE, Region
+from components.core.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shortened, shown_value
 from components.data.names import task_config

@@ -27,9 +27,9 @@ import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.sns as sns
 
 # The handler is the one home of the names it reads (it ships alone, so it cannot import from here).
-from components.budget_scale_down_handler import DIMENSION as ECS_DIMENSION
-from components.budget_scale_down_handler import ENV_CLUSTER, ENV_SERVICES, ENV_TOPIC
-from components.budget_scale_down_handler import NAMESPACE as ECS_NAMESPACE
+from components.cost.budget_scale_down_handler import DIMENSION as ECS_DIMENSION
+from components.cost.budget_scale_down_handler import ENV_CLUSTER, ENV_SERVICES, ENV_TOPIC
+from components.cost.budget_scale_down_handler import NAMESPACE as ECS_NAMESPACE
 from components.observability.alert_policies import budgets_publish_statement, deny_publish_without_tls
 
 COMPONENT_TYPE = "microservices:platform:BudgetScaleDown"

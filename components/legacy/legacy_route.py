@@ -25,7 +25,7 @@ import pulumi
 import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.lb as lb
 
-from components.validation import TARGET_GROUP_NAME
+from components.core.validation import TARGET_GROUP_NAME
 
 COMPONENT_TYPE = "microservices:platform:LegacyFunction"
 # Unqualified function ARN (no version or alias): the ALB invokes $LATEST, as the existing API Gateway or

@@ -1,6 +1,6 @@
 """Lambda handler: cap every listed ECS service's scalable target at its minimum (MaxCapacity = min).
 
-Shipped as the function's code by components/budget_scale_down.py; runs on the Lambda Python runtime,
+Shipped as the function's code by components/cost/budget_scale_down.py; runs on the Lambda Python runtime,
 which provides boto3. Invoked by SNS from the budget's dedicated scale-down topic: the topic receives
 only the ACTUAL 100 % notification, so the budget's plain-text message needs no parsing. Records from
 any other source or topic are ignored. Configuration comes from the environment, never credentials:
@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
-# The environment the function is configured with (components/budget_scale_down.py sets it).
+# The environment the function is configured with (components/cost/budget_scale_down.py sets it).
 ENV_CLUSTER = "CLUSTER_NAME"
 ENV_SERVICES = "SERVICE_MINIMUMS"
 ENV_TOPIC = "TOPIC_ARN"

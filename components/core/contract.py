@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 
-from components.types import Environment, Region, Role
+from components.core.types import Environment, Region, Role
 
 
 @dataclass(frozen=True)

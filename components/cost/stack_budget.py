@@ -50,7 +50,7 @@ class StackBudgetArgs:
     alert_topic_arn: Optional[pulumi.Input[str]] = None
     approval: Optional[BudgetApprovalRecord] = None
     # The ACTUAL 100 % notification's SNS subscriber instead of the alert topic (Budgets allow one per
-    # notification): the staging scale-down topic (components/budget_scale_down.py). The emails still get it.
+    # notification): the staging scale-down topic (components/cost/budget_scale_down.py). The emails still get it.
     breach_topic_arn: Optional[pulumi.Input[str]] = None
 
     def __post_init__(self) -> None:

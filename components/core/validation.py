@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from components.types import ENVIRONMENTS
+from components.core.types import ENVIRONMENTS
 
 # --- names -------------------------------------------------------------------------------------
 

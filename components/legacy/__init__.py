@@ -1,0 +1,1 @@
+"""Strangler fig: existing Lambda functions behind the platform ALB while services replace them."""
