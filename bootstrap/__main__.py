@@ -1,7 +1,6 @@
 """Bootstrap stack: GitHub OIDC, deploy and preview roles, state bucket and key (docs/bootstrap.md)."""
 
 import pulumi
-
 from delivery_access import BootstrapSettings, ImagePusher, build
 
 config = pulumi.Config()
@@ -24,7 +23,7 @@ try:
         tags={"environment": "prod", "cost-center": tags.get("costCenter", "cc-platform"),
               "owner": tags.get("owner", "platform-team"), "project": "microservices-foundation"})
 except ValueError as error:
-    raise pulumi.RunError(f"stack '{pulumi.get_stack()}' (bootstrap/Pulumi.{pulumi.get_stack()}.yaml): {error}")
+    raise pulumi.RunError(f"stack '{pulumi.get_stack()}' (bootstrap/Pulumi.{pulumi.get_stack()}.yaml): {error}") from None
 
 outputs = build(settings)
 pulumi.export("oidcProviderArn", outputs.oidc_provider_arn)

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -286,8 +287,8 @@ class ImagePusher:
 
     repository: str  # owner/name of the service's own repository
     service: str  # catalog name; images go to `<environment>/<service>` in the primary region
-    owner_id: Optional[int] = None
-    repository_id: Optional[int] = None
+    owner_id: int | None = None
+    repository_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -298,8 +299,8 @@ class BootstrapSettings:
     repository: str  # owner/name
     state_bucket_name: str
     backend_region: str
-    owner_id: Optional[int] = None
-    repository_id: Optional[int] = None
+    owner_id: int | None = None
+    repository_id: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     image_pushers: tuple[ImagePusher, ...] = ()
 
@@ -343,8 +344,8 @@ class BootstrapSettings:
         return f"arn:aws:s3:::{self.state_bucket_name}"
 
 
-def github_subject(repository: str, context: str, owner_id: Optional[int] = None,
-                   repository_id: Optional[int] = None) -> str:
+def github_subject(repository: str, context: str, owner_id: int | None = None,
+                   repository_id: int | None = None) -> str:
     """GitHub's `sub` claim; repositories with immutable subjects append the numeric ids to the names."""
     owner, name = repository.split("/")
     if owner_id is not None:

@@ -82,9 +82,9 @@ def write_output(path: Path, option: str, text: str) -> None:
 
 
 def _preview(options: argparse.Namespace) -> int:
-    from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from devkit import diff as stack_diff
     from devkit.costs import cost_lines, cost_markdown, stack_estimate
+    from devkit.harness import PolicyConfigError, PolicyPackAnalyzer, PolicyPackError
     from devkit.policy_config import check_against_pack, read_policy_config
     from devkit.render import json_text, preview_document, render_text, resource_counts
     from devkit.run import preview_stack
@@ -117,7 +117,7 @@ def _preview(options: argparse.Namespace) -> int:
                 cost = stack_estimate(result)
             except (ConfigError, PriceFileError) as error:
                 return fail(str(error))
-            except Exception as error:  # noqa: BLE001 a program error is reported, not dumped
+            except Exception as error:
                 if options.debug:
                     raise
                 root = root_cause(error)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from policies.cost.assumptions import UsageAssumptions
 from policies.cost.estimator import Estimate, estimate, resources_from_records
@@ -36,10 +36,10 @@ class Lever:
 class LeverRow:
     lever: str
     option: str
-    total_eur: Optional[float]
-    delta_eur: Optional[float]
+    total_eur: float | None
+    delta_eur: float | None
     drivers: tuple[tuple[str, float], ...] = ()
-    error: Optional[str] = None
+    error: str | None = None
 
 
 def apply_overrides(config: Mapping[str, Any], overrides: Overrides, project: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def apply_overrides(config: Mapping[str, Any], overrides: Overrides, project: st
 
 
 def lever_table(run: RunVariant, levers: Sequence[Lever], prices: PriceBook,
-                assumptions: UsageAssumptions | None = None, region: Optional[str] = None,
+                assumptions: UsageAssumptions | None = None, region: str | None = None,
                 ) -> tuple[Estimate, list[LeverRow]]:
     """The baseline estimate and one row per lever option (total and change against the baseline).
     A variant the program refuses (a config rule, e.g. prod without TLS) becomes a row with ``error``."""
@@ -74,7 +74,7 @@ def lever_table(run: RunVariant, levers: Sequence[Lever], prices: PriceBook,
     for lever in levers:
         try:
             result = priced(run(lever.overrides))
-        except Exception as error:  # noqa: BLE001 a refused variant is a row, not a crash
+        except Exception as error:
             rows.append(LeverRow(lever.lever, lever.option, None, None, error=_root_message(error)))
             continue
         rows.append(LeverRow(lever.lever, lever.option, result.total_eur, result.total_eur - base.total_eur,
@@ -83,13 +83,13 @@ def lever_table(run: RunVariant, levers: Sequence[Lever], prices: PriceBook,
 
 
 def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices: PriceBook,
-                     assumptions: UsageAssumptions | None = None, region: Optional[str] = None,
-                     extra_overrides: Optional[Mapping[str, Any]] = None) -> float:
+                     assumptions: UsageAssumptions | None = None, region: str | None = None,
+                     extra_overrides: Mapping[str, Any] | None = None) -> float:
     """EUR per month that enabling catalog service ``extra`` adds to the stack; ``extra_overrides``
     are its per-stack overrides (image, architecture, task counts) as the stack would set them."""
     overrides: dict[str, Any] = {"services.enabled": [*enabled, extra]}
     overrides.update({f"services.overrides.{extra}.{key}": value for key, value in (extra_overrides or {}).items()})
-    base, rows = lever_table(run, [Lever("service", extra, overrides)], prices, assumptions, region)
+    _base, rows = lever_table(run, [Lever("service", extra, overrides)], prices, assumptions, region)
     if rows[0].error:
         raise ValueError(f"enabling {extra} fails: {rows[0].error}")
     return rows[0].delta_eur or 0.0
@@ -133,8 +133,13 @@ def variant_runner(stack: str) -> RunVariant:
     A standby's reference to its primary resolves to the primary's unmodified offline outputs."""
     from devkit.mocks import run_program
     from devkit.run import _region_of, preview_stack
-    from foundation.settings import (PROJECT_DIR, load_catalog, read_project_defaults, read_stack_file,
-                                     settings_from_config)
+    from foundation.settings import (
+        PROJECT_DIR,
+        load_catalog,
+        read_project_defaults,
+        read_stack_file,
+        settings_from_config,
+    )
 
     stack_file = read_stack_file(stack, PROJECT_DIR)
     project = read_project_defaults(PROJECT_DIR)[0]

@@ -76,8 +76,9 @@ class HandLine:
     usd: float
 
 
-def hand_calculation(prices: PriceBook, usage: UsageAssumptions = UsageAssumptions()) -> list[HandLine]:
+def hand_calculation(prices: PriceBook, usage: UsageAssumptions | None = None) -> list[HandLine]:
     """The reference stack's monthly cost, line by line, from the price file."""
+    usage = usage or UsageAssumptions()
     p = prices.regions[REGION]
     h = prices.hours_per_month
 

@@ -10,6 +10,7 @@ from devkit.run import StackPreview
 from policies.cost.estimator import Estimate, estimate, resources_from_records
 from policies.cost.prices import load_prices
 
+
 def stack_estimate(preview: StackPreview) -> Estimate:
     """The stack's monthly estimate from what its program registered."""
     return estimate(resources_from_records(preview.recorder.to_json()), load_prices(),

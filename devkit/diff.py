@@ -169,7 +169,7 @@ def _changes(resource_type: str, old: Any, new: Any, path: str = "") -> Iterable
             yield from _changes(resource_type, old[index] if index < len(old) else _ABSENT,
                                 new[index] if index < len(new) else _ABSENT, f"{path}[{index}]")
         return
-    if old is _ABSENT and new is None or new is _ABSENT and old is None:
+    if (old is _ABSENT and new is None) or (new is _ABSENT and old is None):
         return
     if old != new:
         yield PropertyChange(path, old, new, forces_replacement(resource_type, path))

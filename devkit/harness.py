@@ -326,7 +326,8 @@ class PolicyPackAnalyzer:
     def start(self) -> None:
         if self._process is not None:
             return
-        self._stderr = tempfile.TemporaryFile()
+        # Held open for the server's lifetime and closed in stop(): no `with` block can span that.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         env = {k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG"}
         self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],

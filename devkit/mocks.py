@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_all_config, set_mocks
 
-from devkit.sdk_adapter import (UNKNOWN, MockMonitor, deserialize_properties, ignore_unretrieved_failures,
-                                reset_runtime, run_program_function, settle, sync_await)
+from devkit.sdk_adapter import (
+    UNKNOWN,
+    MockMonitor,
+    deserialize_properties,
+    ignore_unretrieved_failures,
+    reset_runtime,
+    run_program_function,
+    settle,
+    sync_await,
+)
 
 # The account a run works in when its config names none (`aws:allowedAccountIds` absent), as AWS's
 # documentation examples do. A stack that names its account gets that one (see account_of).
@@ -45,9 +54,9 @@ class RecordedResource:
     type: str
     name: str
     custom: bool
-    parent: Optional[str]
-    provider: Optional[str]
-    provider_region: Optional[str]
+    parent: str | None
+    provider: str | None
+    provider_region: str | None
     inputs: dict
     outputs: dict
     dependencies: list[str] = field(default_factory=list)
@@ -108,7 +117,7 @@ def _asset_plain(value: Any) -> Any:
 class AwsLikeMocks(Mocks):
     """Answers registrations and invokes the way AWS would shape them."""
 
-    def __init__(self, default_region: str, remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
+    def __init__(self, default_region: str, remote_outputs: dict[str, Callable[[dict], dict]] | None = None,
                  computed_unknown: bool = False, account_id: str = ACCOUNT_ID):
         self.default_region = default_region
         self.account_id = account_id
@@ -120,7 +129,7 @@ class AwsLikeMocks(Mocks):
         # stack references) are supplied by the caller, keyed by type token.
         self.remote_outputs = remote_outputs or {}
 
-    def region_of(self, provider: Optional[str]) -> str:
+    def region_of(self, provider: str | None) -> str:
         if provider:
             return self.provider_regions.get(provider.rsplit("::", 1)[0], self.default_region)
         return self.default_region
@@ -154,7 +163,7 @@ class AwsLikeMocks(Mocks):
         return aws_like_state(args.typ, args.name, dict(args.inputs), region, self.account_id)
 
 
-def account_of(config: Optional[dict[str, str]]) -> str:
+def account_of(config: dict[str, str] | None) -> str:
     """The account a stack's run answers for: the one `aws:allowedAccountIds` names (the provider would
     refuse any other), else ACCOUNT_ID. The settings validate the key; this only reads it."""
     try:
@@ -418,7 +427,7 @@ class Recorder:
     def of_type(self, typ: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == typ]
 
-    def one(self, typ: str, name: Optional[str] = None) -> RecordedResource:
+    def one(self, typ: str, name: str | None = None) -> RecordedResource:
         found = [r for r in self.of_type(typ) if name is None or r.name == name]
         if len(found) != 1:
             raise LookupError(f"expected one {typ} named {name!r}, found {[r.name for r in found]}")
@@ -436,8 +445,8 @@ class Recorder:
 
 
 def run_program(program: Callable[[], Any], *, project: str, stack: str, region: str, unknowns: bool = False,
-                remote_outputs: Optional[dict[str, Callable[[dict], dict]]] = None,
-                config: Optional[dict[str, str]] = None, secret_keys: Optional[list[str]] = None) -> tuple[Recorder, Any]:
+                remote_outputs: dict[str, Callable[[dict], dict]] | None = None,
+                config: dict[str, str] | None = None, secret_keys: list[str] | None = None) -> tuple[Recorder, Any]:
     """Run `program` under the mock runtime until every registration has completed.
 
     Returns the recorder and the program's return value with every Output in it resolved

@@ -17,15 +17,23 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from components.core.validation import service_name_problem
-from foundation.settings import (ConfigError, PROJECT_DIR, check_across_stacks, list_stacks, load_catalog,
-                                 read_project_defaults, read_stack_file, settings_from_config)
+from foundation.settings import (
+    PROJECT_DIR,
+    ConfigError,
+    check_across_stacks,
+    list_stacks,
+    load_catalog,
+    read_project_defaults,
+    read_stack_file,
+    settings_from_config,
+)
 from foundation.settings.yaml_files import load_yaml
 
 CATALOG = Path("platform") / "services.yaml"
@@ -49,7 +57,7 @@ class NewService:
     name: str
     image: str
     port: int = 8080
-    path_prefix: Optional[str] = None      # default /api/<name>; ignored when internal
+    path_prefix: str | None = None      # default /api/<name>; ignored when internal
     internal: bool = False
     cpu: int = 256
     memory: int = 512
@@ -58,7 +66,7 @@ class NewService:
     max_tasks: int = 4
     calls: tuple[str, ...] = ()
     stacks: tuple[str, ...] = ("staging",)
-    scaffold: Optional[Path] = None
+    scaffold: Path | None = None
 
 
 @dataclass
@@ -89,7 +97,7 @@ def _flow(items: list[Any]) -> CommentedSeq:
     return seq
 
 
-def catalog_entry(request: NewService, priority: Optional[int]) -> CommentedMap:
+def catalog_entry(request: NewService, priority: int | None) -> CommentedMap:
     """The catalog entry, keys in the order the existing entries use."""
     entry = CommentedMap()
     entry["port"] = request.port
@@ -135,7 +143,7 @@ def _standbys_of(primary: str, documents: dict[str, Any], project: str) -> list[
     return sorted(found)
 
 
-def _role(document: Any, project: str) -> Optional[str]:
+def _role(document: Any, project: str) -> str | None:
     return (document.get("config") or {}).get(_config_key(project, "role"))
 
 
@@ -239,11 +247,11 @@ def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = P
         settings = {}
         # Other stacks do not run the service, and a catalog entry only matters to stacks that enable it.
         for stack in targets:
-            stack_file = _read(lambda: read_stack_file(stack, root))
-            settings[stack] = _read(lambda: settings_from_config(stack, stack_file.config, catalog,
-                                                                 stack_file.secret_keys, project))
+            stack_file = _read(lambda stack=stack: read_stack_file(stack, root))
+            settings[stack] = _read(lambda stack=stack, stack_file=stack_file: settings_from_config(  # type: ignore[misc]
+                stack, stack_file.config, catalog, stack_file.secret_keys, project))
         for stack in targets:
-            _read(lambda: check_across_stacks(settings[stack], root))
+            _read(lambda stack=stack: check_across_stacks(settings[stack], root))
         return settings
 
 

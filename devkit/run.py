@@ -8,11 +8,10 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from devkit.mocks import Recorder, run_program
-from foundation.settings import (PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack,
-                                 read_stack_file)
+from foundation.settings import PROJECT_DIR, ConfigError, StackSettings, load_from_pulumi, load_stack, read_stack_file
 
 
 @dataclass
@@ -21,9 +20,9 @@ class StackPreview:
     settings: StackSettings
     recorder: Recorder
     outputs: dict[str, Any]
-    primary: Optional["StackPreview"] = None
+    primary: StackPreview | None = None
     # Where a standby's primary outputs came from when its primary did not run in this process.
-    primary_outputs_from: Optional[str] = None
+    primary_outputs_from: str | None = None
 
 
 # A standby's StackReference resolves to its primary's preview outputs. They depend only on the inputs of
@@ -55,7 +54,7 @@ def _cache_path(stack: str, project_dir: Path) -> Path:
     return outputs_cache_dir() / f"{stack}-{inputs_digest(stack, project_dir)}.json"
 
 
-def cached_outputs(stack: str, project_dir: Path = PROJECT_DIR) -> Optional[dict[str, Any]]:
+def cached_outputs(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any] | None:
     try:
         return json.loads(_cache_path(stack, project_dir).read_text())
     except (OSError, ValueError):
@@ -74,7 +73,7 @@ def store_outputs(stack: str, outputs: dict[str, Any], project_dir: Path = PROJE
         pass
 
 
-def preview_stack(stack: str, primary: Optional[StackPreview] = None, unknowns: bool = False,
+def preview_stack(stack: str, primary: StackPreview | None = None, unknowns: bool = False,
                   project_dir: Path = PROJECT_DIR) -> StackPreview:
     """Run `stack` under mocks. A standby's StackReference to its primary resolves to the primary's
     own offline preview outputs (run first here unless `primary` is given; a primary is deployed

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc as _rpc
@@ -28,9 +28,19 @@ from pulumi.runtime.settings import SETTINGS as _SETTINGS
 from pulumi.runtime.stack import run_pulumi_func as _run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-__all__ = ["CHECKED_PULUMI_VERSIONS", "UNKNOWN", "MockMonitor", "analyzer_pb2", "analyzer_pb2_grpc",
-           "deserialize_properties", "sync_await", "run_program_function", "settle", "reset_runtime",
-           "ignore_unretrieved_failures"]
+__all__ = [
+    "CHECKED_PULUMI_VERSIONS",
+    "UNKNOWN",
+    "MockMonitor",
+    "analyzer_pb2",
+    "analyzer_pb2_grpc",
+    "deserialize_properties",
+    "ignore_unretrieved_failures",
+    "reset_runtime",
+    "run_program_function",
+    "settle",
+    "sync_await",
+]
 
 CHECKED_PULUMI_VERSIONS = ("3.204.0", "3.272.0")
 
@@ -50,7 +60,7 @@ def sync_await(awaitable: Awaitable[T]) -> T:
     return _sync_await(awaitable)
 
 
-def run_program_function(body: Callable[[], Optional[Awaitable[Any]]]) -> None:
+def run_program_function(body: Callable[[], Awaitable[Any] | None]) -> None:
     """Run `body` as the SDK runs a program, until its outstanding registrations have finished."""
     _sync_await(_run_pulumi_func(body))
 

@@ -13,18 +13,18 @@ Every stack has its own bus, subscription queues and rules: services publish and
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
 from components.core.contract import EventBusRefs, PlatformRefs
+from components.core.types import STANDBY_REGION
 from components.data.database import GlobalPrimary, GlobalSecondary
 from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
+from components.data.spec import DynamoDbData, PostgresData
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
 from components.events.bus import EventBus, EventBusArgs
 from components.mesh_service import MeshService
-from components.core.types import STANDBY_REGION
-from components.data.spec import DynamoDbData, PostgresData
 from foundation.primary_reference import PrimaryReference, PrimaryStackContractError
 from foundation.settings import StackSettings
 
@@ -44,7 +44,7 @@ def _primary_entry(primary: PrimaryReference, output: str, service: str, *path: 
 
 
 def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
-                          primary: Optional[PrimaryReference], opts: pulumi.ResourceOptions) -> dict[str, Any]:
+                          primary: PrimaryReference | None, opts: pulumi.ResourceOptions) -> dict[str, Any]:
     environment, defaults = settings.environment, settings.defaults
     replicate = defaults.replicate_data
     owned = {s.name: settings.data_and_events[s.name] for s in settings.services}

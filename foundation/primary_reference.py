@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Iterable, Literal, Optional
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -54,8 +55,8 @@ class PrimaryStackOutputs(BaseModel):
     vpc_cidr: str
     alb_dns_name: str = Field(min_length=1)
     alb_zone_id: str = Field(pattern=_HOSTED_ZONE_ID)
-    hosted_zone_id: Optional[str] = Field(default=None, pattern=_HOSTED_ZONE_ID)
-    api_record_name: Optional[str] = Field(default=None, min_length=1)
+    hosted_zone_id: str | None = Field(default=None, pattern=_HOSTED_ZONE_ID)
+    api_record_name: str | None = Field(default=None, min_length=1)
     secret_arns: dict[str, str]
     repository_names: dict[str, str]
 
@@ -75,7 +76,7 @@ class PrimaryStackOutputs(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "PrimaryStackOutputs":
+    def _consistent(self) -> PrimaryStackOutputs:
         if (self.hosted_zone_id is None) != (self.api_record_name is None):
             raise ValueError("hostedZoneId and apiRecordName must be exported together (or both left out)")
         for key, arn in self.secret_arns.items():
@@ -89,7 +90,7 @@ class PrimaryStackOutputs(BaseModel):
 
 
 def parse_primary_outputs(raw: dict[str, Any], primary_stack: str, *, expected_environment: str,
-                          standby_region: Optional[str] = None, standby_vpc_cidr: Optional[str] = None,
+                          standby_region: str | None = None, standby_vpc_cidr: str | None = None,
                           required_secrets: Iterable[str] = ()) -> PrimaryStackOutputs:
     """Validate the primary's raw stack outputs; raise PrimaryStackContractError naming each bad output."""
     try:
@@ -138,9 +139,9 @@ class PrimaryReference:
     required_secrets: `<service>/<secret>` keys the standby's services read; the primary must export them.
     """
 
-    def __init__(self, primary_stack: str, *, expected_environment: str, standby_region: Optional[str] = None,
-                 standby_vpc_cidr: Optional[str] = None, required_secrets: Iterable[str] = (),
-                 resource_name: str = "primary-stack", opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, primary_stack: str, *, expected_environment: str, standby_region: str | None = None,
+                 standby_vpc_cidr: str | None = None, required_secrets: Iterable[str] = (),
+                 resource_name: str = "primary-stack", opts: pulumi.ResourceOptions | None = None) -> None:
         parts = primary_stack.split("/")
         if len(parts) != 3 or not all(parts):
             raise PrimaryStackContractError(
@@ -156,8 +157,8 @@ class PrimaryReference:
         self.vpc_cidr: pulumi.Output[str] = self.outputs.apply(lambda o: o.vpc_cidr)
         self.alb_dns_name: pulumi.Output[str] = self.outputs.apply(lambda o: o.alb_dns_name)
         self.alb_zone_id: pulumi.Output[str] = self.outputs.apply(lambda o: o.alb_zone_id)
-        self.hosted_zone_id: pulumi.Output[Optional[str]] = self.outputs.apply(lambda o: o.hosted_zone_id)
-        self.api_record_name: pulumi.Output[Optional[str]] = self.outputs.apply(lambda o: o.api_record_name)
+        self.hosted_zone_id: pulumi.Output[str | None] = self.outputs.apply(lambda o: o.hosted_zone_id)
+        self.api_record_name: pulumi.Output[str | None] = self.outputs.apply(lambda o: o.api_record_name)
         self.secret_arns: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.secret_arns))
         self.repository_names: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.repository_names))
 

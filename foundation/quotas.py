@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import Field, ValidationError
 
@@ -27,7 +28,8 @@ from components.mesh_service.args import ServiceDefinition
 from components.regional_platform.args import alb_name
 from components.regional_platform.endpoints import interface_endpoint_services
 from components.regional_platform.network import NAT_GATEWAYS_PER_STRATEGY
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error
+from foundation.settings.base import ConfigError, format_validation_error
+from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -45,9 +47,9 @@ TARGET_GROUPS_PER_ROUTED_SERVICE = 2
 class Quota(_Model):
     name: str
     # None: AWS sets the default per account; the quota is listed, not counted.
-    value: Optional[int] = Field(ge=1)
+    value: int | None = Field(ge=1)
     adjustable: bool
-    maximum: Optional[int] = Field(default=None, ge=1)
+    maximum: int | None = Field(default=None, ge=1)
     scope: str
     source: str = Field(pattern=r"^https://docs\.aws\.amazon\.com/")
     verified: bool
@@ -79,7 +81,7 @@ class Usage:
 
 
 def effective_limits(stack: str, prefix: str, overrides: Mapping[str, int],
-                     table: Optional[QuotaTable] = None) -> dict[str, int]:
+                     table: QuotaTable | None = None) -> dict[str, int]:
     """Quota key -> the limit that applies to this stack's account: the table's default, or the raised
     value the stack states. Only adjustable quotas can be raised, never above AWS's stated maximum."""
     table = table or load_quota_table()
@@ -125,14 +127,14 @@ def security_group_rules(services: Sequence[ServiceDefinition], *, has_nat: bool
                      https_out + (1 if s.name in database_services else 0)) for s in services}
 
 
-def database_services(settings: "StackSettings") -> frozenset[str]:
+def database_services(settings: StackSettings) -> frozenset[str]:
     """The services of this stack that own a PostgreSQL database (their tasks get an egress rule to it)."""
     running = {s.name for s in settings.services}
     return frozenset(name for name, declared in settings.data_and_events.items()
                      if name in running and declared.data is not None and declared.data.kind == "postgres")
 
 
-def stack_usage(settings: "StackSettings") -> list[Usage]:
+def stack_usage(settings: StackSettings) -> list[Usage]:
     """Every counted quota's usage in one stack, worst case."""
     key = f"{settings.project}:"
     environment, region, services = settings.environment, settings.region, settings.services
@@ -193,7 +195,7 @@ def stack_usage(settings: "StackSettings") -> list[Usage]:
 
 # --- usage of an account -----------------------------------------------------------------------------
 
-def account_footprint(settings: "StackSettings") -> dict[str, int]:
+def account_footprint(settings: StackSettings) -> dict[str, int]:
     """What one stack adds to quotas counted per account (and region, where the quota is regional)."""
     roles = 2 * len(settings.services) + 1  # execution + task role each; the ALB traffic-shift role
     roles += 1 if settings.config.service_connect.tls else 0
@@ -219,7 +221,7 @@ def account_footprint(settings: "StackSettings") -> dict[str, int]:
 GLOBAL_QUOTAS = frozenset({"iamRolesPerAccount", "route53HealthChecksPerAccount"})
 
 
-def account_usage(peers: Iterable["StackSettings"]) -> list[tuple[Usage, tuple[str, ...]]]:
+def account_usage(peers: Iterable[StackSettings]) -> list[tuple[Usage, tuple[str, ...]]]:
     """Sums of the account-wide quotas over stacks in one account: (usage, the stacks it sums)."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     members: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -234,7 +236,7 @@ def account_usage(peers: Iterable["StackSettings"]) -> list[tuple[Usage, tuple[s
 
 # --- checks ------------------------------------------------------------------------------------------
 
-def _exceeded(usage: Usage, limits: Mapping[str, int], table: QuotaTable) -> Optional[str]:
+def _exceeded(usage: Usage, limits: Mapping[str, int], table: QuotaTable) -> str | None:
     limit = limits.get(usage.quota)
     if limit is None or usage.used <= limit:
         return None
@@ -244,20 +246,20 @@ def _exceeded(usage: Usage, limits: Mapping[str, int], table: QuotaTable) -> Opt
             f"limit {limit}; {usage.remedy}")
 
 
-def quota_problems(settings: "StackSettings", table: Optional[QuotaTable] = None) -> list[str]:
+def quota_problems(settings: StackSettings, table: QuotaTable | None = None) -> list[str]:
     table = table or load_quota_table()
     limits = effective_limits(settings.stack, f"{settings.project}:", settings.config.quotas, table)
     return [problem for usage in stack_usage(settings) if (problem := _exceeded(usage, limits, table))]
 
 
-def check_stack_quotas(settings: "StackSettings", table: Optional[QuotaTable] = None) -> None:
+def check_stack_quotas(settings: StackSettings, table: QuotaTable | None = None) -> None:
     problems = quota_problems(settings, table)
     if problems:
         raise ConfigError("\n".join(f"stack '{settings.stack}': {problem}" for problem in problems))
 
 
-def check_account_quotas(settings: "StackSettings", same_account: Sequence["StackSettings"],
-                         table: Optional[QuotaTable] = None) -> None:
+def check_account_quotas(settings: StackSettings, same_account: Sequence[StackSettings],
+                         table: QuotaTable | None = None) -> None:
     """Quotas of the whole account, summed over the stack files that share `settings`' account. The
     limits are this stack's (each stack of an account should state the same raised values)."""
     table = table or load_quota_table()

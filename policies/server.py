@@ -32,7 +32,7 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-_Base = library._PolicyAnalyzerServicer  # noqa: SLF001  (the class PolicyPack serves; see install())
+_Base = library._PolicyAnalyzerServicer
 proto = library.proto  # the analyzer messages, as pulumi-policy imports them
 
 
@@ -62,10 +62,10 @@ class SharedConversionServicer(_Base):
                 loop.close()
         except UnknownValueError as error:
             response.diagnostics.append(self._unknown_diagnostic(policy, error))
-        except library._NotApplicableError as error:  # noqa: SLF001
+        except library._NotApplicableError as error:
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
 
-    def Analyze(self, request, _context):  # noqa: N802  (gRPC method name)
+    def Analyze(self, request, _context):
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         converted: tuple | None = None
@@ -91,7 +91,7 @@ class SharedConversionServicer(_Base):
             self._run(policy, args, report_violation, response)
         return response
 
-    def AnalyzeStack(self, request, _context):  # noqa: N802  (gRPC method name)
+    def AnalyzeStack(self, request, _context):
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         resources: list[PolicyResource] | None = None
@@ -132,4 +132,4 @@ class SharedConversionServicer(_Base):
 
 def install() -> None:
     """Make ``PolicyPack`` serve :class:`SharedConversionServicer` (it looks the class up when it starts)."""
-    library._PolicyAnalyzerServicer = SharedConversionServicer  # noqa: SLF001
+    library._PolicyAnalyzerServicer = SharedConversionServicer

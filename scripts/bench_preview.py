@@ -55,9 +55,9 @@ def worker(kind: str, stack: str, records_file: Path) -> dict:
     import pulumi  # noqa: F401
     import pulumi_aws  # noqa: F401
 
+    import foundation.stack  # noqa: F401
     from devkit.harness import PolicyPackAnalyzer
     from devkit.run import preview_stack
-    import foundation.stack  # noqa: F401
 
     records = json.loads(records_file.read_text()) if kind != "program" else []
     start, cpu = time.perf_counter(), _cpu_seconds()
@@ -84,7 +84,8 @@ def _bare_program(stack: str, records: list[dict]) -> int:
     import pulumi
 
     from devkit.mocks import run_program
-    from foundation.settings import PROJECT_DIR as project_dir, read_stack_file
+    from foundation.settings import PROJECT_DIR as project_dir
+    from foundation.settings import read_stack_file
 
     config = read_stack_file(stack, project_dir)
     by_urn: dict[str, pulumi.Resource] = {}

@@ -14,11 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devkit.cost_levers import (lever_table, one_more_service, render_levers_markdown,  # noqa: E402
-                                            standard_levers, variant_runner)
-from foundation.settings import ConfigError, list_stacks, load_catalog  # noqa: E402
-from policies.cost.estimator import estimate, resources_from_records  # noqa: E402
-from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
+from devkit.cost_levers import lever_table, one_more_service, render_levers_markdown, standard_levers, variant_runner
+from foundation.settings import ConfigError, list_stacks, load_catalog
+from policies.cost.estimator import estimate, resources_from_records
+from policies.cost.prices import PriceFileError, load_prices
 
 
 def _settings(stack: str):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devkit.cost_reference import hand_calculation, reference_records  # noqa: E402
-from policies.cost.estimator import estimate, resources_from_records  # noqa: E402
-from policies.cost.prices import PriceFileError, load_prices  # noqa: E402
+from devkit.cost_reference import hand_calculation, reference_records
+from policies.cost.estimator import estimate, resources_from_records
+from policies.cost.prices import PriceFileError, load_prices
 
 
 def main() -> int:

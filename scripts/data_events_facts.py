@@ -10,13 +10,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.data.database import (AUTO_PAUSE_MINIMUM, ENGINE_VERSION,  # noqa: E402
-                                      PERFORMANCE_INSIGHTS_RETENTION_DAYS, ServiceDatabaseArgs)
-from components.events import alarms, documents  # noqa: E402
-from components.events.bus import DLQ_RETENTION_SECONDS, EventSubscriptionArgs, QUEUE_RETENTION_SECONDS  # noqa: E402
-from components.events.scaling import BacklogScaling, MAX_METRIC_QUERIES  # noqa: E402
-from components.data.spec import MAX_GLOBAL_INDEXES, MAX_RECEIVES_DEFAULT  # noqa: E402
-from foundation.settings.defaults import ENVIRONMENT_DEFAULTS  # noqa: E402
+from components.data.database import (
+    AUTO_PAUSE_MINIMUM,
+    ENGINE_VERSION,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    ServiceDatabaseArgs,
+)
+from components.data.spec import MAX_GLOBAL_INDEXES, MAX_RECEIVES_DEFAULT
+from components.events import alarms, documents
+from components.events.bus import DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS, EventSubscriptionArgs
+from components.events.scaling import MAX_METRIC_QUERIES, BacklogScaling
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 
 
 def main() -> None:

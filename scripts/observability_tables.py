@@ -14,13 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.observability.alarm_specs import describe_threshold  # noqa: E402
-from components.observability.audit import AuditTrailArgs  # noqa: E402
-from components.observability.logs import LOG_FIELDS, REQUEST_LINE_FIELDS, error_line_metric  # noqa: E402
-from components.observability.quotas import quota_alarms  # noqa: E402
-from components.observability.slo import AlbSource, ServiceAlarmInputs, SloTargets, service_alarms  # noqa: E402
-from components.observability.tracing import PRIORITY  # noqa: E402
-from foundation.settings.defaults import ENVIRONMENT_DEFAULTS  # noqa: E402
+from components.observability.alarm_specs import describe_threshold
+from components.observability.audit import AuditTrailArgs
+from components.observability.logs import LOG_FIELDS, REQUEST_LINE_FIELDS, error_line_metric
+from components.observability.quotas import quota_alarms
+from components.observability.slo import AlbSource, ServiceAlarmInputs, SloTargets, service_alarms
+from components.observability.tracing import PRIORITY
+from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_preview  # noqa: E402  (same directory)
+import bench_preview
 
 
 def _process_cpu(pid: int) -> float:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_preview  # noqa: E402  (same directory)
+import bench_preview
 
 IDLE = re.compile(r"\b(wait|acquire|select|_worker|poll|epoll|sleep|_serve|_status)\b|policy\.py:141\)")
 FRAME = re.compile(r"(.*?) \((.*?):\d+\)")

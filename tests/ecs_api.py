@@ -51,7 +51,7 @@ def model_violations(value, shape, path="request") -> list[str]:
 
 def _bounds(measure, shape, path) -> list[str]:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and measure < low or high is not None and measure > high:
+    if (low is not None and measure < low) or (high is not None and measure > high):
         return [f"{path}: {measure} outside [{low}, {high}]"]
     return []
 

@@ -312,7 +312,7 @@ def test_a_bad_stack_file_stops_the_program_with_one_message_naming_the_file_and
                     config=_stack_config(repository="microservices-foundation"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _service_model(service: str):
     return _BOTOCORE.get_service_model(service)
 

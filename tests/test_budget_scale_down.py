@@ -15,10 +15,15 @@ from botocore.stub import Stubber
 from botocore.validate import ParamValidator
 
 from components.cost import budget_scale_down_handler as handler_module
-from components.cost.budget_scale_down import (BudgetScaleDown, BudgetScaleDownArgs, ScaledService, boundary_statements,
-                                          role_policy)
-from components.regional_platform.platform_iam import kms_key_policy, permissions_boundary
+from components.cost.budget_scale_down import (
+    BudgetScaleDown,
+    BudgetScaleDownArgs,
+    ScaledService,
+    boundary_statements,
+    role_policy,
+)
 from components.cost.stack_budget import budget_notifications
+from components.regional_platform.platform_iam import kms_key_policy, permissions_boundary
 from devkit.mocks import ACCOUNT_ID, run_program
 from foundation.settings import ConfigError, load_catalog, read_stack_file, settings_from_config
 from policies.iam_documents import judge_policy_document

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from foundation.settings import (ConfigError, list_stacks, load_catalog, load_stack, read_stack_file,
-                                 settings_from_config)
+from foundation.settings import (
+    ConfigError,
+    list_stacks,
+    load_catalog,
+    load_stack,
+    read_stack_file,
+    settings_from_config,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NS = "microservices-foundation"

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from foundation.settings import ConfigError, eur_to_usd, list_stacks, load_catalog, load_stack, prices_file
 from foundation.settings.catalog import catalog_file

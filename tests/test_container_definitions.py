@@ -8,16 +8,15 @@ from components.mesh_service.container_definitions import (
     ADOT_COLLECTOR_PORTS,
     ADOT_COLLECTOR_TAG,
     ADOT_COLLECTOR_UPSTREAM_IMAGE,
+    SCRATCH_MOUNT_PATH,
     AppContainerSpec,
     ContainerDefinitionError,
-    SCRATCH_MOUNT_PATH,
     container_definitions,
     regional_collector_image,
     task_volumes,
 )
 from components.mesh_service.sizing import task_size
 from tests.ecs_api import register_task_definition_problems
-
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/auth/db-AbCdEf"
 PARAMETER_ARN = "arn:aws:ssm:eu-central-1:123456789012:parameter/prod/auth/LOG_LEVEL"

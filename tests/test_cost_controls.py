@@ -11,8 +11,14 @@ import yaml
 from botocore.validate import ParamValidator
 
 from components.cost.cost_controls import CostControlsArgs, anomaly_threshold
-from foundation.settings import ConfigError, check_across_stacks, list_stacks, load_catalog, read_stack_file
-from foundation.settings import settings_from_config
+from foundation.settings import (
+    ConfigError,
+    check_across_stacks,
+    list_stacks,
+    load_catalog,
+    read_stack_file,
+    settings_from_config,
+)
 from foundation.settings.catalog import PROJECT_DIR
 
 CE = botocore.session.get_session().get_service_model("ce")

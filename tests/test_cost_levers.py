@@ -26,7 +26,7 @@ def fake_program(overrides):
         if azs and record["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint" and "subnetIds" in record["inputs"]:
             record["inputs"]["subnetIds"] = [f"subnet-{i}" for i in range(azs)]
     if len(overrides.get("services.enabled", [])) > 1:
-        extra = copy.deepcopy([r for r in records if r["type"] == "aws:ecs/service:Service"][0])
+        extra = copy.deepcopy(next(r for r in records if r["type"] == "aws:ecs/service:Service"))
         extra["urn"] += "-2"
         extra["name"] += "-2"
         records.append(extra)
@@ -47,7 +47,7 @@ def test_each_lever_row_is_the_variant_estimate_and_its_change_against_the_basel
     levers = [Lever("endpoint AZs", str(n), {"network.endpointAzCount": n}) for n in (1, 2, 3)]
     base, rows = lever_table(fake_program, levers, PRICES, region="eu-central-1")
     # The reference stack has two interface endpoints in two AZs.
-    for row, azs in zip(rows, (1, 2, 3)):
+    for row, azs in zip(rows, (1, 2, 3), strict=False):
         expected = 2 * (azs - 2) * AZ_HOUR * PRICES.hours_per_month / PRICES.currency.eur_to_usd
         assert row.delta_eur == pytest.approx(expected)
         assert row.total_eur == pytest.approx(base.total_eur + expected)
@@ -66,9 +66,9 @@ def test_one_more_service_is_the_cost_the_extra_service_adds():
 
 def test_standard_levers_raise_the_az_count_for_three_endpoint_azs_and_show_spot_on_x86():
     levers = standard_levers(["auth"], az_count=2)
-    three = next(l for l in levers if l.lever == "endpoint AZs" and l.option == "3")
+    three = next(item for item in levers if item.lever == "endpoint AZs" and item.option == "3")
     assert three.overrides == {"network.endpointAzCount": 3, "network.azCount": 3}
-    no_nat = next(l for l in levers if l.lever == "NAT gateways" and l.option.startswith("none"))
+    no_nat = next(item for item in levers if item.lever == "NAT gateways" and item.option.startswith("none"))
     assert no_nat.overrides["network.endpointAzCount"] >= 1
-    spot = [l for l in levers if l.lever.startswith("Spot share")]
-    assert spot and all(l.overrides["services.overrides.auth.architecture"] == "X86_64" for l in spot)
+    spot = [item for item in levers if item.lever.startswith("Spot share")]
+    assert spot and all(item.overrides["services.overrides.auth.architecture"] == "X86_64" for item in spot)

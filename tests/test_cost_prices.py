@@ -71,7 +71,7 @@ def test_rate_of_the_wrong_type_is_refused(value):
 
 
 def test_estimated_price_without_reason_is_refused():
-    line = next(l for l in PRICES_TEXT.splitlines() if l.strip().startswith("albHour:"))
+    line = next(item for item in PRICES_TEXT.splitlines() if item.strip().startswith("albHour:"))
     without_reason = line.split(", reason:")[0] + "}"
     assert "needs a reason" in _error(PRICES_TEXT.replace(line, without_reason, 1))
 

@@ -51,7 +51,7 @@ def test_each_shard_is_its_own_alb_and_the_first_keeps_its_name(sharded):
 def test_each_routed_service_hangs_on_its_shards_https_listener_and_only_its_alb_reaches_it(sharded):
     settings, recorder, _ = sharded
     albs = _albs_in_order(recorder)
-    https = {l.inputs["loadBalancerArn"]: l.outputs["arn"] for l in recorder.of_type(LISTENER) if l.inputs["port"] == 443}
+    https = {item.inputs["loadBalancerArn"]: item.outputs["arn"] for item in recorder.of_type(LISTENER) if item.inputs["port"] == 443}
     alb_groups = [a.inputs["securityGroups"][0] for a in albs]
     rules = {r.inputs["tags"]["service"]: r for r in recorder.of_type("aws:lb/listenerRule:ListenerRule")}
     egress = recorder.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")

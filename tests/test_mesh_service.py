@@ -6,10 +6,14 @@ import pulumi
 import pulumi_aws.iam as iam
 import pytest
 
-from components.core.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, RepositoryRefs,
-                                 ServiceConnectTlsRefs)
-from components.mesh_service.clients import COMPONENT_TYPE as CLIENTS_COMPONENT
-from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
+from components.core.contract import (
+    ClusterRefs,
+    LoadBalancerRefs,
+    NetworkRefs,
+    PlatformRefs,
+    RepositoryRefs,
+    ServiceConnectTlsRefs,
+)
 from components.mesh_service import (
     DEFAULT_SERVICE_CONNECT_INGRESS_PORT,
     AlarmThresholds,
@@ -20,6 +24,8 @@ from components.mesh_service import (
     ServiceOperations,
     Timeouts,
 )
+from components.mesh_service.clients import COMPONENT_TYPE as CLIENTS_COMPONENT
+from components.mesh_service.clients import ServiceClientGroups, ServiceClientGroupsArgs
 from components.mesh_service.container_definitions import ADOT_COLLECTOR_PORTS
 from components.mesh_service.service_iam import WILDCARD_ONLY_ACTIONS
 from components.mesh_service.sizing import SizingError
@@ -471,7 +477,7 @@ def test_path_prefix_and_rule_priority_go_together():
 
 
 def test_listener_rule_priority_must_be_within_alb_limits():
-    with pytest.raises(ValueError, match="1..50000"):
+    with pytest.raises(ValueError, match=r"1\.\.50000"):
         service_args("auth", 8080, routed=True, listener_rule_priority=50001)
 
 

@@ -4,8 +4,8 @@ service repository scaffold, and nothing written when anything is wrong. All on 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest

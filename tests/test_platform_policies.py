@@ -15,14 +15,19 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
-from components.regional_platform import platform_iam
 from components.mesh_service.container_definitions import regional_collector_image
-from components.mesh_service.service_iam import ExecutionRoleScope, execution_role_policy, repository_arn_of_image, task_role_policy
+from components.mesh_service.service_iam import (
+    ExecutionRoleScope,
+    execution_role_policy,
+    repository_arn_of_image,
+    task_role_policy,
+)
+from components.regional_platform import platform_iam
 from components.regional_platform.args import REGION_CODES
 from components.regional_platform.registries import pull_through_cache_prefix
 
@@ -101,7 +106,7 @@ def conditions_hold(conditions: dict, context: dict) -> bool:
     return True
 
 
-def allows(document: dict, action: str, resource: str, context: Optional[dict] = None,
+def allows(document: dict, action: str, resource: str, context: dict | None = None,
            *, ignore_conditions: bool = False) -> bool:
     assert all(s["Effect"] == "Allow" for s in document["Statement"]), "Deny statements are not modelled"
     for statement in document["Statement"]:

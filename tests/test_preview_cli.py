@@ -6,9 +6,8 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml

@@ -9,8 +9,14 @@ from collections import Counter
 import pytest
 
 from devkit.synthetic import enable_all, synthetic_catalog
-from foundation.quotas import (database_services, effective_limits, load_quota_table, quota_problems, security_group_rules,
-                               security_groups_per_task)
+from foundation.quotas import (
+    database_services,
+    effective_limits,
+    load_quota_table,
+    quota_problems,
+    security_group_rules,
+    security_groups_per_task,
+)
 from foundation.settings import PROJECT_DIR, Catalog, ConfigError, read_stack_file, settings_from_config
 
 KEY = "microservices-foundation"

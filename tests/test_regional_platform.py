@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from components.regional_platform.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
+from components.cost.stack_budget import budget_name_problem
 from components.mesh_service.container_definitions import regional_collector_image
 from components.regional_platform.args import ALB_NAME
+from components.regional_platform.endpoints import BASELINE_INTERFACE_ENDPOINTS, interface_endpoint_services
 from components.regional_platform.load_balancer import ALB_SSL_POLICY, single_validation_record
 from components.regional_platform.network import subnet_plan
 from components.regional_platform.registries import pull_through_cache_prefix
-from components.cost.stack_budget import budget_name_problem
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -252,13 +252,13 @@ def test_deletion_protection_only_in_prod(staging, prod):
 def test_without_a_domain_only_an_http_listener_answers_404(staging_standby):
     # (staging's primary forwards unrouted requests to its legacy Lambda instead: tests/test_legacy_route.py)
     listeners = staging_standby.recorder.of_type("aws:lb/listener:Listener")
-    assert [(l.inputs["port"], l.inputs["protocol"]) for l in listeners] == [(80, "HTTP")]
+    assert [(item.inputs["port"], item.inputs["protocol"]) for item in listeners] == [(80, "HTTP")]
     action = listeners[0].inputs["defaultActions"][0]
     assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "404"
 
 
 def test_with_a_domain_https_serves_and_http_redirects(prod):
-    listeners = {l.inputs["port"]: l.inputs for l in prod.recorder.of_type("aws:lb/listener:Listener")}
+    listeners = {item.inputs["port"]: item.inputs for item in prod.recorder.of_type("aws:lb/listener:Listener")}
     assert listeners[443]["protocol"] == "HTTPS" and listeners[443]["sslPolicy"] == ALB_SSL_POLICY
     assert listeners[443]["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
     redirect = listeners[80]["defaultActions"][0]

@@ -4,8 +4,12 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.failover.registry_replication import (RegistryReplication, RegistryReplicationArgs, ReplicationStackFacts,
-                                             replication_problems)
+from components.failover.registry_replication import (
+    RegistryReplication,
+    RegistryReplicationArgs,
+    ReplicationStackFacts,
+    replication_problems,
+)
 from devkit.mocks import ACCOUNT_ID, run_program
 
 SERVICES = ("auth", "persona", "orders")

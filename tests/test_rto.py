@@ -2,8 +2,13 @@
 
 import pytest
 
-from foundation.rto import (DEFAULT_RTO_OBJECTIVE_MINUTES, TARGET_RTO_OBJECTIVE_MINUTES, FailoverConfigError,
-                            FailoverConfigKeys, failover_time)
+from foundation.rto import (
+    DEFAULT_RTO_OBJECTIVE_MINUTES,
+    TARGET_RTO_OBJECTIVE_MINUTES,
+    FailoverConfigError,
+    FailoverConfigKeys,
+    failover_time,
+)
 
 
 def test_fast_checks_with_three_failures_take_thirty_seconds_to_detect_plus_the_sixty_second_alias_ttl():
@@ -41,11 +46,11 @@ def test_failing_objective_names_the_keys_the_caller_reads_the_settings_from():
 
 @pytest.mark.parametrize("interval, threshold", [(15, 3), (0, 3), (10, 0), (10, 11), (30, 2.5), (10, True)])
 def test_values_route53_rejects_are_refused_with_the_key_named(interval, threshold):
-    with pytest.raises(FailoverConfigError, match="failover.healthCheckIntervalSeconds"):
+    with pytest.raises(FailoverConfigError, match=r"failover\.healthCheckIntervalSeconds"):
         failover_time(interval, threshold)
 
 
 @pytest.mark.parametrize("objective", [0, -1, "2", True])
 def test_objective_must_be_a_positive_number_of_minutes(objective):
-    with pytest.raises(FailoverConfigError, match="failover.rtoObjectiveMinutes"):
+    with pytest.raises(FailoverConfigError, match=r"failover\.rtoObjectiveMinutes"):
         failover_time(10, 3, objective)

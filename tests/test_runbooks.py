@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import botocore.session
@@ -50,7 +50,7 @@ def aws_calls(text: str, where: str) -> list[AwsCall]:
     """The `aws ...` commands of every ```bash block, command substitutions and pipelines included."""
     calls = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
-        for number, line in enumerate(re.sub(r"\\\n\s*", " ", block).splitlines(), 1):
+        for _number, line in enumerate(re.sub(r"\\\n\s*", " ", block).splitlines(), 1):
             lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
             lexer.whitespace_split = True
             lexer.commenters = "#"
@@ -69,7 +69,7 @@ def aws_calls(text: str, where: str) -> list[AwsCall]:
     return calls
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session():
     return botocore.session.get_session()
 
@@ -145,9 +145,9 @@ def _all_calls() -> list[AwsCall]:
 
 def test_every_runbook_the_platform_needs_exists_and_has_aws_calls():
     present = {p.name for p in RUNBOOKS.glob("*.md")}
-    assert REQUIRED_RUNBOOKS <= present
+    assert present >= REQUIRED_RUNBOOKS
     with_calls = {call.where.split(":")[0] for call in _all_calls()}
-    assert REQUIRED_RUNBOOKS <= with_calls
+    assert with_calls >= REQUIRED_RUNBOOKS
 
 
 def test_every_aws_call_in_the_runbooks_exists_in_botocore_with_its_parameters():

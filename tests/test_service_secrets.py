@@ -61,7 +61,7 @@ def test_output_maps_service_slash_secret_to_the_primary_arn():
 
 
 def test_replica_key_from_another_region_is_refused():
-    with pytest.raises(ValueError, match="replica KMS key .* is in eu-central-1, but the replica is in eu-west-1"):
+    with pytest.raises(ValueError, match=r"replica KMS key .* is in eu-central-1, but the replica is in eu-west-1"):
         _args(replica_kms_key_id=PRIMARY_KEY)
 
 

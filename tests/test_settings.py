@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from foundation.settings import (ConfigError, check_across_stacks, list_stacks, load_catalog, read_stack_file,
-                                 settings_from_config)
+from foundation.settings import (
+    ConfigError,
+    check_across_stacks,
+    list_stacks,
+    load_catalog,
+    read_stack_file,
+    settings_from_config,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NS = "microservices-foundation"
@@ -94,7 +100,7 @@ def test_a_health_checker_region_route53_does_not_run_is_rejected():
 @pytest.mark.parametrize("az_count", [1, 4])
 def test_az_count_outside_two_to_three_is_rejected(az_count):
     config = staging_config(**{f"{NS}:network": staging_network(azCount=az_count, endpointAzCount=1)})
-    with pytest.raises(ConfigError, match=r"network.azCount = %d is not allowed" % az_count):
+    with pytest.raises(ConfigError, match=rf"network\.azCount = {az_count} is not allowed"):
         load(config)
 
 

@@ -47,8 +47,8 @@ def test_prod_runs_five_services_with_tls_canary_alarm_rollback_autoscaling_and_
 def test_listener_rules_hang_off_the_serving_listener_with_unique_priorities(any_stack):
     rules = any_stack.recorder.of_type("aws:lb/listenerRule:ListenerRule")
     serving_port = 443 if any_stack.settings.config.dns else 80
-    listener = next(l for l in any_stack.recorder.of_type("aws:lb/listener:Listener")
-                    if l.inputs["port"] == serving_port)
+    listener = next(item for item in any_stack.recorder.of_type("aws:lb/listener:Listener")
+                    if item.inputs["port"] == serving_port)
     assert {r.inputs["listenerArn"] for r in rules} == {listener.outputs["arn"]}
     priorities = [r.inputs["priority"] for r in rules]
     assert len(set(priorities)) == len(priorities) and all(1 <= p <= 50000 for p in priorities)

@@ -8,8 +8,9 @@ adding a field here, once. Values are Pulumi inputs: known strings in tests, out
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 
@@ -28,7 +29,7 @@ class NetworkRefs:
     # has an interface endpoint in the VPC or is S3 (gateway endpoint), so task egress can be that narrow.
     has_nat: bool = True
     # The S3 gateway endpoint's managed prefix list (image layers come from S3).
-    s3_prefix_list_id: Optional[pulumi.Input[str]] = None
+    s3_prefix_list_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class LoadBalancerRefs:
     # HTTPS when the stack has a domain, else HTTP: where service rules go.
     routing_listener_arn: pulumi.Input[str]
     http_listener_arn: pulumi.Input[str]
-    https_listener_arn: Optional[pulumi.Input[str]]
+    https_listener_arn: pulumi.Input[str] | None
     # ECS infrastructure role that shifts canary/linear traffic on this ALB.
     deployment_role_arn: pulumi.Input[str]
     # Services must be created after, and deleted before, what their deployments rely on.
@@ -113,19 +114,19 @@ class PlatformRefs:
     # Every role a service creates carries it.
     permissions_boundary_arn: pulumi.Input[str]
     # None when the stack runs Service Connect without TLS.
-    service_connect_tls: Optional[ServiceConnectTlsRefs]
+    service_connect_tls: ServiceConnectTlsRefs | None
     repositories: Mapping[str, RepositoryRefs]
     # The ADOT collector in this region's pull-through cache; None without tracing.
-    collector_image_uri: Optional[pulumi.Input[str]]
+    collector_image_uri: pulumi.Input[str] | None
     # Where alarms a person must act on are sent; None until the stack has an alert topic.
-    alarm_topic_arn: Optional[pulumi.Input[str]] = None
+    alarm_topic_arn: pulumi.Input[str] | None = None
     # Where services publish and subscribe; None until the stack has created its bus (foundation/data_stack.py).
-    event_bus: Optional[EventBusRefs] = None
+    event_bus: EventBusRefs | None = None
     # Every public ALB of the region, the first one first (docs/scale.md); a service routed on the n-th
     # receives the refs with `load_balancer` set to it (`on_load_balancer`).
     load_balancers: Sequence[LoadBalancerRefs] = ()
 
-    def on_load_balancer(self, index: int) -> "PlatformRefs":
+    def on_load_balancer(self, index: int) -> PlatformRefs:
         """The same refs with the routed service's ALB (0-based shard index) as `load_balancer`."""
         if index == 0:
             return self

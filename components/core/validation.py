@@ -9,7 +9,6 @@ description or None (or a list of them), so callers raise whatever error type fi
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from components.core.types import ENVIRONMENTS
 
@@ -47,7 +46,7 @@ ENV_KEY = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SSM_STANDARD_VALUE_MAX_CHARACTERS = 4096
 
 
-def service_name_problem(name: str) -> Optional[str]:
+def service_name_problem(name: str) -> str | None:
     if not isinstance(name, str) or not SERVICE_NAME.match(name):
         return (f"a service name is 1-{SERVICE_NAME_MAX_LENGTH} lowercase letters, digits or single hyphens, "
                 f"starting with a letter and not ending with a hyphen (target group names "
@@ -55,13 +54,13 @@ def service_name_problem(name: str) -> Optional[str]:
     return None
 
 
-def health_path_problem(path: str) -> Optional[str]:
+def health_path_problem(path: str) -> str | None:
     if not HEALTH_PATH.match(path) or len(path) > 1024:
         return "a health path looks like /health: up to 1024 of A-Z a-z 0-9 / _ . -, no '//' or '..'"
     return None
 
 
-def image_reference_problem(reference: str) -> Optional[str]:
+def image_reference_problem(reference: str) -> str | None:
     if not IMAGE_REFERENCE.match(reference):
         return "an image is a tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -) or sha256:<64 hex>"
     if reference == "latest":
@@ -69,7 +68,7 @@ def image_reference_problem(reference: str) -> Optional[str]:
     return None
 
 
-def path_prefix_problem(prefix: str) -> Optional[str]:
+def path_prefix_problem(prefix: str) -> str | None:
     if not PATH_PREFIX.match(prefix):
         return "a path prefix looks like /api/auth: no trailing slash, no '//' or '..'"
     if len(f"{prefix}/*") > PATH_PATTERN_MAX_LENGTH:
@@ -78,7 +77,7 @@ def path_prefix_problem(prefix: str) -> Optional[str]:
     return None
 
 
-def plain_config_problem(key: str, value: str) -> Optional[str]:
+def plain_config_problem(key: str, value: str) -> str | None:
     if not ENV_KEY.match(key):
         return f"config key {key!r} must be an environment variable name ({ENV_KEY.pattern})"
     if not value:
@@ -94,7 +93,7 @@ def secret_env_name(secret: str) -> str:
     return secret.upper().replace("-", "_")
 
 
-def config_secret_clash_problem(config_keys, secrets) -> Optional[str]:
+def config_secret_clash_problem(config_keys, secrets) -> str | None:
     """A task definition cannot hold one environment variable twice (plain config and secret both use
     `secrets`/`valueFrom`); RegisterTaskDefinition refuses the duplicate name."""
     clashes = sorted(set(config_keys) & {secret_env_name(s) for s in secrets})
@@ -103,7 +102,7 @@ def config_secret_clash_problem(config_keys, secrets) -> Optional[str]:
     return None
 
 
-def raise_problem(problem: Optional[str]) -> None:
+def raise_problem(problem: str | None) -> None:
     """For pydantic AfterValidators and dataclass __post_init__: a problem becomes a ValueError."""
     if problem:
         raise ValueError(problem)
@@ -122,13 +121,13 @@ def is_multiple_of_tenth(value: float) -> bool:
     return abs(round(value * 10) - value * 10) < 1e-9
 
 
-def task_count_problem(min_tasks: int, max_tasks: int) -> Optional[str]:
+def task_count_problem(min_tasks: int, max_tasks: int) -> str | None:
     if not 1 <= min_tasks <= max_tasks:
         return f"task counts need 1 <= minTasks ({min_tasks}) <= maxTasks ({max_tasks})"
     return None
 
 
-def log_retention_problem(days: int) -> Optional[str]:
+def log_retention_problem(days: int) -> str | None:
     if days not in LOG_RETENTION_DAYS:
         return (f"log retention {days} days is not a CloudWatch Logs retention period "
                 f"{sorted(LOG_RETENTION_DAYS)}")

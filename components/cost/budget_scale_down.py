@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -157,7 +157,7 @@ class BudgetScaleDown(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
     """The Lambda function that caps every service at its minimum."""
 
-    def __init__(self, name: str, args: BudgetScaleDownArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: BudgetScaleDownArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = sns.Topic(f"{name}-topic", name=args.name, kms_master_key_id=args.kms_key_arn, opts=child)
@@ -178,7 +178,7 @@ class BudgetScaleDown(pulumi.ComponentResource):
                     lambda v: json.dumps(role_policy(v[0], v[1], v[2]))), opts=child)
 
         minimums = pulumi.Output.all(*[s.service_name for s in services]).apply(
-            lambda names: json.dumps(dict(zip(names, [s.min_tasks for s in services])), sort_keys=True))
+            lambda names: json.dumps(dict(zip(names, [s.min_tasks for s in services], strict=False)), sort_keys=True))
         function = lambda_.Function(
             f"{name}-function", name=args.name, role=role.arn, runtime=RUNTIME, architectures=[ARCHITECTURE],
             handler=HANDLER, memory_size=MEMORY_MB, timeout=TIMEOUT_SECONDS,

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
@@ -69,7 +70,7 @@ def scale_down(client: Any, cluster: str, minimums: Mapping[str, int]) -> dict[s
     return result
 
 
-def handler(event: Mapping[str, Any], context: Any, client: Optional[Any] = None) -> dict[str, Any]:
+def handler(event: Mapping[str, Any], context: Any, client: Any | None = None) -> dict[str, Any]:
     topic = os.environ[ENV_TOPIC]
     if not from_topic(event, topic):
         log.warning("ignored an event that is not a notification from %s", topic)

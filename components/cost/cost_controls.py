@@ -9,8 +9,8 @@ a resource (up to 24 h): https://docs.aws.amazon.com/awsaccountbilling/latest/ab
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws.costexplorer as ce
@@ -27,7 +27,7 @@ class CostControlsArgs:
     # The cost allocation tags budgets and Cost Explorer group by (the provider's default tag keys).
     tag_keys: Sequence[str]
     alert_emails: Sequence[str] = field(default_factory=tuple)
-    alert_topic_arn: Optional[pulumi.Input[str]] = None
+    alert_topic_arn: pulumi.Input[str] | None = None
     # Alert when an anomaly's total impact reaches this many USD.
     anomaly_threshold_usd: float = 20.0
 
@@ -52,7 +52,7 @@ class CostControls(pulumi.ComponentResource):
     monitor_arn: pulumi.Output[str]
     """ARN of the account's service-dimension cost anomaly monitor."""
 
-    def __init__(self, name: str, args: CostControlsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: CostControlsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:platform:CostControls", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         for key in args.tag_keys:

@@ -8,8 +8,8 @@ management account); until then the budget sees no cost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws.budgets as budgets
@@ -47,11 +47,11 @@ class StackBudgetArgs:
     monthly_usd: float
     alert_emails: Sequence[str] = field(default_factory=tuple)
     # The stack's alert topic (its key and topic policy admit budgets.amazonaws.com); None: e-mail only.
-    alert_topic_arn: Optional[pulumi.Input[str]] = None
-    approval: Optional[BudgetApprovalRecord] = None
+    alert_topic_arn: pulumi.Input[str] | None = None
+    approval: BudgetApprovalRecord | None = None
     # The ACTUAL 100 % notification's SNS subscriber instead of the alert topic (Budgets allow one per
     # notification): the staging scale-down topic (components/cost/budget_scale_down.py). The emails still get it.
-    breach_topic_arn: Optional[pulumi.Input[str]] = None
+    breach_topic_arn: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         if len(self.alert_emails) > MAX_EMAIL_SUBSCRIBERS:
@@ -63,8 +63,8 @@ class StackBudgetArgs:
 BREACH = ("ACTUAL", 100.0)
 
 
-def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: Optional[pulumi.Input[str]],
-                         breach_topic_arn: Optional[pulumi.Input[str]] = None) -> list[dict]:
+def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: pulumi.Input[str] | None,
+                         breach_topic_arn: pulumi.Input[str] | None = None) -> list[dict]:
     """One notification per alert threshold to the emails and the topic (the breach topic, when given, for
     ACTUAL 100 %); none without a subscriber (AWS requires at least one per notification)."""
     notifications = []
@@ -81,14 +81,14 @@ def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: Optional[
     return notifications
 
 
-def approval_tags(approval: Optional[BudgetApprovalRecord]) -> dict[str, str]:
+def approval_tags(approval: BudgetApprovalRecord | None) -> dict[str, str]:
     if approval is None:
         return {}
     return {APPROVED_EUR_TAG: f"{approval.amount_eur:g}", APPROVAL_REASON_TAG: approval.reason,
             APPROVER_TAG: approval.approver}
 
 
-def budget_name_problem(name: str) -> Optional[str]:
+def budget_name_problem(name: str) -> str | None:
     """Why AWS Budgets would reject `name`, or None."""
     if not 1 <= len(name) <= BUDGET_NAME_MAX or any(c in name for c in BUDGET_NAME_FORBIDDEN):
         return f"budget name {name!r} must be 1-{BUDGET_NAME_MAX} characters without ':' or a backslash"
@@ -105,7 +105,7 @@ class StackBudget(pulumi.ComponentResource):
     budget_name: pulumi.Output[str]
     """The AWS Budgets name of this stack's monthly cost budget."""
 
-    def __init__(self, name: str, args: StackBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: StackBudgetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:platform:StackBudget", name, None, opts)
         problem = budget_name_problem(args.name)
         if problem:

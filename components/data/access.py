@@ -10,8 +10,8 @@ individual actions are granted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 from components.mesh_service.service_iam import PolicyScopeError, parse_arn
 
@@ -48,15 +48,15 @@ class ServiceDataScope:
     partition: str
     region: str
     account_id: str
-    table_arn: Optional[str] = None
+    table_arn: str | None = None
     index_names: Sequence[str] = ()
-    table_key_arn: Optional[str] = None
+    table_key_arn: str | None = None
     queue_arns: Sequence[str] = ()
-    queue_key_arn: Optional[str] = None
-    bus_arn: Optional[str] = None
-    event_source: Optional[str] = None
-    database_user_arn: Optional[str] = None
-    database_cluster_arn: Optional[str] = None
+    queue_key_arn: str | None = None
+    bus_arn: str | None = None
+    event_source: str | None = None
+    database_user_arn: str | None = None
+    database_cluster_arn: str | None = None
 
     def __post_init__(self) -> None:
         for arn, service in [(self.table_arn, "dynamodb"), (self.bus_arn, "events"),

@@ -25,8 +25,8 @@ Facts this rests on (AWS documentation, checked 2026-12):
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws.ec2 as ec2
@@ -93,7 +93,7 @@ class ServiceDatabaseArgs:
     backup_retention_days: int = 7
     deletion_protection: bool = False
     performance_insights: bool = False
-    global_role: Optional[GlobalPrimary | GlobalSecondary] = None
+    global_role: GlobalPrimary | GlobalSecondary | None = None
     master_password_version: int = 1
     replica_region: str = "eu-west-1"
     engine_version: str = ENGINE_VERSION
@@ -135,12 +135,12 @@ class ServiceDatabase(pulumi.ComponentResource):
     """Writer endpoint host name (port 5432)."""
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
-    master_secret_arn: Optional[pulumi.Output[str]]
+    master_secret_arn: pulumi.Output[str] | None
     """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a prod primary); None in a secondary."""
-    global_cluster_identifier: Optional[pulumi.Output[str]]
+    global_cluster_identifier: pulumi.Output[str] | None
     """The global database's identifier (prod primary only; the standby joins it)."""
 
-    def __init__(self, name: str, args: ServiceDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ServiceDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:ServiceDatabase", name, None, opts)
         identifier = cluster_identifier(args.environment, args.service)
         tags = dict(args.tags)
@@ -163,7 +163,7 @@ class ServiceDatabase(pulumi.ComponentResource):
         self.global_cluster_identifier = None
         self.master_secret_arn = None
         credentials: dict = {}
-        global_id: Optional[pulumi.Input[str]] = None
+        global_id: pulumi.Input[str] | None = None
         if isinstance(args.global_role, GlobalPrimary):
             global_cluster = rds.GlobalCluster(
                 f"{name}-global", global_cluster_identifier=identifier, engine=ENGINE,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from components.events.documents import bus_name, subscription_name
 from components.data.spec import DataAndEvents, DynamoDbData, PostgresData, event_source
+from components.events.documents import bus_name, subscription_name
 
 # CreateTable TableName: 3-255 of [a-zA-Z0-9_.-]. `<environment>-<service>` always fits (service names are
 # at most 32 characters).

@@ -8,8 +8,9 @@ scaling next to CPU and memory, and the alarms once the platform has an alert to
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional, Union
+from typing import Literal
 
 import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
@@ -20,13 +21,13 @@ from components.core.contract import PlatformRefs
 from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
 from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
 from components.data.names import cluster_identifier, database_user, table_name
+from components.data.spec import DataAndEvents, DynamoDbData, PostgresData, event_source
 from components.data.table import ServiceTable, ServiceTableArgs, TableReplica
-from components.events.documents import dead_letter_queue_name, outbox_pipe_name, subscription_name
 from components.events import alarms
 from components.events.bus import EventSubscription, EventSubscriptionArgs
+from components.events.documents import dead_letter_queue_name, outbox_pipe_name, subscription_name
 from components.events.outbox import OutboxPipe, OutboxPipeArgs
 from components.events.scaling import backlog_scaling_policy
-from components.data.spec import DataAndEvents, DynamoDbData, PostgresData, event_source
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class DatabaseSettings:
     backup_retention_days: int
     deletion_protection: bool
     performance_insights: bool
-    global_role: Optional[Union[GlobalPrimary, GlobalSecondary]] = None
+    global_role: GlobalPrimary | GlobalSecondary | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ class ServiceDataArgs:
     ecs_service_name: pulumi.Input[str]
     database: DatabaseSettings
     deletion_protection: bool
-    table_replica: Optional[TableReplica] = None
-    replica_table: Optional[ReplicaTable] = None
+    table_replica: TableReplica | None = None
+    replica_table: ReplicaTable | None = None
     outbox_state: Literal["RUNNING", "STOPPED"] = "RUNNING"
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -82,25 +83,25 @@ class ServiceDataArgs:
 
 
 class ServiceData(pulumi.ComponentResource):
-    table_name: Optional[pulumi.Output[str]]
+    table_name: pulumi.Output[str] | None
     """The service's table (or replica) name, None without a table."""
-    table_arn: Optional[pulumi.Output[str]]
+    table_arn: pulumi.Output[str] | None
     """The service's table (or replica) ARN in this region."""
-    table_replicas: Optional[pulumi.Output[dict]]
+    table_replicas: pulumi.Output[dict] | None
     """Replica region -> {arn, streamArn} of a table this stack owns; None otherwise."""
-    database: Optional[ServiceDatabase]
+    database: ServiceDatabase | None
     """The service's database, None without one."""
     queues: dict[str, EventSubscription]
     """Publisher -> the subscription that feeds this service's queue."""
 
-    def __init__(self, name: str, args: ServiceDataArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ServiceDataArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:ServiceData", name, None, opts)
         refs, spec, tags = args.platform, args.spec, {**args.tags, "service": args.service}
         child = pulumi.ResourceOptions(parent=self)
         self.table_name = self.table_arn = self.table_replicas = None
         self.database = None
-        table_key: Optional[pulumi.Input[str]] = None
-        stream_arn: Optional[pulumi.Input[str]] = None
+        table_key: pulumi.Input[str] | None = None
+        stream_arn: pulumi.Input[str] | None = None
 
         if isinstance(spec.data, DynamoDbData):
             if args.replica_table is not None:
@@ -167,7 +168,7 @@ class ServiceData(pulumi.ComponentResource):
             specs += alarms.database_alarms(cluster_identifier(environment, args.service))
         return specs
 
-    def _task_role_policy(self, name: str, args: ServiceDataArgs, table_key: Optional[pulumi.Input[str]],
+    def _task_role_policy(self, name: str, args: ServiceDataArgs, table_key: pulumi.Input[str] | None,
                           child: pulumi.ResourceOptions) -> None:
         """Exactly this service's table and indexes, queues, bus (as itself) and database user."""
         refs, spec = args.platform, args.spec

@@ -17,8 +17,8 @@ Deleting: a primary secret with replicas can't be deleted until its replicas are
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.secretsmanager as secretsmanager
@@ -127,7 +127,7 @@ class ServiceSecrets(pulumi.ComponentResource):
     secret_arns: pulumi.Output[dict[str, str]]
     """`<service>/<secret>` -> the secret's ARN in the primary region."""
 
-    def __init__(self, name: str, args: ServiceSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: ServiceSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("microservices:platform:ServiceSecrets", name, None, opts)
         replica_key = pulumi.Output.from_input(args.replica_kms_key_id).apply(
             lambda key: _key_in_region(key, args.replica_region))
@@ -148,7 +148,7 @@ class ServiceSecrets(pulumi.ComponentResource):
         self.register_outputs({"secretArns": self.secret_arns})
 
 
-def replica_key_problem(key_id: str, replica_region: str) -> Optional[str]:
+def replica_key_problem(key_id: str, replica_region: str) -> str | None:
     """Why `key_id` can't encrypt a replica in `replica_region`, or None.
 
     A key ARN names its region and KMS keys are regional; an alias or key id is resolved by AWS in the

@@ -25,7 +25,8 @@ re-check them against botocore.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -62,13 +63,13 @@ class TableIndex(_Model):
 
     name: str = Field(pattern=INDEX_NAME)
     partition_key: KeyAttribute
-    sort_key: Optional[KeyAttribute] = None
+    sort_key: KeyAttribute | None = None
     projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
     # INCLUDE only: at most 100 projected non-key attributes across all indexes of a table (CreateTable).
     non_key_attributes: tuple[Annotated[str, Field(min_length=1, max_length=255)], ...] = ()
 
     @model_validator(mode="after")
-    def _include_lists_attributes(self) -> "TableIndex":
+    def _include_lists_attributes(self) -> TableIndex:
         if (self.projection == "INCLUDE") != bool(self.non_key_attributes):
             raise ValueError("nonKeyAttributes are given exactly when projection is INCLUDE")
         return self
@@ -77,14 +78,14 @@ class TableIndex(_Model):
 class DynamoDbData(_Model):
     kind: Literal["dynamodb"]
     partition_key: KeyAttribute
-    sort_key: Optional[KeyAttribute] = None
+    sort_key: KeyAttribute | None = None
     indexes: tuple[TableIndex, ...] = Field(default=(), max_length=MAX_GLOBAL_INDEXES)
-    ttl_attribute: Optional[str] = Field(default=None, min_length=1, max_length=KEY_ATTRIBUTE_MAX)
+    ttl_attribute: str | None = Field(default=None, min_length=1, max_length=KEY_ATTRIBUTE_MAX)
     # The table's stream feeds an EventBridge Pipe that publishes outbox items (needs `publishes`).
     outbox: bool = False
 
     @model_validator(mode="after")
-    def _consistent_keys(self) -> "DynamoDbData":
+    def _consistent_keys(self) -> DynamoDbData:
         types: dict[str, str] = {}
         keys = [("partitionKey", self.partition_key), ("sortKey", self.sort_key)]
         for index in self.indexes:
@@ -125,13 +126,13 @@ class PostgresData(_Model):
     max_capacity: float = Field(default=4.0, ge=1.0, le=256.0, description="ACUs per instance (Serverless v2)")
 
     @model_validator(mode="after")
-    def _half_steps(self) -> "PostgresData":
+    def _half_steps(self) -> PostgresData:
         if round(self.max_capacity * 2) != self.max_capacity * 2:
             raise ValueError("maxCapacity is set in steps of 0.5 ACU (ServerlessV2ScalingConfiguration)")
         return self
 
 
-ServiceDataSpec = Annotated[Union[DynamoDbData, PostgresData], Field(discriminator="kind")]
+ServiceDataSpec = Annotated[DynamoDbData | PostgresData, Field(discriminator="kind")]
 
 
 class Subscription(_Model):
@@ -144,12 +145,12 @@ class Subscription(_Model):
 class DataAndEvents(_Model):
     """The `data`, `publishes` and `subscribes` keys of one catalog service."""
 
-    data: Optional[ServiceDataSpec] = None
+    data: ServiceDataSpec | None = None
     publishes: tuple[Annotated[str, Field(pattern=DETAIL_TYPE)], ...] = ()
     subscribes: tuple[Subscription, ...] = ()
 
     @model_validator(mode="after")
-    def _outbox_needs_events(self) -> "DataAndEvents":
+    def _outbox_needs_events(self) -> DataAndEvents:
         if len(set(self.publishes)) != len(self.publishes):
             raise ValueError(f"publishes lists a detail type twice: {list(self.publishes)}")
         if isinstance(self.data, DynamoDbData) and self.data.outbox and not self.publishes:

@@ -17,18 +17,19 @@ are scoped to it. The standby reads the replica's name and ARN from the primary'
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.dynamodb as dynamodb
 import pulumi_aws.kms as kms
 
-from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from components.data.names import table_name
 from components.data.spec import DynamoDbData
+from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 
-def stream_view_type(spec: DynamoDbData, replicated: bool) -> Optional[str]:
+
+def stream_view_type(spec: DynamoDbData, replicated: bool) -> str | None:
     """NEW_IMAGE feeds the outbox pipe. A replicated table gets NEW_AND_OLD_IMAGES (a superset, so the pipe
     still reads NewImage): AWS requires it for replicas of legacy global tables and its tutorials set it for
     2019.11.21 ones; whether 2019.11.21 requires it is not stated (aws-facts-operations.md 6)."""
@@ -37,7 +38,7 @@ def stream_view_type(spec: DynamoDbData, replicated: bool) -> Optional[str]:
     return "NEW_IMAGE" if spec.outbox else None
 
 
-def create_table_request(name: str, spec: DynamoDbData, kms_key_arn: str, view_type: Optional[str]) -> dict:
+def create_table_request(name: str, spec: DynamoDbData, kms_key_arn: str, view_type: str | None) -> dict:
     """The DynamoDB CreateTable request this table amounts to (what tests check against botocore)."""
     keys = [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
     if spec.sort_key:
@@ -90,7 +91,7 @@ class TableReplicaKey(pulumi.ComponentResource):
     key_arn: pulumi.Output[str]
     """ARN of the key (in the standby region) that encrypts the table replicas."""
 
-    def __init__(self, name: str, args: TableReplicaKeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TableReplicaKeyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:TableReplicaKey", name, None, opts)
         policy = pulumi.Output.from_input(args.account_id).apply(lambda a: json.dumps(replica_key_policy(a)))
         key = kms.Key(f"{name}-key", region=args.region, enable_key_rotation=True, deletion_window_in_days=30,
@@ -120,7 +121,7 @@ class ServiceTableArgs:
     spec: DynamoDbData
     kms_key_arn: pulumi.Input[str]
     deletion_protection: bool = False
-    replica: Optional[TableReplica] = None
+    replica: TableReplica | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -134,12 +135,12 @@ class ServiceTable(pulumi.ComponentResource):
     """Name of the table (the same in the replica's region)."""
     table_arn: pulumi.Output[str]
     """ARN of the table in this region."""
-    stream_arn: Optional[pulumi.Output[str]]
+    stream_arn: pulumi.Output[str] | None
     """ARN of the table's NEW_IMAGE stream when the service has an outbox, else None."""
     replica_arns: pulumi.Output[dict]
     """Replica region -> {arn, streamArn} (empty without a replica)."""
 
-    def __init__(self, name: str, args: ServiceTableArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ServiceTableArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:ServiceTable", name, None, opts)
         spec = args.spec
         view_type = stream_view_type(spec, args.replica is not None)
@@ -184,7 +185,7 @@ def index_arns(table_arn: str, spec: DynamoDbData) -> list[str]:
 
 
 def table_outputs(name: pulumi.Input[str], arn: pulumi.Input[str], replicas: pulumi.Input[dict],
-                  replica_key_arn: Optional[pulumi.Input[str]]) -> pulumi.Output[dict]:
+                  replica_key_arn: pulumi.Input[str] | None) -> pulumi.Output[dict]:
     """What the primary exports per table (`dataTables.<service>`) for the standby: the replica has the
     table's name; its ARN, stream ARN and key are those of the standby region."""
     return pulumi.Output.all(name=name, arn=arn, replicas=replicas, replicaKeyArn=replica_key_arn)

@@ -9,8 +9,8 @@ SQS (sqs-available-cloudwatch-metrics.html), DynamoDB (metrics-dimensions.html),
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 ALARM_NAME_MAX = 255
 

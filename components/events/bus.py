@@ -11,15 +11,15 @@ place, which one alarm watches. The queue and DLQ policies admit `events.amazona
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.sqs as sqs
 
-from components.events import documents
 from components.data.spec import MAX_RECEIVES_DEFAULT
+from components.events import documents
 
 # How long messages wait: four days on the queue (SQS default), fourteen (the maximum) on the DLQ so
 # that a weekend of failures can still be redriven.
@@ -49,7 +49,7 @@ class EventBus(pulumi.ComponentResource):
     bus_arn: pulumi.Output[str]
     """ARN of the custom bus."""
 
-    def __init__(self, name: str, args: EventBusArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:events:EventBus", name, None, opts)
         bus = cloudwatch.EventBus(f"{name}-bus", name=documents.bus_name(args.environment),
                                   description=f"{args.environment} service events", tags=dict(args.tags),
@@ -79,7 +79,7 @@ class EventSubscriptionArgs:
     kms_key_arn: pulumi.Input[str]
     max_receives: int = MAX_RECEIVES_DEFAULT
     visibility_timeout_seconds: int = 60
-    retry: documents.RetryPolicy = documents.RetryPolicy()
+    retry: documents.RetryPolicy = field(default_factory=documents.RetryPolicy)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,7 +105,7 @@ class EventSubscription(pulumi.ComponentResource):
     rule_arn: pulumi.Output[str]
     """ARN of the rule that feeds the queue."""
 
-    def __init__(self, name: str, args: EventSubscriptionArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventSubscriptionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:events:EventSubscription", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         queue_name = documents.subscription_name(args.environment, args.subscriber, args.source)

@@ -13,8 +13,9 @@ standby takes writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional, Sequence
+from typing import Literal
 
 import pulumi
 import pulumi_aws.iam as iam
@@ -22,9 +23,9 @@ import pulumi_aws.pipes as pipes
 import pulumi_aws.sqs as sqs
 
 from components.data.access import PipeScope, pipe_role_policy, pipe_trust_policy
+from components.data.spec import event_source
 from components.events import documents
 from components.events.bus import DATA_KEY_REUSE_SECONDS, DLQ_RETENTION_SECONDS
-from components.data.spec import event_source
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class OutboxPipe(pulumi.ComponentResource):
     dead_letter_queue_name: pulumi.Output[str]
     """Name of the queue that receives batches the pipe gave up on (alarm dimension)."""
 
-    def __init__(self, name: str, args: OutboxPipeArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: OutboxPipeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:events:OutboxPipe", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         pipe_name = documents.outbox_pipe_name(args.environment, args.service)

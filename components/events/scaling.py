@@ -10,8 +10,8 @@ consumer of more than 9 queues would need a different signal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
@@ -66,7 +66,7 @@ class BacklogScaling:
 def backlog_scaling_policy(name: str, queue_names: Sequence[str], cluster_name: pulumi.Input[str],
                            service_name: pulumi.Input[str], target: appautoscaling.Target,
                            backlog_per_task: float = 100.0,
-                           opts: Optional[pulumi.ResourceOptions] = None) -> appautoscaling.Policy:
+                           opts: pulumi.ResourceOptions | None = None) -> appautoscaling.Policy:
     """The target tracking policy on `target` (the service's ECS DesiredCount scalable target)."""
     configuration = pulumi.Output.all(cluster_name, service_name).apply(lambda names: pulumi_keys(BacklogScaling(
         cluster_name=names[0], service_name=names[1], queue_names=tuple(queue_names),

@@ -21,8 +21,9 @@ AWS facts this relies on (see docs/failover.md for sources):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Literal
 
 import pulumi
 import pulumi_aws.route53 as route53
@@ -59,7 +60,7 @@ def health_check_timing_problems(request_interval_seconds: int, failure_threshol
     return problems
 
 
-def health_check_target_problem(checked_name: str, record_name: str) -> Optional[str]:
+def health_check_target_problem(checked_name: str, record_name: str) -> str | None:
     """Why Route 53 could misjudge a health check on `checked_name` attached to `record_name`, or None."""
     if checked_name.rstrip(".").lower() == record_name.rstrip(".").lower():
         return (f"the health check must not target the failover record's own name {record_name!r} "
@@ -154,14 +155,14 @@ class DnsFailover(pulumi.ComponentResource):
     """The API name this stack's failover record answers for."""
     set_identifier: pulumi.Output[str]
     """PRIMARY or SECONDARY: which side of the failover pair this record is."""
-    health_check_id: pulumi.Output[Optional[str]]
+    health_check_id: pulumi.Output[str | None]
     """The Route 53 health check the PRIMARY record follows (None on the standby)."""
 
-    def __init__(self, name: str, args: DnsFailoverArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: DnsFailoverArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("microservices:platform:DnsFailover", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        health_check: Optional[route53.HealthCheck] = None
+        health_check: route53.HealthCheck | None = None
         if args.role == "primary":
             checked_name = pulumi.Output.all(args.checked_name, args.record_name).apply(
                 lambda names: _checked_name_distinct_from_record(*names))

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
 
 import pulumi
 import pulumi_aws.ecr as ecr
@@ -81,7 +81,7 @@ class RegistryReplication(pulumi.ComponentResource):
     """Repository prefixes that replicate (one per environment)."""
 
     def __init__(self, name: str, args: RegistryReplicationArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("microservices:platform:RegistryReplication", name, None, opts)
         configuration = ecr.ReplicationConfiguration(
             f"{name}-replication",

@@ -18,8 +18,9 @@ service deploys with ECS's canary on its production rule again.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws.lambda_ as lambda_
@@ -44,7 +45,7 @@ ROLLING_DEPLOYMENT = {"strategy": "ROLLING"}
 ROLLING_CIRCUIT_BREAKER = {"enable": True, "rollback": True}
 
 
-def function_arn_problem(arn: str, region: str, account_id: Optional[str] = None) -> Optional[str]:
+def function_arn_problem(arn: str, region: str, account_id: str | None = None) -> str | None:
     match = FUNCTION_ARN.match(arn) if isinstance(arn, str) else None
     if match is None:
         return ("must be an unqualified Lambda function ARN, "
@@ -56,20 +57,20 @@ def function_arn_problem(arn: str, region: str, account_id: Optional[str] = None
     return None
 
 
-def legacy_name_problem(name: str) -> Optional[str]:
+def legacy_name_problem(name: str) -> str | None:
     if not isinstance(name, str) or not LEGACY_NAME.match(name):
         return ("a legacy function name is 1-16 lowercase letters, digits or hyphens, starting with a letter "
                 "(the target group '<environment>-legacy-<name>' stays within 32 characters)")
     return None
 
 
-def weight_problem(weight: int) -> Optional[str]:
+def weight_problem(weight: int) -> str | None:
     if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= MAX_WEIGHT:
         return f"an ECS weight is a whole percentage within 0..{MAX_WEIGHT}"
     return None
 
 
-def _raise(problem: Optional[str], what: str) -> None:
+def _raise(problem: str | None, what: str) -> None:
     if problem:
         raise ValueError(f"{what} {problem}")
 
@@ -99,7 +100,7 @@ class LegacyFunction(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
     """The existing function the ALB invokes (not managed here)."""
 
-    def __init__(self, name: str, args: LegacyFunctionArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: LegacyFunctionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         tags = {**args.tags, "legacy-function": args.name}
         # Health checks of a Lambda target group invoke the function; the legacy API has no health route

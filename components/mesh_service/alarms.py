@@ -5,7 +5,8 @@ Which metrics and dimensions, and why per target group: docs/mesh-service.md ("A
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -31,7 +32,7 @@ def error_rate_queries(namespace: str, errors: tuple[str, dict], requests: tuple
     ]
 
 
-def create_rollback_alarms(name: str, args: MeshServiceArgs, *, target_groups: Optional[Sequence[lb.TargetGroup]],
+def create_rollback_alarms(name: str, args: MeshServiceArgs, *, target_groups: Sequence[lb.TargetGroup] | None,
                            tags: Mapping[str, str],
                            child: Callable[..., pulumi.ResourceOptions]) -> list[cloudwatch.MetricAlarm]:
     platform, service = args.platform, args.service
@@ -59,7 +60,7 @@ def create_rollback_alarms(name: str, args: MeshServiceArgs, *, target_groups: O
 
     if target_groups:
         # One pair per target group: after a blue/green swap the other group is production.
-        for letter, target_group in zip("ab", target_groups):
+        for letter, target_group in zip("ab", target_groups, strict=False):
             dimensions = {"TargetGroup": target_group.arn_suffix, "LoadBalancer": platform.load_balancer.arn_suffix}
             # ALB TargetResponseTime is in seconds (ELB "CloudWatch metrics for your Application Load Balancer").
             pair(f"-tg-{letter}", f"target group {letter}", "AWS/ApplicationELB",

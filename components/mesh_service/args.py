@@ -8,20 +8,31 @@ Each class checks AWS limits only (`components.core.validation`); product rules 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 
 from components.core.contract import PlatformRefs
+from components.core.types import ARCHITECTURES, DEPLOYMENT_STRATEGIES, Architecture, DeploymentStrategy
+from components.core.validation import (
+    DNS_NAME,
+    TARGET_GROUP_NAME,
+    config_secret_clash_problem,
+    health_path_problem,
+    image_reference_problem,
+    is_multiple_of_tenth,
+    log_retention_problem,
+    path_prefix_problem,
+    plain_config_problem,
+    raise_problem,
+    secret_env_name,
+    service_name_problem,
+    task_count_problem,
+    timeout_problems,
+)
 from components.legacy.legacy_route import LegacySplit
 from components.mesh_service import container_definitions as containers
-from components.core.types import DEPLOYMENT_STRATEGIES, ARCHITECTURES, Architecture, DeploymentStrategy
-from components.core.validation import (DNS_NAME, TARGET_GROUP_NAME, health_path_problem, image_reference_problem,
-                                   is_multiple_of_tenth, log_retention_problem, path_prefix_problem,
-                                   plain_config_problem, raise_problem, secret_env_name, service_name_problem,
-                                   task_count_problem, config_secret_clash_problem,
-                                   timeout_problems)
 
 # Where the Service Connect proxy listens for calls from other Service Connect services (the
 # ingressPortOverride; see docs/mesh-service.md for why it must differ from the container port). 15080:
@@ -52,8 +63,8 @@ class ServiceDefinition:
     # A tag or sha256 digest in the service's own repository.
     image: str
     # Public path on the ALB and the listener rule priority; both or neither (internal service).
-    path_prefix: Optional[str] = None
-    listener_rule_priority: Optional[int] = None
+    path_prefix: str | None = None
+    listener_rule_priority: int | None = None
     calls: tuple[str, ...] = ()
     # Names of Secrets Manager secrets `<environment>/<service>/<name>`, injected as env vars.
     secrets: tuple[str, ...] = ()
@@ -187,9 +198,9 @@ class MeshServiceArgs:
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     service_connect_ingress_port: int = DEFAULT_SERVICE_CONNECT_INGRESS_PORT
     # Set while the stack splits this service's route with the legacy Lambda it replaces.
-    legacy: Optional[LegacySplit] = None
+    legacy: LegacySplit | None = None
     # The group this service's callers wear (ServiceClientGroups); None when nothing calls the service.
-    client_security_group_id: Optional[pulumi.Input[str]] = None
+    client_security_group_id: pulumi.Input[str] | None = None
     # The client groups of the services this one calls: its tasks wear them next to their own group.
     callee_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
 

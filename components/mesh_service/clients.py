@@ -10,8 +10,8 @@ counts it). The groups exist before any service, so call graphs with cycles need
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws.ec2 as ec2
@@ -40,7 +40,7 @@ class ServiceClientGroups(pulumi.ComponentResource):
     group_ids: dict[str, pulumi.Output[str]]
     """Called service -> the id of the security group its callers' tasks wear."""
 
-    def __init__(self, name: str, args: ServiceClientGroupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ServiceClientGroupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         # No rules here: the called service adds both (ingress on its group, egress on this one), because
         # only it knows its port. Without inline egress the provider drops AWS's default allow-all egress.

@@ -9,7 +9,8 @@ autoscaling (autoscaling.py). Design decisions: docs/mesh-service.md.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -26,8 +27,8 @@ from components.mesh_service.args import HEALTH_CHECK_GRACE_PERIOD_SECONDS, Mesh
 from components.mesh_service.autoscaling import create_autoscaling
 from components.mesh_service.iam import create_roles
 from components.mesh_service.routing import create_routing
-from components.mesh_service.task_definition import create_task_definition
 from components.mesh_service.sizing import TaskSize, task_size
+from components.mesh_service.task_definition import create_task_definition
 
 COMPONENT_TYPE = "microservices:platform:MeshService"
 HTTPS_PORT = 443
@@ -55,7 +56,7 @@ class MeshService(pulumi.ComponentResource):
     alarm_names: pulumi.Output[list]
     """The alarms that roll a deployment back."""
 
-    def __init__(self, name: str, args: MeshServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MeshServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._args = args

@@ -18,8 +18,8 @@ Image contract for application images (the platform cannot check it, so it is wr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from components.core.types import Environment
 from components.core.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
@@ -102,7 +102,7 @@ class AppContainerSpec:
     http_client_timeout_seconds: int
     service_connect_per_request_timeout_seconds: int
     # The collector image in this region's private registry (pull-through cache); None without tracing.
-    collector_image: Optional[str]
+    collector_image: str | None
     sidecar_cpu: int
     sidecar_memory: int
 

@@ -6,8 +6,8 @@ The documents are built by `service_iam` (pure); this module only turns them int
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws.iam as iam
@@ -21,7 +21,7 @@ class ServiceRoles:
     execution_role: iam.Role
     task_role: iam.Role
     execution_policy: iam.RolePolicy
-    task_policy: Optional[iam.RolePolicy]
+    task_policy: iam.RolePolicy | None
 
 
 def create_roles(name: str, args: MeshServiceArgs, *, log_group_name: pulumi.Input[str],

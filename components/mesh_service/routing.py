@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
 
 import pulumi
 import pulumi_aws.lb as lb
@@ -17,14 +17,14 @@ class Routing:
     target_groups: tuple[lb.TargetGroup, lb.TargetGroup]
     listener_rule: lb.ListenerRule
     # While the stack splits the route with a legacy Lambda (components/legacy/legacy_route.py).
-    legacy_split_rule: Optional[lb.ListenerRule] = None
+    legacy_split_rule: lb.ListenerRule | None = None
 
 
 def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
                    child: Callable[..., pulumi.ResourceOptions]) -> Routing:
     service, load_balancer = args.service, args.platform.load_balancer
     groups = []
-    for letter, tg_name in zip("ab", args.target_group_names):
+    for letter, tg_name in zip("ab", args.target_group_names, strict=False):
         groups.append(lb.TargetGroup(
             f"{name}-tg-{letter}", name=tg_name, port=service.port, protocol="HTTP", protocol_version="HTTP1",
             target_type="ip", vpc_id=args.platform.network.vpc_id, deregistration_delay=30,

@@ -18,8 +18,8 @@ Which permissions and why:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 from components.core.validation import PRIVATE_ECR_IMAGE
 
@@ -74,7 +74,7 @@ class ExecutionRoleScope:
     kms_key_arn: str
     # The pull-through cache repository the tracing collector comes from (repository_arn_of_image of the
     # collector image); None when the task runs without the collector.
-    collector_repository_arn: Optional[str]
+    collector_repository_arn: str | None
     secret_arns: Sequence[str] = field(default_factory=tuple)
     parameter_arns: Sequence[str] = field(default_factory=tuple)
 
@@ -205,7 +205,7 @@ def execution_role_policy(scope: ExecutionRoleScope) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def task_role_policy(tracing_enabled: bool) -> Optional[dict]:
+def task_role_policy(tracing_enabled: bool) -> dict | None:
     """The app's task role policy, or None when the task needs no AWS API access at all."""
     if not tracing_enabled:
         return None

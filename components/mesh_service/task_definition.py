@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import pulumi
 import pulumi_aws.ecs as ecs

@@ -10,8 +10,9 @@ wrong spec fails before any resource is registered.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Optional, Sequence
+from typing import Any, Literal
 
 import pulumi
 
@@ -46,10 +47,10 @@ MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
 
 def is_statistic(stat: str) -> bool:
     """A Statistic enum member or a percentile extended statistic such as p95 or p99.9."""
-    return stat in STATISTICS or bool(PERCENTILE.match(stat)) and float(stat[1:]) <= 100
+    return stat in STATISTICS or (bool(PERCENTILE.match(stat)) and float(stat[1:]) <= 100)
 
 
-def alarm_name_problem(name: str) -> Optional[str]:
+def alarm_name_problem(name: str) -> str | None:
     if not ALARM_NAME.match(name):
         return (f"alarm name {name!r} must be 1-{ALARM_NAME_MAX} characters of letters, digits, '.', '_', '/' "
                 "and '-' (a composite rule quotes it)")
@@ -85,9 +86,9 @@ class Query:
     """One entry of a metric-math alarm: a metric, or an expression over other ids."""
 
     id: str
-    metric: Optional[Metric] = None
-    expression: Optional[str] = None
-    label: Optional[str] = None
+    metric: Metric | None = None
+    expression: str | None = None
+    label: str | None = None
     return_data: bool = False
 
     def __post_init__(self) -> None:
@@ -116,7 +117,7 @@ class AlarmSpec:
     evaluation_periods: int
     datapoints_to_alarm: int
     treat_missing_data: MissingData
-    metric: Optional[Metric] = None
+    metric: Metric | None = None
     queries: tuple[Query, ...] = ()
     # Shown in the preview and the docs: what the threshold means in people's units.
     threshold_text: str = ""

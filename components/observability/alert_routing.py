@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.kms as kms
 import pulumi_aws.sns as sns
 
-from components.observability.alert_policies import (PUBLISH_ACTIONS, publisher_key_statements, topic_arn,
-                                                     topic_policy)
+from components.observability.alert_policies import PUBLISH_ACTIONS, publisher_key_statements, topic_arn, topic_policy
 from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS
 
 COMPONENT_TYPE = "microservices:observability:AlertRouting"
@@ -73,9 +72,9 @@ class AlertRoutingArgs:
     region: str
     account_id: pulumi.Input[str]
     emails: tuple[str, ...]
-    kms_key_arn: Optional[pulumi.Input[str]] = None
-    https_endpoint: Optional[str] = None
-    resource_region: Optional[str] = None
+    kms_key_arn: pulumi.Input[str] | None = None
+    https_endpoint: str | None = None
+    resource_region: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -101,7 +100,7 @@ class AlertRouting(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     """The key that encrypts the topic (the given platform key, or the component's own)."""
 
-    def __init__(self, name: str, args: AlertRoutingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AlertRoutingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         regional = {"region": args.resource_region} if args.resource_region else {}
         child = pulumi.ResourceOptions(parent=self)

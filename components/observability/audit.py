@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional
 
 import pulumi
 import pulumi_aws.accessanalyzer as accessanalyzer
@@ -142,7 +142,7 @@ class AuditTrail(pulumi.ComponentResource):
     analyzer_arns: pulumi.Output[list]
     """The Access Analyzer of each region."""
 
-    def __init__(self, name: str, args: AuditTrailArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from components.observability.logs import RECENT_ERRORS_QUERY, ErrorLineMetric, business_namespace
 from components.observability.slo import ALB, CONTAINER_INSIGHTS, ECS, SloTargets
@@ -39,11 +39,11 @@ class MetricLine:
     namespace: str
     name: str
     dimensions: tuple[tuple[str, str], ...] = ()
-    stat: Optional[str] = None
-    label: Optional[str] = None
-    id: Optional[str] = None
-    visible: Optional[bool] = None
-    y_axis: Optional[Literal["left", "right"]] = None
+    stat: str | None = None
+    label: str | None = None
+    id: str | None = None
+    visible: bool | None = None
+    y_axis: Literal["left", "right"] | None = None
 
     def row(self) -> list:
         row: list[Any] = [self.namespace, self.name]
@@ -62,7 +62,7 @@ class ExpressionLine:
     expression: str
     label: str
     id: str
-    y_axis: Optional[Literal["left", "right"]] = None
+    y_axis: Literal["left", "right"] | None = None
 
     def row(self) -> list:
         options: dict[str, Any] = {"expression": self.expression, "label": self.label, "id": self.id}
@@ -71,7 +71,7 @@ class ExpressionLine:
         return [options]
 
 
-Line = Union[MetricLine, ExpressionLine]
+Line = MetricLine | ExpressionLine
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class AlarmWidget:
     type = "alarm"
 
 
-Widget = Union[MetricWidget, LogWidget, TextWidget, AlarmWidget]
+Widget = MetricWidget | LogWidget | TextWidget | AlarmWidget
 
 
 @dataclass(frozen=True)
@@ -189,9 +189,9 @@ class ServiceDashboardInputs:
     log_group_name: str
     slo: SloTargets
     # (load balancer suffix, (target group a suffix, target group b suffix)) of a routed service.
-    alb: Optional[tuple[str, tuple[str, str]]] = None
+    alb: tuple[str, tuple[str, str]] | None = None
     alarm_arns: tuple[str, ...] = ()
-    error_log_metric: Optional[ErrorLineMetric] = None
+    error_log_metric: ErrorLineMetric | None = None
 
     @property
     def dashboard_name(self) -> str:
@@ -212,7 +212,7 @@ def _target_groups(inputs: ServiceDashboardInputs) -> list[tuple[str, tuple[tupl
     assert inputs.alb is not None
     load_balancer, groups = inputs.alb
     return [(letter, (("TargetGroup", group), ("LoadBalancer", load_balancer)))
-            for letter, group in zip("ab", groups)]
+            for letter, group in zip("ab", groups, strict=False)]
 
 
 def _traffic_widgets(inputs: ServiceDashboardInputs) -> list[Widget]:
@@ -304,7 +304,7 @@ def service_dashboard(inputs: ServiceDashboardInputs) -> Dashboard:
 class OverviewService:
     service_name: str
     # The ALB (load balancer suffix, target group suffixes) of a routed service, None for internal ones.
-    alb: Optional[tuple[str, tuple[str, str]]] = None
+    alb: tuple[str, tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ def _service_requests(service: OverviewService, cluster: str, index: int) -> lis
     load_balancer, groups = service.alb
     ids = [f"r{index}_{letter}" for letter in "ab"]
     lines: list[Line] = [MetricLine(ALB, "RequestCount", (("TargetGroup", group), ("LoadBalancer", load_balancer)),
-                                    id=query_id, visible=False) for query_id, group in zip(ids, groups)]
+                                    id=query_id, visible=False) for query_id, group in zip(ids, groups, strict=False)]
     return lines + [ExpressionLine(f"FILL({ids[0]}, 0) + FILL({ids[1]}, 0)", service.service_name, f"r{index}")]
 
 
@@ -341,7 +341,7 @@ def _service_p95(service: OverviewService, cluster: str) -> list[Line]:
     load_balancer, groups = service.alb
     return [MetricLine(ALB, "TargetResponseTime", (("TargetGroup", group), ("LoadBalancer", load_balancer)),
                        stat="p95", label=f"{service.service_name} tg-{letter} (s)", y_axis="right")
-            for letter, group in zip("ab", groups)]
+            for letter, group in zip("ab", groups, strict=False)]
 
 
 def overview_dashboard(inputs: OverviewInputs) -> Dashboard:

@@ -17,17 +17,21 @@ alarm and topic keep working. Design notes: docs/operating.md ("Failover visibil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.route53 as route53
 
-from components.failover.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN, health_check_timing_problems
+from components.core.types import Role
+from components.failover.dns_failover import (
+    HEALTH_CHECKER_REGIONS,
+    HEALTH_CHECKER_REGIONS_MIN,
+    health_check_timing_problems,
+)
 from components.observability.alarm_specs import AlarmSpec, Metric, metric_alarm_args
 from components.observability.alert_routing import AlertDestination
-from components.core.types import Role
 
 COMPONENT_TYPE = "microservices:observability:FailoverAlarms"
 ROUTE53_METRICS_REGION = "us-east-1"
@@ -78,8 +82,8 @@ class FailoverAlarmsArgs:
     name_prefix: str
     role: Role
     alerts: AlertDestination
-    health_check_id: Optional[pulumi.Input[str]] = None
-    own_check: Optional[OwnHealthCheck] = None
+    health_check_id: pulumi.Input[str] | None = None
+    own_check: OwnHealthCheck | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,7 +101,7 @@ class FailoverAlarms(pulumi.ComponentResource):
     health_check_id: pulumi.Output[str]
     """The health check the alarm watches."""
 
-    def __init__(self, name: str, args: FailoverAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FailoverAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         health_check_id = args.health_check_id

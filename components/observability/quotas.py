@@ -10,8 +10,8 @@ alarms", CloudWatch user guide). Quotas without a usage metric are listed in doc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -67,7 +67,7 @@ class QuotaAlarms(pulumi.ComponentResource):
     alarm_names: pulumi.Output[list]
     """Names of the quota alarms; each notifies the alert topic on ALARM and OK."""
 
-    def __init__(self, name: str, args: QuotaAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: QuotaAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.specs = quota_alarms(args.name_prefix, args.usage_percent, args.spot)
         topic = [args.alerts.topic_arn]

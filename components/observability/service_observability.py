@@ -13,19 +13,18 @@ a canary alone and act on the deployment, not on people.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
+from components.core.types import Environment
 from components.observability.alarm_specs import metric_alarm_args
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import ServiceDashboardInputs, service_dashboard
 from components.observability.logs import ERROR_FILTER_PATTERN, error_filter_name, error_line_metric, saved_queries
-from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
-                                          service_composite)
-from components.core.types import Environment
+from components.observability.slo import AlbSource, ServiceAlarmInputs, SloTargets, service_alarms, service_composite
 
 COMPONENT_TYPE = "microservices:observability:ServiceObservability"
 
@@ -44,7 +43,7 @@ class ServiceObservabilityArgs:
     log_group_name: pulumi.Input[str]
     slo: SloTargets
     alerts: AlertDestination
-    alb: Optional[AlbSource] = None
+    alb: AlbSource | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,7 +72,7 @@ class ServiceObservability(pulumi.ComponentResource):
     dashboard_name: pulumi.Output[str]
     """Name of the service dashboard."""
 
-    def __init__(self, name: str, args: ServiceObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ServiceObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "service": args.service_name}

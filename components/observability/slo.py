@@ -22,7 +22,6 @@ Why each threshold is what it is: docs/operating.md ("SLO alarms").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -90,9 +89,9 @@ class ServiceAlarmInputs:
     service_name: str
     cluster_name: pulumi.Input[str]
     slo: SloTargets
-    alb: Optional[AlbSource] = None
+    alb: AlbSource | None = None
     # The error-log-lines metric (logs.py); None: no log alarm.
-    error_log_metric: Optional[ErrorLineMetric] = None
+    error_log_metric: ErrorLineMetric | None = None
     period_seconds: int = 60
 
     def name(self, key: str) -> str:

@@ -5,15 +5,15 @@ in the stack; the service health alarm that fired with it says where.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
+from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import OverviewInputs, OverviewService, overview_dashboard
-from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX
 from components.observability.slo import AlbSource, service_groups, stack_composite
 
 COMPONENT_TYPE = "microservices:observability:StackHealth"
@@ -26,7 +26,7 @@ class StackService:
     service_name: str
     health_alarm_name: pulumi.Input[str]
     health_alarm_arn: pulumi.Input[str]
-    alb: Optional[AlbSource] = None
+    alb: AlbSource | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class StackHealth(pulumi.ComponentResource):
     dashboard_name: pulumi.Output[str]
     """Name of the overview dashboard."""
 
-    def __init__(self, name: str, args: StackHealthArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: StackHealthArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         names = [s.health_alarm_name for s in args.services]
@@ -89,7 +89,7 @@ class StackHealth(pulumi.ComponentResource):
             cluster, arns, *parts = values
             services = tuple(
                 OverviewService(s.service_name, (p[0], (p[1], p[2])) if p else None)
-                for s, p in zip(args.services, parts))
+                for s, p in zip(args.services, parts, strict=False))
             return overview_dashboard(OverviewInputs(args.region, args.name_prefix, cluster, services,
                                                      composite_alarm_arns=tuple(arns))).json()
 

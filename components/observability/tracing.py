@@ -14,8 +14,8 @@ is [unconfirmed], see docs/operating.md ("Tracing").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws.xray as xray
@@ -58,8 +58,8 @@ class TraceSampling(pulumi.ComponentResource):
     rule_name: pulumi.Output[str]
     """Name of the stack's X-Ray sampling rule."""
 
-    def __init__(self, name: str, args: TraceSamplingArgs, tags: Optional[Mapping[str, str]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TraceSamplingArgs, tags: Mapping[str, str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         rule = sampling_rule_request(args)
         self.rule = xray.SamplingRule(

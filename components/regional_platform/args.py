@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import pulumi
 
@@ -55,21 +55,21 @@ class RegionalPlatformArgs:
     container_insights: ContainerInsights
     deletion_protection: bool
     access_log_retention_days: int
-    domain_name: Optional[str] = None
-    hosted_zone_id: Optional[str] = None
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
     untagged_image_days: int = 7
     tagged_images_kept: int = 30
     # Tags for the repositories ECR creates by replication in the standby region. The provider's default
     # tags don't reach them (ECR creates them, not Pulumi), so the creation template carries them.
     repository_tags: Mapping[str, str] = field(default_factory=dict)
     # The stack's alert topic (components/observability/alert_routing.py), encrypted with the platform key.
-    alert_topic_name: Optional[str] = None
+    alert_topic_name: str | None = None
     # The staging budget's scale-down topic and function (components/cost/budget_scale_down.py): the key policy
     # admits Budgets for the topic, the boundary admits the function's role. None: no scale-down.
-    budget_scale_down_name: Optional[str] = None
+    budget_scale_down_name: str | None = None
     # Where requests no service routes go: a legacy Lambda target group (components/legacy/legacy_route.py)
     # while the strangler fig migration runs; None answers them with a 404.
-    default_target_group_arn: Optional[pulumi.Input[str]] = None
+    default_target_group_arn: pulumi.Input[str] | None = None
     # Public ALBs the routed services are spread over (docs/scale.md); the first keeps its original names.
     load_balancer_count: int = 1
 

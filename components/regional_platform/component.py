@@ -9,7 +9,6 @@ pull-through cache (registries.py). What services receive is one object, `refs` 
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws.acmpca as acmpca
@@ -18,14 +17,16 @@ import pulumi_aws.iam as iam
 import pulumi_aws.kms as kms
 import pulumi_aws.servicediscovery as servicediscovery
 
-from components.core.contract import (ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs,
-                                 ServiceConnectTlsRefs)
+from components.core.contract import ClusterRefs, LoadBalancerRefs, NetworkRefs, PlatformRefs, ServiceConnectTlsRefs
 from components.regional_platform import platform_iam
 from components.regional_platform.args import RegionalPlatformArgs
 from components.regional_platform.load_balancer import LoadBalancer, create_load_balancers
 from components.regional_platform.network import create_network
-from components.regional_platform.registries import (create_collector_cache, create_repositories,
-                                                     pull_through_cache_prefix)
+from components.regional_platform.registries import (
+    create_collector_cache,
+    create_repositories,
+    pull_through_cache_prefix,
+)
 
 COMPONENT_TYPE = "microservices:platform:RegionalPlatform"
 NAMESPACE_NAME = "svc.local"
@@ -42,10 +43,10 @@ class RegionalPlatform(pulumi.ComponentResource):
     """The public ALB's DNS name (failover records alias it)."""
     kms_key_arn: pulumi.Output[str]
     """The platform key."""
-    collector_image_uri: Optional[pulumi.Output[str]]
+    collector_image_uri: pulumi.Output[str] | None
     """The tracing collector image in the regional pull-through cache (None without tracing)."""
 
-    def __init__(self, name: str, args: RegionalPlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._args = args

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 import pulumi
 import pulumi_aws.acm as acm
@@ -31,7 +31,7 @@ class LoadBalancer:
     alb: lb.LoadBalancer
     security_group: ec2.SecurityGroup
     http_listener: lb.Listener
-    https_listener: Optional[lb.Listener]
+    https_listener: lb.Listener | None
 
     @property
     def routing_listener(self) -> lb.Listener:
@@ -74,7 +74,7 @@ def create_load_balancers(name: str, args: RegionalPlatformArgs, *, vpc_id: pulu
 
 def _load_balancer(name: str, number: int, alb_name: str, args: RegionalPlatformArgs, *, vpc_id: pulumi.Input[str],
                    public_subnet_ids: Sequence[pulumi.Input[str]], log_bucket: s3.Bucket, log_policy: s3.BucketPolicy,
-                   certificate_arn: Optional[pulumi.Output[str]],
+                   certificate_arn: pulumi.Output[str] | None,
                    child: Callable[..., pulumi.ResourceOptions]) -> LoadBalancer:
     suffix = "" if number == 1 else f"-{number}"
     security_group = ec2.SecurityGroup(

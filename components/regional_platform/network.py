@@ -7,16 +7,15 @@ subnets and route tables are invisible offline (README, "What a region gets").
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pulumi
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.vpc as vpc_rules
 
 from components.regional_platform.args import RegionalPlatformArgs
-from components.regional_platform.endpoints import (GATEWAY_ENDPOINTS, endpoint_service_name,
-                                                    interface_endpoint_services)
+from components.regional_platform.endpoints import GATEWAY_ENDPOINTS, endpoint_service_name, interface_endpoint_services
 
 # Both supported regions have zones a, b and c; letters map to different physical zones per account,
 # which is fine: only distinctness matters here.

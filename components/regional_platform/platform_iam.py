@@ -4,11 +4,12 @@ tests and the IAM wildcard check can read them without Pulumi."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
-from components.data.access import BoundaryScope, boundary_statements as data_boundary_statements
-from components.events.documents import platform_key_statement_for_events
 from components.cost.budget_scale_down import boundary_statements as scale_down_boundary_statements
+from components.data.access import BoundaryScope
+from components.data.access import boundary_statements as data_boundary_statements
+from components.events.documents import platform_key_statement_for_events
 from components.observability.alert_policies import budgets_key_statement, publisher_key_statements, topic_arn
 
 # Explicit administrative actions for the account root: the key stays manageable through IAM, and
@@ -26,8 +27,8 @@ KEY_USE_ACTIONS = [
 ]
 
 
-def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str] = None,
-                   budget_scale_down_name: Optional[str] = None) -> dict:
+def kms_key_policy(account_id: str, region: str, alert_topic_name: str | None = None,
+                   budget_scale_down_name: str | None = None) -> dict:
     """Key policy: in a key policy `Resource: "*"` means "this key".
 
     Roles (task execution, Service Connect TLS) get key access through their own IAM policies, which
@@ -67,9 +68,9 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: Optional[str]
 
 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
-                         alb_name: str, certificate_authority_arn: Optional[str], *, pull_through_cache_prefix: str,
+                         alb_name: str, certificate_authority_arn: str | None, *, pull_through_cache_prefix: str,
                          reads_replica_secrets: bool = False, creates_replica_repositories: bool = False,
-                         more_alb_names: Sequence[str] = (), budget_scale_down_name: Optional[str] = None) -> dict:
+                         more_alb_names: Sequence[str] = (), budget_scale_down_name: str | None = None) -> dict:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.

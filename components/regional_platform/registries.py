@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import pulumi
 import pulumi_aws.ecr as ecr
@@ -124,7 +124,7 @@ def _replica_repository_template(name: str, args: RegionalPlatformArgs, lifecycl
 
 
 def create_collector_cache(name: str, args: RegionalPlatformArgs, prefix: str,
-                           child: Callable[..., pulumi.ResourceOptions]) -> Optional[pulumi.Output[str]]:
+                           child: Callable[..., pulumi.ResourceOptions]) -> pulumi.Output[str] | None:
     """An ECR pull-through cache rule for ECR Public, so tasks pull the ADOT collector from this region's
         private registry, which the ecr.api/ecr.dkr endpoints and the S3 gateway reach with or without NAT.
 

@@ -16,21 +16,56 @@ from __future__ import annotations
 from pathlib import Path
 
 from foundation.settings.base import ConfigError, format_validation_error
-from foundation.settings.catalog import (CATALOG_FILE, PROJECT_DIR, Catalog, CatalogService, catalog_file,
-                                        load_catalog)
+from foundation.settings.catalog import CATALOG_FILE, PROJECT_DIR, Catalog, CatalogService, catalog_file, load_catalog
 from foundation.settings.cross_stack import check_across_stacks
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.project import check_project_settings, load_stack, prices_file
 from foundation.settings.stack_config import StackConfig
-from foundation.settings.stack_files import SECRET_MARKER, StackFile, list_stacks, read_project_defaults, read_stack_file
-from foundation.settings.stack_settings import (PRICES_FILE, PROJECT, StackSettings, eur_to_usd,
-                                                resolve_health_check_path, settings_from_config)
+from foundation.settings.stack_files import (
+    SECRET_MARKER,
+    StackFile,
+    list_stacks,
+    read_project_defaults,
+    read_stack_file,
+)
+from foundation.settings.stack_settings import (
+    PRICES_FILE,
+    PROJECT,
+    StackSettings,
+    eur_to_usd,
+    resolve_health_check_path,
+    settings_from_config,
+)
 
-__all__ = ["CATALOG_FILE", "ENVIRONMENT_DEFAULTS", "PRICES_FILE", "PROJECT", "PROJECT_DIR", "SECRET_MARKER", "Catalog",
-           "CatalogService", "ConfigError", "EnvironmentDefaults", "StackConfig", "StackFile", "StackSettings",
-           "catalog_file", "check_across_stacks", "check_project_settings", "load_stack", "prices_file", "eur_to_usd", "format_validation_error", "list_stacks", "load_catalog",
-           "load_from_pulumi", "read_project_defaults", "read_stack_file", "resolve_health_check_path",
-           "settings_from_config"]
+__all__ = [
+    "CATALOG_FILE",
+    "ENVIRONMENT_DEFAULTS",
+    "PRICES_FILE",
+    "PROJECT",
+    "PROJECT_DIR",
+    "SECRET_MARKER",
+    "Catalog",
+    "CatalogService",
+    "ConfigError",
+    "EnvironmentDefaults",
+    "StackConfig",
+    "StackFile",
+    "StackSettings",
+    "catalog_file",
+    "check_across_stacks",
+    "check_project_settings",
+    "eur_to_usd",
+    "format_validation_error",
+    "list_stacks",
+    "load_catalog",
+    "load_from_pulumi",
+    "load_stack",
+    "prices_file",
+    "read_project_defaults",
+    "read_stack_file",
+    "resolve_health_check_path",
+    "settings_from_config",
+]
 
 
 def load_from_pulumi(project_dir: Path = PROJECT_DIR) -> StackSettings:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from components.legacy.legacy_route import legacy_name_problem
 from components.core.types import Architecture
-from components.core.validation import (config_secret_clash_problem, health_path_problem, path_prefix_problem,
-                                   plain_config_problem, raise_problem,
-                                   service_name_problem, task_count_problem)
+from components.core.validation import (
+    config_secret_clash_problem,
+    health_path_problem,
+    path_prefix_problem,
+    plain_config_problem,
+    raise_problem,
+    service_name_problem,
+    task_count_problem,
+)
 from components.data.spec import DataAndEvents, event_graph_problems
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, matching
+from components.legacy.legacy_route import legacy_name_problem
+from foundation.settings.base import ConfigError, format_validation_error, matching
+from foundation.settings.base import Model as _Model
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -24,7 +32,7 @@ def catalog_file(project_dir: Path) -> Path:
     return project_dir / CATALOG_FILE.relative_to(PROJECT_DIR)
 
 
-def aws_rule(problem: Callable[[Any], Optional[str]]) -> AfterValidator:
+def aws_rule(problem: Callable[[Any], str | None]) -> AfterValidator:
     """A components.core.validation rule as a pydantic validator: an AWS limit reported against the config key."""
     def check(value: Any) -> Any:
         raise_problem(problem(value))
@@ -41,15 +49,14 @@ class CatalogService(DataAndEvents):
 
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.core.validation.
-    path_prefix: Optional[Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"),
-                                    aws_rule(path_prefix_problem)]] = None
+    path_prefix: Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"), aws_rule(path_prefix_problem)] | None = None
     health_path: Annotated[str, aws_rule(health_path_problem)]
     cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
     memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
     architecture: Architecture = "ARM64"
     min_tasks: int = Field(ge=1, le=100)
     max_tasks: int = Field(ge=1, le=1000)
-    listener_rule_priority: Optional[int] = Field(default=None, ge=1, le=50000)
+    listener_rule_priority: int | None = Field(default=None, ge=1, le=50000)
     calls: tuple[ServiceName, ...] = ()
     secrets: tuple[Annotated[str, matching(r"[a-z0-9][a-z0-9-]{0,62}",
                                            "1-63 lowercase letters, digits or hyphens, such as database-url")], ...] = ()
@@ -57,7 +64,7 @@ class CatalogService(DataAndEvents):
         Field(default_factory=dict)
     # The existing Lambda function (a logical name; each stack's `legacy.functions` gives its ARN) whose
     # route this service takes over, step by step (foundation/settings/legacy.py).
-    legacy_function: Optional[Annotated[str, aws_rule(legacy_name_problem)]] = None
+    legacy_function: Annotated[str, aws_rule(legacy_name_problem)] | None = None
 
     @field_validator("calls", "secrets")
     @classmethod
@@ -77,7 +84,7 @@ class CatalogService(DataAndEvents):
         return config
 
     @model_validator(mode="after")
-    def _scaling_and_routing(self) -> "CatalogService":
+    def _scaling_and_routing(self) -> CatalogService:
         problem = task_count_problem(self.min_tasks, self.max_tasks)
         if problem:
             raise ValueError(problem)
@@ -93,7 +100,7 @@ class Catalog(_Model):
     services: dict[ServiceName, CatalogService] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Catalog":
+    def _consistent(self) -> Catalog:
         for name, service in self.services.items():
             if name in service.calls:
                 raise ValueError(f"services.{name}.calls names {name} itself; a service calls others through "

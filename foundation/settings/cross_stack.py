@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.observability.audit import AuditStackFacts, audit_ownership_problems
 from components.failover.registry_replication import ReplicationStackFacts, replication_problems
+from components.observability.audit import AuditStackFacts, audit_ownership_problems
 from foundation.settings.base import ConfigError, shortened
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
 from foundation.settings.stack_files import list_stacks, read_stack_file

@@ -9,12 +9,13 @@ answers what no service routes (`legacy.defaultFunction`) and the ECS share of e
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from components.legacy.legacy_route import function_arn_problem, legacy_name_problem
-from foundation.settings.base import ConfigError, Model as _Model
+from foundation.settings.base import ConfigError
+from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import Catalog, ServiceName, aws_rule
 
 LegacyName = Annotated[str, aws_rule(legacy_name_problem)]
@@ -24,11 +25,11 @@ class Legacy(_Model):
     """The stack's `legacy` key."""
 
     functions: dict[LegacyName, str] = Field(min_length=1)
-    default_function: Optional[LegacyName] = None
+    default_function: LegacyName | None = None
     ecs_weights: dict[ServiceName, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _default_is_known(self) -> "Legacy":
+    def _default_is_known(self) -> Legacy:
         if self.default_function is not None and self.default_function not in self.functions:
             raise ValueError(f"defaultFunction {self.default_function!r} is not in functions "
                              f"{sorted(self.functions)}")
@@ -47,12 +48,12 @@ class LegacyPlan(_Model):
     """What the stack builds: the functions in use, the default action's function, the splits."""
 
     functions: dict[str, str] = Field(default_factory=dict)
-    default_function: Optional[str] = None
+    default_function: str | None = None
     splits: dict[str, ServiceSplit] = Field(default_factory=dict)
 
 
-def resolve_legacy(stack: str, legacy: Optional[Legacy], catalog: Catalog, enabled: tuple[str, ...], region: str,
-                   account_id: Optional[str], prefix: str) -> LegacyPlan:
+def resolve_legacy(stack: str, legacy: Legacy | None, catalog: Catalog, enabled: tuple[str, ...], region: str,
+                   account_id: str | None, prefix: str) -> LegacyPlan:
     path = f"{prefix}legacy"
     key = f"stack '{stack}': {path}"
     if legacy is None:

@@ -9,7 +9,7 @@ higher priority is added, which is how new services are added (platform/services
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import Field
 

@@ -7,19 +7,32 @@ same keys through `aws_rule` so that a value AWS would refuse is reported agains
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.failover.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
-from components.observability.slo import (DEFAULT_CPU_PERCENT, DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES,
-                                          DEFAULT_ERROR_RATE_PERCENT, DEFAULT_MEMORY_PERCENT,
-                                          DEFAULT_MIN_REQUESTS_PER_MINUTE, DEFAULT_P95_MS, DEFAULT_P99_MS, SloTargets)
 from components.core.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Role
-from components.core.validation import (health_path_problem, image_reference_problem, is_multiple_of_tenth,
-                                   log_retention_problem, timeout_problems)
+from components.core.validation import (
+    health_path_problem,
+    image_reference_problem,
+    is_multiple_of_tenth,
+    log_retention_problem,
+    timeout_problems,
+)
+from components.failover.dns_failover import HEALTH_CHECKER_REGIONS, HEALTH_CHECKER_REGIONS_MIN
+from components.observability.slo import (
+    DEFAULT_CPU_PERCENT,
+    DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES,
+    DEFAULT_ERROR_RATE_PERCENT,
+    DEFAULT_MEMORY_PERCENT,
+    DEFAULT_MIN_REQUESTS_PER_MINUTE,
+    DEFAULT_P95_MS,
+    DEFAULT_P99_MS,
+    SloTargets,
+)
 from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
-from foundation.settings.base import Model as _Model, matching
+from foundation.settings.base import Model as _Model
+from foundation.settings.base import matching
 from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from foundation.settings.legacy import Legacy
@@ -48,7 +61,7 @@ class Network(_Model):
         return cidr
 
     @model_validator(mode="after")
-    def _endpoints_within_azs(self) -> "Network":
+    def _endpoints_within_azs(self) -> Network:
         if self.endpoint_az_count > self.az_count:
             raise ValueError(f"endpointAzCount ({self.endpoint_az_count}) cannot exceed azCount ({self.az_count})")
         if self.endpoint_az_count == 0 and self.nat_strategy == "none":
@@ -84,12 +97,12 @@ class CostTags(_Model):
 
 
 class ServiceOverride(_Model):
-    image: Optional[Annotated[str, aws_rule(image_reference_problem)]] = None
-    cpu: Optional[int] = Field(default=None, ge=128, le=16384)
-    memory: Optional[int] = Field(default=None, ge=128, le=122880)
-    architecture: Optional[Architecture] = None
-    min_tasks: Optional[int] = Field(default=None, ge=1, le=100)
-    max_tasks: Optional[int] = Field(default=None, ge=1, le=1000)
+    image: Annotated[str, aws_rule(image_reference_problem)] | None = None
+    cpu: int | None = Field(default=None, ge=128, le=16384)
+    memory: int | None = Field(default=None, ge=128, le=122880)
+    architecture: Architecture | None = None
+    min_tasks: int | None = Field(default=None, ge=1, le=100)
+    max_tasks: int | None = Field(default=None, ge=1, le=1000)
 
 
 class Services(_Model):
@@ -107,7 +120,7 @@ class ServiceConnect(_Model):
     alb_idle_timeout_seconds: int = Field(default=120, ge=1, le=4000)
 
     @model_validator(mode="after")
-    def _timeouts_nest(self) -> "ServiceConnect":
+    def _timeouts_nest(self) -> ServiceConnect:
         problems = timeout_problems(self.client_timeout_seconds, self.per_request_timeout_seconds,
                                     self.idle_timeout_seconds)
         if problems:
@@ -143,17 +156,17 @@ class Alarms(_Model):
 
 class Tracing(_Model):
     enabled: bool = True
-    sampling_ratio: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    sampling_ratio: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class Logs(_Model):
-    retention_days: Optional[int] = None
+    retention_days: int | None = None
     # LOG_LEVEL of every app; None: the environment's default (defaults.py).
-    level: Optional[LogLevel] = None
+    level: LogLevel | None = None
 
     @field_validator("retention_days")
     @classmethod
-    def _cloudwatch_period(cls, value: Optional[int]) -> Optional[int]:
+    def _cloudwatch_period(cls, value: int | None) -> int | None:
         problem = log_retention_problem(value) if value is not None else None
         if problem:
             raise ValueError(problem)
@@ -168,19 +181,17 @@ class Capacity(_Model):
     spot_weight: int = Field(ge=0, le=1000)
 
     @model_validator(mode="after")
-    def _some_weight(self) -> "Capacity":
+    def _some_weight(self) -> Capacity:
         if self.on_demand_weight + self.spot_weight == 0:
             raise ValueError("onDemandWeight and spotWeight cannot both be 0")
         return self
 
 
 class Failover(_Model):
-    primary_stack: Optional[Annotated[str, matching(
-        r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}",
-        "<organization>/<project>/<stack>, each letters, digits, '_', '.' or '-'")]] = None
+    primary_stack: Annotated[str, matching(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", "<organization>/<project>/<stack>, each letters, digits, '_', '.' or '-'")] | None = None
     # Default: the health path of the routed service with the lowest listener rule priority, under its
     # path prefix (the ALB forwards the full path; see resolve_health_check_path).
-    health_check_path: Optional[Annotated[str, aws_rule(health_path_problem)]] = None
+    health_check_path: Annotated[str, aws_rule(health_path_problem)] | None = None
     health_check_interval_seconds: Literal[10, 30] = 10
     failure_threshold: int = Field(default=3, ge=1, le=10)
     health_check_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
@@ -243,12 +254,12 @@ class Budget(_Model):
     monthly_eur: float = Field(ge=1, le=1_000_000)
     alert_emails: EmailAddresses = Field(
         default=(), max_length=10, description="Budgets allow at most 10 email subscribers per notification")
-    approval: Optional[BudgetApproval] = None
+    approval: BudgetApproval | None = None
     # At ACTUAL 100 % cap every service at its minimum (components/cost/budget_scale_down.py); staging only.
     scale_down_on_breach: bool = False
 
     @model_validator(mode="after")
-    def _approval_above_budget(self) -> "Budget":
+    def _approval_above_budget(self) -> Budget:
         if self.approval is not None and self.approval.amount_eur <= self.monthly_eur:
             raise ValueError(f"approval.amountEur ({self.approval.amount_eur:g}) must exceed monthlyEur "
                              f"({self.monthly_eur:g}); an approval covers an overrun")
@@ -260,7 +271,7 @@ class Alerts(_Model):
     HTTPS endpoint (a pager's webhook)."""
 
     emails: EmailAddresses = ()
-    https_endpoint: Optional[Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)]] = None
+    https_endpoint: Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)] | None = None
 
 
 class Slo(_Model):
@@ -275,7 +286,7 @@ class Slo(_Model):
     error_log_lines_per_5_minutes: int = Field(default=DEFAULT_ERROR_LOG_LINES_PER_5_MINUTES, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
-    def _p95_within_p99(self) -> "Slo":
+    def _p95_within_p99(self) -> Slo:
         if self.p95_latency_ms > self.p99_latency_ms:
             raise ValueError(f"p95LatencyMs ({self.p95_latency_ms:g}) cannot exceed p99LatencyMs "
                              f"({self.p99_latency_ms:g})")
@@ -297,7 +308,7 @@ class StackConfig(_Model):
     environment: Environment
     role: Role
     network: Network
-    dns: Optional[Dns] = None
+    dns: Dns | None = None
     tags: CostTags
     budget: Budget
     services: Services
@@ -306,7 +317,7 @@ class StackConfig(_Model):
     alarms: Alarms = Alarms()
     tracing: Tracing = Tracing()
     logs: Logs = Logs()
-    capacity: Optional[Capacity] = None
+    capacity: Capacity | None = None
     failover: Failover = Failover()
     registry_replication: RegistryReplication = RegistryReplication()
     cost_controls: CostControls = CostControls()
@@ -315,7 +326,7 @@ class StackConfig(_Model):
     alerts: Alerts = Alerts()
     slo: Slo = Slo()
     audit: Audit = Audit()
-    legacy: Optional[Legacy] = None
+    legacy: Legacy | None = None
     load_balancers: LoadBalancers = LoadBalancers()
     # Raised AWS quotas of this stack's account: {quota key in platform/quotas.yaml: value}. Checked
     # against the quota table by foundation.quotas (adjustable quotas only).
@@ -323,7 +334,7 @@ class StackConfig(_Model):
         default_factory=dict)
 
     @model_validator(mode="after")
-    def _per_environment_rules(self) -> "StackConfig":
+    def _per_environment_rules(self) -> StackConfig:
         if self.environment == "prod" and not (self.alerts.emails or self.alerts.https_endpoint):
             raise ValueError("alerts.emails or alerts.httpsEndpoint is required in prod: the alarms that page must "
                              "reach someone")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from foundation.settings.base import ConfigError, Model as _Model, format_validation_error, shortened, shown_value
+from foundation.settings.base import ConfigError, format_validation_error, shortened, shown_value
+from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import PROJECT_DIR
 from foundation.settings.yaml_files import load_yaml
 
@@ -49,8 +50,8 @@ class _PythonOptions(_Model):
     """Pulumi's options for the Python runtime."""
 
     toolchain: Literal["pip", "poetry", "uv"] = "pip"
-    virtualenv: Optional[str] = None
-    typechecker: Optional[Literal["mypy", "pyright"]] = None
+    virtualenv: str | None = None
+    typechecker: Literal["mypy", "pyright"] | None = None
 
 
 class _Runtime(_Model):
@@ -63,7 +64,7 @@ class _ProjectFile(_Model):
 
     model_config = _Model.model_config | {"extra": "ignore"}
     runtime: _Runtime
-    description: Optional[str] = None
+    description: str | None = None
 
 
 def read_project_defaults(project_dir: Path = PROJECT_DIR) -> tuple[str, dict[str, Any]]:

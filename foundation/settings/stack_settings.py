@@ -5,20 +5,21 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import Field, ValidationError
 
+from components.core.types import REGION_OF_ROLE, Region
+from components.core.validation import task_count_problem
+from components.cost.stack_budget import budget_name_problem
+from components.data.names import task_config
+from components.data.spec import DataAndEvents
 from components.failover.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
 from components.mesh_service.args import ServiceDefinition
 from components.mesh_service.sizing import SizingError, TaskSize, task_size
-from components.cost.stack_budget import budget_name_problem
-from components.core.types import REGION_OF_ROLE, Region
-from components.core.validation import task_count_problem
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
-from foundation.settings.base import ConfigError, json_or_text, Model as _Model, format_validation_error, shortened, shown_value
-from components.data.names import task_config
-from components.data.spec import DataAndEvents
+from foundation.settings.base import ConfigError, format_validation_error, json_or_text, shortened, shown_value
+from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import PROJECT_DIR, Catalog
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.legacy import LegacyPlan, resolve_legacy
@@ -37,7 +38,7 @@ class StackSettings(_Model):
     stack: str
     project: str
     region: Region
-    account_id: Optional[str]
+    account_id: str | None
     config: StackConfig
     services: tuple[ServiceDefinition, ...]
     secret_keys: tuple[str, ...] = ()
@@ -135,7 +136,7 @@ def eur_to_usd(path: Path = PRICES_FILE) -> float:
         raise ConfigError(str(err)) from None
 
 
-def _account_id(stack: str, value: Any) -> Optional[str]:
+def _account_id(stack: str, value: Any) -> str | None:
     """`aws:allowedAccountIds`: a list of exactly one 12-digit account id, which the provider enforces, the
     ARNs use and the rules across stacks (one registry replication owner per account) group by."""
     if value is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -43,7 +43,7 @@ class _UniqueKeyLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _structure_problem(text: str) -> Optional[str]:
+def _structure_problem(text: str) -> str | None:
     """Refuse, before anything is built, what could exhaust the loader or whoever walks the result: nesting
     deeper than MAX_DEPTH (the composer recurses), an alias inside its own anchor (a value containing
     itself), and aliases that expand to more than MAX_VALUES values (an "alias bomb"). The event parser is
@@ -52,7 +52,7 @@ def _structure_problem(text: str) -> Optional[str]:
     anchored: dict[str, tuple[int, int]] = {}   # anchor -> (values, levels) of its node
     total = 0
 
-    def add(values: int, levels: int) -> Optional[str]:
+    def add(values: int, levels: int) -> str | None:
         nonlocal total
         if len(open_nodes) + levels > MAX_DEPTH:
             return f"is nested too deeply (at most {MAX_DEPTH} levels)"
@@ -91,13 +91,13 @@ def _structure_problem(text: str) -> Optional[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(text: str) -> tuple[Optional[str], Any]:
+def _parsed(text: str) -> tuple[str | None, Any]:
     """(structure problem, value), cached by content: the rules across stacks read every stack file, and
     Pulumi.yaml with each, once per stack checked. Parse errors propagate and are not cached."""
     problem = _structure_problem(text)
     if problem:
         return problem, None
-    return None, yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    return None, yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..values import as_list, get_path, is_known_text, is_unknown
 from .assumptions import UsageAssumptions
@@ -70,8 +70,8 @@ class CostResource:
     type: str
     name: str
     inputs: Mapping[str, Any]
-    region: Optional[str] = None
-    parent: Optional[str] = None
+    region: str | None = None
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class LineItem:
     resource: str
     driver: str
     component: str
-    service: Optional[str]
+    service: str | None
     usd: float
     basis: str
 
@@ -107,7 +107,7 @@ class Estimate:
     def total_eur(self) -> float:
         return self.eur(self.total_usd)
 
-    def _grouped(self, key: Callable[[LineItem], Optional[str]]) -> dict[str, float]:
+    def _grouped(self, key: Callable[[LineItem], str | None]) -> dict[str, float]:
         sums: dict[str, float] = defaultdict(float)
         for item in self.items:
             group = key(item)
@@ -164,7 +164,7 @@ def resources_from_records(records: Iterable[Mapping[str, Any]]) -> list[CostRes
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.IGNORECASE)
 
 
-def _size(value: Any, whole_unit: str) -> Optional[float]:
+def _size(value: Any, whole_unit: str) -> float | None:
     """A task size in whole units: "1024" (CPU units or MiB, 1024 to the unit) or "1 vCPU" / "2 GB"."""
     if is_unknown(value) or value is None:
         return None
@@ -175,17 +175,17 @@ def _size(value: Any, whole_unit: str) -> Optional[float]:
     return number if unit == whole_unit else number / 1024
 
 
-def _cpu_vcpu(value: Any) -> Optional[float]:
+def _cpu_vcpu(value: Any) -> float | None:
     """Task cpu as vCPUs: "1024" (units) or "1 vCPU"."""
     return _size(value, "vcpu")
 
 
-def _memory_gb(value: Any) -> Optional[float]:
+def _memory_gb(value: Any) -> float | None:
     """Task memory as GB: "2048" (MiB) or "2 GB"."""
     return _size(value, "gb")
 
 
-def _number(value: Any) -> Optional[float]:
+def _number(value: Any) -> float | None:
     if is_unknown(value) or value is None or isinstance(value, bool):
         return None
     try:
@@ -194,7 +194,7 @@ def _number(value: Any) -> Optional[float]:
         return None
 
 
-def _arn_tail(value: Any) -> Optional[str]:
+def _arn_tail(value: Any) -> str | None:
     """The name at the end of an ARN-ish reference (``.../cluster/NAME``, ``.../family:3``)."""
     if not is_known_text(value):
         return None
@@ -258,10 +258,10 @@ class _Context:
         top = chain[-1] if chain else None
         return f"{top.type.rsplit(':', 1)[-1]} {top.name}" if top else "(stack)"
 
-    def service_component(self, resource: CostResource) -> Optional[CostResource]:
+    def service_component(self, resource: CostResource) -> CostResource | None:
         return next((a for a in self.ancestors(resource) if a.type in self.service_component_types), None)
 
-    def service(self, resource: CostResource) -> Optional[str]:
+    def service(self, resource: CostResource) -> str | None:
         owner = self.service_component(resource)
         if owner is None:
             return None
@@ -275,7 +275,7 @@ class _Pricer:
     """Prices one stack's resources; one method per priced type (``_<service>_<kind>``)."""
 
     def __init__(self, resources: Sequence[CostResource], prices: PriceBook, assumptions: UsageAssumptions,
-                 default_region: Optional[str], service_component_types: frozenset[str]):
+                 default_region: str | None, service_component_types: frozenset[str]):
         self.ctx = _Context(resources, service_component_types)
         self.prices = prices
         self.usage = assumptions
@@ -293,7 +293,7 @@ class _Pricer:
                                    component=self.ctx.component(resource), service=self.ctx.service(resource),
                                    usd=usd, basis=basis))
 
-    def region_prices(self, resource: CostResource) -> Optional[RegionPrices]:
+    def region_prices(self, resource: CostResource) -> RegionPrices | None:
         return self.prices.region(resource.region or self.default_region)
 
     def run(self, resources: Sequence[CostResource]) -> None:
@@ -348,7 +348,7 @@ class _Pricer:
 
     # -- compute ----------------------------------------------------------------------------------
 
-    def _task_definition(self, service: CostResource) -> Optional[CostResource]:
+    def _task_definition(self, service: CostResource) -> CostResource | None:
         family = _arn_tail(service.inputs.get("taskDefinition"))
         family = family.split(":", 1)[0] if family else None
         candidates = self.ctx.by_type.get("aws:ecs/taskDefinition:TaskDefinition", [])
@@ -444,7 +444,7 @@ class _Pricer:
         return bool(matching) and self._cluster_insights(matching[0])
 
     @staticmethod
-    def _cluster_insights(cluster: CostResource) -> Optional[str]:
+    def _cluster_insights(cluster: CostResource) -> str | None:
         """The cluster's Container Insights mode when on ("enabled" or "enhanced")."""
         return next((s.get("value") for s in as_list(cluster.inputs.get("settings"))
                      if isinstance(s, Mapping) and s.get("name") == "containerInsights"
@@ -670,7 +670,7 @@ class _Pricer:
 
 
 def estimate(resources: Sequence[CostResource], prices: PriceBook, assumptions: UsageAssumptions | None = None, *,
-             default_region: Optional[str] = None,
+             default_region: str | None = None,
              service_component_types: Iterable[str] = DEFAULT_SERVICE_COMPONENT_TYPES) -> Estimate:
     """The monthly estimate of ``resources`` at ``prices`` under ``assumptions`` (defaults if None).
     ``default_region`` prices resources whose region is unknown."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -38,11 +38,11 @@ class Price(_Model):
     source: str = Field(pattern=r"^https://\S+$", description="the AWS pricing page the figure comes from")
     as_of: date
     confidence: Literal["published", "estimated"] = "published"
-    reason: Optional[str] = Field(default=None, min_length=10)
+    reason: str | None = Field(default=None, min_length=10)
     free: bool = False
 
     @model_validator(mode="after")
-    def _rate_and_provenance(self) -> "Price":
+    def _rate_and_provenance(self) -> Price:
         if self.free and self.usd != 0:
             raise ValueError("a free item has usd: 0")
         if not self.free and not self.usd > 0:
@@ -131,7 +131,7 @@ class PriceBook(_Model):
     hours_per_month: float = Field(strict=True, gt=0, le=744)
     regions: dict[str, RegionPrices] = Field(min_length=1)
 
-    def region(self, name: Optional[str]) -> Optional[RegionPrices]:
+    def region(self, name: str | None) -> RegionPrices | None:
         return self.regions.get(name) if name else None
 
     def usd_to_eur(self, usd: float) -> float:
@@ -164,7 +164,7 @@ def _key_path(location: tuple[Any, ...]) -> str:
 def parse_prices(text: str, file: str = "platform/prices.yaml") -> PriceBook:
     """The validated price book of ``text``; :class:`PriceFileError` naming ``file`` otherwise."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except PriceFileError as error:
         raise PriceFileError(f"{file}: {error}") from None
     except yaml.YAMLError as error:

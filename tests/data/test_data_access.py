@@ -8,8 +8,15 @@ import fnmatch
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
-from components.data.access import (BoundaryScope, PipeScope, ServiceDataScope, boundary_statements,
-                                    database_user_arn, pipe_role_policy, task_role_statements)
+from components.data.access import (
+    BoundaryScope,
+    PipeScope,
+    ServiceDataScope,
+    boundary_statements,
+    database_user_arn,
+    pipe_role_policy,
+    task_role_statements,
+)
 from components.mesh_service.service_iam import PolicyScopeError
 
 ACCOUNT, REGION = "123456789012", "eu-central-1"

@@ -5,9 +5,18 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from components.data.spec import (DETAIL_TYPE, INDEX_NAME, MAX_GLOBAL_INDEXES, DataAndEvents, DynamoDbData,
-                                     PostgresData, event_graph_problems, event_source)
+from components.data.spec import (
+    DETAIL_TYPE,
+    INDEX_NAME,
+    MAX_GLOBAL_INDEXES,
+    DataAndEvents,
+    DynamoDbData,
+    PostgresData,
+    event_graph_problems,
+    event_source,
+)
 from foundation.settings import ConfigError
+
 
 def load_data_and_events(services, where="service catalog services.yaml"):
     """The data/events keys of each entry through the models, then the graph rules across the catalog, as
@@ -109,7 +118,7 @@ def test_detail_types_fit_eventbridge(detail_type, ok):
 def test_catalog_limits_match_the_dynamodb_model():
     model = botocore.session.get_session().get_service_model("dynamodb")
     index = model.shape_for("IndexName").metadata
-    assert INDEX_NAME == f"^[a-zA-Z0-9_.-]{{{index['min']},{index['max']}}}$"
+    assert f"^[a-zA-Z0-9_.-]{{{index['min']},{index['max']}}}$" == INDEX_NAME
     assert index["pattern"] == "[a-zA-Z0-9_.-]+"
     assert set(model.shape_for("ScalarAttributeType").enum) == {"S", "N", "B"}
     assert model.shape_for("KeySchemaAttributeName").metadata["max"] == 255

@@ -9,11 +9,24 @@ import pulumi_aws as aws
 import pytest
 from botocore.validate import ParamValidator
 
-from components.data.database import (AUTO_PAUSE_MINIMUM, GlobalPrimary, GlobalSecondary, ServiceDatabase,
-                                      ServiceDatabaseArgs, supports_auto_pause)
-from components.data.table import (ServiceTable, ServiceTableArgs, TableReplica, TableReplicaKey, TableReplicaKeyArgs,
-                                   create_table_request, stream_view_type)
+from components.data.database import (
+    AUTO_PAUSE_MINIMUM,
+    GlobalPrimary,
+    GlobalSecondary,
+    ServiceDatabase,
+    ServiceDatabaseArgs,
+    supports_auto_pause,
+)
 from components.data.spec import DynamoDbData, PostgresData
+from components.data.table import (
+    ServiceTable,
+    ServiceTableArgs,
+    TableReplica,
+    TableReplicaKey,
+    TableReplicaKeyArgs,
+    create_table_request,
+    stream_view_type,
+)
 from devkit.mocks import ACCOUNT_ID, AwsLikeMocks, run_program
 
 KEY = f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"

@@ -4,11 +4,20 @@ import json
 
 import pytest
 
+from components.observability.dashboards import (
+    Dashboard,
+    ExpressionLine,
+    LogWidget,
+    MetricLine,
+    MetricWidget,
+    OverviewInputs,
+    OverviewService,
+    ServiceDashboardInputs,
+    TextWidget,
+    overview_dashboard,
+    service_dashboard,
+)
 from components.observability.logs import error_line_metric
-
-from components.observability.dashboards import (Dashboard, ExpressionLine, LogWidget, MetricLine, MetricWidget,
-                                                 OverviewInputs, OverviewService, ServiceDashboardInputs,
-                                                 TextWidget, overview_dashboard, service_dashboard)
 from components.observability.slo import SloTargets
 from tests.observability.dashboard_schema import body_problems
 

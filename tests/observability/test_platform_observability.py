@@ -8,10 +8,13 @@ import pytest
 
 from components.observability.alarm_specs import put_composite_alarm_request, put_metric_alarm_request
 from components.observability.alert_routing import AlertDestination
-from components.observability.audit import (AuditTrail, AuditTrailArgs, trail_arn, trail_bucket_policy,
-                                            trail_key_policy)
-from components.observability.failover_alarms import (FailoverAlarms, FailoverAlarmsArgs, OwnHealthCheck,
-                                                      health_check_alarm)
+from components.observability.audit import AuditTrail, AuditTrailArgs, trail_arn, trail_bucket_policy, trail_key_policy
+from components.observability.failover_alarms import (
+    FailoverAlarms,
+    FailoverAlarmsArgs,
+    OwnHealthCheck,
+    health_check_alarm,
+)
 from components.observability.quotas import QuotaAlarms, QuotaAlarmsArgs, quota_alarms
 from components.observability.slo import AlbSource, stack_composite
 from components.observability.stack_health import StackHealth, StackHealthArgs, StackService

@@ -6,8 +6,14 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.observability.alert_routing import (AlertDestination, AlertRouting, AlertRoutingArgs,
-                                                    publisher_key_statements, topic_arn, topic_policy)
+from components.observability.alert_routing import (
+    AlertDestination,
+    AlertRouting,
+    AlertRoutingArgs,
+    publisher_key_statements,
+    topic_arn,
+    topic_policy,
+)
 from components.observability.service_observability import ServiceObservability, ServiceObservabilityArgs
 from components.observability.slo import AlbSource, SloTargets
 from devkit.mocks import ACCOUNT_ID, run_program

@@ -4,13 +4,25 @@ import re
 
 import pytest
 
+from components.observability.alarm_specs import (
+    AlarmSpec,
+    CompositeSpec,
+    Metric,
+    Query,
+    is_statistic,
+    metric_alarm_args,
+    put_composite_alarm_request,
+    put_metric_alarm_request,
+)
 from components.observability.logs import error_line_metric
-
-from components.observability.alarm_specs import (AlarmSpec, CompositeSpec, Metric, Query, is_statistic,
-                                                  metric_alarm_args, put_composite_alarm_request,
-                                                  put_metric_alarm_request)
-from components.observability.slo import (AlbSource, ServiceAlarmInputs, SloTargets, service_alarms,
-                                          service_composite, stack_composite)
+from components.observability.slo import (
+    AlbSource,
+    ServiceAlarmInputs,
+    SloTargets,
+    service_alarms,
+    service_composite,
+    stack_composite,
+)
 from tests.observability.aws_models import request_problems
 
 TOPIC = "arn:aws:sns:eu-central-1:123456789012:prod-alerts"
@@ -70,7 +82,7 @@ def test_routed_error_rate_sums_both_target_groups_and_is_zero_below_the_traffic
 def evaluate(expression: str, **series: float) -> float:
     """A tiny evaluator for the IF/arith subset the alarms use, to prove what the math returns."""
     python = re.sub(r"IF\((.+?), (.+?), (.+?)\)$", r"(\2) if (\1) else (\3)", expression)
-    return eval(python, {}, series)  # noqa: S307 - our own expression over numbers
+    return eval(python, {}, series)
 
 
 @pytest.mark.parametrize("errors, requests, expected", [(1, 10, 0), (1, 19, 0), (1, 20, 5.0), (0, 500, 0.0),

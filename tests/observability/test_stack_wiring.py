@@ -126,7 +126,7 @@ def test_bad_observability_settings_name_the_key(key, value, message):
 def test_prod_without_anyone_to_page_is_a_config_error():
     config = dict(read_stack_file("prod").config)
     del config[f"{NS}:alerts"]
-    with pytest.raises(ConfigError, match="alerts.emails or alerts.httpsEndpoint is required in prod"):
+    with pytest.raises(ConfigError, match=r"alerts\.emails or alerts\.httpsEndpoint is required in prod"):
         load(config, "prod")
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from devkit.cost_reference import reference_records
-from policies.budget_guard import (APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG, STACK_BUDGET,
-                                   STACK_BUDGET_APPROVED_OVERRUN, check_approved_overrun, check_stack_budget)
+from policies.budget_guard import (
+    APPROVAL_REASON_TAG,
+    APPROVED_EUR_TAG,
+    APPROVER_TAG,
+    STACK_BUDGET,
+    STACK_BUDGET_APPROVED_OVERRUN,
+    check_approved_overrun,
+    check_stack_budget,
+)
 from policies.cost.estimator import estimate, resources_from_records
 from policies.cost.prices import load_prices
 from policies.framework import NotJudged, ResourceView

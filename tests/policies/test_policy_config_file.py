@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devkit.harness import LEVELS, PolicyConfigError
 from devkit.policy_config import check_against_pack, read_policy_config

@@ -7,8 +7,15 @@ import json
 import pytest
 from policy_records import UNKNOWN, StackRecords, of_policy
 
-from devkit.harness import (Diagnostic, PolicyConfigError, PolicyPackAnalyzer, PolicyPackError,
-                                         analyze_request, stack_properties, wire_value)
+from devkit.harness import (
+    Diagnostic,
+    PolicyConfigError,
+    PolicyPackAnalyzer,
+    PolicyPackError,
+    analyze_request,
+    stack_properties,
+    wire_value,
+)
 from devkit.verdicts import passed, render_markdown, render_text, summary_line
 from policies.pack import PACK_NAME, SPECS
 
@@ -87,9 +94,8 @@ def test_the_harness_kills_the_pack_on_exit():
 
 def test_a_pack_that_fails_to_start_is_reported_with_its_stderr(tmp_path):
     (tmp_path / "__main__.py").write_text("raise SystemExit('broken pack')\n")
-    with pytest.raises(PolicyPackError, match="broken pack"):
-        with PolicyPackAnalyzer(tmp_path, startup_timeout=20):
-            pass
+    with pytest.raises(PolicyPackError, match="broken pack"), PolicyPackAnalyzer(tmp_path, startup_timeout=20):
+        pass
 
 
 def diagnostic(level, policy="no-wildcard-iam", urn="urn:pulumi:s::p::aws:iam/policy:Policy::task", detail="bad"):

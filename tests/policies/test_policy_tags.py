@@ -57,7 +57,7 @@ def test_untaggable_types_and_components_are_not_judged():
 
 
 def test_unknown_tag_values_count_as_present_and_their_values_are_deferred():
-    tags = {k: UNKNOWN for k in COST_TAGS}
+    tags = dict.fromkeys(COST_TAGS, UNKNOWN)
     bucket = view(BUCKET, {"tags": tags}, provider_props=provider(default_tags={}))
     assert "environment, cost-center, owner unknown during preview" in not_judged(BUDGET_TAGS, bucket)
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 
+from policy_records import UNKNOWN, StackRecords
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as library
 
 from devkit.harness import PolicyPackAnalyzer, analyze_request, analyze_stack_request
 from policies import pack as pack_module
 from policies.server import SharedConversionServicer
-
-from policy_records import UNKNOWN, StackRecords
 
 
 def _raw_policies() -> list:

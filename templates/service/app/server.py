@@ -22,10 +22,9 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
-
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 
@@ -44,7 +43,7 @@ class JsonLog:
     def write(self, level: str, message: str, **fields: Any) -> None:
         if LEVELS.index(level) < self._lowest:
             return
-        record = {"timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
+        record = {"timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level,
                   "service": self._service, "message": message, **fields}
         line = json.dumps(record, separators=(",", ":"))
         with self._lock:
@@ -75,7 +74,7 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
         server_version = "service"
         sys_version = ""
 
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's naming)
+        def do_GET(self) -> None:
             started = time.monotonic()
             path = self.path.split("?", 1)[0]
             if path in health_paths:
@@ -103,7 +102,7 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """The access log is the JSON line do_GET writes, with the duration and trace id."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (inherited signature)
+        def log_message(self, format: str, *args: Any) -> None:
             # The standard library's other messages (malformed requests, errors) as JSON, not plain stderr.
             log.write("WARN", format % args)
 
