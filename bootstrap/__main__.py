@@ -1,7 +1,14 @@
 """Bootstrap stack: GitHub OIDC, deploy and preview roles, state bucket and key (docs/bootstrap.md)."""
 
+from typing import TYPE_CHECKING
+
 import pulumi
-from delivery_access import BootstrapSettings, ImagePusher, build
+
+# Pulumi runs this program with bootstrap/ as its working directory; the type checker reads it from the root.
+if TYPE_CHECKING:
+    from bootstrap.delivery_access import BootstrapSettings, ImagePusher, build
+else:
+    from delivery_access import BootstrapSettings, ImagePusher, build
 
 config = pulumi.Config()
 aws_config = pulumi.Config("aws")

@@ -19,6 +19,7 @@ Pure functions build the documents (the tests read them without Pulumi); `build`
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -602,7 +603,7 @@ def build(settings: BootstrapSettings) -> BootstrapOutputs:
             f"github-deploy-{family.environment}", name=f"github-deploy-{family.environment}",
             description=f"pulumi up of {', '.join(family.stacks)} from GitHub Actions ({family.oidc_context})",
             assume_role_policy=provider.arn.apply(
-                lambda arn, f=family: json.dumps(trust_policy(arn, settings.oidc_subject(f.oidc_context)))),
+                functools.partial(_trust_json, settings.oidc_subject(family.oidc_context))),
             permissions_boundary=boundary.arn, max_session_duration=3600, tags=tags)
         for group in deploy_policy_groups():
             policy = aws.iam.Policy(
@@ -628,18 +629,18 @@ def build(settings: BootstrapSettings) -> BootstrapOutputs:
 
     image_push_role_arns: dict[str, pulumi.Output[str]] = {}
     for pusher in settings.image_pushers:
-        policy = json.dumps(image_push_policy(settings.account_id, pusher.service))
+        push_policy = json.dumps(image_push_policy(settings.account_id, pusher.service))
         name = f"github-image-{pusher.service}"
         boundary = aws.iam.Policy(f"{name}-boundary", name=f"{name}-boundary",
                                   description=f"Permissions boundary of the {pusher.service} image push role",
-                                  policy=policy, tags=tags)
+                                  policy=push_policy, tags=tags)
         role = aws.iam.Role(
             name, name=name,
             description=f"push {pusher.service} images from {pusher.repository} (main branch)",
-            assume_role_policy=provider.arn.apply(lambda arn, p=pusher: json.dumps(trust_policy(
-                arn, github_subject(p.repository, "ref:refs/heads/main", p.owner_id, p.repository_id)))),
+            assume_role_policy=provider.arn.apply(functools.partial(_trust_json, github_subject(
+                pusher.repository, "ref:refs/heads/main", pusher.owner_id, pusher.repository_id))),
             permissions_boundary=boundary.arn, max_session_duration=3600, tags=tags)
-        aws.iam.RolePolicy(f"{name}-push", role=role.id, policy=policy)
+        aws.iam.RolePolicy(f"{name}-push", role=role.id, policy=push_policy)
         image_push_role_arns[pusher.service] = role.arn
 
     return BootstrapOutputs(
@@ -649,3 +650,7 @@ def build(settings: BootstrapSettings) -> BootstrapOutputs:
         backend_url=bucket.bucket.apply(lambda name: f"s3://{name}?region={settings.backend_region}"),
         secrets_provider=key.key_id.apply(
             lambda key_id: f"awskms://{key_id}?region={settings.backend_region}"))
+
+
+def _trust_json(subject: str, provider_arn: str) -> str:
+    return json.dumps(trust_policy(provider_arn, subject))

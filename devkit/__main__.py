@@ -109,7 +109,7 @@ def _preview(options: argparse.Namespace) -> int:
 
     try:
         with PolicyPackAnalyzer(stack=options.stack, project=project) as pack:
-            if policy_config is not None:
+            if policy_config is not None and pack.info is not None:
                 check_against_pack(policy_config, pack.info.policies, options.policy_config)
                 pack.configure(policy_config)
             try:

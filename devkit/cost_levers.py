@@ -122,9 +122,10 @@ def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
 
 def _root_message(error: BaseException) -> str:
     seen = set()
-    while (error.__cause__ or error.__context__) is not None and id(error) not in seen:
+    cause = error.__cause__ or error.__context__
+    while cause is not None and id(error) not in seen:
         seen.add(id(error))
-        error = error.__cause__ or error.__context__
+        error, cause = cause, cause.__cause__ or cause.__context__
     return " ".join(line.strip() for line in str(error).splitlines()[:3])[:240]
 
 
@@ -154,7 +155,7 @@ def variant_runner(stack: str) -> RunVariant:
         settings = settings_from_config(stack, config, load_catalog(), stack_file.secret_keys, project)
         remote_outputs = {}
         if settings.role == "standby":
-            outputs = primary_outputs(settings.config.failover.primary_stack.rsplit("/", 1)[-1])
+            outputs = primary_outputs(settings.primary_stack_name)
             remote_outputs["pulumi:pulumi:StackReference"] = lambda inputs: {
                 "name": inputs.get("name"), "outputs": outputs, "secretOutputNames": []}
 

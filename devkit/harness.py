@@ -46,7 +46,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -306,10 +306,11 @@ class PolicyPackAnalyzer:
         self.startup_timeout = startup_timeout
         self._initial_config = dict(config or {})
         self._initial_exceptions = list(exceptions or [])
-        self._stack = dict(stack=stack, project=project, organization=organization,
-                           tags=dict(stack_tags or {}), dry_run=dry_run)
+        # configure_stack's keyword arguments, replayed when the server (re)starts.
+        self._stack: dict[str, Any] = dict(stack=stack, project=project, organization=organization,
+                                           tags=dict(stack_tags or {}), dry_run=dry_run)
         self._process: subprocess.Popen | None = None
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.info: PackInfo | None = None

@@ -248,7 +248,7 @@ def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = P
         # Other stacks do not run the service, and a catalog entry only matters to stacks that enable it.
         for stack in targets:
             stack_file = _read(lambda stack=stack: read_stack_file(stack, root))
-            settings[stack] = _read(lambda stack=stack, stack_file=stack_file: settings_from_config(  # type: ignore[misc]
+            settings[stack] = _read(lambda stack=stack, stack_file=stack_file: settings_from_config(
                 stack, stack_file.config, catalog, stack_file.secret_keys, project))
         for stack in targets:
             _read(lambda stack=stack: check_across_stacks(settings[stack], root))
@@ -310,7 +310,7 @@ def onboard(request: NewService, project_dir: Path = PROJECT_DIR,
         path.write_text(text, encoding="utf-8")
         result.changed.append(path)
     for relative, content in files.items():
-        target = request.scaffold / relative
+        target = (request.scaffold or project_dir) / relative  # files is empty without a scaffold
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)

@@ -58,9 +58,9 @@ def render_text(preview: StackPreview) -> str:
     lines.append(f"Resources: {counts.total} ({counts.cloud} cloud resources and providers, "
                  f"{counts.components} components)")
     for component in sorted(groups):
-        counts = groups[component]
-        lines.append(f"  {component}  ({sum(counts.values())})")
-        for typ, count in sorted(counts.items()):
+        types = groups[component]
+        lines.append(f"  {component}  ({sum(types.values())})")
+        for typ, count in sorted(types.items()):
             lines.append(f"    {count:>3}  {typ}")
     lines += ["", "Services:"] + [f"  {line}" for line in service_lines(preview)]
     lines += ["", "Operations:"] + [f"  {line}" for line in operations_lines(preview)]
@@ -84,7 +84,7 @@ def service_lines(preview: StackPreview) -> list[str]:
     legacy_groups = legacy_target_groups(preview)
     lines = []
     for service in sorted(recorder.of_type("aws:ecs/service:Service"), key=lambda r: r.inputs["name"]):
-        component = by_urn[service.parent]
+        component = by_urn[service.parent or ""]  # a service always has its component as parent
         family = [r for r in recorder.resources if r.parent == component.urn]
         inputs = service.inputs
         size = preview.settings.task_size(inputs["name"])
@@ -159,6 +159,7 @@ def legacy_lines(preview: StackPreview) -> list[str]:
     for attachment in preview.recorder.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment"):
         lines.append(f"{groups.get(str(attachment.inputs['targetGroupArn']), '?')} invokes "
                      f"{_short(attachment.inputs['targetId'])}")
+    return lines
 
 
 
@@ -227,17 +228,17 @@ def operations_lines(preview: StackPreview) -> list[str]:
                      f"{'yes' if topic.inputs.get('kmsMasterKeyId') else 'NO'}) -> "
                      f"{', '.join(subscribers) or 'no subscribers'}")
     service_composites = {r.parent for r in recorder.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
-                          if recorder.by_urn(r.parent).type == SERVICE_OBSERVABILITY}
+                          if recorder.by_urn(r.parent or "").type == SERVICE_OBSERVABILITY}
     for composite in recorder.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm"):
         if composite.parent not in service_composites:
             lines.append(f"{composite.inputs['alarmName']}: any service health alarm -> "
                          f"{pages_to(preview, composite.inputs, alarm=composite)}")
     for alarm in recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
-        if alarm.inputs.get("alarmActions") and recorder.by_urn(alarm.parent).type != SERVICE_OBSERVABILITY:
+        if alarm.inputs.get("alarmActions") and recorder.by_urn(alarm.parent or "").type != SERVICE_OBSERVABILITY:
             lines.append(f"{alarm.inputs['name']}: {alarm_condition(alarm.inputs)} -> "
                          f"{pages_to(preview, alarm.inputs, alarm=alarm)}")
     for dashboard in recorder.of_type("aws:cloudwatch/dashboard:Dashboard"):
-        if recorder.by_urn(dashboard.parent).type != SERVICE_OBSERVABILITY:
+        if recorder.by_urn(dashboard.parent or "").type != SERVICE_OBSERVABILITY:
             lines.append(f"dashboard {dashboard.inputs['dashboardName']}")
     for rule in recorder.of_type("aws:xray/samplingRule:SamplingRule"):
         lines.append(f"X-Ray rule {rule.inputs['ruleName']}: {rule.inputs['fixedRate']:.0%} of requests, reservoir "

@@ -86,7 +86,7 @@ def preview_stack(stack: str, primary: StackPreview | None = None, unknowns: boo
     project = settings.project
     primary_outputs, primary_outputs_from = None, None
     if settings.role == "standby":
-        primary_stack = settings.config.failover.primary_stack.rsplit("/", 1)[-1]
+        primary_stack = settings.primary_stack_name
         if primary is None:
             primary_outputs = cached_outputs(primary_stack, project_dir)
             if primary_outputs is not None:

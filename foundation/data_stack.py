@@ -39,7 +39,7 @@ def _primary_entry(primary: PrimaryReference, output: str, service: str, *path: 
                     f"primary stack {primary.primary_stack!r} output {output!r} has no "
                     f"{'.'.join((service, *path))}; deploy the primary with {service}'s data first")
             value = value[key]
-        return value
+        return str(value)
     return primary.stack_reference.require_output(output).apply(pick)
 
 
@@ -62,7 +62,9 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
         if not (spec.data or spec.publishes or spec.subscribes):
             continue
         mesh = services[name]
-        table_replica = replica_table = global_role = None
+        table_replica: TableReplica | None = None
+        replica_table: ReplicaTable | None = None
+        global_role: GlobalPrimary | GlobalSecondary | None = None
         if replicate and settings.role == "primary":
             if replica_key is not None:
                 table_replica = TableReplica(region=STANDBY_REGION, kms_key_arn=replica_key.key_arn)
@@ -89,7 +91,8 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
             deletion_protection=defaults.deletion_protection, table_replica=table_replica,
             replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING"),
             opts=opts)
-        if isinstance(spec.data, DynamoDbData) and replica_table is None:
+        if (isinstance(spec.data, DynamoDbData) and replica_table is None and data.table_name is not None
+                and data.table_arn is not None and data.table_replicas is not None):
             tables[name] = table_outputs(data.table_name, data.table_arn, data.table_replicas,
                                          replica_key.key_arn if replica_key else None)
         if data.database is not None:

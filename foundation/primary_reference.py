@@ -167,15 +167,15 @@ class PrimaryReference:
 
         Call it only when the standby's settings say there is a domain: a primary without one exports neither.
         """
-        def required(outputs: PrimaryStackOutputs) -> PrimaryStackOutputs:
-            if outputs.hosted_zone_id is None:
+        def required(outputs: PrimaryStackOutputs) -> tuple[str, str]:
+            if outputs.hosted_zone_id is None or outputs.api_record_name is None:
                 raise PrimaryStackContractError(
                     f"primary stack {self.primary_stack!r} exports no 'hostedZoneId' / 'apiRecordName', but the "
                     "standby needs them for its SECONDARY failover record (is a domain configured for the primary?)")
-            return outputs
+            return outputs.hosted_zone_id, outputs.api_record_name
 
         checked = self.outputs.apply(required)
-        return checked.apply(lambda o: o.hosted_zone_id), checked.apply(lambda o: o.api_record_name)
+        return checked.apply(lambda pair: pair[0]), checked.apply(lambda pair: pair[1])
 
     def replica_secret_arns(self, region: str) -> pulumi.Output[dict[str, str]]:
         """`<service>/<secret>` -> ARN of the replica in `region`, which the standby's tasks read."""

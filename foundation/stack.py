@@ -6,7 +6,8 @@ Knows about stacks and settings; owns no AWS resource itself. Returns the stack 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import functools
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -157,7 +158,8 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, name: str
     """The service's SLO alarms, health alarm, dashboard and log queries, nested under the service."""
     alb = None
     if service.target_groups:
-        alb = AlbSource(refs.load_balancer.arn_suffix, tuple(tg.arn_suffix for tg in service.target_groups))
+        blue, green = service.target_groups
+        alb = AlbSource(refs.load_balancer.arn_suffix, (blue.arn_suffix, green.arn_suffix))
     return ServiceObservability(f"{settings.environment}-{name}-observability", ServiceObservabilityArgs(
         name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
         service_name=name, cluster_name=refs.cluster.name, log_group_name=service.log_group_name,
@@ -187,7 +189,7 @@ def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id:
         own_check = None
         if settings.role == "standby":
             own_check = OwnHealthCheck(
-                alb_dns_name=refs.load_balancer.dns_name, path=failover.health_check_path,
+                alb_dns_name=refs.load_balancer.dns_name, path=settings.health_check_path,
                 request_interval_seconds=failover.health_check_interval_seconds,
                 failure_threshold=failover.failure_threshold, checker_regions=failover.health_check_regions)
         FailoverAlarms(f"{prefix}-failover-alarm", FailoverAlarmsArgs(
@@ -218,14 +220,18 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
-                 secret_arns: pulumi.Output[dict], client_groups: ServiceClientGroups,
+                 secret_arns: pulumi.Output[dict[str, Any]], client_groups: ServiceClientGroups,
                  legacy: LegacySplit | None = None) -> MeshServiceArgs:
     return MeshServiceArgs(
         platform=platform, service=service, operations=operations, legacy=legacy,
         client_security_group_id=client_groups.group_ids.get(service.name),
         callee_client_security_group_ids=tuple(client_groups.group_ids[callee] for callee in service.calls),
-        secret_arns={env: secret_arns.apply(lambda arns, key=f"{service.name}/{name}": arns[key])
+        secret_arns={env: secret_arns.apply(functools.partial(_secret_arn, f"{service.name}/{name}"))
                      for name, env in service.secret_env_names.items()})
+
+
+def _secret_arn(key: str, arns: dict[str, Any]) -> str:
+    return str(arns[key])
 
 
 def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
@@ -236,7 +242,7 @@ def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_i
     return DnsFailoverArgs(
         role=settings.role, region=settings.region, hosted_zone_id=hosted_zone_id, record_name=record_name,
         alb_dns_name=balancer.dns_name, alb_zone_id=balancer.zone_id,
-        health_check_path=failover.health_check_path if shard == 0 else shard_health_check_path(
+        health_check_path=settings.health_check_path if shard == 0 else shard_health_check_path(
             settings.alb_shards[shard]),
         health_check_request_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.failure_threshold,
@@ -250,6 +256,8 @@ def shard_failovers(settings: StackSettings, platform: PlatformRefs, hosted_zone
     """Failover records of the ALBs after the first: `<api>-<n>.<domain>` in both regions, each with the
     same PRIMARY/SECONDARY pair as the API name. Returns their names."""
     dns, names = settings.config.dns, []
+    if dns is None:
+        raise ValueError(f"stack '{settings.stack}' has no dns settings, so its load balancers have no failover records")
     for shard in range(1, len(settings.alb_shards)):
         record = api_record_name(dns.api_subdomain, dns.domain, shard + 1)
         DnsFailover(f"{settings.environment}-api-{shard + 1}-failover",
@@ -258,7 +266,7 @@ def shard_failovers(settings: StackSettings, platform: PlatformRefs, hosted_zone
     return names
 
 
-def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulumi.Input[dict],
+def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulumi.Input[dict[str, Any]],
                   services: dict[str, MeshService]) -> dict[str, Any]:
     """What the stack exports; a standby reads its primary's through foundation.primary_reference."""
     network, cluster, balancer = refs.network, refs.cluster, refs.load_balancer
@@ -328,11 +336,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
             secret_names_by_service={s.name: s.secrets for s in settings.services if s.secrets},
             kms_key_id=refs.kms_key_arn, replica_kms_key_id=REPLICA_SECRET_KEY,
             replica_region=STANDBY_REGION), opts=in_region)
-        secret_arns: pulumi.Input[dict] = secrets.secret_arns
+        secret_arns: pulumi.Input[dict[str, Any]] = secrets.secret_arns
         if dns:
             failover = DnsFailover(f"{settings.environment}-api-failover",
                                    failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
-            health_check_id = failover.health_check_id
+            # A primary's DnsFailover always creates its health check (None is the standby's).
+            health_check_id = cast(pulumi.Output[str], failover.health_check_id)
             outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name,
                         "apiRecordNames": [dns.api_name, *shard_failovers(settings, refs, dns.hosted_zone_id,
                                                                           in_region)]}
@@ -342,8 +351,11 @@ def build(settings: StackSettings) -> dict[str, Any]:
                 account_id=account_id, destination_region=STANDBY_REGION,
                 repository_prefixes=replication.repository_prefixes), opts=in_region)
     else:
+        primary_stack = settings.config.failover.primary_stack
+        if primary_stack is None:  # StackConfig requires it of a standby
+            raise ValueError(f"stack '{settings.stack}' is a standby without failover.primaryStack")
         primary = PrimaryReference(
-            settings.config.failover.primary_stack, expected_environment=settings.environment,
+            primary_stack, expected_environment=settings.environment,
             standby_region=settings.region, standby_vpc_cidr=str(settings.config.network.vpc_cidr),
             required_secrets=[f"{s.name}/{secret}" for s in settings.services for secret in s.secrets])
         # The standby's tasks read the replicas in their own region.

@@ -92,7 +92,7 @@ def _rollback_alarms(resources: list[ResourceView], alarms: list[ResourceView],
 def _children_of(composite: ResourceView, alarms: list[ResourceView],
                  index: dict[Any, list[ResourceView]] | None = None) -> list[ResourceView]:
     rule = composite.props.get("alarmRule")
-    named = set(RULE_CHILD.findall(rule)) if is_known_text(rule) else set()
+    named = set(RULE_CHILD.findall(str(rule))) if is_known_text(rule) else set()
     return [a for a in _alarms_named_or_linked(named, composite, "alarmRule", alarms, index) if a is not composite]
 
 

@@ -102,10 +102,12 @@ def _approval_from(amount: Any, reason: Any, approver: Any, where: str) -> tuple
 
 
 def _approval(budget: ResourceView, config: Mapping[str, Any]) -> tuple[Approval | None, str | None]:
-    tags = budget.props.get("tags") if isinstance(budget.props.get("tags"), Mapping) else {}
+    raw_tags = budget.props.get("tags")
+    tags = raw_tags if isinstance(raw_tags, Mapping) else {}
     from_tags, tag_problem = _approval_from(tags.get(APPROVED_EUR_TAG), tags.get(APPROVAL_REASON_TAG),
                                             tags.get(APPROVER_TAG), "budget tags")
-    given = config.get("approval") if isinstance(config.get("approval"), Mapping) else {}
+    raw_given = config.get("approval")
+    given = raw_given if isinstance(raw_given, Mapping) else {}
     from_config, config_problem = _approval_from(given.get("amountEur"), given.get("reason"), given.get("approver"),
                                                  "policy config 'approval'")
     approvals = [a for a in (from_tags, from_config) if a is not None]
@@ -168,7 +170,7 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
             raise NotJudged(f"{budget.label()}: limitAmount is unknown during preview; judged at update")
         if unit != "USD" or not is_known_text(amount):
             raise ValueError(f"{budget.label()}: limitAmount {amount!r} {unit!r} is not an amount in USD")
-        limit_usd = float(amount)
+        limit_usd = float(str(amount))
         approval, problem = _approval(budget, config)
         checks.append(BudgetCheck(urn=budget.urn, label=budget.label(), budget_eur=limit_usd / prices.currency.eur_to_usd,
                                   limit_usd=limit_usd, estimate=result, approval=approval, approval_problem=problem))

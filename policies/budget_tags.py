@@ -67,7 +67,7 @@ def check_budget_tags(resource: ResourceView, config: Mapping[str, Any]) -> list
     if any(t in set(config["serviceComponentTypes"]) for t in ancestors):
         required.append(service_key)
 
-    if is_unknown(tags):
+    if is_unknown(tags) or not isinstance(tags, dict):
         raise NotJudged("its tags are unknown during preview; deferred to `pulumi up`")
     missing = [k for k in required if k not in tags]
     if missing and defaults_unknown:

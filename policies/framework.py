@@ -249,7 +249,7 @@ def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceVal
     """Turn a spec into the pulumi-policy object the engine talks to."""
     schema = PolicyConfigSchema(properties={**{k: dict(v) for k, v in spec.config.items()},
                                             "exceptions": EXCEPTIONS_SCHEMA})
-    common = dict(
+    common: dict[str, Any] = dict(
         name=spec.name,
         description=spec.description,
         enforcement_level=spec.enforcement_level,
@@ -327,7 +327,7 @@ def acknowledgement_reporters(outbox: AcknowledgementOutbox) -> list[ResourceVal
         for finding in outbox.take(STACK_KEY):
             report_violation(finding.render(), finding.urn or None)
 
-    common = dict(
+    common: dict[str, Any] = dict(
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
         remediation_steps="Nothing to do while the exception's reason still holds; remove the exception once it "

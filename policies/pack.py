@@ -86,4 +86,6 @@ SPECS: tuple[PolicySpec, ...] = (
 def build_policies() -> list[Policy]:
     """Every policy of the pack, acknowledgement reporters last."""
     outbox = AcknowledgementOutbox()
-    return [build_policy(spec, outbox) for spec in SPECS] + acknowledgement_reporters(outbox)
+    policies: list[Policy] = [build_policy(spec, outbox) for spec in SPECS]
+    policies += acknowledgement_reporters(outbox)
+    return policies

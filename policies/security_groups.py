@@ -53,7 +53,16 @@ NOT_INTERNET = tuple(ipaddress.ip_network(n) for n in (
 
 
 def _reaches_internet(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-    return not any(network.version == n.version and network.subnet_of(n) for n in NOT_INTERNET)
+    return not any(_within(network, n) for n in NOT_INTERNET)
+
+
+def _within(network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+            block: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(block, ipaddress.IPv4Network):
+        return network.subnet_of(block)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(block, ipaddress.IPv6Network):
+        return network.subnet_of(block)
+    return False
 
 
 @dataclass(frozen=True)

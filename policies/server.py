@@ -41,10 +41,11 @@ class SharedConversionServicer(_Base):
 
     # The library keeps its state in name-mangled attributes; read them under their mangled names.
     def _policies(self) -> list:
-        return self._PolicyAnalyzerServicer__policies
+        return self._PolicyAnalyzerServicer__policies  # type: ignore[attr-defined]  # the library's private state
 
     def _unknown_diagnostic(self, policy: Any, error: UnknownValueError) -> proto.AnalyzeDiagnostic:
-        name, version = self._PolicyAnalyzerServicer__policy_pack_name, self._PolicyAnalyzerServicer__policy_pack_version
+        name = self._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]  # the library's private state
+        version = self._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]  # the same
         return proto.AnalyzeDiagnostic(
             policyName=policy.name, policyPackName=name, policyPackVersion=version,
             message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
@@ -57,8 +58,7 @@ class SharedConversionServicer(_Base):
             result = policy.validate(args, report_violation)
             if isawaitable(result):
                 loop = asyncio.new_event_loop()
-                task = asyncio.Task(result, loop=loop)
-                loop.run_until_complete(task)
+                loop.run_until_complete(result)
                 loop.close()
         except UnknownValueError as error:
             response.diagnostics.append(self._unknown_diagnostic(policy, error))
@@ -132,4 +132,4 @@ class SharedConversionServicer(_Base):
 
 def install() -> None:
     """Make ``PolicyPack`` serve :class:`SharedConversionServicer` (it looks the class up when it starts)."""
-    library._PolicyAnalyzerServicer = SharedConversionServicer
+    library._PolicyAnalyzerServicer = SharedConversionServicer  # type: ignore[misc]  # replacing the library's class is the point

@@ -155,7 +155,7 @@ def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str,
     if not provider_props:
         return None
     default_tags = _json_object(provider_props.get("defaultTags"))
-    if default_tags is None or is_unknown(default_tags):
+    if not isinstance(default_tags, dict):  # None, or the unknown sentinel
         return default_tags
     return _json_object(default_tags.get("tags"))
 
@@ -181,7 +181,7 @@ def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] |
     """
     own = props.get("tags")
     if is_unknown(own):
-        return own
+        return str(own)
     merged: dict[str, Any] = {}
     defaults = provider_default_tags(provider_props)
     if isinstance(defaults, dict):

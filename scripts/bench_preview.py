@@ -168,8 +168,9 @@ def bench_scale(services: int, runs: int) -> None:
                   f"program {1000 * program['seconds'] / program['resources']:.2f} ms/registration, "
                   f"floor {1000 * floor['seconds'] / floor['resources']:.2f} ms/registration, "
                   f"pack {1000 * pack['seconds'] / pack['resources']:.2f} ms/resource")
-        warm, cold = rows[("prod-euw1", "program")], rows[("prod-euw1", "standby cold")]
-        print(f"prod-euw1 with its primary's outputs cached: {warm['seconds']:.2f} s; without: {cold['seconds']:.2f} s")
+        warm, uncached = rows[("prod-euw1", "program")], rows[("prod-euw1", "standby cold")]
+        print(f"prod-euw1 with its primary's outputs cached: {warm['seconds']:.2f} s; "
+              f"without: {uncached['seconds']:.2f} s")
 
 
 def _row(stack: str, kind: str, samples: list[dict]) -> dict:

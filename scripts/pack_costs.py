@@ -37,6 +37,8 @@ def measure(project: Path, records: list[dict]) -> None:
     providers = _providers_by_urn(records)
     resources = [r for r in records if not r["type"].startswith("pulumi:providers:")]
     with PolicyPackAnalyzer(stack="prod", project="microservices-foundation") as pack:
+        if pack._process is None:
+            raise RuntimeError("the policy pack server did not start")
         pid = pack._process.pid
         server, client = _process_cpu(pid), time.process_time()
         for record in resources:

@@ -37,7 +37,9 @@ def package_of(path: str) -> str:
 
 
 def summarize(raw: Path, top: int) -> None:
-    packages, functions, total = collections.Counter(), collections.Counter(), 0
+    packages: collections.Counter[str] = collections.Counter()
+    functions: collections.Counter[str] = collections.Counter()
+    total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
@@ -58,11 +60,11 @@ def summarize(raw: Path, top: int) -> None:
                 seen_functions.add(key)
                 functions[key] += int(count)
     print(f"{total} busy samples; share of samples whose stack passes through ...")
-    for package, count in packages.most_common(top):
-        print(f"  {100 * count / total:5.1f} %  {package}")
+    for package, samples in packages.most_common(top):
+        print(f"  {100 * samples / total:5.1f} %  {package}")
     print("top functions (inclusive):")
-    for function, count in functions.most_common(top):
-        print(f"  {100 * count / total:5.1f} %  {function}")
+    for function, samples in functions.most_common(top):
+        print(f"  {100 * samples / total:5.1f} %  {function}")
 
 
 def main() -> None:
@@ -93,6 +95,8 @@ def _profile_pack(project: Path, records: list, raw: Path) -> None:
     from devkit.harness import PolicyPackAnalyzer
 
     with PolicyPackAnalyzer(stack="prod", project="microservices-foundation") as pack:
+        if pack._process is None:
+            raise RuntimeError("the policy pack server did not start")
         spy = subprocess.Popen(["py-spy", "record", "--pid", str(pack._process.pid), "--threads", "-r", "100", "-f",
                                 "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(2)  # py-spy attaches

@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.core.types import Environment, Region, Role
+
+if TYPE_CHECKING:
+    import pulumi_aws.ecs as ecs
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class ClusterRefs:
     name: pulumi.Input[str]
     # [{"capacity_provider": "FARGATE", "base": 1, "weight": 1}, ...]: services repeat the cluster default
     # so that a service never falls back to a launch type.
-    capacity_provider_strategy: Sequence[Mapping[str, Any]]
+    capacity_provider_strategy: Sequence[ecs.ServiceCapacityProviderStrategyArgsDict]
     namespace_id: pulumi.Input[str]
     namespace_arn: pulumi.Input[str]
     namespace_name: str

@@ -9,6 +9,7 @@ description or None (or a list of them), so callers raise whatever error type fi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from components.core.types import ENVIRONMENTS
 
@@ -93,7 +94,7 @@ def secret_env_name(secret: str) -> str:
     return secret.upper().replace("-", "_")
 
 
-def config_secret_clash_problem(config_keys, secrets) -> str | None:
+def config_secret_clash_problem(config_keys: Iterable[str], secrets: Iterable[str]) -> str | None:
     """A task definition cannot hold one environment variable twice (plain config and secret both use
     `secrets`/`valueFrom`); RegisterTaskDefinition refuses the duplicate name."""
     clashes = sorted(set(config_keys) & {secret_env_name(s) for s in secrets})

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -50,7 +51,7 @@ def log_group_name(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def boundary_statements(account_id: str, region: str, environment: str, function_name: str) -> list[dict]:
+def boundary_statements(account_id: str, region: str, environment: str, function_name: str) -> list[dict[str, Any]]:
     """What the platform's permissions boundary must admit for the scale-down function's role.
 
     The scalable targets and services do not exist when the boundary is written (a target's ARN ends in a
@@ -78,7 +79,7 @@ def boundary_statements(account_id: str, region: str, environment: str, function
     ]
 
 
-def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_group_arn: str) -> dict:
+def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_group_arn: str) -> dict[str, Any]:
     """The function's own permissions: cap these scalable targets, nothing else.
 
     RegisterScalableTarget on an ECS target also needs ecs:DescribeServices and ecs:UpdateService on the
@@ -99,7 +100,7 @@ def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_gro
     ]}
 
 
-def trust_policy() -> dict:
+def trust_policy() -> dict[str, Any]:
     """The execution-role trust exactly as the Lambda developer guide documents it (no condition keys: it
     documents none for execution roles, and one Lambda does not send would leave the function without
     credentials). Only a principal of this account allowed iam:PassRole can hand the role to a function."""
@@ -107,7 +108,7 @@ def trust_policy() -> dict:
         "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def scale_down_topic_policy(topic: str, account_id: str) -> dict:
+def scale_down_topic_policy(topic: str, account_id: str) -> dict[str, Any]:
     """Only this account's budgets publish to the scale-down topic; TLS only."""
     return {"Version": "2012-10-17", "Statement": [
         budgets_publish_statement(topic, account_id), deny_publish_without_tls(topic)]}

@@ -42,7 +42,7 @@ class CostControlsArgs:
             raise ValueError("the anomaly threshold must be a positive amount of USD")
 
 
-def anomaly_threshold(usd: float) -> dict:
+def anomaly_threshold(usd: float) -> ce.AnomalySubscriptionThresholdExpressionArgsDict:
     """Alert on anomalies whose total impact is at least ``usd`` (ThresholdExpression)."""
     return {"dimension": {"key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "match_options": ["GREATER_THAN_OR_EQUAL"],
                           "values": [f"{usd:g}"]}}

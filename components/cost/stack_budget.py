@@ -64,20 +64,21 @@ BREACH = ("ACTUAL", 100.0)
 
 
 def budget_notifications(alert_emails: Sequence[str], alert_topic_arn: pulumi.Input[str] | None,
-                         breach_topic_arn: pulumi.Input[str] | None = None) -> list[dict]:
+                         breach_topic_arn: pulumi.Input[str] | None = None) -> list[budgets.BudgetNotificationArgsDict]:
     """One notification per alert threshold to the emails and the topic (the breach topic, when given, for
     ACTUAL 100 %); none without a subscriber (AWS requires at least one per notification)."""
-    notifications = []
+    notifications: list[budgets.BudgetNotificationArgsDict] = []
     for kind, threshold in ALERT_THRESHOLDS:
         topic = breach_topic_arn if (kind, threshold) == BREACH and breach_topic_arn is not None else alert_topic_arn
-        subscribers: dict = {}
+        notification: budgets.BudgetNotificationArgsDict = {
+            "comparison_operator": "GREATER_THAN", "notification_type": kind, "threshold": threshold,
+            "threshold_type": "PERCENTAGE"}
         if alert_emails:
-            subscribers["subscriber_email_addresses"] = list(alert_emails)
+            notification["subscriber_email_addresses"] = list(alert_emails)
         if topic is not None:
-            subscribers["subscriber_sns_topic_arns"] = [topic]
-        if subscribers:
-            notifications.append({"comparison_operator": "GREATER_THAN", "notification_type": kind,
-                                  "threshold": threshold, "threshold_type": "PERCENTAGE", **subscribers})
+            notification["subscriber_sns_topic_arns"] = [topic]
+        if alert_emails or topic is not None:
+            notifications.append(notification)
     return notifications
 
 
@@ -95,7 +96,7 @@ def budget_name_problem(name: str) -> str | None:
     return None
 
 
-def budget_filters(environment: str, region: str) -> list[dict]:
+def budget_filters(environment: str, region: str) -> list[budgets.BudgetCostFilterArgsDict]:
     # `user:<key>$<value>` is how AWS documents tag filters for user-defined tags (create-budget CLI).
     return [{"name": "TagKeyValue", "values": [f"user:environment${environment}"]},
             {"name": "Region", "values": [region]}]

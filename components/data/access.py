@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from components.mesh_service.service_iam import PolicyScopeError, parse_arn
 
@@ -76,13 +77,13 @@ class ServiceDataScope:
             raise PolicyScopeError("queue_arns need queue_key_arn (the queues are encrypted with the platform key)")
 
 
-def _via(service: str, region: str) -> dict:
+def _via(service: str, region: str) -> dict[str, Any]:
     return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
 
 
-def task_role_statements(scope: ServiceDataScope) -> list[dict]:
+def task_role_statements(scope: ServiceDataScope) -> list[dict[str, Any]]:
     """The statements a service's task role gets for its data and events (empty when it has none)."""
-    statements = []
+    statements: list[dict[str, Any]] = []
     if scope.table_arn:
         statements.append({"Sid": "OwnTable", "Effect": "Allow", "Action": TABLE_ACTIONS,
                            "Resource": scope.table_arn})
@@ -134,7 +135,7 @@ class PipeScope:
 QUEUE_PRODUCER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def pipe_role_policy(scope: PipeScope) -> dict:
+def pipe_role_policy(scope: PipeScope) -> dict[str, Any]:
     """The outbox pipe reads exactly its table's stream, puts events on its bus only as the service, and
     sends batches it gave up on to its own dead-letter queue.
 
@@ -161,7 +162,7 @@ def pipe_role_policy(scope: PipeScope) -> dict:
     ]}
 
 
-def pipe_trust_policy(account_id: str, region: str) -> dict:
+def pipe_trust_policy(account_id: str, region: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "PipesAssumeRole", "Effect": "Allow", "Principal": {"Service": "pipes.amazonaws.com"},
         "Action": "sts:AssumeRole",
@@ -184,7 +185,7 @@ class BoundaryScope:
     source_prefix: str = "microservices."
 
 
-def boundary_statements(scope: BoundaryScope) -> list[dict]:
+def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     """What the permissions boundary must admit for data and events: the union of `task_role_statements`
     and `pipe_role_policy` over every service of the environment, and nothing else."""
     base = f"arn:{scope.partition}:{{service}}:{scope.region}:{scope.account_id}"

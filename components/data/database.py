@@ -85,7 +85,7 @@ class ServiceDatabaseArgs:
     service: str
     spec: PostgresData
     vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[Sequence[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     task_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     min_capacity: float = SERVERLESS_MIN_NONZERO
@@ -119,11 +119,23 @@ class ServiceDatabaseArgs:
         if problems:
             raise ValueError("ServiceDatabaseArgs: " + "; ".join(problems))
 
-    def scaling_configuration(self) -> dict:
-        config = {"min_capacity": self.min_capacity, "max_capacity": self.spec.max_capacity}
+    def scaling_configuration(self) -> rds.ClusterServerlessv2ScalingConfigurationArgsDict:
+        config: rds.ClusterServerlessv2ScalingConfigurationArgsDict = {"min_capacity": self.min_capacity, "max_capacity": self.spec.max_capacity}
         if self.min_capacity == 0:
             config["seconds_until_auto_pause"] = self.seconds_until_auto_pause
         return config
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    """How the cluster gets its master user: RDS-managed, written by this stack, or none (a secondary)."""
+
+    master_username: str | None = None
+    manage_master_user_password: bool | None = None
+    master_user_secret_kms_key_id: pulumi.Input[str] | None = None
+    database_name: str | None = None
+    master_password_wo: pulumi.Output[str] | None = None
+    master_password_wo_version: int | None = None
 
 
 class ServiceDatabase(pulumi.ComponentResource):
@@ -135,7 +147,7 @@ class ServiceDatabase(pulumi.ComponentResource):
     """Writer endpoint host name (port 5432)."""
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
-    master_secret_arn: pulumi.Output[str] | None
+    master_secret_arn: pulumi.Output[str | None] | None
     """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a prod primary); None in a secondary."""
     global_cluster_identifier: pulumi.Output[str] | None
     """The global database's identifier (prod primary only; the standby joins it)."""
@@ -162,7 +174,7 @@ class ServiceDatabase(pulumi.ComponentResource):
 
         self.global_cluster_identifier = None
         self.master_secret_arn = None
-        credentials: dict = {}
+        credentials = _Credentials()
         global_id: pulumi.Input[str] | None = None
         if isinstance(args.global_role, GlobalPrimary):
             global_cluster = rds.GlobalCluster(
@@ -175,9 +187,9 @@ class ServiceDatabase(pulumi.ComponentResource):
         elif isinstance(args.global_role, GlobalSecondary):
             global_id = args.global_role.global_cluster_identifier
         else:
-            credentials = {"master_username": MASTER_USERNAME, "manage_master_user_password": True,
-                           "master_user_secret_kms_key_id": args.kms_key_arn,
-                           "database_name": args.spec.database_name}
+            credentials = _Credentials(master_username=MASTER_USERNAME, manage_master_user_password=True,
+                                       master_user_secret_kms_key_id=args.kms_key_arn,
+                                       database_name=args.spec.database_name)
 
         self.cluster = rds.Cluster(
             f"{name}-cluster", cluster_identifier=identifier, engine=ENGINE, engine_mode="provisioned",
@@ -190,21 +202,25 @@ class ServiceDatabase(pulumi.ComponentResource):
             copy_tags_to_snapshot=True, deletion_protection=args.deletion_protection,
             skip_final_snapshot=not args.deletion_protection,
             final_snapshot_identifier=f"{identifier}-final" if args.deletion_protection else None,
-            tags=tags, **credentials,
+            tags=tags, master_username=credentials.master_username,
+            manage_master_user_password=credentials.manage_master_user_password,
+            master_user_secret_kms_key_id=credentials.master_user_secret_kms_key_id,
+            database_name=credentials.database_name, master_password_wo=credentials.master_password_wo,
+            master_password_wo_version=credentials.master_password_wo_version,
             # A secondary's replication source is set by the global database, and the cluster joins it once.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicationSourceIdentifier",
                                                                      "globalClusterIdentifier"]
                                         if args.global_role is not None else None))
         rds.ClusterInstance(
             f"{name}-writer", identifier=f"{identifier}-1", cluster_identifier=self.cluster.id,
-            instance_class="db.serverless", engine=ENGINE,
+            instance_class="db.serverless", engine=rds.EngineType(ENGINE),
             db_subnet_group_name=subnet_group.name, publicly_accessible=False,
             performance_insights_enabled=args.performance_insights,
             performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights
             else None, auto_minor_version_upgrade=True, tags=tags, opts=child)
 
-        if credentials.get("manage_master_user_password"):
+        if credentials.manage_master_user_password:
             self.master_secret_arn = self.cluster.master_user_secrets.apply(
                 lambda secrets: (secrets[0].secret_arn if hasattr(secrets[0], "secret_arn")
                                  else secrets[0].get("secret_arn")) if secrets else None)
@@ -216,7 +232,7 @@ class ServiceDatabase(pulumi.ComponentResource):
                                "securityGroupId": self.security_group_id})
 
     def _written_master_password(self, name: str, args: ServiceDatabaseArgs, identifier: str,
-                                 child: pulumi.ResourceOptions) -> dict:
+                                 child: pulumi.ResourceOptions) -> _Credentials:
         """Master password for a global database's primary, where RDS cannot manage it (module docstring)."""
         password = secretsmanager.get_random_password_output(
             password_length=40, exclude_punctuation=True,
@@ -232,5 +248,5 @@ class ServiceDatabase(pulumi.ComponentResource):
                 lambda p: f'{{"username": "{MASTER_USERNAME}", "password": "{p}"}}'),
             secret_string_wo_version=args.master_password_version, opts=child)
         self.master_secret_arn = secret.arn
-        return {"master_username": MASTER_USERNAME, "master_password_wo": pulumi.Output.secret(password),
-                "master_password_wo_version": args.master_password_version}
+        return _Credentials(master_username=MASTER_USERNAME, master_password_wo=pulumi.Output.secret(password),
+                            master_password_wo_version=args.master_password_version)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.iam as iam
 
-from components.core.contract import PlatformRefs
+from components.core.contract import EventBusRefs, PlatformRefs
 from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
 from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
 from components.data.names import cluster_identifier, database_user, table_name
@@ -87,7 +87,7 @@ class ServiceData(pulumi.ComponentResource):
     """The service's table (or replica) name, None without a table."""
     table_arn: pulumi.Output[str] | None
     """The service's table (or replica) ARN in this region."""
-    table_replicas: pulumi.Output[dict] | None
+    table_replicas: pulumi.Output[dict[str, Any]] | None
     """Replica region -> {arn, streamArn} of a table this stack owns; None otherwise."""
     database: ServiceDatabase | None
     """The service's database, None without one."""
@@ -129,15 +129,17 @@ class ServiceData(pulumi.ComponentResource):
         self.queues = {
             subscription.source: EventSubscription(f"{name}-from-{subscription.source}", EventSubscriptionArgs(
                 environment=refs.environment, subscriber=args.service, source=subscription.source,
-                detail_types=subscription.detail_types, bus_name=refs.event_bus.name, kms_key_arn=refs.kms_key_arn,
+                detail_types=subscription.detail_types, bus_name=_bus(refs).name, kms_key_arn=refs.kms_key_arn,
                 max_receives=subscription.max_receives, tags=tags), child)
             for subscription in spec.subscribes}
 
         if spec.has_outbox:
+            if stream_arn is None or table_key is None:  # DataAndEvents requires a table for an outbox
+                raise ValueError(f"{name}: an outbox needs the service's table stream and key")
             self.outbox = OutboxPipe(f"{name}-outbox", OutboxPipeArgs(
                 environment=refs.environment, service=args.service, detail_types=spec.publishes,
                 account_id=refs.account_id, region=refs.region, stream_arn=stream_arn, table_key_arn=table_key,
-                bus_arn=refs.event_bus.arn, queue_key_arn=refs.kms_key_arn,
+                bus_arn=_bus(refs).arn, queue_key_arn=refs.kms_key_arn,
                 permissions_boundary_arn=refs.permissions_boundary_arn, desired_state=args.outbox_state,
                 tags=tags), child)
 
@@ -176,7 +178,7 @@ class ServiceData(pulumi.ComponentResource):
             return
         index_names = tuple(i.name for i in spec.data.indexes) if isinstance(spec.data, DynamoDbData) else ()
 
-        def document(values: list) -> str:
+        def document(values: list[Any]) -> str:
             account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id, cluster_arn = values
             scope = ServiceDataScope(
                 partition="aws", region=refs.region, account_id=account, table_arn=table_arn,
@@ -191,7 +193,13 @@ class ServiceData(pulumi.ComponentResource):
         policy = pulumi.Output.all(
             refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
             pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
-            refs.event_bus.arn if spec.publishes else None,
+            _bus(refs).arn if spec.publishes else None,
             self.database.cluster_resource_id if self.database else None,
             self.database.cluster_arn if self.database else None).apply(document)
         iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)
+
+
+def _bus(refs: PlatformRefs) -> EventBusRefs:
+    if refs.event_bus is None:
+        raise ValueError("the platform contract has no event bus; create EventBus before a service's data")
+    return refs.event_bus

@@ -36,7 +36,7 @@ _SECRET_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:(?P<name>.+)$")
 
 
-def _parse_secret_arn(arn: str) -> re.Match:
+def _parse_secret_arn(arn: str) -> re.Match[str]:
     match = _SECRET_ARN.match(arn)
     if not match:
         raise ValueError(f"{arn!r} is not a Secrets Manager secret ARN "

@@ -113,7 +113,7 @@ class DynamoDbData(_Model):
 
     def attribute_types(self) -> dict[str, str]:
         """Every key attribute of the table and its indexes with its type (CreateTable AttributeDefinitions)."""
-        types = {self.partition_key.name: self.partition_key.type}
+        types: dict[str, str] = {self.partition_key.name: self.partition_key.type}
         for key in (self.sort_key, *(i.partition_key for i in self.indexes), *(i.sort_key for i in self.indexes)):
             if key is not None:
                 types.setdefault(key.name, key.type)

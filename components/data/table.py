@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws.dynamodb as dynamodb
 import pulumi_aws.kms as kms
 
 from components.data.names import table_name
-from components.data.spec import DynamoDbData
+from components.data.spec import DynamoDbData, TableIndex
 from components.regional_platform.platform_iam import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 
 
@@ -38,12 +39,12 @@ def stream_view_type(spec: DynamoDbData, replicated: bool) -> str | None:
     return "NEW_IMAGE" if spec.outbox else None
 
 
-def create_table_request(name: str, spec: DynamoDbData, kms_key_arn: str, view_type: str | None) -> dict:
+def create_table_request(name: str, spec: DynamoDbData, kms_key_arn: str, view_type: str | None) -> dict[str, Any]:
     """The DynamoDB CreateTable request this table amounts to (what tests check against botocore)."""
     keys = [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
     if spec.sort_key:
         keys.append({"AttributeName": spec.sort_key.name, "KeyType": "RANGE"})
-    request = {
+    request: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in spec.attribute_types().items()],
         "KeySchema": keys,
@@ -57,17 +58,17 @@ def create_table_request(name: str, spec: DynamoDbData, kms_key_arn: str, view_t
     return request
 
 
-def _index_request(index) -> dict:
+def _index_request(index: TableIndex) -> dict[str, Any]:
     keys = [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
     if index.sort_key:
         keys.append({"AttributeName": index.sort_key.name, "KeyType": "RANGE"})
-    projection = {"ProjectionType": index.projection}
+    projection: dict[str, Any] = {"ProjectionType": index.projection}
     if index.non_key_attributes:
         projection["NonKeyAttributes"] = list(index.non_key_attributes)
     return {"IndexName": index.name, "KeySchema": keys, "Projection": projection}
 
 
-def replica_key_policy(account_id: str) -> dict:
+def replica_key_policy(account_id: str) -> dict[str, Any]:
     """The replica key is used only by DynamoDB on behalf of this account's roles, whose own IAM policies
     (scoped with kms:ViaService) decide who; the account administers it through IAM, as the platform key."""
     return {"Version": "2012-10-17", "Statement": [{
@@ -137,33 +138,42 @@ class ServiceTable(pulumi.ComponentResource):
     """ARN of the table in this region."""
     stream_arn: pulumi.Output[str] | None
     """ARN of the table's NEW_IMAGE stream when the service has an outbox, else None."""
-    replica_arns: pulumi.Output[dict]
+    replica_arns: pulumi.Output[dict[str, Any]]
     """Replica region -> {arn, streamArn} (empty without a replica)."""
 
     def __init__(self, name: str, args: ServiceTableArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:ServiceTable", name, None, opts)
         spec = args.spec
         view_type = stream_view_type(spec, args.replica is not None)
-        replicas = None
+        replicas: list[dynamodb.TableReplicaArgsDict] | None = None
         if args.replica is not None:
             replicas = [{"region_name": args.replica.region, "kms_key_arn": args.replica.kms_key_arn,
                          # Per-replica PITR and deletion protection default to false; the replica is the copy
                          # the standby fails over to, so it keeps the primary's guarantees.
                          "point_in_time_recovery": True,
                          "deletion_protection_enabled": args.deletion_protection, "propagate_tags": True}]
+        indexes: list[dynamodb.TableGlobalSecondaryIndexArgsDict] = []
+        for i in spec.indexes:
+            index: dynamodb.TableGlobalSecondaryIndexArgsDict = {
+                "name": i.name, "hash_key": i.partition_key.name, "projection_type": i.projection}
+            if i.sort_key:
+                index["range_key"] = i.sort_key.name
+            if i.non_key_attributes:
+                index["non_key_attributes"] = list(i.non_key_attributes)
+            indexes.append(index)
+        attributes: list[dynamodb.TableAttributeArgsDict] = [
+            {"name": n, "type": t} for n, t in spec.attribute_types().items()]
+        ttl: dynamodb.TableTtlArgsDict | None = (
+            {"attribute_name": spec.ttl_attribute, "enabled": True} if spec.ttl_attribute else None)
         self.table = dynamodb.Table(
             f"{name}-table", name=table_name(args.environment, args.service), billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key.name, range_key=spec.sort_key.name if spec.sort_key else None,
-            attributes=[{"name": n, "type": t} for n, t in spec.attribute_types().items()],
-            global_secondary_indexes=[{
-                "name": i.name, "hash_key": i.partition_key.name,
-                "range_key": i.sort_key.name if i.sort_key else None, "projection_type": i.projection,
-                "non_key_attributes": list(i.non_key_attributes) or None} for i in spec.indexes] or None,
+            attributes=attributes, global_secondary_indexes=indexes or None,
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True, "kms_key_arn": args.kms_key_arn},
             deletion_protection_enabled=args.deletion_protection,
             stream_enabled=view_type is not None, stream_view_type=view_type,
-            ttl={"attribute_name": spec.ttl_attribute, "enabled": True} if spec.ttl_attribute else None,
+            ttl=ttl,
             replicas=replicas, tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self))
         self.table_name = self.table.name
         self.table_arn = self.table.arn
@@ -175,8 +185,8 @@ class ServiceTable(pulumi.ComponentResource):
                                "replicaArns": self.replica_arns})
 
 
-def _field(value, key: str):
-    return getattr(value, key) if hasattr(value, key) else value.get(key)
+def _field(value: object, key: str) -> Any:
+    return getattr(value, key) if hasattr(value, key) else cast(Mapping[str, Any], value).get(key)
 
 
 def index_arns(table_arn: str, spec: DynamoDbData) -> list[str]:
@@ -184,8 +194,8 @@ def index_arns(table_arn: str, spec: DynamoDbData) -> list[str]:
     return [f"{table_arn}/index/{index.name}" for index in spec.indexes]
 
 
-def table_outputs(name: pulumi.Input[str], arn: pulumi.Input[str], replicas: pulumi.Input[dict],
-                  replica_key_arn: pulumi.Input[str] | None) -> pulumi.Output[dict]:
+def table_outputs(name: pulumi.Input[str], arn: pulumi.Input[str], replicas: pulumi.Input[dict[str, Any]],
+                  replica_key_arn: pulumi.Input[str] | None) -> pulumi.Output[dict[str, Any]]:
     """What the primary exports per table (`dataTables.<service>`) for the standby: the replica has the
     table's name; its ARN, stream ARN and key are those of the standby region."""
     return pulumi.Output.all(name=name, arn=arn, replicas=replicas, replicaKeyArn=replica_key_arn)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pulumi
 
 ALARM_NAME_MAX = 255
 
@@ -33,7 +37,7 @@ class AlarmSpec:
         if not 1 <= len(self.name) <= ALARM_NAME_MAX:
             raise ValueError(f"alarm name {self.name!r} must be 1-{ALARM_NAME_MAX} characters")
 
-    def request(self, actions: Sequence[str] = ()) -> dict:
+    def request(self, actions: Sequence[str] = ()) -> dict[str, Any]:
         """PutMetricAlarm request (what tests validate with botocore)."""
         return {"AlarmName": self.name, "AlarmDescription": self.description, "Namespace": self.namespace,
                 "MetricName": self.metric_name,
@@ -82,7 +86,7 @@ def database_alarms(cluster_identifier: str, max_connections: int = 400) -> list
     ]
 
 
-def metric_alarm_args(spec: AlarmSpec, topic_arn=None) -> dict:
+def metric_alarm_args(spec: AlarmSpec, topic_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
     """aws.cloudwatch.MetricAlarm keyword arguments for `spec`."""
     actions = [topic_arn] if topic_arn else []
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in {

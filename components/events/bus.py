@@ -109,16 +109,17 @@ class EventSubscription(pulumi.ComponentResource):
         super().__init__("microservices:events:EventSubscription", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         queue_name = documents.subscription_name(args.environment, args.subscriber, args.source)
-        encryption = dict(kms_master_key_id=args.kms_key_arn, kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS)
         tags = dict(args.tags)
 
         dlq = sqs.Queue(f"{name}-dlq", name=documents.dead_letter_queue_name(queue_name),
-                        message_retention_seconds=DLQ_RETENTION_SECONDS, tags=tags, opts=child, **encryption)
+                        message_retention_seconds=DLQ_RETENTION_SECONDS, tags=tags, opts=child, kms_master_key_id=args.kms_key_arn,
+            kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS)
         queue = sqs.Queue(
             f"{name}-queue", name=queue_name, message_retention_seconds=QUEUE_RETENTION_SECONDS,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
             redrive_policy=dlq.arn.apply(lambda arn: json.dumps(documents.redrive_policy(arn, args.max_receives))),
-            tags=tags, opts=child, **encryption)
+            tags=tags, opts=child, kms_master_key_id=args.kms_key_arn,
+            kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS)
         # The DLQ names its one source queue; a separate resource because queue and DLQ reference each other.
         sqs.RedriveAllowPolicy(f"{name}-dlq-sources", queue_url=dlq.url,
                                redrive_allow_policy=queue.arn.apply(

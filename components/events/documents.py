@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from components.data.spec import event_source
 
@@ -25,7 +26,7 @@ EVENT_PATTERN_MAX = 4096
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
-def _checked(name: str, pattern: re.Pattern, what: str) -> str:
+def _checked(name: str, pattern: re.Pattern[str], what: str) -> str:
     if not pattern.match(name):
         raise ValueError(f"{what} {name!r} does not match {pattern.pattern}")
     return name
@@ -55,7 +56,7 @@ def outbox_pipe_name(environment: str, service: str) -> str:
     return _checked(f"{environment}-{service}-outbox", PIPE_NAME, "pipe name")
 
 
-def event_pattern(source_service: str, detail_types: Sequence[str]) -> dict:
+def event_pattern(source_service: str, detail_types: Sequence[str]) -> dict[str, Any]:
     """Match the publishing service's source and exactly the subscribed detail types (exact-match arrays)."""
     if not detail_types:
         raise ValueError("a subscription needs at least one detail type")
@@ -65,19 +66,19 @@ def event_pattern(source_service: str, detail_types: Sequence[str]) -> dict:
     return pattern
 
 
-def redrive_policy(dead_letter_queue_arn: str, max_receives: int) -> dict:
+def redrive_policy(dead_letter_queue_arn: str, max_receives: int) -> dict[str, Any]:
     """SetQueueAttributes RedrivePolicy: after `max_receives` receives a message moves to the DLQ."""
     if not 1 <= max_receives <= 1000:
         raise ValueError(f"maxReceiveCount must be 1-1000, got {max_receives}")
     return {"deadLetterTargetArn": dead_letter_queue_arn, "maxReceiveCount": max_receives}
 
 
-def redrive_allow_policy(source_queue_arn: str) -> dict:
+def redrive_allow_policy(source_queue_arn: str) -> dict[str, Any]:
     """Only the subscription's own queue may use its DLQ (byQueue, at most 10 sources)."""
     return {"redrivePermission": "byQueue", "sourceQueueArns": [source_queue_arn]}
 
 
-def queue_policy(queue_arn: str, rule_arn: str) -> dict:
+def queue_policy(queue_arn: str, rule_arn: str) -> dict[str, Any]:
     """The queue (or its DLQ) accepts messages only from EventBridge on behalf of its one rule
     (EventBridge user guide, eb-rule-dlq.html and resource-based-policies-eventbridge.html)."""
     return {"Version": "2012-10-17", "Statement": [{
@@ -100,7 +101,7 @@ class RetryPolicy:
             raise ValueError(f"maximum_event_age_seconds must be {low}-{high}")
 
 
-def platform_key_statement_for_events() -> dict:
+def platform_key_statement_for_events() -> dict[str, Any]:
     """What the platform key policy must add so that EventBridge can put messages on queues encrypted with
     it (EventBridge must generate data keys for SSE-KMS queues: EventBridge user guide, eb-troubleshooting
     "SQS queue encrypted"). In a key policy, Resource "*" means the key itself."""
@@ -114,14 +115,14 @@ def platform_key_statement_for_events() -> dict:
 OUTBOX_KIND = "outbox"
 
 
-def outbox_filter(detail_types: Sequence[str]) -> dict:
+def outbox_filter(detail_types: Sequence[str]) -> dict[str, Any]:
     """Pipe filter: only new outbox items of a detail type the service declares it publishes. Updates and
     deletes (including TTL expiry of old outbox items) never publish."""
     return {"eventName": ["INSERT"], "dynamodb": {"NewImage": {
         "kind": {"S": [OUTBOX_KIND]}, "detailType": {"S": sorted(set(detail_types))}}}}
 
 
-def outbox_target_parameters(service: str) -> dict:
+def outbox_target_parameters(service: str) -> dict[str, Any]:
     """CreatePipe TargetParameters for the bus: the item's detailType becomes the event's detail-type
     (a dynamic path parameter), the source is the service's, the detail carries id and payload."""
     return {
@@ -133,7 +134,7 @@ def outbox_target_parameters(service: str) -> dict:
     }
 
 
-def outbox_source_parameters(detail_types: Sequence[str], dead_letter_queue_arn: str) -> dict:
+def outbox_source_parameters(detail_types: Sequence[str], dead_letter_queue_arn: str) -> dict[str, Any]:
     """CreatePipe SourceParameters for the table's stream. Retries are bounded and exhausted batches go to
     the pipe's DLQ, so a poison record neither blocks the shard for 24 h nor disappears silently."""
     return {
@@ -148,7 +149,7 @@ _PULUMI_NAMES = {"DynamoDBStreamParameters": "dynamodb_stream_parameters",
                  "EventBridgeEventBusParameters": "eventbridge_event_bus_parameters"}
 
 
-def pulumi_keys(value):
+def pulumi_keys(value: Any) -> Any:
     """An API-shaped (PascalCase) document as pulumi-aws input keys (snake_case), values untouched."""
     if isinstance(value, dict):
         return {_PULUMI_NAMES.get(k) or re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): pulumi_keys(v)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
@@ -41,9 +42,9 @@ class BacklogScaling:
         if self.backlog_per_task <= 0:
             raise ValueError("backlog_per_task must be positive")
 
-    def configuration(self) -> dict:
+    def configuration(self) -> dict[str, Any]:
         """PutScalingPolicy TargetTrackingScalingPolicyConfiguration (API shape)."""
-        queues = [{"Id": f"visible{i}", "Label": f"Visible messages in {name}", "ReturnData": False,
+        queues: list[dict[str, Any]] = [{"Id": f"visible{i}", "Label": f"Visible messages in {name}", "ReturnData": False,
                    "MetricStat": {"Metric": {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
                                              "Dimensions": [{"Name": "QueueName", "Value": name}]},
                                   "Stat": "Sum"}}

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
+import pulumi_aws.ecs as ecs
 import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.lb as lb
 
@@ -41,8 +41,8 @@ MAX_WEIGHT = 100
 # While split, ECS replaces tasks in place: the circuit breaker stops a failing rollout and rolls it back,
 # and the service's alarms roll back too. Rolling keeps the live tasks in the primary target group, which is
 # the one the split rule forwards to. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
-ROLLING_DEPLOYMENT = {"strategy": "ROLLING"}
-ROLLING_CIRCUIT_BREAKER = {"enable": True, "rollback": True}
+ROLLING_DEPLOYMENT: ecs.ServiceDeploymentConfigurationArgsDict = {"strategy": "ROLLING"}
+ROLLING_CIRCUIT_BREAKER: ecs.ServiceDeploymentCircuitBreakerArgsDict = {"enable": True, "rollback": True}
 
 
 def function_arn_problem(arn: str, region: str, account_id: str | None = None) -> str | None:
@@ -142,12 +142,12 @@ class LegacySplit:
             raise ValueError(f"listener rule priority {self.priority} must be within 1..50000")
 
 
-def forward_to(target_group_arn: pulumi.Input[str]) -> dict[str, Any]:
+def forward_to(target_group_arn: pulumi.Input[str]) -> lb.ListenerDefaultActionArgsDict:
     """A listener action that sends everything to one target group (e.g. the default action to a Lambda)."""
     return {"type": "forward", "target_group_arn": target_group_arn}
 
 
-def split_action(split: LegacySplit, ecs_target_group_arn: pulumi.Input[str]) -> dict[str, Any]:
+def split_action(split: LegacySplit, ecs_target_group_arn: pulumi.Input[str]) -> lb.ListenerRuleActionArgsDict:
     return {"type": "forward", "forward": {"target_groups": [
         {"arn": ecs_target_group_arn, "weight": split.ecs_weight},
         {"arn": split.target_group_arn, "weight": MAX_WEIGHT - split.ecs_weight}]}}

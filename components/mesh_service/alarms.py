@@ -17,9 +17,9 @@ from components.mesh_service.args import MeshServiceArgs
 ERROR_RATE_EXPRESSION = "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)"
 
 
-def error_rate_queries(namespace: str, errors: tuple[str, dict], requests: tuple[str, dict],
-                       period: int) -> list[dict]:
-    def metric(query_id: str, metric_name: str, dimensions: dict) -> dict:
+def error_rate_queries(namespace: str, errors: tuple[str, dict[str, Any]], requests: tuple[str, dict[str, Any]],
+                       period: int) -> list[dict[str, Any]]:
+    def metric(query_id: str, metric_name: str, dimensions: dict[str, Any]) -> dict[str, Any]:
         return {"id": query_id, "return_data": False, "metric": {
             "namespace": namespace, "metric_name": metric_name, "dimensions": dimensions,
             "period": period, "stat": "Sum"}}
@@ -48,8 +48,8 @@ def create_rollback_alarms(name: str, args: MeshServiceArgs, *, target_groups: S
             # No traffic is not a failure: an idle target group or a quiet night must not roll back a deploy.
             treat_missing_data="notBreaching", tags=dict(tags), opts=child(), **metric))
 
-    def pair(suffix: str, scope: str, namespace: str, errors: tuple[str, dict], requests: tuple[str, dict],
-             latency_dimensions: dict, latency_threshold: float) -> None:
+    def pair(suffix: str, scope: str, namespace: str, errors: tuple[str, dict[str, Any]], requests: tuple[str, dict[str, Any]],
+             latency_dimensions: dict[str, Any], latency_threshold: float) -> None:
         alarm(f"5xx-rate{suffix}", f"{base}-5xx-rate{suffix}",
               f"{service.name}: target 5xx share of requests ({scope})", thresholds.error_rate_percent,
               metric_queries=error_rate_queries(namespace, errors, requests, thresholds.period_seconds))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
@@ -12,7 +13,7 @@ from components.mesh_service.args import MeshServiceArgs
 
 
 def create_autoscaling(name: str, args: MeshServiceArgs, *, ecs_service: ecs.Service, tags: Mapping[str, str],
-                       child: Callable[..., pulumi.ResourceOptions]) -> tuple[appautoscaling.Target, list]:
+                       child: Callable[..., pulumi.ResourceOptions]) -> tuple[appautoscaling.Target, list[Any]]:
     scaling = args.operations.scaling
     target = appautoscaling.Target(
         f"{name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",

@@ -47,13 +47,13 @@ class MeshService(pulumi.ComponentResource):
     """`<service>.<namespace>`: the Service Connect client alias callers dial."""
     log_group_name: pulumi.Output[str]
     """The log group of the app, the tracing sidecar and the Service Connect proxy."""
-    target_group_arns: pulumi.Output[list]
+    target_group_arns: pulumi.Output[list[str]]
     """The blue/green target-group pair (empty for an internal service)."""
     execution_role_arn: pulumi.Output[str]
     """The role ECS uses to pull the image, write logs and resolve secrets."""
     task_role_arn: pulumi.Output[str]
     """The role the containers run as."""
-    alarm_names: pulumi.Output[list]
+    alarm_names: pulumi.Output[list[str]]
     """The alarms that roll a deployment back."""
 
     def __init__(self, name: str, args: MeshServiceArgs, opts: pulumi.ResourceOptions | None = None):
@@ -207,10 +207,10 @@ class MeshService(pulumi.ComponentResource):
 
     # --- service -----------------------------------------------------------------------------
 
-    def _deployment_configuration(self) -> dict:
+    def _deployment_configuration(self) -> ecs.ServiceDeploymentConfigurationArgsDict:
         deployment = self._args.operations.deployment
         # Pulumi types the bake times as strings.
-        configuration: dict = {"strategy": deployment.strategy, "bake_time_in_minutes": str(deployment.bake_time_minutes)}
+        configuration: ecs.ServiceDeploymentConfigurationArgsDict = {"strategy": deployment.strategy, "bake_time_in_minutes": str(deployment.bake_time_minutes)}
         if deployment.strategy == "CANARY":
             configuration["canary_configuration"] = {
                 "canary_percent": float(deployment.canary_percent),
@@ -221,10 +221,10 @@ class MeshService(pulumi.ComponentResource):
                 "step_bake_time_in_minutes": str(deployment.step_bake_minutes)}
         return configuration
 
-    def _service_connect_configuration(self) -> dict:
+    def _service_connect_configuration(self) -> ecs.ServiceServiceConnectConfigurationArgsDict:
         args = self._args
         service, timeouts = args.service, args.operations.timeouts
-        entry: dict = {
+        entry: ecs.ServiceServiceConnectConfigurationServiceArgsDict = {
             "port_name": containers.SERVICE_CONNECT_PORT_NAME,
             # The discovery name allows no dots; clients use the alias <name>.<namespace>.
             "discovery_name": service.name,
@@ -258,11 +258,13 @@ class MeshService(pulumi.ComponentResource):
         if self.roles.task_policy is not None:
             depends_on.append(self.roles.task_policy)
         ignore_changes = ["desiredCount"]
-        extra: dict = {}
+        load_balancers: list[ecs.ServiceLoadBalancerArgsDict] | None = None
+        health_check_grace_period_seconds: int | None = None
+        circuit_breaker: ecs.ServiceDeploymentCircuitBreakerArgsDict | None = None
         deployment_configuration = self._deployment_configuration()
         if self.routing is not None:
             primary, alternate = self.routing.target_groups
-            target = {"target_group_arn": primary.arn, "container_name": service.name,
+            target: ecs.ServiceLoadBalancerArgsDict = {"target_group_arn": primary.arn, "container_name": service.name,
                       "container_port": service.port}
             if args.legacy is None:
                 target["advanced_configuration"] = {
@@ -271,10 +273,10 @@ class MeshService(pulumi.ComponentResource):
                     "role_arn": platform.load_balancer.deployment_role_arn}
             else:
                 # The legacy split rule forwards to the primary group, so the live tasks must stay there.
-                deployment_configuration = dict(ROLLING_DEPLOYMENT)
-                extra["deployment_circuit_breaker"] = dict(ROLLING_CIRCUIT_BREAKER)
-            extra["load_balancers"] = [target]
-            extra["health_check_grace_period_seconds"] = HEALTH_CHECK_GRACE_PERIOD_SECONDS
+                deployment_configuration = ROLLING_DEPLOYMENT.copy()
+                circuit_breaker = ROLLING_CIRCUIT_BREAKER.copy()
+            load_balancers = [target]
+            health_check_grace_period_seconds = HEALTH_CHECK_GRACE_PERIOD_SECONDS
             depends_on += [self.routing.listener_rule, *platform.load_balancer.depends_on]
             # After a shift ECS reports the former alternate group as the service's target group (and the
             # former primary as the alternate); a Pulumi "correction" would start another deployment. The
@@ -284,7 +286,7 @@ class MeshService(pulumi.ComponentResource):
         self.service = ecs.Service(
             f"{name}-service", name=service.name, cluster=platform.cluster.arn,
             task_definition=self.task_definition.arn, desired_count=service.min_tasks,
-            capacity_provider_strategies=[dict(item) for item in platform.cluster.capacity_provider_strategy],
+            capacity_provider_strategies=[item.copy() for item in platform.cluster.capacity_provider_strategy],
             network_configuration={"subnets": platform.network.private_subnet_ids,
                                    "security_groups": [self.security_group.id,
                                                        *args.callee_client_security_group_ids],
@@ -294,5 +296,6 @@ class MeshService(pulumi.ComponentResource):
             alarms={"alarm_names": [alarm.name for alarm in self.alarms], "enable": True, "rollback": True},
             service_connect_configuration=self._service_connect_configuration(),
             enable_ecs_managed_tags=True, propagate_tags="SERVICE", tags=self.tags,
-            opts=self._child(depends_on=depends_on, ignore_changes=ignore_changes),
-            **extra)
+            load_balancers=load_balancers, health_check_grace_period_seconds=health_check_grace_period_seconds,
+            deployment_circuit_breaker=circuit_breaker,
+            opts=self._child(depends_on=depends_on, ignore_changes=ignore_changes))

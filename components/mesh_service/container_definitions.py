@@ -20,9 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from components.core.types import Environment
 from components.core.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
+
+if TYPE_CHECKING:
+    import pulumi_aws.ecs as ecs
 
 # A pinned ADOT collector release (aws-observability/aws-otel-collector v0.50.0, released 2026-08;
 # PR #3233 "bump version to v0.50.0"). The image is built FROM scratch: no shell, no curl; it ships a
@@ -144,7 +148,7 @@ def validate_secret_reference(env_name: str, value_from: str) -> None:
         )
 
 
-def _awslogs(spec: AppContainerSpec, stream_prefix: str) -> dict:
+def _awslogs(spec: AppContainerSpec, stream_prefix: str) -> dict[str, Any]:
     return {
         "logDriver": "awslogs",
         "options": {
@@ -182,7 +186,7 @@ def _otel_environment(spec: AppContainerSpec) -> dict[str, str]:
     return env
 
 
-def app_container_definition(spec: AppContainerSpec) -> dict:
+def app_container_definition(spec: AppContainerSpec) -> dict[str, Any]:
     validate_image_uri(spec.image)
     validate_regional_registry(spec.image, spec.region)
     if not 1024 <= spec.container_port <= 65535:
@@ -214,7 +218,7 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
     if clashes:
         raise ContainerDefinitionError(f"secrets {clashes} clash with platform-set environment variables")
 
-    definition: dict = {
+    definition: dict[str, Any] = {
         "name": spec.service,
         "image": spec.image,
         "essential": True,
@@ -248,7 +252,7 @@ def app_container_definition(spec: AppContainerSpec) -> dict:
     return definition
 
 
-def tracing_sidecar_definition(spec: AppContainerSpec) -> dict:
+def tracing_sidecar_definition(spec: AppContainerSpec) -> dict[str, Any]:
     if not spec.collector_image:
         raise ContainerDefinitionError("tracing needs the collector image of the regional pull-through cache")
     validate_image_uri(spec.collector_image)
@@ -275,7 +279,7 @@ def tracing_sidecar_definition(spec: AppContainerSpec) -> dict:
     }
 
 
-def container_definitions(spec: AppContainerSpec) -> list[dict]:
+def container_definitions(spec: AppContainerSpec) -> list[dict[str, Any]]:
     definitions = [app_container_definition(spec)]
     if spec.tracing_enabled:
         if spec.sidecar_cpu <= 0 or spec.sidecar_memory <= 0:
@@ -284,7 +288,7 @@ def container_definitions(spec: AppContainerSpec) -> list[dict]:
     return definitions
 
 
-def task_volumes() -> list[dict]:
+def task_volumes() -> list[ecs.TaskDefinitionVolumeArgsDict]:
     """Task-level volumes: one Fargate bind mount (task ephemeral storage) for the app's /tmp.
 
     A volume with only a name has the same shape in Pulumi's `volumes` argument and in the ECS API.

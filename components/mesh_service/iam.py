@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws.iam as iam
@@ -46,7 +47,7 @@ def create_roles(name: str, args: MeshServiceArgs, *, log_group_name: pulumi.Inp
         f"{name}-task-role", assume_role_policy=trust(True), permissions_boundary=platform.permissions_boundary_arn,
         description=f"ECS task role of {platform.environment}/{service.name}", tags=dict(tags), opts=child())
 
-    def execution_policy(values: list) -> str:
+    def execution_policy(values: list[Any]) -> str:
         (partition_, account, repository_arn, kms_key_arn, log_group, resolved_secrets, resolved_params,
          collector_image) = values
         secret_manager_arns = [a for a in resolved_secrets if ":secretsmanager:" in a]

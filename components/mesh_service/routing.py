@@ -23,6 +23,9 @@ class Routing:
 def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
                    child: Callable[..., pulumi.ResourceOptions]) -> Routing:
     service, load_balancer = args.service, args.platform.load_balancer
+    if service.path_prefix is None:
+        raise ValueError(f"service {service.name!r} has no path prefix to route")
+    paths = [service.path_prefix, f"{service.path_prefix}/*"]
     groups = []
     for letter, tg_name in zip("ab", args.target_group_names, strict=False):
         groups.append(lb.TargetGroup(
@@ -36,7 +39,7 @@ def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
     # ECS rewrites the forward weights during every canary/linear shift; Pulumi must not undo them.
     rule = lb.ListenerRule(
         f"{name}-route", listener_arn=load_balancer.routing_listener_arn, priority=service.listener_rule_priority,
-        conditions=[{"path_pattern": {"values": [service.path_prefix, f"{service.path_prefix}/*"]}}],
+        conditions=[{"path_pattern": {"values": paths}}],
         actions=[{"type": "forward", "forward": {"target_groups": [
             {"arn": primary.arn, "weight": 100}, {"arn": alternate.arn, "weight": 0}]}}],
         tags=dict(tags), opts=child(ignore_changes=["actions"]))
@@ -45,6 +48,6 @@ def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
         # Same paths, evaluated first; Pulumi owns its weights (ECS never touches this rule).
         split_rule = lb.ListenerRule(
             f"{name}-legacy-split", listener_arn=load_balancer.routing_listener_arn, priority=args.legacy.priority,
-            conditions=[{"path_pattern": {"values": [service.path_prefix, f"{service.path_prefix}/*"]}}],
+            conditions=[{"path_pattern": {"values": paths}}],
             actions=[split_action(args.legacy, primary.arn)], tags=dict(tags), opts=child())
     return Routing((primary, alternate), rule, split_rule)

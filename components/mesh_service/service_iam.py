@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from components.core.validation import PRIVATE_ECR_IMAGE
 
@@ -110,7 +111,7 @@ def _require_own(arn: str, scope: ExecutionRoleScope, service: str) -> None:
         )
 
 
-def trust_policy(account_id: str, region: str, partition: str = "aws", *, confused_deputy_conditions: bool) -> dict:
+def trust_policy(account_id: str, region: str, partition: str = "aws", *, confused_deputy_conditions: bool) -> dict[str, Any]:
     """Trust policy for `ecs-tasks.amazonaws.com`.
 
     AWS documents `aws:SourceAccount` plus `aws:SourceArn` (ArnLike `arn:aws:ecs:<region>:<account>:*`)
@@ -119,7 +120,7 @@ def trust_policy(account_id: str, region: str, partition: str = "aws", *, confus
     and a condition key the agent does not send would stop every task from starting, so the execution
     role keeps the documented plain trust (`confused_deputy_conditions=False`).
     """
-    statement: dict = {
+    statement: dict[str, Any] = {
         "Sid": "EcsTasksAssumeRole",
         "Effect": "Allow",
         "Principal": {"Service": ECS_TASKS_PRINCIPAL},
@@ -133,7 +134,7 @@ def trust_policy(account_id: str, region: str, partition: str = "aws", *, confus
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def execution_role_policy(scope: ExecutionRoleScope) -> dict:
+def execution_role_policy(scope: ExecutionRoleScope) -> dict[str, Any]:
     _require_own(scope.repository_arn, scope, "ecr")
     if scope.collector_repository_arn is not None:
         _require_own(scope.collector_repository_arn, scope, "ecr")
@@ -147,7 +148,7 @@ def execution_role_policy(scope: ExecutionRoleScope) -> dict:
         if not parse_arn(arn)["resource"].startswith("parameter/"):
             raise PolicyScopeError(f"{arn!r} is not an SSM parameter ARN")
 
-    statements: list[dict] = [
+    statements: list[dict[str, Any]] = [
         {
             # No resource-level permission exists for this action (Service Authorization Reference).
             "Sid": "EcrAuthorizationToken",
@@ -205,7 +206,7 @@ def execution_role_policy(scope: ExecutionRoleScope) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def task_role_policy(tracing_enabled: bool) -> dict | None:
+def task_role_policy(tracing_enabled: bool) -> dict[str, Any] | None:
     """The app's task role policy, or None when the task needs no AWS API access at all."""
     if not tracing_enabled:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws.ecs as ecs
@@ -19,7 +20,7 @@ def create_task_definition(name: str, args: MeshServiceArgs, *, size: TaskSize, 
                            tags: Mapping[str, str], child: Callable[..., pulumi.ResourceOptions]) -> ecs.TaskDefinition:
     platform, service, operations = args.platform, args.service, args.operations
 
-    def definitions(values: list) -> str:
+    def definitions(values: list[Any]) -> str:
         image, log_group, resolved_refs, collector_image = values
         spec = containers.AppContainerSpec(
             service=service.name, environment=platform.environment, region=platform.region, image=image,

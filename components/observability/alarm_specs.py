@@ -143,7 +143,7 @@ class AlarmSpec:
             ids = [q.id for q in self.queries]
             if len(set(ids)) != len(ids):
                 problems.append(f"duplicate query ids {ids}")
-            periods = {q.metric.period_seconds for q in metrics}
+            periods = {q.metric.period_seconds for q in metrics if q.metric is not None}
         else:
             periods = {self.metric.period_seconds} if self.metric else set()
         for period in periods:
@@ -232,7 +232,7 @@ def put_metric_alarm_request(spec: AlarmSpec, alarm_actions: Sequence[str] = (),
         "ActionsEnabled": True, "AlarmActions": list(alarm_actions), "OKActions": list(ok_actions),
     }
 
-    def dimensions(metric: Metric) -> list[dict[str, str]]:
+    def dimensions(metric: Metric) -> list[dict[str, pulumi.Input[str]]]:
         return [{"Name": key, "Value": value} for key, value in metric.dimensions.items()]
 
     if spec.metric is not None:

@@ -5,6 +5,8 @@ exist yet: its ARN follows from its name. Why each condition is there: alert_rou
 
 from __future__ import annotations
 
+from typing import Any
+
 PUBLISH_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 SNS_CONTEXT_KEY = "kms:EncryptionContext:aws:sns:topicArn"
 
@@ -13,7 +15,7 @@ def topic_arn(region: str, account_id: str, topic_name: str, partition: str = "a
     return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"
 
 
-def publisher_key_statements(topic: str, account_id: str, region: str) -> list[dict]:
+def publisher_key_statements(topic: str, account_id: str, region: str) -> list[dict[str, Any]]:
     """Key-policy statements that let CloudWatch alarms, Budgets and EventBridge publish to `topic`."""
     in_topic = {SNS_CONTEXT_KEY: topic}
     return [
@@ -28,7 +30,7 @@ def publisher_key_statements(topic: str, account_id: str, region: str) -> list[d
     ]
 
 
-def budgets_key_statement(topic: str, account_id: str, sid: str) -> dict:
+def budgets_key_statement(topic: str, account_id: str, sid: str) -> dict[str, Any]:
     """Key-policy statement that lets AWS Budgets publish to `topic` (encrypted with the key), for this
     account's budgets only. Also used for the staging scale-down topic (components/cost/budget_scale_down.py)."""
     return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
@@ -37,19 +39,19 @@ def budgets_key_statement(topic: str, account_id: str, sid: str) -> dict:
                           "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}}
 
 
-def budgets_publish_statement(topic: str, account_id: str, sid: str = "BudgetsPublish") -> dict:
+def budgets_publish_statement(topic: str, account_id: str, sid: str = "BudgetsPublish") -> dict[str, Any]:
     """Topic-policy statement: this account's budgets may publish to `topic`."""
     return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish",
             "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                                              "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}}
 
 
-def deny_publish_without_tls(topic: str) -> dict:
+def deny_publish_without_tls(topic: str) -> dict[str, Any]:
     return {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
             "Resource": topic, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
-def topic_policy(topic: str, account_id: str, region: str) -> dict:
+def topic_policy(topic: str, account_id: str, region: str) -> dict[str, Any]:
     """Who may publish: the three services, only for this account's alarms, budgets and rules; TLS only.
 
     The account's own principals need no statement here: same-account IAM policies suffice.
@@ -57,7 +59,7 @@ def topic_policy(topic: str, account_id: str, region: str) -> dict:
     AWS Budgets "Creating an Amazon SNS topic for budget notifications", EventBridge "Amazon SNS
     permissions".
     """
-    def publisher(sid: str, service: str, source_arn: str) -> dict:
+    def publisher(sid: str, service: str, source_arn: str) -> dict[str, Any]:
         return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
                 "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                                                  "ArnLike": {"aws:SourceArn": source_arn}}}

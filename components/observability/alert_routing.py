@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws.kms as kms
@@ -48,7 +49,7 @@ class AlertDestination:
     region: str
 
 
-def own_key_policy(topic: str, account_id: str, region: str) -> dict:
+def own_key_policy(topic: str, account_id: str, region: str) -> dict[str, Any]:
     """Policy of a key that exists only for this topic: the account administers it, the publishers use it."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
@@ -102,7 +103,6 @@ class AlertRouting(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertRoutingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        regional = {"region": args.resource_region} if args.resource_region else {}
         child = pulumi.ResourceOptions(parent=self)
         arn = pulumi.Output.from_input(args.account_id).apply(
             lambda account: topic_arn(args.region, account, args.topic_name))
@@ -114,24 +114,24 @@ class AlertRouting(pulumi.ComponentResource):
                 enable_key_rotation=True, deletion_window_in_days=30,
                 policy=pulumi.Output.all(arn, args.account_id).apply(
                     lambda values: json.dumps(own_key_policy(values[0], values[1], args.region))),
-                tags=dict(args.tags), opts=child, **regional)
+                tags=dict(args.tags), opts=child, region=args.resource_region)
             kms.Alias(f"{name}-key", name=f"alias/{args.topic_name}", target_key_id=key.key_id, opts=child,
-                      **regional)
+                      region=args.resource_region)
             key_arn = key.arn
 
         self._topic = sns.Topic(f"{name}-topic", name=args.topic_name, kms_master_key_id=key_arn,
-                                tags=dict(args.tags), opts=child, **regional)
+                                tags=dict(args.tags), opts=child, region=args.resource_region)
         sns.TopicPolicy(f"{name}-policy", arn=self._topic.arn, policy=pulumi.Output.all(
             self._topic.arn, args.account_id).apply(
-                lambda values: json.dumps(topic_policy(values[0], values[1], args.region))), opts=child, **regional)
+                lambda values: json.dumps(topic_policy(values[0], values[1], args.region))), opts=child, region=args.resource_region)
         for email in args.emails:
             # Named after the address, so reordering the list replaces nothing.
             slug = re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
             sns.TopicSubscription(f"{name}-email-{slug}", topic=self._topic.arn, protocol="email", endpoint=email,
-                                  opts=child, **regional)
+                                  opts=child, region=args.resource_region)
         if args.https_endpoint:
             sns.TopicSubscription(f"{name}-https", topic=self._topic.arn, protocol="https",
-                                  endpoint=args.https_endpoint, endpoint_auto_confirms=False, opts=child, **regional)
+                                  endpoint=args.https_endpoint, endpoint_auto_confirms=False, opts=child, region=args.resource_region)
 
         self.topic_arn = self._topic.arn
         self.topic_name = self._topic.name

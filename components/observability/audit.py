@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws.accessanalyzer as accessanalyzer
@@ -73,7 +74,7 @@ def trail_arn(region: str, account_id: str, trail_name: str) -> str:
     return f"arn:aws:cloudtrail:{region}:{account_id}:trail/{trail_name}"
 
 
-def trail_bucket_policy(bucket_arn: str, account_id: str, trail: str) -> dict:
+def trail_bucket_policy(bucket_arn: str, account_id: str, trail: str) -> dict[str, Any]:
     """CloudTrail may read the ACL and write this account's logs, for this trail only; TLS only for everyone."""
     source = {"aws:SourceArn": trail}
     return {"Version": "2012-10-17", "Statement": [
@@ -87,7 +88,7 @@ def trail_bucket_policy(bucket_arn: str, account_id: str, trail: str) -> dict:
     ]}
 
 
-def trail_key_policy(account_id: str, trail: str) -> dict:
+def trail_key_policy(account_id: str, trail: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
          "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
@@ -139,52 +140,51 @@ class AuditTrail(pulumi.ComponentResource):
     """ARN of the multi-region trail."""
     bucket_name: pulumi.Output[str]
     """The bucket holding the log and digest files."""
-    analyzer_arns: pulumi.Output[list]
+    analyzer_arns: pulumi.Output[list[str]]
     """The Access Analyzer of each region."""
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        home = {"region": args.home_region}
         trail = pulumi.Output.from_input(args.account_id).apply(
             lambda account: trail_arn(args.home_region, account, args.trail_name))
 
         self.key = kms.Key(
             f"{name}-key", description=f"Encrypts the CloudTrail trail {args.trail_name}", enable_key_rotation=True,
-            deletion_window_in_days=30, tags=tags, opts=child, **home,
+            deletion_window_in_days=30, tags=tags, opts=child, region=args.home_region,
             policy=pulumi.Output.all(args.account_id, trail).apply(
                 lambda values: json.dumps(trail_key_policy(values[0], values[1]))))
-        kms.Alias(f"{name}-key", name=f"alias/{args.trail_name}", target_key_id=self.key.key_id, opts=child, **home)
+        kms.Alias(f"{name}-key", name=f"alias/{args.trail_name}", target_key_id=self.key.key_id, opts=child, region=args.home_region)
 
         self.bucket = s3.Bucket(f"{name}-logs", bucket_prefix=f"{args.trail_name}-".lower()[:37],
-                                force_destroy=not args.deletion_protection, tags=tags, opts=child, **home)
+                                force_destroy=not args.deletion_protection, tags=tags, opts=child, region=args.home_region)
         s3.BucketPublicAccessBlock(f"{name}-logs", bucket=self.bucket.id, block_public_acls=True,
                                    block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-                                   opts=child, **home)
+                                   opts=child, region=args.home_region)
         s3.BucketOwnershipControls(f"{name}-logs", bucket=self.bucket.id,
-                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=child, **home)
+                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=child, region=args.home_region)
         s3.BucketVersioning(f"{name}-logs", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"},
-                            opts=child, **home)
+                            opts=child, region=args.home_region)
         # Log files carry SSE-KMS from the trail's key; the bucket default covers the digest files.
         s3.BucketServerSideEncryptionConfiguration(
             f"{name}-logs", bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child, **home)
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child, region=args.home_region)
         s3.BucketLifecycleConfiguration(f"{name}-logs", bucket=self.bucket.id, rules=[
             {"id": "expire-audit-logs", "status": "Enabled", "filter": {"prefix": "AWSLogs/"},
              "expiration": {"days": args.retention_days},
              "noncurrent_version_expiration": {"noncurrent_days": 30}},
             {"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {"prefix": ""},
-             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}], opts=child, **home)
+             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}], opts=child, region=args.home_region)
         policy = s3.BucketPolicy(
-            f"{name}-logs", bucket=self.bucket.id, opts=child, **home,
+            f"{name}-logs", bucket=self.bucket.id, opts=child, region=args.home_region,
             policy=pulumi.Output.all(self.bucket.arn, args.account_id, trail).apply(
                 lambda values: json.dumps(trail_bucket_policy(*values))))
 
         self.trail = cloudtrail.Trail(
             f"{name}-trail", name=args.trail_name, s3_bucket_name=self.bucket.id, is_multi_region_trail=True,
             include_global_service_events=True, enable_log_file_validation=True, kms_key_id=self.key.arn,
-            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]), **home)
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]), region=args.home_region)
         self.analyzers = [accessanalyzer.Analyzer(
             f"{name}-analyzer-{region}", analyzer_name=args.analyzer_name, type="ACCOUNT", region=region, tags=tags,
             opts=child) for region in args.analyzer_regions]

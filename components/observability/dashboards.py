@@ -45,7 +45,7 @@ class MetricLine:
     visible: bool | None = None
     y_axis: Literal["left", "right"] | None = None
 
-    def row(self) -> list:
+    def row(self) -> list[Any]:
         row: list[Any] = [self.namespace, self.name]
         for dimension, value in self.dimensions:
             row += [dimension, value]
@@ -64,7 +64,7 @@ class ExpressionLine:
     id: str
     y_axis: Literal["left", "right"] | None = None
 
-    def row(self) -> list:
+    def row(self) -> list[Any]:
         options: dict[str, Any] = {"expression": self.expression, "label": self.label, "id": self.id}
         if self.y_axis:
             options["yAxis"] = self.y_axis
@@ -369,7 +369,7 @@ def overview_dashboard(inputs: OverviewInputs) -> Dashboard:
             for s in inputs.services), region, stat="Average", width=12),
     ]
     if inputs.fargate_usage:
-        usage = []
+        usage: list[MetricLine | ExpressionLine] = []
         for index, (label, fargate_class) in enumerate((("on-demand", "Standard/OnDemand"), ("spot", "Standard/Spot"))):
             usage += [MetricLine("AWS/Usage", "ResourceCount", (("Service", "Fargate"), ("Type", "Resource"),
                                                                  ("Resource", "vCPU"), ("Class", fargate_class)),

@@ -114,6 +114,8 @@ class FailoverAlarms(pulumi.ComponentResource):
                 enable_sni=check.https or None,
                 tags={**args.tags, "Name": f"{args.name_prefix}-standby-alb"}, opts=child)
             health_check_id = self.health_check.id
+        if health_check_id is None:  # FailoverAlarmsArgs requires one of the two
+            raise ValueError(f"{name}: a failover alarm needs the primary's health check or an own check")
         self.spec = health_check_alarm(args.name_prefix, args.role, health_check_id)
         topic = [args.alerts.topic_arn]
         self.alarm = cloudwatch.MetricAlarm(

@@ -64,7 +64,7 @@ class QuotaAlarmsArgs:
 
 
 class QuotaAlarms(pulumi.ComponentResource):
-    alarm_names: pulumi.Output[list]
+    alarm_names: pulumi.Output[list[str]]
     """Names of the quota alarms; each notifies the alert topic on ALARM and OK."""
 
     def __init__(self, name: str, args: QuotaAlarmsArgs, opts: pulumi.ResourceOptions | None = None):

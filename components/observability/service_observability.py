@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -67,7 +68,7 @@ class ServiceObservability(pulumi.ComponentResource):
     """The service's health alarm, the one that pages."""
     composite_alarm_arn: pulumi.Output[str]
     """ARN of the health alarm (the stack composite and the overview dashboard read it)."""
-    alarm_names: pulumi.Output[list]
+    alarm_names: pulumi.Output[list[str]]
     """Names of the SLO alarms under the health alarm."""
     dashboard_name: pulumi.Output[str]
     """Name of the service dashboard."""
@@ -79,7 +80,7 @@ class ServiceObservability(pulumi.ComponentResource):
         inputs = args.alarm_inputs
         self.alb = args.alb
 
-        metric = inputs.error_log_metric
+        metric = error_line_metric(args.environment, args.service_name)
         # The `service` dimension comes from the line's own `service` field (the log contract); with
         # dimensions CloudWatch Logs allows no default value, so quiet minutes publish nothing.
         self.metric_filter = cloudwatch.LogMetricFilter(
@@ -109,7 +110,7 @@ class ServiceObservability(pulumi.ComponentResource):
         alb = args.alb
         alb_parts = [alb.load_balancer, *alb.target_groups] if alb else []
 
-        def body(values: list) -> str:
+        def body(values: list[Any]) -> str:
             cluster, log_group, *rest = values
             alarm_arns, alb_values = rest[0], rest[1:]
             return service_dashboard(ServiceDashboardInputs(

@@ -5,13 +5,15 @@ in the stack; the service health alarm that fired with it says where.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
-from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX
+from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX, CompositeSpec
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import OverviewInputs, OverviewService, overview_dashboard
 from components.observability.slo import AlbSource, service_groups, stack_composite
@@ -64,8 +66,7 @@ class StackHealth(pulumi.ComponentResource):
         self.groups: list[cloudwatch.CompositeAlarm] = []
         group_count = -(-len(names) // COMPOSITE_CHILDREN_MAX) if len(names) > COMPOSITE_CHILDREN_MAX else 0
         for index in range(group_count):
-            group = pulumi.Output.all(*names).apply(
-                lambda resolved, i=index: service_groups(args.name_prefix, list(resolved))[i])
+            group = pulumi.Output.all(*names).apply(functools.partial(_group, args.name_prefix, index))
             self.groups.append(cloudwatch.CompositeAlarm(
                 f"{name}-health-{index + 1}", alarm_name=f"{args.name_prefix}-platform-health-{index + 1}",
                 alarm_description=group.apply(lambda c: c.description), alarm_rule=group.apply(lambda c: c.rule),
@@ -73,7 +74,7 @@ class StackHealth(pulumi.ComponentResource):
         if self.groups:
             names = [group.alarm_name for group in self.groups]
 
-        def spec(resolved: list):
+        def spec(resolved: list[Any]) -> CompositeSpec:
             return stack_composite(args.name_prefix, list(resolved))
 
         composite = pulumi.Output.all(*names).apply(spec)
@@ -85,7 +86,7 @@ class StackHealth(pulumi.ComponentResource):
 
         alb_parts = [[s.alb.load_balancer, *s.alb.target_groups] if s.alb else [] for s in args.services]
 
-        def body(values: list) -> str:
+        def body(values: list[Any]) -> str:
             cluster, arns, *parts = values
             services = tuple(
                 OverviewService(s.service_name, (p[0], (p[1], p[2])) if p else None)
@@ -102,3 +103,7 @@ class StackHealth(pulumi.ComponentResource):
         self.health_alarm_name = self.composite.alarm_name
         self.dashboard_name = self.dashboard.dashboard_name
         self.register_outputs({"healthAlarmName": self.health_alarm_name, "dashboardName": self.dashboard_name})
+
+
+def _group(name_prefix: str, index: int, resolved: list[str]) -> CompositeSpec:
+    return service_groups(name_prefix, list(resolved))[index]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws.xray as xray
@@ -46,7 +47,7 @@ class TraceSamplingArgs:
         return f"{self.name_prefix}-ratio"
 
 
-def sampling_rule_request(args: TraceSamplingArgs) -> dict:
+def sampling_rule_request(args: TraceSamplingArgs) -> dict[str, Any]:
     """The CreateSamplingRule `SamplingRule` structure (tests validate it against botocore's X-Ray model)."""
     return {"RuleName": args.rule_name, "Priority": PRIORITY[args.environment], "FixedRate": args.sampling_ratio,
             "ReservoirSize": 0, "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*",
@@ -55,7 +56,7 @@ def sampling_rule_request(args: TraceSamplingArgs) -> dict:
 
 
 class TraceSampling(pulumi.ComponentResource):
-    rule_name: pulumi.Output[str]
+    rule_name: pulumi.Output[str | None]
     """Name of the stack's X-Ray sampling rule."""
 
     def __init__(self, name: str, args: TraceSamplingArgs, tags: Mapping[str, str] | None = None,

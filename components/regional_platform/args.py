@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_aws.ecs as ecs
 
 from components.core.types import ContainerInsights, Environment, NatStrategy, Region, Role
 
@@ -28,9 +29,9 @@ class CapacityStrategy:
     on_demand_weight: int
     spot_weight: int
 
-    def provider_strategy(self) -> list[dict]:
+    def provider_strategy(self) -> list[ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgsDict]:
         """The cluster's default capacity provider strategy, which services repeat."""
-        strategy = [{"capacity_provider": "FARGATE", "base": self.on_demand_base, "weight": self.on_demand_weight}]
+        strategy: list[ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgsDict] = [{"capacity_provider": "FARGATE", "base": self.on_demand_base, "weight": self.on_demand_weight}]
         if self.spot_weight:
             strategy.append({"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": self.spot_weight})
         return strategy

@@ -9,6 +9,7 @@ pull-through cache (registries.py). What services receive is one object, `refs` 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws.acmpca as acmpca
@@ -66,7 +67,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.load_balancer = self.load_balancers[0]
         network, balancer = self.network, self.load_balancer
         tls = None
-        if self.certificate_authority is not None:
+        if self.certificate_authority is not None and self.service_connect_tls_role is not None:
             tls = ServiceConnectTlsRefs(certificate_authority_arn=self.certificate_authority.arn,
                                         role_arn=self.service_connect_tls_role.arn, kms_key_arn=self.kms_key.arn,
                                         depends_on=tuple(self.service_connect_tls_dependencies))
@@ -108,7 +109,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             deployment_role_arn=self.load_balancer_role.arn,
             depends_on=tuple(self.load_balancer_role_dependencies))
 
-    def _child(self, **extra) -> pulumi.ResourceOptions:
+    def _child(self, **extra: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
 
     # --- key, boundary, Service Connect TLS --------------------------------------------------

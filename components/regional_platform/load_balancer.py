@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_aws.acm as acm
@@ -22,7 +23,7 @@ from components.regional_platform.args import RegionalPlatformArgs
 # Route 53 health checkers. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 ALB_LOG_PREFIX = "alb"
-NOT_FOUND = {"type": "fixed-response", "fixed_response": {
+NOT_FOUND: lb.ListenerDefaultActionArgsDict = {"type": "fixed-response", "fixed_response": {
     "content_type": "application/json", "message_body": '{"message":"not found"}', "status_code": "404"}}
 
 
@@ -47,7 +48,8 @@ def single_validation_record(options: Sequence[object], domain_name: str) -> dic
     Fails if a name added to the certificate later would need a record this code does not create.
     """
     def field(option: object, key: str) -> str:
-        return getattr(option, key) if hasattr(option, key) else option[key]  # output type or plain dict
+        value = getattr(option, key) if hasattr(option, key) else cast(Mapping[str, object], option)[key]
+        return str(value)  # output type or plain dict
 
     names = {field(o, "domain_name") for o in options}
     records = {(field(o, "resource_record_name"), field(o, "resource_record_type"), field(o, "resource_record_value"))
@@ -160,6 +162,9 @@ def _certificate(name: str, args: RegionalPlatformArgs, child: Callable[..., pul
     the primary stack owns the record; the standby's certificate validates against it and never writes it,
     since tearing the standby down would otherwise delete the record the primary's renewals need.
     """
+    domain_name = args.domain_name
+    if domain_name is None:
+        raise ValueError(f"{name}: a certificate needs the platform's domain name")
     certificate = acm.Certificate(
         f"{name}-certificate", domain_name=args.domain_name, validation_method="DNS",
         subject_alternative_names=[f"*.{args.domain_name}"], key_algorithm="EC_prime256v1", opts=child())
@@ -167,7 +172,7 @@ def _certificate(name: str, args: RegionalPlatformArgs, child: Callable[..., pul
         return acm.CertificateValidation(f"{name}-certificate", certificate_arn=certificate.arn,
                                          opts=child()).certificate_arn
     option = certificate.domain_validation_options.apply(
-        lambda options: single_validation_record(options, args.domain_name))
+        lambda options: single_validation_record(options, domain_name))
     record = route53.Record(
         f"{name}-certificate-validation", zone_id=args.hosted_zone_id, name=option["name"],
         type=option["type"], records=[option["value"]], ttl=300, allow_overwrite=True, opts=child())

@@ -20,7 +20,7 @@ from components.regional_platform.endpoints import GATEWAY_ENDPOINTS, endpoint_s
 # Both supported regions have zones a, b and c; letters map to different physical zones per account,
 # which is fine: only distinctness matters here.
 ZONE_LETTERS = "abc"
-NAT_GATEWAYS_PER_STRATEGY = {"none": lambda zones: 0, "single": lambda zones: 1, "one-per-az": lambda zones: zones}
+NAT_GATEWAYS_PER_STRATEGY: dict[str, Callable[[int], int]] = {"none": lambda zones: 0, "single": lambda zones: 1, "one-per-az": lambda zones: zones}
 
 
 def subnet_plan(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -95,7 +95,8 @@ def create_network(name: str, args: RegionalPlatformArgs, child: Callable[..., p
 
 
 def _endpoints(name: str, args: RegionalPlatformArgs, vpc: ec2.Vpc, private_subnets: list[ec2.Subnet],
-               private_route_tables: list[ec2.RouteTable], child: Callable[..., pulumi.ResourceOptions]):
+               private_route_tables: list[ec2.RouteTable], child: Callable[..., pulumi.ResourceOptions]
+               ) -> tuple[ec2.SecurityGroup, dict[str, ec2.VpcEndpoint], dict[str, ec2.VpcEndpoint]]:
     security_group = ec2.SecurityGroup(
         f"{name}-endpoints", vpc_id=vpc.id, description="VPC interface endpoints: HTTPS from the VPC",
         tags={"Name": f"{name}-endpoints"}, opts=child())

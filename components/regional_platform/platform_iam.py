@@ -5,6 +5,7 @@ tests and the IAM wildcard check can read them without Pulumi."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from components.cost.budget_scale_down import boundary_statements as scale_down_boundary_statements
 from components.data.access import BoundaryScope
@@ -28,7 +29,7 @@ KEY_USE_ACTIONS = [
 
 
 def kms_key_policy(account_id: str, region: str, alert_topic_name: str | None = None,
-                   budget_scale_down_name: str | None = None) -> dict:
+                   budget_scale_down_name: str | None = None) -> dict[str, Any]:
     """Key policy: in a key policy `Resource: "*"` means "this key".
 
     Roles (task execution, Service Connect TLS) get key access through their own IAM policies, which
@@ -38,7 +39,7 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: str | None = 
     `budget_scale_down_name`: the staging scale-down topic (components/cost/budget_scale_down.py), encrypted with
     this key; Budgets alone may use the key for it.
     """
-    statements = [
+    statements: list[dict[str, Any]] = [
         {
             "Sid": "AccountAdministersKeyThroughIam",
             "Effect": "Allow",
@@ -70,7 +71,7 @@ def kms_key_policy(account_id: str, region: str, alert_topic_name: str | None = 
 def permissions_boundary(account_id: str, region: str, environment: str, kms_key_arn: str,
                          alb_name: str, certificate_authority_arn: str | None, *, pull_through_cache_prefix: str,
                          reads_replica_secrets: bool = False, creates_replica_repositories: bool = False,
-                         more_alb_names: Sequence[str] = (), budget_scale_down_name: str | None = None) -> dict:
+                         more_alb_names: Sequence[str] = (), budget_scale_down_name: str | None = None) -> dict[str, Any]:
     """The most any platform role may do: this environment's resources in this region, nothing else.
 
     Roles still get their own, narrower policies; the boundary caps what a later mistake can grant.
@@ -88,7 +89,7 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
     role caps this environment's ECS scalable targets and writes its own log group.
     """
     arn = f"{region}:{account_id}"
-    statements = [
+    statements: list[dict[str, Any]] = [
         {"Sid": "PullOwnImages", "Effect": "Allow",
          "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
          "Resource": f"arn:aws:ecr:{arn}:repository/{environment}/*"},
@@ -177,7 +178,7 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def service_connect_tls_key_policy(kms_key_arn: str) -> dict:
+def service_connect_tls_key_policy(kms_key_arn: str) -> dict[str, Any]:
     """The key actions Service Connect TLS performs on private-key secrets (AWS's example statement).
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-tls.html"""
     return {"Version": "2012-10-17", "Statement": [{
@@ -187,7 +188,7 @@ def service_connect_tls_key_policy(kms_key_arn: str) -> dict:
     }]}
 
 
-def ecs_infrastructure_trust_policy() -> dict:
+def ecs_infrastructure_trust_policy() -> dict[str, Any]:
     """Trust for ECS infrastructure roles exactly as AWS documents it (no condition keys: ECS does not
     document sending aws:SourceAccount when it assumes these roles, and a condition it does not meet
     would break every deployment).
@@ -207,7 +208,7 @@ REPLICA_REPOSITORY_ACTIONS = ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr
 REPLICA_REPOSITORY_KEY_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"]
 
 
-def replica_repository_role_policy(account_id: str, region: str, environment: str, kms_key_arn: str) -> dict:
+def replica_repository_role_policy(account_id: str, region: str, environment: str, kms_key_arn: str) -> dict[str, Any]:
     """What ECR may do as the template role: create this environment's replicated repositories in this
     region, copy images into them and tag them, and set up their encryption with the platform key.
 
@@ -233,7 +234,7 @@ def replica_repository_role_policy(account_id: str, region: str, environment: st
     ]}
 
 
-def replica_repository_trust_policy() -> dict:
+def replica_repository_trust_policy() -> dict[str, Any]:
     """Trust for the repository-creation-template role exactly as AWS documents it (no condition keys:
     AWS documents none for this role, and one ECR does not meet would break replication).
     https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create-iam.html"""
@@ -242,7 +243,7 @@ def replica_repository_trust_policy() -> dict:
     }]}
 
 
-def alb_access_log_bucket_policy(bucket_arn: str, account_id: str, prefix: str) -> dict:
+def alb_access_log_bucket_policy(bucket_arn: str, account_id: str, prefix: str) -> dict[str, Any]:
     """ALB log delivery through the service principal AWS now recommends in every region.
 
     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html

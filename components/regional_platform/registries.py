@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import pulumi
 import pulumi_aws.ecr as ecr
@@ -35,7 +37,7 @@ def pull_through_cache_prefix(environment: str) -> str:
     return prefix
 
 
-def lifecycle_policy(untagged_days: int, tagged_kept: int) -> dict:
+def lifecycle_policy(untagged_days: int, tagged_kept: int) -> dict[str, Any]:
     """Expire untagged images after N days; keep the last M tagged ones.
     https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html"""
     return {"rules": [
@@ -64,8 +66,8 @@ def create_repositories(name: str, args: RegionalPlatformArgs, *, kms_key_arn: p
         account = pulumi.Output.from_input(args.account_id)
         return {service: RepositoryRefs(
             name=repository_name,
-            url=account.apply(lambda a, n=repository_name: f"{a}.dkr.ecr.{args.region}.amazonaws.com/{n}"),
-            arn=account.apply(lambda a, n=repository_name: f"arn:aws:ecr:{args.region}:{a}:repository/{n}"))
+            url=account.apply(partial(_replica_url, args.region, repository_name)),
+            arn=account.apply(partial(_replica_arn, args.region, repository_name)))
             for service, repository_name in args.repository_names.items()}
     refs = {}
     for service, repository_name in args.repository_names.items():
@@ -171,3 +173,11 @@ def create_collector_cache(name: str, args: RegionalPlatformArgs, prefix: str,
     # Built from the rule's own prefix, so everything that uses the URI (task definitions) follows the rule.
     return pulumi.Output.all(args.account_id, rule.ecr_repository_prefix).apply(
         lambda values: regional_collector_image(values[0], args.region, values[1]))
+
+
+def _replica_url(region: str, repository_name: str, account: str) -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository_name}"
+
+
+def _replica_arn(region: str, repository_name: str, account: str) -> str:
+    return f"arn:aws:ecr:{region}:{account}:repository/{repository_name}"

@@ -9,6 +9,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 # Error messages quote the offending value, but never more than this: a message is read by a person.
 SHOWN_VALUE_MAX_CHARACTERS = 80
@@ -97,7 +98,7 @@ def format_validation_error(err: ValidationError, where: str, prefix: str) -> st
     return "\n".join(lines)
 
 
-def _problem_line(problem: dict, where: str, prefix: str) -> str:
+def _problem_line(problem: ErrorDetails, where: str, prefix: str) -> str:
     key = shortened(".".join(str(part) for part in problem["loc"] if part not in ("function-after", "[key]")))
     message = problem["msg"].removeprefix("Value error, ")
     if problem["type"] == "extra_forbidden":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from components.failover.registry_replication import ReplicationStackFacts, replication_problems
@@ -67,11 +68,13 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
             _check_standby_fits_primary(settings, primary, fail)
 
 
-def _primary_stack_name(standby: StackSettings, project_dir: Path, fail) -> str:
+def _primary_stack_name(standby: StackSettings, project_dir: Path, fail: Callable[[str], Exception]) -> str:
     """The stack `failover.primaryStack` (`<organization>/<project>/<stack>`) names: another stack of this
     project, whose file lives beside this one."""
     reference = standby.config.failover.primary_stack
     key = f"{standby.project}:failover.primaryStack = '{reference}'"
+    if reference is None:
+        raise fail(f"{standby.project}:failover.primaryStack is required of a standby")
     _, project, name = reference.split("/")
     if project != standby.project:
         raise fail(f"{key} names project '{project}'; the primary is a stack of this project, "
@@ -85,7 +88,8 @@ def _primary_stack_name(standby: StackSettings, project_dir: Path, fail) -> str:
     return name
 
 
-def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings, fail) -> None:
+def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings,
+                                fail: Callable[[str], Exception]) -> None:
     key = f"{standby.project}:"
     if primary.role != "primary" or primary.environment != standby.environment:
         raise fail(f"{key}failover.primaryStack names '{primary.stack}', a {primary.environment} "

@@ -74,7 +74,7 @@ def resolve_legacy(stack: str, legacy: Legacy | None, catalog: Catalog, enabled:
         if entry.legacy_function not in legacy.functions:
             raise ConfigError(f"{key}.ecsWeights.{service} = {weight} needs {path}.functions."
                               f"{entry.legacy_function} (the function {service} replaces)")
-        priority = entry.listener_rule_priority - 1
+        priority = (entry.listener_rule_priority or 0) - 1
         if priority in priorities or priority < 1:
             raise ConfigError(f"{key}.ecsWeights.{service}: the split rule takes priority {priority}, just in "
                               f"front of {service}'s {entry.listener_rule_priority}, which "

@@ -28,7 +28,7 @@ class LoadBalancers(_Model):
 def routed_shards(services: Sequence[ServiceDefinition], per_alb: int) -> tuple[tuple[ServiceDefinition, ...], ...]:
     """The routed services of each ALB, in listener-rule-priority order. There is always a first ALB: it
     carries the stack's API name and answers 404 when no service is routed."""
-    routed = sorted((s for s in services if s.routed), key=lambda s: s.listener_rule_priority)
+    routed = sorted((s for s in services if s.routed), key=lambda s: s.listener_rule_priority or 0)
     shards = tuple(tuple(routed[start:start + per_alb]) for start in range(0, len(routed), per_alb))
     return shards or ((),)
 

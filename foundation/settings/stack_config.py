@@ -39,7 +39,7 @@ from foundation.settings.legacy import Legacy
 from foundation.settings.load_balancers import LoadBalancers
 from policies.cost.assumptions import UsageAssumptions
 
-RFC1918 = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 class Network(_Model):

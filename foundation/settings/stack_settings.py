@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from components.core.types import REGION_OF_ROLE, Region
+from components.core.types import REGION_OF_ROLE, Environment, Region, Role
 from components.core.validation import task_count_problem
 from components.cost.stack_budget import budget_name_problem
 from components.data.names import task_config
@@ -52,12 +52,28 @@ class StackSettings(_Model):
         return ENVIRONMENT_DEFAULTS[self.environment]
 
     @property
-    def environment(self) -> str:
+    def environment(self) -> Environment:
         return self.config.environment
 
     @property
-    def role(self) -> str:
+    def role(self) -> Role:
         return self.config.role
+
+    @property
+    def primary_stack_name(self) -> str:
+        """The stack a standby's failover.primaryStack names (`<organization>/<project>/<stack>`)."""
+        reference = self.config.failover.primary_stack
+        if reference is None:
+            raise ConfigError(f"stack '{self.stack}': failover.primaryStack is required of a standby")
+        return reference.rsplit("/", 1)[-1]
+
+    @property
+    def health_check_path(self) -> str:
+        """The failover health check's path, which settings resolve for every stack (resolve_health_check_path)."""
+        path = self.config.failover.health_check_path
+        if path is None:
+            raise ConfigError(f"stack '{self.stack}': failover.healthCheckPath was not resolved")
+        return path
 
     @property
     def capacity(self) -> Capacity:
@@ -263,7 +279,7 @@ def resolve_health_check_path(stack: str, failover: Failover, services: tuple[Se
     """The path the Route 53 failover health check requests on the ALB. It must reach an enabled routed
     service: the ALB only forwards `<pathPrefix>` and `<pathPrefix>/*`, so anything else meets the
     listener's fixed 404 and the region would count as down forever."""
-    routed = sorted((s for s in services if s.path_prefix), key=lambda s: s.listener_rule_priority)
+    routed = sorted((s for s in services if s.path_prefix), key=lambda s: s.listener_rule_priority or 0)
     if not routed:
         raise ConfigError(f"stack '{stack}': no enabled service has a pathPrefix, so the ALB answers every "
                           f"request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
@@ -276,6 +292,6 @@ def resolve_health_check_path(stack: str, failover: Failover, services: tuple[Se
     if not any(path == s.path_prefix or path.startswith(f"{s.path_prefix}/") for s in routed):
         raise ConfigError(
             f"stack '{stack}': {prefix}failover.healthCheckPath = {shortened(repr(path))} is not allowed: it must be under the "
-            f"path prefix of an enabled routed service ({', '.join(s.path_prefix for s in routed)}), or the "
+            f"path prefix of an enabled routed service ({', '.join(s.path_prefix or '' for s in routed)}), or the "
             "ALB answers it with 404")
     return path

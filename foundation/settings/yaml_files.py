@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -22,12 +22,15 @@ MAX_VALUES = 20_000
 
 
 # libyaml's parser when PyYAML was built with it (the usual wheels are): the same YAML, several times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # the stubs type both loaders alike
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _UniqueKeyLoader(_SafeLoader):
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
@@ -48,7 +51,7 @@ def _structure_problem(text: str) -> str | None:
     deeper than MAX_DEPTH (the composer recurses), an alias inside its own anchor (a value containing
     itself), and aliases that expand to more than MAX_VALUES values (an "alias bomb"). The event parser is
     iterative, so this pass is cheap at any depth; aliases are counted as expanded."""
-    open_nodes: list[list] = []          # per open collection: [anchor, values inside, levels below]
+    open_nodes: list[list[Any]] = []          # per open collection: [anchor, values inside, levels below]
     anchored: dict[str, tuple[int, int]] = {}   # anchor -> (values, levels) of its node
     total = 0
 
@@ -67,8 +70,8 @@ def _structure_problem(text: str) -> str | None:
         if isinstance(event, yaml.AliasEvent):
             if any(node[0] == event.anchor for node in open_nodes):
                 return (f"uses the alias *{shortened(str(event.anchor), 40)} inside its own anchor at line "
-                        f"{event.start_mark.line + 1}; a value cannot contain itself")
-            problem = add(*anchored.get(event.anchor, (1, 0)))
+                        f"{event.start_mark.line + 1 if event.start_mark else '?'}; a value cannot contain itself")
+            problem = add(*anchored.get(event.anchor or "", (1, 0)))
         elif isinstance(event, yaml.ScalarEvent):
             if event.anchor:
                 anchored[event.anchor] = (1, 0)

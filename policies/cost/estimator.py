@@ -441,7 +441,7 @@ class _Pricer:
         clusters = self.ctx.by_type.get("aws:ecs/cluster:Cluster", [])
         name = _arn_tail(service.inputs.get("cluster"))
         matching = [c for c in clusters if c.inputs.get("name") == name] or (clusters if len(clusters) == 1 else [])
-        return bool(matching) and self._cluster_insights(matching[0])
+        return bool(matching) and self._cluster_insights(matching[0]) is not None
 
     @staticmethod
     def _cluster_insights(cluster: CostResource) -> str | None:
