@@ -92,7 +92,7 @@ def _group_of(rule: IngressRule, groups: list[ResourceView]) -> ResourceView | N
 def _single_port(rule: IngressRule) -> int | None:
     try:
         low, high = int(float(rule.from_port)), int(float(rule.to_port))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return low if low == high else None
 
