@@ -215,6 +215,17 @@ def _unsafe_data_stores(records):
     first(records, "aws:rds/clusterInstance:ClusterInstance")["inputs"]["publiclyAccessible"] = True
 
 
+def _foreign_key_and_public_snapshot(records):
+    """A queue under a key ARN that is no key of the stack (an AWS managed key's ARN looks the same) and a
+    cluster snapshot shared with every account."""
+    queue = first(records, "aws:sqs/queue:Queue", lambda r: "kmsMasterKeyId" in r["inputs"])
+    queue["inputs"]["kmsMasterKeyId"] = "arn:aws:kms:eu-central-1:123456789012:key/aws-managed-sqs"
+    queue["propertyDependencies"].pop("kmsMasterKeyId", None)
+    _added(records, "aws:rds/cluster:Cluster", "aws:rds/clusterSnapshot:ClusterSnapshot", "prod-persona-shared",
+           {"dbClusterIdentifier": "prod-persona", "dbClusterSnapshotIdentifier": "prod-persona-shared",
+            "sharedAccounts": ["all"]})
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -250,6 +261,8 @@ SEEDS = {
     "rds-cluster-encrypted": _unsafe_data_stores,
     "rds-not-public": _unsafe_data_stores,
     "rds-deletion-protection-prod": _unsafe_data_stores,
+    "data-keys-customer-managed": _foreign_key_and_public_snapshot,
+    "rds-snapshot-not-public": _foreign_key_and_public_snapshot,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 
