@@ -60,6 +60,46 @@ def _key_names(resources: list[ResourceView]) -> set[str]:
     return names
 
 
+def resolve_key(resource: ResourceView, prop: str, value: Any, resources: list[ResourceView]) -> ResourceView | str | None:
+    """The key of the stack that ``resource.prop`` (value ``value``) references: a key view, the unknown sentinel
+    when the value is unknown and depends on no key, or None when it names no key of the stack. An alias of the
+    stack resolves to its target key when that is known, else to the alias itself."""
+    for dep in resource.property_dependencies.get(prop, []):
+        if dep.type in KEY_TYPES:
+            return dep
+        if dep.type == ALIAS:
+            return _alias_target(dep, resources) or dep
+    if is_unknown(value):
+        return value
+    if not is_known_text(value):
+        return None
+    text = str(value)
+    for candidate in resources:
+        if candidate.type in KEY_TYPES and text in {candidate.props.get(k) for k in ("arn", "id", "keyId")}:
+            return candidate
+        if candidate.type in KEY_TYPES and is_known_text(candidate.props.get("id")) \
+                and text.rsplit("/", 1)[-1] == candidate.props["id"]:
+            return candidate
+        if candidate.type == ALIAS and text in {candidate.props.get(k) for k in ("arn", "name", "id")}:
+            return _alias_target(candidate, resources) or candidate
+    return None
+
+
+def _alias_target(alias: ResourceView, resources: list[ResourceView]) -> ResourceView | None:
+    found = resolve_key(alias, "targetKeyId", alias.props.get("targetKeyId"), [r for r in resources if r.type in KEY_TYPES])
+    return found if isinstance(found, ResourceView) else None
+
+
+def key_policies(key: ResourceView, resources: list[ResourceView]) -> list[Any]:
+    """The key policy documents of a key: its ``policy`` and any ``aws:kms/keyPolicy`` naming it."""
+    documents = [key.props.get("policy")] if key.props.get("policy") is not None else []
+    for other in resources:
+        if other.type == "aws:kms/keyPolicy:KeyPolicy" and resolve_key(other, "keyId", other.props.get("keyId"),
+                                                                         [key]) is key:
+            documents.append(other.props.get("policy"))
+    return documents
+
+
 def check_customer_managed_keys(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
     external = [str(entry.get("key", "")) for entry in config["externalKeys"] if isinstance(entry, Mapping)]
     names: set[str] | None = None
