@@ -226,6 +226,16 @@ def _foreign_key_and_public_snapshot(records):
             "sharedAccounts": ["all"]})
 
 
+def _default_group_opened_by_a_rule(records):
+    """An ingress rule on the VPC's default security group (its id comes from the VPC)."""
+    vpc = first(records, "aws:ec2/vpc:Vpc")
+    rule = _added(records, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-default-sg-open",
+                  {"securityGroupId": vpc["outputs"].get("defaultSecurityGroupId", "sg-default"), "ipProtocol": "-1",
+                   "cidrIpv4": "10.0.0.0/8"})
+    rule["propertyDependencies"] = {"securityGroupId": [vpc["urn"]]}
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -262,6 +272,7 @@ SEEDS = {
     "rds-not-public": _unsafe_data_stores,
     "rds-deletion-protection-prod": _unsafe_data_stores,
     "data-keys-customer-managed": _foreign_key_and_public_snapshot,
+    "no-default-network-use": _default_group_opened_by_a_rule,
     "rds-snapshot-not-public": _foreign_key_and_public_snapshot,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
