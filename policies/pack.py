@@ -30,8 +30,8 @@ from .iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
 from .iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 from .kms_keys import KMS_KEY_ROTATION
 from .log_groups import CONTAINER_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
-from .native_resources import NO_UNJUDGED_AWS_NATIVE
 from .security_groups import NO_WORLD_OPEN_INGRESS
+from .unreadable_resources import NO_UNREADABLE_RESOURCES
 from .vpc_endpoints import REQUIRED_VPC_ENDPOINTS
 
 PACK_NAME = "microservices-foundation-guard"
@@ -63,7 +63,7 @@ SPECS: tuple[PolicySpec, ...] = (
     NO_WORLD_OPEN_INGRESS,
     NO_DEFAULT_VPC,
     NO_DEFAULT_NETWORK_USE,
-    NO_UNJUDGED_AWS_NATIVE,
+    NO_UNREADABLE_RESOURCES,
     STACK_BUDGET,
     STACK_BUDGET_APPROVED_OVERRUN,
     ALARM_ACTIONS_PROD,

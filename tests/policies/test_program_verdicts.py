@@ -259,7 +259,7 @@ SEEDS = {
     "kms-key-rotation": _key_without_rotation,
     "container-log-group-managed": _log_driver_creates_group,
     "no-default-vpc": _adopted_default_network,
-    "no-unjudged-aws-native": _adopted_default_network,
+    "no-unreadable-resources": _adopted_default_network,
     "alb-http-redirects-to-https": _http_listener_forwards,
     "stack-budget": _budget_below_estimate,
     "alarm-actions-prod": _alarm_nobody_hears,
