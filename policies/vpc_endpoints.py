@@ -14,6 +14,10 @@ An ``awsx:ec2:Vpc`` component counts as a VPC (offline its child ``aws:ec2/vpc:V
 exist). In a real preview both appear; the child is folded into its component so that an
 endpoint linked to either satisfies the requirement for both.
 
+An endpoint counts only when it can carry traffic: an Interface endpoint in subnets (``subnetIds`` or an
+``aws:ec2/vpcEndpointSubnetAssociation``), a Gateway endpoint on route tables (``routeTableIds`` or an
+``aws:ec2/vpcEndpointRouteTableAssociation``), and an endpoint policy, if any, that allows something.
+
 Service names must be ``com.amazonaws.<the VPC's region>.<service>``. The VPC's region comes
 from its own ``region`` input or its provider; when unknown, the endpoint's own region is used;
 when both are unknown, the region check is deferred to ``pulumi up``.
@@ -35,9 +39,11 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Finding, PolicySpec, ResourceView, deferred
 from .stack_links import refers_to
-from .values import is_unknown, shown
+from .values import DocumentError, as_list, get_path, is_unknown, parse_json_document, shown
 
 VPC_TYPE = "aws:ec2/vpc:Vpc"
+SUBNET_ASSOCIATION = "aws:ec2/vpcEndpointSubnetAssociation:VpcEndpointSubnetAssociation"
+ROUTE_TABLE_ASSOCIATION = "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation"
 ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SUBNET_TYPE = "aws:ec2/subnet:Subnet"
 NAT_TYPE = "aws:ec2/natGateway:NatGateway"
@@ -110,7 +116,7 @@ def check_vpc_endpoints(resources: list[ResourceView], config: Mapping[str, Any]
             # Tasks reach the AWS APIs through the NAT gateway; interface endpoints are then an
             # optimisation (data charges), not a condition for starting (docs/cost-model.md).
             needed = [(service, kind) for service, kind in required if kind == "Gateway"]
-        findings.extend(_judge_group(group, linked, needed))
+        findings.extend(_judge_group(group, linked, needed, resources))
     for endpoint in endpoints:
         if id(endpoint) not in linked_somewhere and is_unknown(endpoint.props.get("vpcId")):
             findings.append(deferred("its VPC cannot be determined during preview (unknown vpcId without a property "
@@ -126,7 +132,29 @@ def _has_nat_gateway(group: VpcGroup, resources: list[ResourceView]) -> bool:
                for nat in resources if nat.type == NAT_TYPE)
 
 
-def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tuple[str, str]]) -> Iterable[Finding]:
+def _reaches_nothing(endpoint: ResourceView, endpoint_type: str, resources: list[ResourceView]) -> str | None:
+    """Why an endpoint serves no task (no subnets or route tables, a policy that allows nothing), or None."""
+    prop, association, where = ("subnetIds", SUBNET_ASSOCIATION, "subnet") if endpoint_type == "Interface" else \
+        ("routeTableIds", ROUTE_TABLE_ASSOCIATION, "route table")
+    attached = endpoint.props.get(prop)
+    if not (is_unknown(attached) or any(is_unknown(v) or (isinstance(v, str) and v.strip()) for v in as_list(attached))) \
+            and not any(r.type == association and refers_to(r, "vpcEndpointId", endpoint) for r in resources):
+        return f"it has no {prop} (nor an aws.ec2 endpoint {where} association), so no task's traffic reaches it"
+    policy = endpoint.props.get("policy")
+    if policy is not None and not is_unknown(policy):
+        try:
+            document = parse_json_document(policy)
+        except DocumentError:
+            return None  # no-wildcard-iam reports a document it cannot parse
+        statements = [st for st in as_list(get_path(document, "Statement")) if isinstance(st, Mapping)] \
+            if isinstance(document, Mapping) else []
+        if not any(is_unknown(st.get("Effect")) or st.get("Effect") == "Allow" for st in statements):
+            return "its endpoint policy allows nothing, so every request through it is denied"
+    return None
+
+
+def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tuple[str, str]],
+                 resources: list[ResourceView]) -> Iterable[Finding]:
     satisfied: set[str] = set()
     misconfigured: set[str] = set()  # reported on the endpoint itself, not again as missing
     unverifiable: list[ResourceView] = []
@@ -163,6 +191,13 @@ def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tup
             yield Finding(f"interface endpoint for '{service}' has privateDnsEnabled {private_dns}; without private "
                           "DNS the SDKs in the tasks still resolve the public endpoint. Set private_dns_enabled=True "
                           "(the VPC needs enable_dns_hostnames and enable_dns_support).", urn=endpoint.urn)
+            misconfigured.add(service)
+            continue
+        useless = _reaches_nothing(endpoint, wanted, resources)
+        if useless is not None:
+            yield Finding(f"{wanted} endpoint for '{service}' does not count: {useless}. Attach it to the private "
+                          f"{'subnets' if wanted == 'Interface' else 'route tables'} and give it a policy that allows "
+                          "the platform's calls (or none).", urn=endpoint.urn)
             misconfigured.add(service)
             continue
         satisfied.add(service)

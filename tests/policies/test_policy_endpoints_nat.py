@@ -16,7 +16,8 @@ def _stack(nat_vpc: str | None, connectivity: str = "public") -> list[ResourceVi
              _view("aws:ec2/subnet:Subnet", "public-a", {"id": "subnet-1", "vpcId": "vpc-1"}),
              _view("aws:ec2/subnet:Subnet", "other-a", {"id": "subnet-9", "vpcId": "vpc-9"}),
              _view("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", {"vpcId": "vpc-1", "vpcEndpointType": "Gateway",
-                                                             "serviceName": "com.amazonaws.eu-central-1.s3"})]
+                                                             "serviceName": "com.amazonaws.eu-central-1.s3",
+                                                             "routeTableIds": ["rtb-1"]})]
     if nat_vpc is not None:
         subnet = "subnet-1" if nat_vpc == "vpc-1" else "subnet-9"
         views.append(_view("aws:ec2/natGateway:NatGateway", "nat-a",

@@ -89,4 +89,4 @@ def test_a_check_that_crashes_is_a_violation_naming_the_policy_not_a_silent_pass
     spec = PolicySpec(name="broken", description="d", enforcement_level=NO_WILDCARD_IAM.enforcement_level,
                       severity=NO_WILDCARD_IAM.severity, remediation="r", unknowns="u", check=broken)
     [message] = validate(spec, wildcard_policy()).messages
-    assert "internal error in policy 'broken' (KeyError" in message and "was not judged" in message
+    assert "policy 'broken' could not read" in message and "KeyError" in message and "refused" in message

@@ -22,6 +22,9 @@ def add_endpoints(stack: Stack, *, vpc_id=None, deps=None, region="eu-central-1"
                  "vpcEndpointType": "Gateway" if service == "s3" else "Interface"}
         if service != "s3":
             props["privateDnsEnabled"] = True
+            props["subnetIds"] = ["subnet-private-a", "subnet-private-b"]
+        else:
+            props["routeTableIds"] = ["rtb-private-a"]
         props.update(overrides.get(service, {}))
         endpoints[service] = stack.add("aws:ec2/vpcEndpoint:VpcEndpoint", f"ep-{service}", props, deps=deps)
     return endpoints
@@ -137,8 +140,8 @@ def alb_stack(ingress_port=443, lb_type="application"):
     return stack, rule
 
 
-def sg_findings(stack):
-    return findings(NO_WORLD_OPEN_INGRESS, stack.views)
+def sg_findings(stack, **knobs):
+    return findings(NO_WORLD_OPEN_INGRESS, stack.views, **knobs)
 
 
 def test_world_https_into_an_alb_security_group_passes():
@@ -256,10 +259,24 @@ def test_world_halves_in_one_inline_rule_are_the_world():
     assert len(sg_findings(stack)) == 1
 
 
-def test_private_and_partial_public_ranges_do_not_open_the_world():
-    stack, _ = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv6": "2000::/4"},
-                               {"cidrIpv6": "fd00::/8"}, {"cidrIpv4": "172.16.0.0/12"}, {"cidrIpv4": "192.168.0.0/16"})
+def test_private_and_narrow_public_ranges_do_not_open_the_world():
+    stack, _ = task_group_with({"cidrIpv4": "10.0.0.0/8"}, {"cidrIpv4": "81.0.0.0/9"}, {"cidrIpv6": "2a01:4f8::/32"},
+                               {"cidrIpv6": "fd00::/8"}, {"cidrIpv4": "172.16.0.0/12"}, {"cidrIpv4": "192.168.0.0/16"},
+                               {"cidrIpv4": "81.128.0.0/9"})
     assert sg_findings(stack) == []
+
+
+@pytest.mark.parametrize("cidrs", [
+    ("0.0.0.0/1",),                                          # half the address space is most of the internet
+    ("2000::/4",),
+    ("0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4"),  # everything but 240.0.0.0/4
+    tuple(str(n) for n in __import__("ipaddress").ip_network("0.0.0.0/0").address_exclude(
+        __import__("ipaddress").ip_network("8.8.8.8/32"))),  # everything but one address
+])
+def test_sources_covering_most_of_the_internet_are_the_world(cidrs):
+    key = "cidrIpv6" if ":" in cidrs[0] else "cidrIpv4"
+    stack, _ = task_group_with(*({key: c} for c in cidrs))
+    assert sg_findings(stack) and all("(the whole internet)" in f.message for f in sg_findings(stack))
 
 
 def test_only_the_rules_that_reach_the_internet_are_blamed():
@@ -268,12 +285,52 @@ def test_only_the_rules_that_reach_the_internet_are_blamed():
     assert {f.urn for f in sg_findings(stack)} == {half.urn, other_half.urn} and private.urn
 
 
-def test_halves_of_the_world_on_different_groups_do_not_add_up():
-    stack, _ = task_group_with({"cidrIpv4": "0.0.0.0/1"})
-    other = stack.add("aws:ec2/securityGroup:SecurityGroup", "other", {"id": "sg-2"})
-    stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "other-in", {
-        "securityGroupId": "sg-2", "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrIpv4": "128.0.0.0/1"})
-    assert other.props["id"] == "sg-2" and sg_findings(stack) == []
+def _two_groups(first: str, second: str) -> Stack:
+    stack = Stack()
+    for name, cidr in (("sg-1", first), ("sg-2", second)):
+        stack.add("aws:ec2/securityGroup:SecurityGroup", name, {"id": name, "ingress": [
+            {"protocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrBlocks": [cidr]}]})
+    return stack
+
+
+def test_ranges_on_different_groups_of_different_resources_do_not_add_up():
+    stack = _two_groups("81.0.0.0/9", "81.128.0.0/9")
+    stack.add("aws:ecs/service:Service", "a", {"networkConfiguration": {"securityGroups": ["sg-1"]}})
+    stack.add("aws:ecs/service:Service", "b", {"networkConfiguration": {"securityGroups": ["sg-2"]}})
+    assert sg_findings(stack) == []
+
+
+def test_two_groups_on_one_interface_that_open_the_internet_together_are_reported_on_the_resource():
+    stack = _two_groups("81.0.0.0/9", "81.128.0.0/9")
+    stack.add("aws:ecs/service:Service", "narrow", {"networkConfiguration": {"securityGroups": ["sg-1", "sg-2"]}})
+    assert sg_findings(stack) == []  # one /8 together: within the limit
+    wide = _two_groups("81.0.0.0/8", "82.0.0.0/8")  # each within the limit of one /8
+    wide.add("aws:ec2/securityGroup:SecurityGroup", "sg-3", {"id": "sg-3", "ingress": [
+        {"protocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrBlocks": ["83.0.0.0/8"]}]})
+    service = wide.add("aws:ecs/service:Service", "svc", {"networkConfiguration": {"securityGroups": ["sg-2", "sg-3"]}})
+    instance = wide.add("aws:ec2/instance:Instance", "vm", {"vpcSecurityGroupIds": ["sg-1", "sg-2"]})
+    wide.add("aws:ecs/service:Service", "alone", {"networkConfiguration": {"securityGroups": ["sg-1"]}})
+    found = sg_findings(wide)
+    assert {f.urn for f in found} == {service.urn, instance.urn}
+    assert all("together accept" in f.message for f in found)
+    assert sg_findings(wide, widestInternetPrefix={"ipv4": 6, "ipv6": 32}) == []
+
+
+def test_managed_prefix_lists_of_the_stack_are_resolved():
+    stack = Stack()
+    stack.add("aws:ec2/managedPrefixList:ManagedPrefixList", "world", {
+        "id": "pl-1", "entries": [{"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}]})
+    stack.add("aws:ec2/securityGroup:SecurityGroup", "sg", {"id": "sg-1", "ingress": [
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListIds": ["pl-1"]}]})
+    assert len(sg_findings(stack)) == 1
+    entry_stack = Stack()
+    entry_list = entry_stack.add("aws:ec2/managedPrefixList:ManagedPrefixList", "office", {"id": UNKNOWN})
+    entry_stack.add("aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry", "office-a",
+                    {"prefixListId": UNKNOWN, "cidr": "81.2.3.0/24"}, deps={"prefixListId": [entry_list]})
+    entry_stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in", {
+        "securityGroupId": "sg-9", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListId": UNKNOWN},
+        deps={"prefixListId": [entry_list]})
+    assert sg_findings(entry_stack) == []
 
 
 def test_alb_https_from_world_halves_is_still_the_allowed_alb_rule():
@@ -285,7 +342,7 @@ def test_alb_https_from_world_halves_is_still_the_allowed_alb_rule():
 
 
 def test_an_unknown_source_that_might_complete_the_world_is_deferred():
-    stack, _ = task_group_with({"cidrIpv4": "0.0.0.0/1"}, {"cidrIpv4": UNKNOWN})
+    stack, _ = task_group_with({"cidrIpv4": "81.0.0.0/9"}, {"cidrIpv4": UNKNOWN})
     assert "source CIDR unknown" in not_judged(NO_WORLD_OPEN_INGRESS, stack.views)
 
 
@@ -336,3 +393,83 @@ def test_a_listener_of_unknown_protocol_on_an_https_alb_is_deferred():
     stack, http = listener_stack({"type": "forward", "targetGroupArn": "arn:tg"})
     http.props["protocol"] = UNKNOWN
     assert "protocol is unknown" in not_judged(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views)
+
+
+# --- default network by reference, listener rules, endpoints that reach nothing -----------------------------
+
+def test_the_default_security_group_opened_by_separate_rule_resources_is_refused():
+    from policies.default_network import NO_DEFAULT_NETWORK_USE
+
+    stack = Stack()
+    stack.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", {"id": "sg-default"})
+    vpc = stack.add("aws:ec2/vpc:Vpc", "main", {"id": UNKNOWN})
+    by_id = stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "by-id", {
+        "securityGroupId": "sg-default", "ipProtocol": "-1", "cidrIpv4": "10.0.0.0/8"})
+    via_vpc = stack.add("aws:ec2/securityGroupRule:SecurityGroupRule", "via-vpc", {
+        "securityGroupId": UNKNOWN, "type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0,
+        "cidrBlocks": ["10.0.0.0/8"]}, deps={"securityGroupId": [vpc]})
+    assert {f.urn for f in findings(NO_DEFAULT_NETWORK_USE, stack.views)} == {by_id.urn, via_vpc.urn}
+
+
+def test_the_default_vpc_referenced_by_id_or_its_subnets_are_refused_and_the_own_vpc_passes():
+    from policies.default_network import NO_DEFAULT_NETWORK_USE
+
+    stack = Stack()
+    stack.add("aws:ec2/defaultVpc:DefaultVpc", "default", {"id": "vpc-default"})
+    stack.add("aws:ec2/defaultSubnet:DefaultSubnet", "default-a", {"id": "subnet-default-a"})
+    group = stack.add("aws:ec2/securityGroup:SecurityGroup", "tasks", {"vpcId": "vpc-default"})
+    service = stack.add("aws:ecs/service:Service", "svc", {"networkConfiguration": {"subnets": ["subnet-x"]},
+                                                           "subnetIds": ["subnet-default-a"]})
+    known = stack.add("aws:lb/targetGroup:TargetGroup", "tg", {"vpcId": "vpc-0abc"})
+    assert {f.urn for f in findings(NO_DEFAULT_NETWORK_USE, stack.views)} == {group.urn, service.urn}
+    assert [f.urn for f in findings(NO_DEFAULT_NETWORK_USE, stack.views, defaultVpcIds=["vpc-0abc"])
+            if f.urn == known.urn] == [known.urn]
+    own = Stack()
+    vpc = own.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1", "defaultSecurityGroupId": "sg-default"})
+    own.add("aws:ec2/securityGroup:SecurityGroup", "tasks", {"vpcId": "vpc-1"}, deps={"vpcId": [vpc]})
+    assert findings(NO_DEFAULT_NETWORK_USE, own.views) == []
+
+
+def _alb_with_http_rule(actions):
+    stack = Stack()
+    lb = stack.add("aws:lb/loadBalancer:LoadBalancer", "alb", {"arn": "arn:lb", "loadBalancerType": "application"})
+    stack.add("aws:lb/listener:Listener", "https", {"loadBalancerArn": "arn:lb", "protocol": "HTTPS", "port": 443})
+    http = stack.add("aws:lb/listener:Listener", "http", {
+        "arn": "arn:http", "loadBalancerArn": "arn:lb", "protocol": "HTTP", "port": 80,
+        "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}]})
+    rule = stack.add("aws:lb/listenerRule:ListenerRule", "rule", {"listenerArn": "arn:http", "actions": actions})
+    return stack, lb, http, rule
+
+
+def test_a_listener_rule_that_forwards_on_the_http_listener_is_refused():
+    stack, _, _, rule = _alb_with_http_rule([{"type": "forward", "targetGroupArn": "arn:tg"}])
+    assert [f.urn for f in findings(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views)] == [rule.urn]
+
+
+def test_a_listener_rule_that_redirects_to_https_or_answers_fixed_passes():
+    stack, *_ = _alb_with_http_rule([{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}},
+                                     {"type": "fixed-response", "fixedResponse": {"contentType": "text/plain"}}])
+    assert findings(ALB_HTTP_REDIRECTS_TO_HTTPS, stack.views) == []
+
+
+@pytest.mark.parametrize("service, change, why", [
+    ("logs", {"subnetIds": []}, "no subnetIds"),
+    ("s3", {"routeTableIds": []}, "no routeTableIds"),
+    ("ssm", {"policy": '{"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}'},
+     "allows nothing"),
+])
+def test_an_endpoint_that_reaches_nothing_does_not_count(service, change, why):
+    stack = Stack()
+    stack.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1"})
+    add_endpoints(stack, vpc_id="vpc-1", **{service: change})
+    [finding] = endpoint_findings(stack)
+    assert why in finding.message
+
+
+def test_endpoints_attached_through_association_resources_count():
+    stack = Stack()
+    stack.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1"})
+    add_endpoints(stack, vpc_id="vpc-1", s3={"routeTableIds": [], "id": "vpce-s3"})
+    stack.add("aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation", "s3-private",
+              {"vpcEndpointId": "vpce-s3", "routeTableId": "rtb-1"})
+    assert endpoint_findings(stack) == []

@@ -10,7 +10,7 @@ from policies.default_network import NO_DEFAULT_VPC
 from policies.ecr_repositories import CREATION_TEMPLATE, ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
 from policies.kms_keys import KMS_KEY_ROTATION
 from policies.log_groups import LOG_GROUP_KMS, LOG_GROUP_RETENTION
-from policies.native_resources import NO_UNJUDGED_AWS_NATIVE
+from policies.unreadable_resources import NO_UNREADABLE_RESOURCES
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -133,9 +133,30 @@ def test_the_default_security_group_may_only_be_managed_to_shut_it():
     assert "ingress is unknown" in not_judged(NO_DEFAULT_VPC, unknown)
 
 
-# --- aws-native --------------------------------------------------------------------------------------
+# --- resources the pack cannot read -----------------------------------------------------------------------
 
-def test_aws_native_resources_are_refused_because_the_pack_cannot_judge_them():
-    [message] = messages(NO_UNJUDGED_AWS_NATIVE, view("aws-native:iam:Role", {"assumeRolePolicyDocument": {}}))
-    assert "aws-native" in message and "exception" in message
-    assert findings(NO_UNJUDGED_AWS_NATIVE, view("aws:iam/role:Role", {})) == []
+@pytest.mark.parametrize("type_, props", [
+    ("aws-native:iam:Role", {"assumeRolePolicyDocument": {}}),
+    ("aws-native:ec2:SecurityGroup", {}),
+    ("awscc:iam:Role", {}),
+    ("aws:cloudcontrol/resource:Resource", {"typeName": "AWS::IAM::Role", "desiredState": "{}"}),
+    ("aws:cloudformation/stack:Stack", {"templateBody": "Resources: {}"}),
+    ("aws:cloudformation/stackSet:StackSet", {"templateUrl": "https://example.com/t.yaml"}),
+    ("aws:servicecatalog/provisionedProduct:ProvisionedProduct", {}),
+])
+def test_resources_the_pack_cannot_read_are_refused(type_, props):
+    [message] = messages(NO_UNREADABLE_RESOURCES, view(type_, props))
+    assert message.startswith("cannot be judged") and "acknowledgedTypes" in message
+
+
+@pytest.mark.parametrize("type_", ["aws:iam/role:Role", "awsx:ec2:Vpc", "pulumi:providers:aws-native",
+                                   "microservices:platform:MeshService"])
+def test_resources_of_the_aws_provider_and_components_pass(type_):
+    assert findings(NO_UNREADABLE_RESOURCES, view(type_, {})) == []
+
+
+def test_an_unreadable_type_acknowledged_with_a_reason_passes_and_one_without_a_reason_does_not():
+    stack = view("aws:cloudformation/stack:Stack", {"templateBody": "Resources: {}"})
+    reasoned = [{"type": "aws:cloudformation/*", "reason": "vendor template reviewed in SEC-42 each release"}]
+    assert findings(NO_UNREADABLE_RESOURCES, stack, acknowledgedTypes=reasoned) == []
+    assert len(findings(NO_UNREADABLE_RESOURCES, stack, acknowledgedTypes=[{"type": "*", "reason": "ok"}])) == 1

@@ -215,6 +215,27 @@ def _unsafe_data_stores(records):
     first(records, "aws:rds/clusterInstance:ClusterInstance")["inputs"]["publiclyAccessible"] = True
 
 
+def _foreign_key_and_public_snapshot(records):
+    """A queue under a key ARN that is no key of the stack (an AWS managed key's ARN looks the same) and a
+    cluster snapshot shared with every account."""
+    queue = first(records, "aws:sqs/queue:Queue", lambda r: "kmsMasterKeyId" in r["inputs"])
+    queue["inputs"]["kmsMasterKeyId"] = "arn:aws:kms:eu-central-1:123456789012:key/aws-managed-sqs"
+    queue["propertyDependencies"].pop("kmsMasterKeyId", None)
+    _added(records, "aws:rds/cluster:Cluster", "aws:rds/clusterSnapshot:ClusterSnapshot", "prod-persona-shared",
+           {"dbClusterIdentifier": "prod-persona", "dbClusterSnapshotIdentifier": "prod-persona-shared",
+            "sharedAccounts": ["all"]})
+
+
+def _default_group_opened_by_a_rule(records):
+    """An ingress rule on the VPC's default security group (its id comes from the VPC)."""
+    vpc = first(records, "aws:ec2/vpc:Vpc")
+    rule = _added(records, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-default-sg-open",
+                  {"securityGroupId": vpc["outputs"].get("defaultSecurityGroupId", "sg-default"), "ipProtocol": "-1",
+                   "cidrIpv4": "10.0.0.0/8"})
+    rule["propertyDependencies"] = {"securityGroupId": [vpc["urn"]]}
+
+
 SEEDS = {
     "ecs-no-public-ip": _public_ip,
     "no-wildcard-iam": _wildcard_action,
@@ -238,7 +259,7 @@ SEEDS = {
     "kms-key-rotation": _key_without_rotation,
     "container-log-group-managed": _log_driver_creates_group,
     "no-default-vpc": _adopted_default_network,
-    "no-unjudged-aws-native": _adopted_default_network,
+    "no-unreadable-resources": _adopted_default_network,
     "alb-http-redirects-to-https": _http_listener_forwards,
     "stack-budget": _budget_below_estimate,
     "alarm-actions-prod": _alarm_nobody_hears,
@@ -250,6 +271,9 @@ SEEDS = {
     "rds-cluster-encrypted": _unsafe_data_stores,
     "rds-not-public": _unsafe_data_stores,
     "rds-deletion-protection-prod": _unsafe_data_stores,
+    "data-keys-customer-managed": _foreign_key_and_public_snapshot,
+    "no-default-network-use": _default_group_opened_by_a_rule,
+    "rds-snapshot-not-public": _foreign_key_and_public_snapshot,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}
 
