@@ -12,7 +12,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -298,7 +298,8 @@ def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple
                                  {k: v for k, v in subject.props.items() if k != key}, subject.provider_props,
                                  subject.parent_urn, subject.parent)
             try:
-                list(spec.check(trial, config))
+                # A ResourceView subject means a per-resource policy: its check is a ResourceCheck.
+                list(cast(ResourceCheck, spec.check)(trial, config))
             except (NotJudged, CannotJudge):
                 pass
             except Exception:

@@ -151,7 +151,7 @@ def _scope(rule: IngressRule) -> str:
 def _internet_size(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> int:
     """How many internet addresses the networks cover together (special-purpose blocks left out)."""
     total = 0
-    for net in ipaddress.collapse_addresses(networks):  # one version at a time (callers filter)
+    for net in ipaddress.collapse_addresses(networks):  # type: ignore[type-var]  # callers pass one IP version
         total += net.num_addresses
         for block in NOT_INTERNET:
             if block.version != net.version:

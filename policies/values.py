@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 # The sentinels the engine and pulumi-policy use for values unknown during preview. The engine
 # sends every unknown as the string sentinel; the typed ones exist for completeness.
@@ -32,7 +32,7 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in _UNKNOWN_SENTINELS
 
 
-def is_known_text(value: Any) -> bool:
+def is_known_text(value: Any) -> TypeGuard[str]:
     """True for a non-empty string that is known (not the unknown sentinel)."""
     return isinstance(value, str) and bool(value) and not is_unknown(value)
 
