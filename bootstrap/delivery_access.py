@@ -64,11 +64,12 @@ PREVIEW_OIDC_CONTEXT = "pull_request"
 DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "ec2": (
         "DescribeAccountAttributes", "DescribeAvailabilityZones", "DescribeNetworkInterfaces", "DescribeTags",
+        "DescribeNetworkAcls",
         "CreateTags", "DeleteTags",
         "DescribeVpcs", "DescribeVpcAttribute", "CreateVpc", "DeleteVpc", "ModifyVpcAttribute",
         "DescribeSubnets", "CreateSubnet", "DeleteSubnet", "ModifySubnetAttribute",
         "DescribeRouteTables", "CreateRouteTable", "DeleteRouteTable", "CreateRoute", "DeleteRoute", "ReplaceRoute",
-        "AssociateRouteTable", "DisassociateRouteTable",
+        "AssociateRouteTable", "DisassociateRouteTable", "ReplaceRouteTableAssociation",
         "DescribeInternetGateways", "CreateInternetGateway", "DeleteInternetGateway", "AttachInternetGateway",
         "DetachInternetGateway",
         "DescribeAddresses", "DescribeAddressesAttribute", "AllocateAddress", "ReleaseAddress", "DisassociateAddress",
@@ -124,6 +125,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "CreateKey", "DescribeKey", "GetKeyPolicy", "PutKeyPolicy", "GetKeyRotationStatus", "EnableKeyRotation",
         "ScheduleKeyDeletion", "ListResourceTags", "TagResource", "UntagResource", "UpdateKeyDescription",
         "CreateAlias", "DeleteAlias", "UpdateAlias", "ListAliases",
+        # Used by ECR, RDS, DynamoDB and Secrets Manager with the caller's permissions (KEYS_THROUGH_SERVICES).
+        "CreateGrant", "RetireGrant", "Decrypt", "GenerateDataKey",
     ),
     "logs": (
         "CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "DeleteRetentionPolicy",
@@ -135,8 +138,11 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "CreateSecret", "DeleteSecret", "DescribeSecret", "UpdateSecret", "TagResource", "UntagResource",
         "GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy", "ReplicateSecretToRegions",
         "RemoveRegionsFromReplication",
-        # The prod primary's write-only database master credential (components/data/database.py).
-        "GetRandomPassword", "PutSecretValue",
+        # The prod primary's write-only database master credential (components/data/database.py): the
+        # provider reads the version back (GetSecretValue, scoped in SCOPED_ACTIONS) and moves its stages.
+        "GetRandomPassword", "PutSecretValue", "UpdateSecretVersionStage", "GetSecretValue",
+        # A cluster's RDS-managed master secret is rotated when its settings change.
+        "RotateSecret",
     ),
     "ssm": (
         "PutParameter", "GetParameter", "GetParameters", "DeleteParameter", "DescribeParameters",
@@ -158,13 +164,15 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "ChangeTagsForResource", "ListTagsForResource",
         # Cloud Map creates the private DNS namespace's hosted zone with the caller's permissions.
         "CreateHostedZone", "DeleteHostedZone",
+        # Private DNS of interface VPC endpoints (a dependent action of ec2:CreateVpcEndpoint).
+        "AssociateVPCWithHostedZone",
     ),
     "acm": ("RequestCertificate", "DeleteCertificate", "DescribeCertificate", "ListTagsForCertificate",
             "AddTagsToCertificate", "RemoveTagsFromCertificate"),
     "acm-pca": (
         "CreateCertificateAuthority", "DeleteCertificateAuthority", "DescribeCertificateAuthority",
         "UpdateCertificateAuthority", "GetCertificateAuthorityCsr", "GetCertificateAuthorityCertificate",
-        "ImportCertificateAuthorityCertificate", "IssueCertificate", "GetCertificate",
+        "ImportCertificateAuthorityCertificate", "IssueCertificate", "GetCertificate", "RevokeCertificate",
         "TagCertificateAuthority", "UntagCertificateAuthority", "ListTags",
     ),
     "budgets": ("ModifyBudget", "ViewBudget", "TagResource", "UntagResource", "ListTagsForResource"),
@@ -177,6 +185,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "GetBucketTagging", "PutBucketTagging", "GetBucketVersioning", "PutBucketVersioning", "GetBucketAcl", "GetBucketCORS",
         "GetBucketWebsite", "GetBucketLogging", "GetAccelerateConfiguration", "GetBucketRequestPayment",
         "GetReplicationConfiguration", "GetBucketObjectLockConfiguration",
+        # forceDestroy empties a versioned bucket before deleting it (scoped in SCOPED_ACTIONS).
+        "ListBucketVersions", "DeleteObject", "DeleteObjectVersion",
     ),
     # Data and events per service (components/data, components/events).
     "dynamodb": (
@@ -184,6 +194,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "UpdateContinuousBackups", "DescribeTimeToLive", "UpdateTimeToLive", "CreateTableReplica",
         "DeleteTableReplica", "TagResource", "UntagResource", "ListTagsOfResource", "DescribeStream",
         "ListStreams",
+        # Adding a global table replica needs the item actions on the table (scoped in SCOPED_ACTIONS).
+        "Scan", "Query", "UpdateItem", "PutItem", "GetItem", "DeleteItem", "BatchWriteItem",
     ),
     "sqs": ("CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "TagQueue",
             "UntagQueue", "ListQueueTags"),
@@ -199,6 +211,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "DeleteDBInstance", "ModifyDBInstance", "DescribeDBInstances", "CreateDBSubnetGroup", "DeleteDBSubnetGroup",
         "ModifyDBSubnetGroup", "DescribeDBSubnetGroups", "CreateGlobalCluster", "DeleteGlobalCluster",
         "ModifyGlobalCluster", "DescribeGlobalClusters", "RemoveFromGlobalCluster", "AddTagsToResource",
+        "CreateDBClusterSnapshot",
         "RemoveTagsFromResource", "ListTagsForResource",
     ),
     # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
@@ -266,9 +279,16 @@ BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
 PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com",
                       "lambda.amazonaws.com")
 
-# Services whose service-linked roles the first deployment in an account creates.
+# Services whose service-linked roles the first deployment in an account creates (each one's create
+# calls iam:CreateServiceLinkedRole as the caller; devkit/permissions lists which resource does).
 SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com",
-                                "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com")
+                                "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",
+                                "replication.dynamodb.amazonaws.com", "access-analyzer.amazonaws.com",
+                                "replication.ecr.amazonaws.com", "pullthroughcache.ecr.amazonaws.com",
+                                "cloudtrail.amazonaws.com")
+# The services that use a customer managed key with the caller's permissions (grants, data keys).
+KEYS_THROUGH_SERVICES = ("ecr", "rds", "dynamodb", "secretsmanager")
+KEY_USE_ACTIONS = ("kms:CreateGrant", "kms:RetireGrant", "kms:Decrypt", "kms:GenerateDataKey")
 
 REPOSITORY_PATTERN = r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+"
 # Where images are pushed: the primary region's repositories; ECR replication copies them onward.
@@ -375,11 +395,62 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
     return {
         "network": ("ec2", "elasticloadbalancing"),
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr", "lambda"),
-        "identity": ("iam", "kms", "secretsmanager", "ssm"),
+        "identity": ("iam", "kms", "ssm"),
         "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
         "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
-        "data": ("dynamodb", "sqs", "events", "pipes", "rds"),
+        "data": ("dynamodb", "sqs", "events", "pipes", "rds", "secretsmanager"),
     }
+
+
+# Actions granted only on this family's own resources (scoped_statements), never on "*".
+SCOPED_ACTIONS: frozenset[str] = frozenset({
+    *KEY_USE_ACTIONS, "secretsmanager:GetSecretValue", "secretsmanager:RotateSecret",
+    "dynamodb:Scan", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem",
+    "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"})
+
+
+def scoped_statements(group: str, settings: BootstrapSettings, family: FamilySpec) -> list[dict]:
+    """What the platform's services do with the caller's permissions, on this family's resources only
+    (docs/permission-closure.md lists the resource and the AWS documentation behind each)."""
+    account, env = settings.account_id, family.environment
+    region = {"aws:RequestedRegion": settings.allowed_regions}
+
+    def arns(service: str, resource: str) -> list[str]:
+        return [f"arn:aws:{service}:{r}:{account}:{resource}" for r in PLATFORM_REGIONS]
+
+    def scoped(sid: str, actions: list[str], resources: list[str], **conditions: str | list[str]) -> dict:
+        assert set(actions) <= SCOPED_ACTIONS, actions
+        return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources,
+                "Condition": {"StringEquals": {**region, **conditions}}}
+    by_group: dict[str, list[dict]] = {
+        "identity": [
+            # ECR, RDS, DynamoDB and Secrets Manager create grants and data keys on a customer managed key
+            # as the caller; only through those services and only on this environment's keys.
+            scoped("UseThisEnvironmentsKeysThroughThePlatformServices", list(KEY_USE_ACTIONS), arns("kms", "key/*"),
+                   **{"kms:ViaService": [f"{s}.{r}.amazonaws.com" for s in KEYS_THROUGH_SERVICES
+                                         for r in PLATFORM_REGIONS],
+                      "aws:ResourceTag/environment": env}),
+        ],
+        "data": [
+            # The provider reads a write-only secret version back after writing it.
+            scoped("ReadBackTheWriteOnlyMasterCredentials", ["secretsmanager:GetSecretValue"],
+                   arns("secretsmanager", f"secret:{env}/*/db-master-*")),
+            scoped("RotateRdsManagedMasterSecrets", ["secretsmanager:RotateSecret"],
+                   arns("secretsmanager", "secret:rds!cluster-*")),
+            # A new global table replica needs the item actions on the table in the replica region.
+            scoped("AddReplicasOfThisEnvironmentsTables", [
+                "dynamodb:Scan", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem",
+                "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], arns("dynamodb", f"table/{env}-*")),
+        ],
+        # forceDestroy empties a versioned bucket (every version) before deleting it.
+        "operations": [
+            scoped("ListVersionsOfThisEnvironmentsBuckets", ["s3:ListBucketVersions"], [f"arn:aws:s3:::{env}-*"]),
+            scoped("EmptyThisEnvironmentsBucketsOnDelete", ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                   [f"arn:aws:s3:::{env}-*/*"]),
+        ],
+    }
+    return by_group.get(group, [])
 
 
 def deploy_policy(group: str, settings: BootstrapSettings, family: FamilySpec) -> dict:
@@ -387,7 +458,7 @@ def deploy_policy(group: str, settings: BootstrapSettings, family: FamilySpec) -
     region = {"StringEquals": {"aws:RequestedRegion": settings.allowed_regions}}
     statements: list[dict] = []
     for service in deploy_policy_groups()[group]:
-        actions = _actions(service)
+        actions = [a for a in _actions(service) if a not in SCOPED_ACTIONS]
         if service == "iam":
             bounded = [a for a in actions if a in BOUNDED_ROLE_ACTIONS]
             statements.append({
@@ -408,6 +479,7 @@ def deploy_policy(group: str, settings: BootstrapSettings, family: FamilySpec) -
             actions = [a for a in actions if a not in special]
         statements.append({"Sid": _sid(service), "Effect": "Allow", "Action": actions, "Resource": "*",
                            "Condition": region})
+    statements += scoped_statements(group, settings, family)
     deletes = [a for a in TAG_BOUNDED_DELETES if a.split(":")[0] in deploy_policy_groups()[group]]
     if deletes:
         # Deny unless the resource is tagged as this family's and the platform program's: with a
@@ -448,6 +520,10 @@ def state_access_policy(settings: BootstrapSettings, key_arn: str, *, write: boo
         {"Sid": "UseStateKey", "Effect": "Allow", "Action": key_actions, "Resource": key_arn},
     ]
     if not write:
+        # The program's invokes run in a preview too: the prod primary draws its database master password.
+        statements.append({"Sid": "RunTheProgramsInvokes", "Effect": "Allow",
+                           "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*",
+                           "Condition": {"StringEquals": {"aws:RequestedRegion": list(PLATFORM_REGIONS)}}})
         # A preview takes the self-managed backend's stack lock like an update does.
         statements.append({"Sid": "TakeStackLocks", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
                            "Resource": f"{settings.state_bucket_arn}/.pulumi/locks/*"})
@@ -494,17 +570,20 @@ def bootstrap_arns(settings: BootstrapSettings) -> dict[str, list[str]]:
     return {
         "iam": [f"arn:aws:iam::{account}:role/github-*", f"arn:aws:iam::{account}:policy/github-*",
                 f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"],
-        "kms": [f"arn:aws:kms:{settings.backend_region}:{account}:key/*"],
+        "kms": [f"arn:aws:kms:{settings.backend_region}:{account}:key/*",
+                f"arn:aws:kms:{settings.backend_region}:{account}:alias/*"],
         "s3": [settings.state_bucket_arn],
     }
 
 
 STATE_KEY_ADMIN_ACTIONS = ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy",
-                           "kms:CreateGrant", "kms:UpdateAlias", "kms:DeleteAlias"]
+                           "kms:CreateGrant", "kms:UpdateAlias", "kms:DeleteAlias", "kms:CreateAlias",
+                           "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:TagResource",
+                           "kms:UntagResource"]
 STATE_BUCKET_ADMIN_ACTIONS = [
     "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutLifecycleConfiguration",
-    "s3:PutBucketOwnershipControls"]
+    "s3:PutBucketOwnershipControls", "s3:PutBucketTagging"]
 
 
 def image_push_policy(account_id: str, service: str) -> dict:

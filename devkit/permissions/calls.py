@@ -54,9 +54,11 @@ def service_linked_role(service: str, role: str, note: str = "") -> Call:
                 "using-service-linked-roles.html, 'services that work with IAM')")
 
 
-def customer_key(path: str, *actions: str, note: str, when: str | None = None) -> Call:
-    """The service uses the caller's permissions on a customer managed key (a grant, data keys)."""
-    return Call(actions, target=f"ref:{path}", when=when or path.split(">")[0], note=note)
+def customer_key(via: str, path: str, *actions: str, note: str, when: str | None = None) -> Call:
+    """The service `via` uses the caller's permissions on a customer managed key (a grant, data keys);
+    the request carries kms:ViaService (KMS developer guide, conditions-kms.html#conditions-kms-via-service)."""
+    return Call(actions, target=f"ref:{path}", when=when or path.split(">")[0], note=note,
+                context={"kms:ViaService": f"{via}.{{region}}.amazonaws.com"})
 
 
 @dataclass(frozen=True)

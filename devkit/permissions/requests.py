@@ -231,7 +231,7 @@ class Expander:
             boundary = target.record.inputs.get("permissionsBoundary")
             if boundary:
                 context["iam:permissionsboundary"] = (str(boundary),)
-        context.update({k.lower(): (v,) for k, v in call.context.items()})
+        context.update({k.lower(): (v.format(region=target.region),) for k, v in call.context.items()})
         key_policy = None
         if target.record is not None and target.record.type == "aws:kms/key:Key" and service == "kms" \
                 and action != "kms:CreateKey":  # the key and its policy do not exist before CreateKey

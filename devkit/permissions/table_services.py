@@ -27,12 +27,12 @@ DATA: tuple[TypeRows, ...] = (
     rows("aws:dynamodb/table:Table", TF + "aws_dynamodb_table; DynamoDB global tables (V2gt_IAM.html)",
          create=("dynamodb:CreateTable", "dynamodb:TagResource", "dynamodb:UpdateContinuousBackups",
                  "dynamodb:UpdateTimeToLive", "dynamodb:UpdateTable",
-                 customer_key("serverSideEncryption.kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
+                 customer_key("dynamodb", "serverSideEncryption.kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
                               "kms:GenerateDataKey", note=TABLE_KEY_NOTE),
                  in_regions("replicas[].regionName", "dynamodb:CreateTableReplica", *DYNAMODB_ITEMS,
                             note="adding a replica needs CreateTableReplica and the item actions on the table in "
                                  "the replica region (DynamoDB developer guide, V2gt_IAM.html)"),
-                 customer_key("replicas[].kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
+                 customer_key("dynamodb", "replicas[].kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
                               "kms:GenerateDataKey", note=TABLE_KEY_NOTE + "; the replica's key in its region"),
                  Call(("iam:CreateServiceLinkedRole",), target="arn:arn:aws:iam::{account}:role/aws-service-role/"
                       "replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication",
@@ -59,19 +59,21 @@ DATA: tuple[TypeRows, ...] = (
                  Call(("rds:CreateDBCluster",), target="arn:arn:aws:rds::{account}:global-cluster:"
                       "{globalClusterIdentifier}", when="globalClusterIdentifier"),
                  service_linked_role("rds.amazonaws.com", "AWSServiceRoleForRDS"),
-                 customer_key("kmsKeyId", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey",
+                 customer_key("rds", "kmsKeyId", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey",
                               note="an encrypted Aurora cluster: RDS creates a grant on the customer managed key "
                                    "with the caller's permissions (Aurora user guide, Overview.Encryption.Keys.html)"),
-                 on("secretsmanager:CreateSecret", "secretsmanager:TagResource", when="manageMasterUserPassword",
-                    note="RDS creates and rotates the master user secret as the caller (Aurora user guide, "
-                         "rds-secrets-manager.html)"),
-                 customer_key("masterUserSecretKmsKeyId", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
+                 Call(("secretsmanager:CreateSecret", "secretsmanager:TagResource"), when="manageMasterUserPassword",
+                      target="arn:arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",
+                      note="RDS creates the master user secret as the caller (Aurora user guide, "
+                           "rds-secrets-manager.html)"),
+                 customer_key("secretsmanager", "masterUserSecretKmsKeyId", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
                               "kms:GenerateDataKey",
                               note="the managed master user secret is encrypted with this key as the caller")),
          read=("rds:DescribeDBClusters", "rds:ListTagsForResource"),
          update=("rds:ModifyDBCluster", "rds:AddTagsToResource", "rds:RemoveTagsFromResource",
-                 on("secretsmanager:RotateSecret", when="manageMasterUserPassword",
-                    note="changing the managed master user secret rotates it as the caller (SAR dependent "
+                 Call(("secretsmanager:RotateSecret",), when="manageMasterUserPassword",
+                      target="arn:arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",
+                      note="changing the managed master user secret rotates it as the caller (SAR dependent "
                          "actions of rds:ModifyDBCluster)")),
          delete=("rds:DeleteDBCluster",
                  on("rds:CreateDBClusterSnapshot", "rds:AddTagsToResource", when="finalSnapshotIdentifier",
@@ -83,7 +85,7 @@ DATA: tuple[TypeRows, ...] = (
     rows("aws:rds/clusterInstance:ClusterInstance", TF + "aws_rds_cluster_instance",
          create=("rds:CreateDBInstance", "rds:AddTagsToResource",
                  Call(("rds:CreateDBInstance",), target="arn:arn:aws:rds:{region}:{account}:cluster:{clusterIdentifier}"),
-                 customer_key("performanceInsightsKmsKeyId", "kms:CreateGrant", "kms:DescribeKey",
+                 customer_key("rds", "performanceInsightsKmsKeyId", "kms:CreateGrant", "kms:DescribeKey",
                               note="Performance Insights with a customer managed key (RDS user guide, "
                                    "USER_PerfInsights.access-control.html)")),
          read=("rds:DescribeDBInstances", "rds:ListTagsForResource"),
