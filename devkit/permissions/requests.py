@@ -11,7 +11,7 @@ from typing import Any
 
 from devkit.mocks import RecordedResource
 from devkit.permissions import sar
-from devkit.permissions.calls import Call, Operation, TypeRows
+from devkit.permissions.calls import OPERATIONS, Call, Operation, TypeRows
 from devkit.permissions.table_platform import PLATFORM_TABLE
 from devkit.permissions.table_services import SERVICES_TABLE
 
@@ -147,12 +147,12 @@ class Expander:
             rows = TABLE.get(record.type)
             if rows is None:
                 raise LookupError(f"the permission table has no rows for {record.type} ({record.name})")
-            for operation in ("create", "read", "update", "delete"):
-                calls = list(rows.calls(operation))  # type: ignore[arg-type]
+            for operation in OPERATIONS:
+                calls = list(rows.calls(operation))
                 if operation in ("create", "update"):
                     calls += rows.read  # the provider reads back what it wrote
                 for call in calls:
-                    yield from self._expand(record, operation, call)  # type: ignore[arg-type]
+                    yield from self._expand(record, operation, call)
 
     def _targets(self, record: RecordedResource, operation: Operation, call: Call) -> list[Target]:
         region = region_of(record)
@@ -216,8 +216,9 @@ class Expander:
                 self.undecidable.append(Undecidable(self.stack, record.name, operation, action,
                                                     f"{target.arn or '(no ARN)'} is none of the action's resource types"))
                 return
+        action_entry = sar.action_level(action)
         keys = sar.condition_keys(action, arn) if arn != "*" else (
-            sar.action_level(action).condition_keys if sar.action_level(action) else frozenset())
+            action_entry.condition_keys if action_entry is not None else frozenset())
         context: dict[str, tuple[str, ...]] = {"aws:requestedregion": (region,)}
         lowered = {k.lower() for k in keys}
         if target.tags is not None and "aws:resourcetag/${tagkey}" in lowered:
