@@ -128,6 +128,8 @@ class AwsLikeMocks(Mocks):
         # Outputs of resources whose outputs cannot be derived from inputs (remote components,
         # stack references) are supplied by the caller, keyed by type token.
         self.remote_outputs = remote_outputs or {}
+        # Every invoke the program made (token, provider region): what its preview asks AWS for.
+        self.invokes: list[tuple[str, str]] = []
 
     def region_of(self, provider: str | None) -> str:
         if provider:
@@ -136,6 +138,7 @@ class AwsLikeMocks(Mocks):
 
     def call(self, args: MockCallArgs):
         region = self.region_of(args.provider)
+        self.invokes.append((args.token, region))
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/preview",
                     "id": self.account_id, "userId": "AIDAPREVIEW"}, []
@@ -423,6 +426,10 @@ class Recorder:
     @property
     def resources(self) -> list[RecordedResource]:
         return self._monitor.records
+
+    @property
+    def invokes(self) -> list[tuple[str, str]]:
+        return self._monitor.aws_mocks.invokes
 
     def of_type(self, typ: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == typ]
