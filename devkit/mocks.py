@@ -296,7 +296,7 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str,
         rid = f"{account_id}:{physical}"
         state.update(arn=f"arn:aws:budgets::{account_id}:budget/{physical}", accountId=account_id)
     elif typ in _DATA_AND_EVENTS_TYPES:
-        rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region)
+        rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region, account_id)
     elif typ.startswith("aws:"):
         state.setdefault("arn", arn(service, f"{kind}/{physical}"))
     state.setdefault("id", rid)
@@ -311,19 +311,20 @@ _DATA_AND_EVENTS_TYPES = frozenset({
     "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster", "aws:rds/clusterInstance:ClusterInstance"})
 
 
-def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, arn, seed: str, region: str) -> str:
+def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, arn, seed: str, region: str,
+                           account_id: str) -> str:
     """ARNs and computed attributes of tables, queues, buses, rules, pipes and Aurora clusters as AWS forms them."""
     if typ == "aws:dynamodb/table:Table":
         state.update(arn=arn("dynamodb", f"table/{physical}"))
         stream = f"table/{physical}/stream/2026-01-01T00:00:00.000"
         if inputs.get("streamEnabled"):
             state.update(streamArn=arn("dynamodb", stream), streamLabel="2026-01-01T00:00:00.000")
-        state["replicas"] = [{**replica, "arn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:table/{physical}",
-                              "streamArn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:{stream}"}
+        state["replicas"] = [{**replica, "arn": f"arn:aws:dynamodb:{replica['regionName']}:{account_id}:table/{physical}",
+                              "streamArn": f"arn:aws:dynamodb:{replica['regionName']}:{account_id}:{stream}"}
                              for replica in inputs.get("replicas") or []]
         return physical
     if typ == "aws:sqs/queue:Queue":
-        url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        url = f"https://sqs.{region}.amazonaws.com/{account_id}/{physical}"
         state.update(arn=arn("sqs", physical), url=url, name=physical)
         return url
     if typ == "aws:cloudwatch/eventBus:EventBus":
@@ -349,7 +350,7 @@ def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, a
             state["masterUserSecrets"] = [{"secretArn": arn("secretsmanager", f"secret:rds!cluster-{_uuid(seed)}-abcdef"),
                                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}]
     elif typ == "aws:rds/globalCluster:GlobalCluster":
-        state.update(arn=f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
+        state.update(arn=f"arn:aws:rds::{account_id}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
     else:
         state.update(arn=arn("rds", f"db:{identifier}"))
     return identifier
