@@ -161,7 +161,8 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, name: str
     return ServiceObservability(f"{settings.environment}-{name}-observability", ServiceObservabilityArgs(
         name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
         service_name=name, cluster_name=refs.cluster.name, log_group_name=service.log_group_name,
-        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb),
+        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb,
+        container_insights=settings.defaults.container_insights != "disabled"),
         opts=pulumi.ResourceOptions(parent=service))
 
 

@@ -335,9 +335,9 @@ class StackConfig(_Model):
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> StackConfig:
-        if self.environment == "prod" and not (self.alerts.emails or self.alerts.https_endpoint):
-            raise ValueError("alerts.emails or alerts.httpsEndpoint is required in prod: the alarms that page must "
-                             "reach someone")
+        if not (self.alerts.emails or self.alerts.https_endpoint):
+            raise ValueError("alerts.emails or alerts.httpsEndpoint is required in every stack: the alarms that "
+                             "page must reach someone")
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")
