@@ -61,6 +61,7 @@ class RecordedResource:
     outputs: dict
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
 
     def to_json(self) -> dict:
         """The record as JSON with a stable order: SDK registrations arrive on executor threads, so
@@ -78,6 +79,8 @@ class RecordedResource:
             "dependencies": sorted(set(self.dependencies)),
             "propertyDependencies": {prop: sorted(set(urns))
                                      for prop, urns in sorted(self.property_dependencies.items())},
+            # Only when set, so that the documents of unprotected stacks keep their shape.
+            **({"protect": True} if self.protect else {}),
         }
 
 
@@ -397,6 +400,7 @@ class RecordingMonitor(MockMonitor):
             outputs=dict(registration.state) if registration.state else {},
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
         ))
         return response
 

@@ -45,6 +45,7 @@ from components.observability.stack_health import StackHealth, StackHealthArgs, 
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from foundation.data_stack import build_data_and_events
+from foundation.lifecycle import protect_stateful_resources
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 from foundation.settings.load_balancers import api_record_name, shard_health_check_path
@@ -298,6 +299,7 @@ def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulu
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
+    protect_stateful_resources(settings.environment)
     provider = regional_provider(settings)
     in_region = pulumi.ResourceOptions(providers=[provider])
     account_id = settings.account_id or aws.get_caller_identity_output(
