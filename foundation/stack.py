@@ -198,7 +198,8 @@ def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id:
     if settings.config.audit.owner:
         AuditTrail(f"{settings.project}-audit", AuditTrailArgs(
             trail_name=f"{settings.project}-audit", home_region=settings.region, account_id=account_id,
-            analyzer_regions=(PRIMARY_REGION, STANDBY_REGION),
+            analyzer_regions=tuple(region for region in (PRIMARY_REGION, STANDBY_REGION)
+                                   if region not in settings.config.audit.existing_analyzer_regions),
             deletion_protection=settings.defaults.deletion_protection), opts=in_region)
 
 
@@ -319,7 +320,9 @@ def build(settings: StackSettings) -> dict[str, Any]:
             # E-mail only: the alert topic's policy admits budgets.amazonaws.com but not costalerts.amazonaws.com
             # (components/observability/alert_policies.py would need a CostAnomalyPublish statement).
             alert_emails=settings.config.budget.alert_emails, alert_topic_arn=None,
-            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd), opts=in_region)
+            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd,
+            activate_tags=settings.config.cost_controls.activate_tags,
+            existing_monitor_arn=settings.config.cost_controls.existing_monitor_arn), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}
