@@ -51,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                          help="policy pack config, as for `pulumi preview --policy-pack-config` "
                               "(levels, knobs, exceptions)")
     add_new_service_parser(commands)
+    destroy = commands.add_parser("destroy-check", help="refuse (exit 2) while a deployed standby depends on the "
+                                                        "stack; otherwise print the steps to destroy it")
+    destroy.add_argument("--stack", required=True, help=f"one of: {', '.join(list_stacks())}")
     options = parser.parse_args(argv)
     if options.command == "new-service":
         return new_service(options)
+    if options.command == "destroy-check":
+        return destroy_check(options)
     return _preview(options)
 
 
@@ -157,6 +162,17 @@ def _preview(options: argparse.Namespace) -> int:
         except OutputPathError as error:
             return fail(str(error))
     return 0 if passed(diagnostics) else 1
+
+
+def destroy_check(options: argparse.Namespace) -> int:
+    from devkit.destroy_check import destroy_check as check
+
+    try:
+        status, message = check(options.stack)
+    except ConfigError as error:
+        status, message = 2, str(error)
+    print(("error: " if status else "") + message, file=sys.stderr if status else sys.stdout)
+    return status
 
 
 def add_new_service_parser(commands) -> None:

@@ -61,6 +61,7 @@ class RecordedResource:
     outputs: dict
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
 
     def to_json(self) -> dict:
         """The record as JSON with a stable order: SDK registrations arrive on executor threads, so
@@ -78,6 +79,8 @@ class RecordedResource:
             "dependencies": sorted(set(self.dependencies)),
             "propertyDependencies": {prop: sorted(set(urns))
                                      for prop, urns in sorted(self.property_dependencies.items())},
+            # Only when set, so that the documents of unprotected stacks keep their shape.
+            **({"protect": True} if self.protect else {}),
         }
 
 
@@ -299,7 +302,7 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str,
         rid = f"{account_id}:{physical}"
         state.update(arn=f"arn:aws:budgets::{account_id}:budget/{physical}", accountId=account_id)
     elif typ in _DATA_AND_EVENTS_TYPES:
-        rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region)
+        rid = _data_and_events_state(typ, physical, inputs, state, arn, seed, region, account_id)
     elif typ.startswith("aws:"):
         state.setdefault("arn", arn(service, f"{kind}/{physical}"))
     state.setdefault("id", rid)
@@ -314,19 +317,20 @@ _DATA_AND_EVENTS_TYPES = frozenset({
     "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster", "aws:rds/clusterInstance:ClusterInstance"})
 
 
-def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, arn, seed: str, region: str) -> str:
+def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, arn, seed: str, region: str,
+                           account_id: str) -> str:
     """ARNs and computed attributes of tables, queues, buses, rules, pipes and Aurora clusters as AWS forms them."""
     if typ == "aws:dynamodb/table:Table":
         state.update(arn=arn("dynamodb", f"table/{physical}"))
         stream = f"table/{physical}/stream/2026-01-01T00:00:00.000"
         if inputs.get("streamEnabled"):
             state.update(streamArn=arn("dynamodb", stream), streamLabel="2026-01-01T00:00:00.000")
-        state["replicas"] = [{**replica, "arn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:table/{physical}",
-                              "streamArn": f"arn:aws:dynamodb:{replica['regionName']}:{ACCOUNT_ID}:{stream}"}
+        state["replicas"] = [{**replica, "arn": f"arn:aws:dynamodb:{replica['regionName']}:{account_id}:table/{physical}",
+                              "streamArn": f"arn:aws:dynamodb:{replica['regionName']}:{account_id}:{stream}"}
                              for replica in inputs.get("replicas") or []]
         return physical
     if typ == "aws:sqs/queue:Queue":
-        url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        url = f"https://sqs.{region}.amazonaws.com/{account_id}/{physical}"
         state.update(arn=arn("sqs", physical), url=url, name=physical)
         return url
     if typ == "aws:cloudwatch/eventBus:EventBus":
@@ -352,7 +356,7 @@ def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, a
             state["masterUserSecrets"] = [{"secretArn": arn("secretsmanager", f"secret:rds!cluster-{_uuid(seed)}-abcdef"),
                                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}]
     elif typ == "aws:rds/globalCluster:GlobalCluster":
-        state.update(arn=f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
+        state.update(arn=f"arn:aws:rds::{account_id}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
     else:
         state.update(arn=arn("rds", f"db:{identifier}"))
     return identifier
@@ -399,6 +403,7 @@ class RecordingMonitor(MockMonitor):
             outputs=dict(registration.state) if registration.state else {},
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
         ))
         return response
 

@@ -46,6 +46,7 @@ from components.observability.stack_health import StackHealth, StackHealthArgs, 
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from foundation.data_stack import build_data_and_events
+from foundation.lifecycle import protect_stateful_resources
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 from foundation.settings.load_balancers import api_record_name, shard_health_check_path
@@ -163,7 +164,8 @@ def service_observability(settings: StackSettings, refs: PlatformRefs, name: str
     return ServiceObservability(f"{settings.environment}-{name}-observability", ServiceObservabilityArgs(
         name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
         service_name=name, cluster_name=refs.cluster.name, log_group_name=service.log_group_name,
-        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb),
+        slo=settings.config.slo.targets(), alerts=alarm_destination(settings, refs), alb=alb,
+        container_insights=settings.defaults.container_insights != "disabled"),
         opts=pulumi.ResourceOptions(parent=service))
 
 
@@ -198,7 +200,8 @@ def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id:
     if settings.config.audit.owner:
         AuditTrail(f"{settings.project}-audit", AuditTrailArgs(
             trail_name=f"{settings.project}-audit", home_region=settings.region, account_id=account_id,
-            analyzer_regions=(PRIMARY_REGION, STANDBY_REGION),
+            analyzer_regions=tuple(region for region in (PRIMARY_REGION, STANDBY_REGION)
+                                   if region not in settings.config.audit.existing_analyzer_regions),
             deletion_protection=settings.defaults.deletion_protection), opts=in_region)
 
 
@@ -305,6 +308,7 @@ def stack_outputs(settings: StackSettings, refs: PlatformRefs, secret_arns: pulu
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
+    protect_stateful_resources(settings.environment)
     provider = regional_provider(settings)
     in_region = pulumi.ResourceOptions(providers=[provider])
     account_id = settings.account_id or aws.get_caller_identity_output(
@@ -324,7 +328,9 @@ def build(settings: StackSettings) -> dict[str, Any]:
             # E-mail only: the alert topic's policy admits budgets.amazonaws.com but not costalerts.amazonaws.com
             # (components/observability/alert_policies.py would need a CostAnomalyPublish statement).
             alert_emails=settings.config.budget.alert_emails, alert_topic_arn=None,
-            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd), opts=in_region)
+            anomaly_threshold_usd=settings.config.cost_controls.anomaly_threshold_usd,
+            activate_tags=settings.config.cost_controls.activate_tags,
+            existing_monitor_arn=settings.config.cost_controls.existing_monitor_arn), opts=in_region)
 
     dns = settings.config.dns
     outputs: dict[str, Any] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.render import json_text, preview_document
 from devkit.run import preview_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,13 +33,27 @@ def _account_ids_in(preview) -> set[str]:
     return {arn.split(":")[4] for arn in arns if arn.count(":") >= 5 and arn.split(":")[4]}
 
 
-# Only the staging pair runs here (a standby needs its primary's outputs, so two runs): prod's pair
-# exercises the same account plumbing at twice the resource count and would double the runtime.
-def test_staging_and_its_standby_preview_in_another_account(other_account_project):
-    primary = preview_stack("staging", project_dir=other_account_project)
-    standby = preview_stack("staging-euw1", primary=primary, project_dir=other_account_project)
-    for preview in (primary, standby):
-        assert preview.settings.account_id == OTHER_ACCOUNT
-        assert _account_ids_in(preview) == {OTHER_ACCOUNT}
-    urls = standby.outputs["repositoryUrls"].values()
+@pytest.fixture(scope="module")
+def other_account_previews(other_account_project) -> dict:
+    previews = {}
+    for primary, standby in (("staging", "staging-euw1"), ("prod", "prod-euw1")):
+        previews[primary] = preview_stack(primary, project_dir=other_account_project)
+        previews[standby] = preview_stack(standby, primary=previews[primary], project_dir=other_account_project)
+    return previews
+
+
+@pytest.mark.parametrize("stack", ["staging", "staging-euw1", "prod", "prod-euw1"])
+def test_every_stack_previews_in_another_account_without_the_seed_account(other_account_previews, stack):
+    preview = other_account_previews[stack]
+    assert preview.settings.account_id == OTHER_ACCOUNT
+    assert _account_ids_in(preview) == {OTHER_ACCOUNT}
+    # Every ARN, URL and document of the run, inputs and outputs alike (what `--json` writes).
+    document = json_text(preview_document(preview))
+    assert SEED_ACCOUNT not in document, [
+        line.strip() for line in document.splitlines() if SEED_ACCOUNT in line][:5]
+
+
+@pytest.mark.parametrize("stack", ["staging-euw1", "prod-euw1"])
+def test_standby_repository_urls_carry_the_configured_account(other_account_previews, stack):
+    urls = other_account_previews[stack].outputs["repositoryUrls"].values()
     assert urls and all(url.startswith(f"{OTHER_ACCOUNT}.dkr.ecr.eu-west-1.") for url in urls)

@@ -30,6 +30,11 @@ class CostControlsArgs:
     alert_topic_arn: pulumi.Input[str] | None = None
     # Alert when an anomaly's total impact reaches this many USD.
     anomaly_threshold_usd: float = 20.0
+    # Activation fails until the keys appear in billing data, and outside an organization's management
+    # account: a second step (README "Deploy-time traps").
+    activate_tags: bool = False
+    # The account's existing AWS services monitor, used instead of creating one (README "Deploy-time traps").
+    existing_monitor_arn: str | None = None
 
     def __post_init__(self) -> None:
         if not self.tag_keys or any(not TAG_KEY.match(key) for key in self.tag_keys):
@@ -55,21 +60,26 @@ class CostControls(pulumi.ComponentResource):
     def __init__(self, name: str, args: CostControlsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:platform:CostControls", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        for key in args.tag_keys:
-            ce.CostAllocationTag(f"{name}-tag-{key}", tag_key=key, status="Active", opts=child)
-        monitor = ce.AnomalyMonitor(f"{name}-services", name=f"{args.name}-services", monitor_type="DIMENSIONAL",
-                                    monitor_dimension="SERVICE", opts=child)
+        if args.activate_tags:
+            for key in args.tag_keys:
+                ce.CostAllocationTag(f"{name}-tag-{key}", tag_key=key, status="Active", opts=child)
+        monitor_arn: pulumi.Input[str]
+        if args.existing_monitor_arn is not None:
+            monitor_arn = args.existing_monitor_arn
+        else:
+            monitor_arn = ce.AnomalyMonitor(f"{name}-services", name=f"{args.name}-services",
+                                            monitor_type="DIMENSIONAL", monitor_dimension="SERVICE", opts=child).arn
         threshold = anomaly_threshold(args.anomaly_threshold_usd)
         if args.alert_emails:
             ce.AnomalySubscription(
-                f"{name}-daily", name=f"{args.name}-daily", frequency="DAILY", monitor_arn_lists=[monitor.arn],
+                f"{name}-daily", name=f"{args.name}-daily", frequency="DAILY", monitor_arn_lists=[monitor_arn],
                 subscribers=[{"type": "EMAIL", "address": email} for email in args.alert_emails],
                 threshold_expression=threshold, opts=child)
         if args.alert_topic_arn is not None:
             # The topic's policy must let costalerts.amazonaws.com publish.
             ce.AnomalySubscription(
                 f"{name}-immediate", name=f"{args.name}-immediate", frequency="IMMEDIATE",
-                monitor_arn_lists=[monitor.arn], subscribers=[{"type": "SNS", "address": args.alert_topic_arn}],
+                monitor_arn_lists=[monitor_arn], subscribers=[{"type": "SNS", "address": args.alert_topic_arn}],
                 threshold_expression=threshold, opts=child)
-        self.monitor_arn = monitor.arn
+        self.monitor_arn = pulumi.Output.from_input(monitor_arn)
         self.register_outputs({"monitorArn": self.monitor_arn})

@@ -27,8 +27,10 @@ QUEUE_CONSUMER_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "s
 # The application finds its database's host with DescribeDBClusters (names.task_config).
 DATABASE_DISCOVERY_ACTIONS = ["rds:DescribeDBClusters"]
 # Reading a DynamoDB stream (EventBridge user guide, eb-pipes-dynamodb.html).
-STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                       "dynamodb:ListStreams"]
+STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+# ListStreams has no resource type in the Service Authorization Reference: named on a stream ARN it can
+# never be allowed, so it gets its own statement on "*".
+STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"]
 # DynamoDB and SQS use a customer managed key on the caller's behalf; the caller's policy allows these
 # only through that service (kms:ViaService). The DynamoDB list is AWS's key-policy example for DynamoDB
 # ("Allow access through Amazon DynamoDB"), without the wildcards.
@@ -151,6 +153,7 @@ def pipe_role_policy(scope: PipeScope) -> dict[str, Any]:
         raise PolicyScopeError(f"{scope.dead_letter_queue_arn!r} is not an SQS queue ARN")
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadOwnTableStream", "Effect": "Allow", "Action": STREAM_READ_ACTIONS, "Resource": scope.stream_arn},
+        {"Sid": "ListStreams", "Effect": "Allow", "Action": STREAM_LIST_ACTIONS, "Resource": "*"},
         {"Sid": "DecryptStreamRecordsThroughDynamoDb", "Effect": "Allow", "Action": ["kms:Decrypt"],
          "Resource": scope.table_key_arn, "Condition": _via("dynamodb", stream["region"])},
         {"Sid": "PublishAsTheServiceOnOwnBus", "Effect": "Allow", "Action": ["events:PutEvents"],
@@ -197,6 +200,7 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
          "Resource": [f"{dynamodb}:table/{env}-*", f"{dynamodb}:table/{env}-*/index/*"]},
         {"Sid": "DataOwnEnvironmentStreams", "Effect": "Allow", "Action": STREAM_READ_ACTIONS,
          "Resource": f"{dynamodb}:table/{env}-*/stream/*"},
+        {"Sid": "DataListStreams", "Effect": "Allow", "Action": STREAM_LIST_ACTIONS, "Resource": "*"},
         {"Sid": "DataOwnEnvironmentQueues", "Effect": "Allow", "Action": QUEUE_CONSUMER_ACTIONS,
          "Resource": f"{sqs}:{env}-*"},
         {"Sid": "DataOutboxDeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],

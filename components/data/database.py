@@ -21,10 +21,21 @@ Facts this rests on (AWS documentation, checked 2026-12):
     Secrets Manager's GetRandomPassword and writes the same value, also write-only, into a secret
     `<environment>/<service>/db-master` that replicates to the standby region. Bumping
     `master_password_version` rotates both together. Applications never use it: they authenticate with IAM.
+  * Engine version: `engine_version` is pinned to a minor version (Aurora PostgreSQL takes no major-only
+    version; the API documents that shorthand for Aurora MySQL only), so automatic minor upgrades are off
+    on the cluster and its instance: with them on, AWS moves the cluster past the pinned version and the
+    next `pulumi up` asks for a downgrade, which RDS refuses (InvalidParameterCombination). Minor upgrades
+    are a change of ENGINE_VERSION (docs/lifecycle.md).
+  * Final snapshot: the provider reads `final_snapshot_identifier` from state when it deletes the cluster,
+    and a snapshot name can exist once per account and region, so a fixed name makes the second destroy
+    of a re-created cluster fail. The name ends in the id of the database's security group, which is
+    created with the cluster, so every deployment of the cluster snapshots under its own name while a
+    preview still prints the same name twice (docs/lifecycle.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +58,23 @@ SERVERLESS_MIN_NONZERO = 0.5
 MASTER_USERNAME = "platform_admin"
 # Performance Insights' free retention tier (7 days).
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+
+
+# CreateDBClusterSnapshot / FinalDBSnapshotIdentifier: 1-255 letters, digits or hyphens, a letter first,
+# no two consecutive hyphens, no hyphen last.
+SNAPSHOT_NAME_MAX = 255
+
+
+def snapshot_name(identifier: str, deployment_id: str) -> str:
+    """`<identifier>-final-<id of a resource created with the cluster>`: unique per deployment."""
+    snapshot = re.sub(r"-{2,}", "-", f"{identifier}-final-{deployment_id}").strip("-")[:SNAPSHOT_NAME_MAX].rstrip("-")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", snapshot):
+        raise ValueError(f"final snapshot name {snapshot!r} is not letters, digits and hyphens")
+    return snapshot
+
+
+def final_snapshot_name(identifier: str, deployment_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(deployment_id).apply(lambda suffix: snapshot_name(identifier, suffix))
 
 
 def supports_auto_pause(engine_version: str) -> bool:
@@ -201,7 +229,8 @@ class ServiceDatabase(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
             copy_tags_to_snapshot=True, deletion_protection=args.deletion_protection,
             skip_final_snapshot=not args.deletion_protection,
-            final_snapshot_identifier=f"{identifier}-final" if args.deletion_protection else None,
+            final_snapshot_identifier=final_snapshot_name(identifier, self.security_group.id)
+            if args.deletion_protection else None, auto_minor_version_upgrade=False,
             tags=tags, master_username=credentials.master_username,
             manage_master_user_password=credentials.manage_master_user_password,
             master_user_secret_kms_key_id=credentials.master_user_secret_kms_key_id,
@@ -218,7 +247,7 @@ class ServiceDatabase(pulumi.ComponentResource):
             performance_insights_enabled=args.performance_insights,
             performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights
-            else None, auto_minor_version_upgrade=True, tags=tags, opts=child)
+            else None, auto_minor_version_upgrade=False, tags=tags, opts=child)
 
         if credentials.manage_master_user_password:
             self.master_secret_arn = self.cluster.master_user_secrets.apply(

@@ -17,7 +17,7 @@ developer guide, available-metrics.html); `AWS/Usage` `ResourceCount` for Fargat
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from components.observability.logs import RECENT_ERRORS_QUERY, ErrorLineMetric, business_namespace
@@ -240,9 +240,12 @@ def _traffic_widgets(inputs: ServiceDashboardInputs) -> list[Widget]:
                    for p in ("p50", "p95", "p99")]
         latency_thresholds = (("p95 SLO (ms)", slo.p95_latency_ms), ("p99 SLO (ms)", slo.p99_latency_ms))
         source = "Service Connect"
+    # A widget's metric math sees only the ids of its own rows: the share widget carries the request
+    # counts again, hidden, rather than pointing at the ids of the requests widget.
+    hidden_requests = tuple(replace(line, visible=False) for line in requests)
     return [
         MetricWidget(f"Requests per minute ({source})", tuple(requests), region, width=8),
-        MetricWidget(f"5xx responses and share ({source})", (*errors, rate), region, width=8,
+        MetricWidget(f"5xx responses and share ({source})", (*errors, *hidden_requests, rate), region, width=8,
                      thresholds=(("error-rate SLO (%)", slo.error_rate_percent),)),
         MetricWidget(f"Response time p50 / p95 / p99 ({source})", tuple(latency), region, stat="Average",
                      width=8, thresholds=latency_thresholds),

@@ -44,6 +44,8 @@ class ServiceObservabilityArgs:
     log_group_name: pulumi.Input[str]
     slo: SloTargets
     alerts: AlertDestination
+    # The cluster's Container Insights is on (`enabled` or `enhanced`): only then the task-count alarm.
+    container_insights: bool
     alb: AlbSource | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -56,7 +58,8 @@ class ServiceObservabilityArgs:
     def alarm_inputs(self) -> ServiceAlarmInputs:
         return ServiceAlarmInputs(
             name_prefix=self.name_prefix, service_name=self.service_name, cluster_name=self.cluster_name,
-            slo=self.slo, alb=self.alb, error_log_metric=error_line_metric(self.environment, self.service_name))
+            slo=self.slo, alb=self.alb, error_log_metric=error_line_metric(self.environment, self.service_name),
+            container_insights=self.container_insights)
 
     @property
     def dashboard_name(self) -> str:

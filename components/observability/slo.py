@@ -93,6 +93,9 @@ class ServiceAlarmInputs:
     # The error-log-lines metric (logs.py); None: no log alarm.
     error_log_metric: ErrorLineMetric | None = None
     period_seconds: int = 60
+    # Whether the cluster publishes ECS/ContainerInsights metrics (`containerInsights` not `disabled`);
+    # without them the running-tasks alarm would read a metric that never reports.
+    container_insights: bool = True
 
     def name(self, key: str) -> str:
         return f"{self.name_prefix}-{self.service_name}-slo-{key}"
@@ -197,7 +200,8 @@ def running_tasks_alarm(inputs: ServiceAlarmInputs) -> AlarmSpec:
     """Fewer running tasks than desired for 10 minutes: tasks crash, cannot be placed, or capacity is gone.
 
     Deployments and scale-outs run below desired for a few minutes, hence the 10 consecutive minutes.
-    Missing data breaches: Container Insights is on in every stack, so silence means the metrics or the
+    Built only where the cluster has Container Insights (service_alarms): there both metrics report every
+    minute while the service exists, so missing data breaches, because silence means the metrics or the
     service disappeared.
     """
     dims = {"ServiceName": inputs.service_name, "ClusterName": inputs.cluster_name}
@@ -250,7 +254,9 @@ def service_alarms(inputs: ServiceAlarmInputs) -> list[AlarmSpec]:
              error_rate_alarm(inputs)]
     if inputs.alb is not None:
         specs.append(unhealthy_hosts_alarm(inputs))
-    specs += [running_tasks_alarm(inputs), saturation_alarm(inputs, "cpu"), saturation_alarm(inputs, "memory")]
+    if inputs.container_insights:
+        specs.append(running_tasks_alarm(inputs))
+    specs += [saturation_alarm(inputs, "cpu"), saturation_alarm(inputs, "memory")]
     if inputs.error_log_metric is not None:
         specs.append(error_log_alarm(inputs))
     return specs

@@ -6,10 +6,12 @@ ratio sampler does not ask X-Ray, so this rule is what any X-Ray-sampling client
 the console's sampling view, a future switch to `OTEL_TRACES_SAMPLER=xray`) sees, and it must say the
 same thing: `fixed_rate` is the same ratio, and the reservoir is 0 so X-Ray never adds traces on top.
 
-X-Ray rules are per account and region and every matching rule competes by priority. All four stacks
-share one account, so the rule matches its environment through the `deployment.environment.name`
-attribute the apps set (OTEL_RESOURCE_ATTRIBUTES); whether an X-Ray sampler matches resource attributes
-is [unconfirmed], see docs/operating.md ("Tracing").
+X-Ray rules are per account and region and every matching rule competes by priority. A rule's
+`Attributes` are compared with the attributes of the span being sampled; the apps put the environment
+only in resource attributes (OTEL_RESOURCE_ATTRIBUTES) and set no span attribute from the platform, so
+a rule keyed on it would match nothing. The rule therefore matches every request (SPAN_ATTRIBUTES_SET is
+what it may key on: nothing), and where both environments share an account and a region the rule with
+the lower priority number decides for X-Ray-sampling clients (docs/operating.md, "Tracing").
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ COMPONENT_TYPE = "microservices:observability:TraceSampling"
 # API_SamplingRule: RuleName 1-32 characters; Priority 1-9999 (the Default rule is 10000).
 RULE_NAME_MAX = 32
 PRIORITY = {"prod": 100, "staging": 200}
+# Span attributes every service sets on its spans by the platform's configuration (none: the platform
+# sets only resource attributes and environment variables). A rule attribute outside this set never matches.
+SPAN_ATTRIBUTES_SET: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,7 @@ def sampling_rule_request(args: TraceSamplingArgs) -> dict[str, Any]:
     """The CreateSamplingRule `SamplingRule` structure (tests validate it against botocore's X-Ray model)."""
     return {"RuleName": args.rule_name, "Priority": PRIORITY[args.environment], "FixedRate": args.sampling_ratio,
             "ReservoirSize": 0, "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*",
-            "URLPath": "*", "ResourceARN": "*", "Version": 1,
-            "Attributes": {"deployment.environment.name": args.environment}}
+            "URLPath": "*", "ResourceARN": "*", "Version": 1, "Attributes": {}}
 
 
 class TraceSampling(pulumi.ComponentResource):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.core.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Role
+from components.core.types import Architecture, DeploymentStrategy, Environment, LogLevel, NatStrategy, Region, Role
 from components.core.validation import (
     health_path_problem,
     image_reference_problem,
@@ -215,6 +215,15 @@ class CostControls(_Model):
 
     owner: bool = False
     anomaly_threshold_usd: float = Field(default=20, gt=0, le=100_000)
+    # First-run traps (README "Deploy-time traps"): activating a tag key fails until the key has appeared
+    # in billing data (up to 24 h after the first tagged resource) and outside the management account of
+    # an organization; so it is a second step, switched on once the keys are listed.
+    activate_tags: bool = False
+    # The account's existing AWS services monitor (DIMENSIONAL, SERVICE), e.g. the one AWS sets up for new
+    # accounts: the subscriptions use it and no second monitor is created.
+    existing_monitor_arn: Annotated[str, matching(
+        r"arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-f-]{36}",
+        "an anomaly monitor ARN, arn:aws:ce::<account>:anomalymonitor/<uuid>")] | None = None
 
 
 class RegistryReplication(_Model):
@@ -300,6 +309,9 @@ class Audit(_Model):
     """The account's CloudTrail trail and Access Analyzer: exactly one stack per account owns them."""
 
     owner: bool = False
+    # Regions where the account already has its one external-access analyzer (type ACCOUNT): the program
+    # creates none there (a second one fails to create), and the existing one keeps judging the region.
+    existing_analyzer_regions: tuple[Region, ...] = ()
 
 
 class StackConfig(_Model):
@@ -335,9 +347,9 @@ class StackConfig(_Model):
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> StackConfig:
-        if self.environment == "prod" and not (self.alerts.emails or self.alerts.https_endpoint):
-            raise ValueError("alerts.emails or alerts.httpsEndpoint is required in prod: the alarms that page must "
-                             "reach someone")
+        if not (self.alerts.emails or self.alerts.https_endpoint):
+            raise ValueError("alerts.emails or alerts.httpsEndpoint is required in every stack: the alarms that "
+                             "page must reach someone")
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")

@@ -140,7 +140,8 @@ def test_prod_primary_creates_the_global_database_with_a_write_only_master_passw
     assert global_cluster["storageEncrypted"] is True and global_cluster["engine"] == "aurora-postgresql"
     assert cluster["globalClusterIdentifier"] == "prod-persona"
     assert "manageMasterUserPassword" not in cluster and cluster["masterPasswordWoVersion"] == 1
-    assert cluster["deletionProtection"] is True and cluster["finalSnapshotIdentifier"] == "prod-persona-final"
+    group = recorder.one("aws:ec2/securityGroup:SecurityGroup").outputs["id"]
+    assert cluster["deletionProtection"] is True and cluster["finalSnapshotIdentifier"] == f"prod-persona-final-{group}"
     assert cluster["serverlessv2ScalingConfiguration"]["minCapacity"] == 0.5
     secret = recorder.one("aws:secretsmanager/secret:Secret").inputs
     assert secret["name"] == "prod/persona/db-master" and secret["kmsKeyId"] == KEY

@@ -154,7 +154,6 @@ def test_audit_bucket_and_key_policies_follow_cloudtrails_documented_form_and_pa
 
 
 @pytest.mark.parametrize("overrides, message", [(dict(trail_name="a"), "trail name"),
-                                                (dict(analyzer_regions=("eu-west-1",)), "home region"),
                                                 (dict(retention_days=30), "90 days")])
 def test_audit_args_refuse_invalid_values(overrides, message):
     values = dict(trail_name="microservices-audit", home_region=REGION, account_id=ACCOUNT_ID,

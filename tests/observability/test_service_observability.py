@@ -29,7 +29,8 @@ ALB = AlbSource("app/prod-alb/0123456789abcdef", ("targetgroup/prod-auth-a/1111"
 def _args(**overrides) -> ServiceObservabilityArgs:
     values = dict(name_prefix="prod", environment="prod", region=REGION, service_name="auth",
                   cluster_name="prod-cluster", log_group_name="/ecs/prod/auth", slo=SloTargets(),
-                  alerts=AlertDestination(TOPIC, "prod-alerts", REGION), alb=ALB)
+                  alerts=AlertDestination(TOPIC, "prod-alerts", REGION), alb=ALB,
+                  container_insights=True)
     values.update(overrides)
     return ServiceObservabilityArgs(**values)
 

@@ -35,7 +35,9 @@ def test_every_service_has_a_paging_health_alarm_over_its_slo_alarms_and_a_valid
     for service in any_stack.settings.services:
         health = composites[f"{prefix}-{service.name}-health"]
         assert health["alarmActions"] == health["okActions"] == [topic.outputs["arn"]]
-        expected = 8 if service.path_prefix else 7
+        # The task-count alarm reads Container Insights, so it exists only where the cluster has it.
+        insights = any_stack.settings.defaults.container_insights != "disabled"
+        expected = 6 + bool(service.path_prefix) + insights
         assert health["alarmRule"].count('ALARM("') == expected
     stack_health = composites[f"{prefix}-platform-health"]
     assert stack_health["alarmRule"].count('ALARM("') == len(any_stack.settings.services)
@@ -123,11 +125,12 @@ def test_bad_observability_settings_name_the_key(key, value, message):
         load(staging_config(**{f"{NS}:{key}": value}))
 
 
-def test_prod_without_anyone_to_page_is_a_config_error():
-    config = dict(read_stack_file("prod").config)
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_a_stack_without_anyone_to_page_is_a_config_error(stack):
+    config = dict(read_stack_file(stack).config)
     del config[f"{NS}:alerts"]
-    with pytest.raises(ConfigError, match=r"alerts\.emails or alerts\.httpsEndpoint is required in prod"):
-        load(config, "prod")
+    with pytest.raises(ConfigError, match=r"alerts\.emails or alerts\.httpsEndpoint is required in every stack"):
+        load(config, stack)
 
 
 def test_the_catalog_cannot_set_the_log_level(tmp_path):
