@@ -25,6 +25,7 @@ from components.mesh_service.client_policy import ClientPolicy
 from components.mesh_service.protocol import protocol_problem
 from foundation.settings.base import ConfigError, format_validation_error, matching
 from foundation.settings.base import Model as _Model
+from foundation.settings.event_schemas import check_event_schemas, schemas_dir
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -181,6 +182,9 @@ class Catalog(_Model):
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
     raw = load_yaml(path, "the service catalog")
     try:
-        return Catalog.model_validate(raw)
+        catalog = Catalog.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, f"service catalog {path.name}", prefix="")) from None
+    # The schemas beside the catalog: subscriptions need one, and none may break its subscribers.
+    check_event_schemas(catalog.services, schemas_dir(path))
+    return catalog
