@@ -49,6 +49,7 @@ _HTTP_PREFIX = r"/[a-z0-9/_-]+[a-z0-9]"
 # gRPC requests go to /<package>.<Service>/<Method>: a routed grpc service's prefix is its proto service.
 _GRPC_PREFIX = r"/[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.[A-Z][A-Za-z0-9_]*"
 _DEFAULT_CLIENT = ClientPolicy()
+_ROUTE = r"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /([A-Za-z0-9._~-]+|\{[a-zA-Z][a-zA-Z0-9_]*\})(/([A-Za-z0-9._~-]+|\{[a-zA-Z][a-zA-Z0-9_]*\}))*"
 
 
 class ClientBlock(_Model):
@@ -101,6 +102,9 @@ class CatalogService(DataAndEvents):
     # What the service speaks on its port: Service Connect appProtocol, ALB protocol version, health checks.
     protocol: AppProtocol = "http"
     client: ClientBlock = Field(default_factory=ClientBlock)
+    # The calls the service answers, "METHOD /path/{param}": callers' contract tests check their calls
+    # against them (templates/service/tests/contract_check.py). Contract data only; nothing is deployed.
+    routes: tuple[Annotated[str, matching(_ROUTE, "a route such as 'GET /api/auth/keys/{keyId}'")], ...] = ()
 
     @field_validator("calls", "secrets")
     @classmethod
@@ -111,6 +115,14 @@ class CatalogService(DataAndEvents):
         if repeated:
             raise ValueError(f"{repeated} listed more than once; list each name once")
         return names
+
+    @field_validator("routes")
+    @classmethod
+    def _routes_once(cls, routes: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({route for route in routes if routes.count(route) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once")
+        return routes
 
     @field_validator("config")
     @classmethod
@@ -137,6 +149,10 @@ class CatalogService(DataAndEvents):
                 raise ValueError(f"pathPrefix {self.path_prefix} does not fit protocol {self.protocol}: "
                                  + ("a grpc service is routed by its proto service, such as /ledger.v1.Ledger"
                                     if self.protocol == "grpc" else "a lowercase path such as /api/auth"))
+            outside = [r for r in self.routes if not (r.split(" ", 1)[1] == self.path_prefix
+                                                      or r.split(" ", 1)[1].startswith(f"{self.path_prefix}/"))]
+            if outside:
+                raise ValueError(f"routes {outside} are not under pathPrefix {self.path_prefix}")
             if self.legacy_function is not None and self.protocol != "http":
                 raise ValueError("legacyFunction splits an HTTP/1.1 route with a Lambda; the service must be http")
         return self

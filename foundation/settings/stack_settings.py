@@ -240,7 +240,7 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if override.image is None:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
-        merged = entry.model_dump(exclude={*DATA_AND_EVENTS_KEYS, "legacy_function"}) | {
+        merged = entry.model_dump(exclude={*DATA_AND_EVENTS_KEYS, "legacy_function", "routes"}) | {
             k: v for k, v in override.model_dump().items() if v is not None}
         if LOG_LEVEL_KEY in merged["config"]:
             raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
