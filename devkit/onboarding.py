@@ -240,6 +240,10 @@ def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = P
         for path in [project_dir / "Pulumi.yaml", project_dir / CATALOG,
                      *(project_dir / f"Pulumi.{s}.yaml" for s in list_stacks(project_dir))]:
             shutil.copy(path, root / path.relative_to(project_dir))
+        # The event schemas beside the catalog: load_catalog checks the subscriptions against them.
+        schemas = project_dir / CATALOG.parent / "schemas"
+        if schemas.is_dir():
+            shutil.copytree(schemas, root / CATALOG.parent / "schemas")
         for path, text in changed.items():
             (root / path.relative_to(project_dir)).write_text(text, encoding="utf-8")
         catalog = _read(lambda: load_catalog(root / CATALOG))

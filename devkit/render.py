@@ -77,6 +77,16 @@ def render_text(preview: StackPreview) -> str:
     return "\n".join(lines)
 
 
+def _app_protocol(family: list[RecordedResource]) -> str:
+    """The app container's appProtocol; unknown until `pulumi up` when the image URI is (--unknowns)."""
+    task = next((r for r in family if r.type == "aws:ecs/taskDefinition:TaskDefinition"), None)
+    definitions = task.inputs.get("containerDefinitions") if task else None
+    try:
+        return str(json.loads(definitions)[0]["portMappings"][0]["appProtocol"])
+    except (TypeError, ValueError, KeyError, IndexError):
+        return "(protocol unknown)"
+
+
 def service_lines(preview: StackPreview) -> list[str]:
     """One block per MeshService, read back from what was registered (not from settings)."""
     recorder = preview.recorder
@@ -112,7 +122,7 @@ def service_lines(preview: StackPreview) -> list[str]:
                        key=lambda r: r.inputs["priority"])
         alias = connect["clientAlias"][0]
         proxy_port = connect.get("ingressPortOverride")
-        lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g}"
+        lines.append(f"{inputs['name']}: {alias['dnsName']}:{alias['port']:g} {_app_protocol(family)}"
                      + (f" (proxy on {proxy_port:g})" if proxy_port else "")
                      + f", {tls}, timeouts {timeout.get('perRequestTimeoutSeconds', 0):g} s/request "
                        f"{timeout.get('idleTimeoutSeconds', 0):g} s idle")

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from components.mesh_service.client_policy import ClientPolicy
 from components.mesh_service.container_definitions import (
     ADOT_COLLECTOR_CONTAINER_NAME,
     ADOT_COLLECTOR_PORTS,
@@ -43,6 +44,8 @@ def make_spec(**overrides) -> AppContainerSpec:
         collector_image=COLLECTOR,
         sidecar_cpu=size.sidecar_cpu,
         sidecar_memory=size.sidecar_memory,
+        protocol="http",
+        client=ClientPolicy(),
     )
     values.update(overrides)
     return AppContainerSpec(**values), size

@@ -40,6 +40,8 @@ def _copy_project(root: Path) -> Path:
     for path in PROJECT_DIR.glob("Pulumi*.yaml"):
         shutil.copy(path, root / path.name)
     shutil.copy(PROJECT_DIR / "platform" / "services.yaml", root / "platform" / "services.yaml")
+    # The event schemas live beside the catalog, which refuses subscriptions without them.
+    shutil.copytree(PROJECT_DIR / "platform" / "schemas", root / "platform" / "schemas")
     return root
 
 

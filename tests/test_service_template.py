@@ -7,6 +7,7 @@ import importlib.util
 import io
 import json
 import re
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -25,6 +26,7 @@ TEMPLATE = ROOT / "templates" / "service"
 def _load_server():
     spec = importlib.util.spec_from_file_location("service_template_server", TEMPLATE / "app" / "server.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
 

@@ -11,6 +11,8 @@ Architecture = Literal["ARM64", "X86_64"]
 NatStrategy = Literal["none", "single", "one-per-az"]
 DeploymentStrategy = Literal["CANARY", "LINEAR"]
 ContainerInsights = Literal["disabled", "enabled", "enhanced"]
+# What a service speaks on its port: ECS portMappings appProtocol (botocore ecs ApplicationProtocol).
+AppProtocol = Literal["http", "http2", "grpc"]
 # The lowest level an app writes (LOG_LEVEL); the JSON log contract is in components/observability/logs.py.
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
 
@@ -20,6 +22,7 @@ ARCHITECTURES: tuple[str, ...] = get_args(Architecture)
 NAT_STRATEGIES: tuple[str, ...] = get_args(NatStrategy)
 DEPLOYMENT_STRATEGIES: tuple[str, ...] = get_args(DeploymentStrategy)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+APP_PROTOCOLS: tuple[str, ...] = get_args(AppProtocol)
 
 PRIMARY_REGION = "eu-central-1"
 STANDBY_REGION = "eu-west-1"

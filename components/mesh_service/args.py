@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.core.contract import PlatformRefs
-from components.core.types import ARCHITECTURES, DEPLOYMENT_STRATEGIES, Architecture, DeploymentStrategy
+from components.core.types import ARCHITECTURES, DEPLOYMENT_STRATEGIES, AppProtocol, Architecture, DeploymentStrategy
 from components.core.validation import (
     DNS_NAME,
     TARGET_GROUP_NAME,
@@ -33,6 +33,8 @@ from components.core.validation import (
 )
 from components.legacy.legacy_route import LegacySplit
 from components.mesh_service import container_definitions as containers
+from components.mesh_service.client_policy import ClientPolicy
+from components.mesh_service.protocol import protocol_problem
 
 # Where the Service Connect proxy listens for calls from other Service Connect services (the
 # ingressPortOverride; see docs/mesh-service.md for why it must differ from the container port). 15080:
@@ -70,6 +72,8 @@ class ServiceDefinition:
     secrets: tuple[str, ...] = ()
     # KEY -> value, stored as SSM String parameters /<environment>/<service>/<KEY>.
     config: Mapping[str, str] = field(default_factory=dict)
+    protocol: AppProtocol = "http"
+    client: ClientPolicy = field(default_factory=ClientPolicy)
 
     def __post_init__(self) -> None:
         raise_problem(service_name_problem(self.name))
@@ -92,6 +96,8 @@ class ServiceDefinition:
         raise_problem(config_secret_clash_problem(self.config, self.secrets))
         if self.name in self.calls:
             raise ValueError(f"service {self.name!r} cannot call itself")
+        # The listener is the platform's: MeshServiceArgs checks the HTTPS side.
+        raise_problem(protocol_problem(self.protocol, self.health_path, routed=self.routed, https_listener=True))
 
     @property
     def routed(self) -> bool:
@@ -214,6 +220,8 @@ class MeshServiceArgs:
         if self.operations.tracing_enabled and platform.collector_image_uri is None:
             raise ValueError("tracing needs the platform's collector image, the collector in the regional "
                              "pull-through cache")
+        raise_problem(protocol_problem(service.protocol, service.health_path, routed=service.routed,
+                                       https_listener=platform.load_balancer.https_listener_arn is not None))
         if not DNS_NAME.match(self.dns_name):
             raise ValueError(f"'{self.dns_name}' is not a valid Service Connect DNS name")
         if not platform.network.has_nat and platform.network.s3_prefix_list_id is None:

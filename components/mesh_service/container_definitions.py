@@ -12,7 +12,9 @@ Image contract for application images (the platform cannot check it, so it is wr
     which Fargate does for paths declared as VOLUME.
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
   * Listens on the container port (>= 1024, as a non-root user) and answers 200 on the health path.
-  * Honours `HTTP_CLIENT_TIMEOUT_SECONDS` for outbound calls and the standard OpenTelemetry variables.
+  * Honours `HTTP_CLIENT_TIMEOUT_SECONDS` and the `CLIENT_*` policy for outbound calls
+    (components/mesh_service/client_policy.py), `SERVICE_REQUEST_TIMEOUT_SECONDS` for its own requests, and the
+    standard OpenTelemetry variables.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.core.types import Environment
+from components.core.types import APP_PROTOCOLS, AppProtocol, Environment
 from components.core.validation import ENV_KEY, IMAGE_URI, PRIVATE_ECR_IMAGE, timeout_problems
+from components.mesh_service.client_policy import ClientPolicy, client_policy_problems
+from components.mesh_service.protocol import container_health_command
 
 if TYPE_CHECKING:
     import pulumi_aws.ecs as ecs
@@ -109,6 +113,9 @@ class AppContainerSpec:
     collector_image: str | None
     sidecar_cpu: int
     sidecar_memory: int
+    # What the app speaks on its port (Service Connect appProtocol) and how it calls others.
+    protocol: AppProtocol
+    client: ClientPolicy
 
 
 def validate_image_uri(image: str) -> None:
@@ -163,8 +170,7 @@ def _awslogs(spec: AppContainerSpec, stream_prefix: str) -> dict[str, Any]:
 
 
 def _health_check_command(spec: AppContainerSpec) -> list[str]:
-    url = f"http://127.0.0.1:{spec.container_port}{spec.health_path}"
-    return ["CMD-SHELL", f"curl -fsS --max-time {HEALTH_CHECK_TIMEOUT - 1} -o /dev/null {url} || exit 1"]
+    return container_health_command(spec.protocol, spec.container_port, spec.health_path, HEALTH_CHECK_TIMEOUT - 1)
 
 
 def _otel_environment(spec: AppContainerSpec) -> dict[str, str]:
@@ -206,12 +212,19 @@ def app_container_definition(spec: AppContainerSpec) -> dict[str, Any]:
     problems = timeout_problems(spec.http_client_timeout_seconds, spec.service_connect_per_request_timeout_seconds, 0)
     if problems:
         raise ContainerDefinitionError("; ".join(problems))
+    if spec.protocol not in APP_PROTOCOLS:
+        raise ContainerDefinitionError(f"protocol {spec.protocol!r} must be one of {APP_PROTOCOLS} (appProtocol)")
+    problems = client_policy_problems(spec.client, spec.http_client_timeout_seconds)
+    if problems:
+        raise ContainerDefinitionError("; ".join(problems))
     for env_name, value_from in spec.secrets.items():
         validate_secret_reference(env_name, value_from)
 
     environment = {
         **_otel_environment(spec),
-        "HTTP_CLIENT_TIMEOUT_SECONDS": str(spec.http_client_timeout_seconds),
+        # The client's timeouts nest: per try < HTTP_CLIENT_TIMEOUT_SECONDS < this service's own request
+        # timeout (the Service Connect per-request timeout, SERVICE_REQUEST_TIMEOUT_SECONDS).
+        **spec.client.environment(spec.http_client_timeout_seconds, spec.service_connect_per_request_timeout_seconds),
         "PORT": str(spec.container_port),
     }
     clashes = sorted(set(environment) & set(spec.secrets))
@@ -231,7 +244,7 @@ def app_container_definition(spec: AppContainerSpec) -> dict[str, Any]:
             "name": SERVICE_CONNECT_PORT_NAME,
             "containerPort": spec.container_port,
             "protocol": "tcp",
-            "appProtocol": "http",
+            "appProtocol": spec.protocol,
         }],
         "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())],

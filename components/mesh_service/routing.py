@@ -10,6 +10,7 @@ import pulumi_aws.lb as lb
 
 from components.legacy.legacy_route import split_action
 from components.mesh_service.args import MeshServiceArgs
+from components.mesh_service.protocol import TARGET_GROUP_PROTOCOL_VERSION, target_group_matcher
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ def create_routing(name: str, args: MeshServiceArgs, *, tags: Mapping[str, str],
     groups = []
     for letter, tg_name in zip("ab", args.target_group_names, strict=False):
         groups.append(lb.TargetGroup(
-            f"{name}-tg-{letter}", name=tg_name, port=service.port, protocol="HTTP", protocol_version="HTTP1",
+            f"{name}-tg-{letter}", name=tg_name, port=service.port, protocol="HTTP",
+            protocol_version=TARGET_GROUP_PROTOCOL_VERSION[service.protocol],
             target_type="ip", vpc_id=args.platform.network.vpc_id, deregistration_delay=30,
             health_check={"enabled": True, "path": service.health_path, "protocol": "HTTP", "port": "traffic-port",
-                          "matcher": "200", "interval": 15, "timeout": 5, "healthy_threshold": 2,
+                          "matcher": target_group_matcher(service.protocol), "interval": 15, "timeout": 5, "healthy_threshold": 2,
                           "unhealthy_threshold": 3},
             tags=dict(tags), opts=child()))
     primary, alternate = groups

@@ -31,7 +31,8 @@ def create_task_definition(name: str, args: MeshServiceArgs, *, size: TaskSize, 
             http_client_timeout_seconds=operations.timeouts.http_client_seconds,
             service_connect_per_request_timeout_seconds=operations.timeouts.per_request_seconds,
             collector_image=collector_image if operations.tracing_enabled else None,
-            sidecar_cpu=size.sidecar_cpu, sidecar_memory=size.sidecar_memory)
+            sidecar_cpu=size.sidecar_cpu, sidecar_memory=size.sidecar_memory,
+            protocol=service.protocol, client=service.client)
         return json.dumps(containers.container_definitions(spec))
 
     return ecs.TaskDefinition(

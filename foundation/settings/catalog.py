@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from components.core.types import Architecture
+from components.core.types import AppProtocol, Architecture
 from components.core.validation import (
     config_secret_clash_problem,
     health_path_problem,
@@ -20,8 +21,11 @@ from components.core.validation import (
 )
 from components.data.spec import DataAndEvents, event_graph_problems
 from components.legacy.legacy_route import legacy_name_problem
+from components.mesh_service.client_policy import ClientPolicy
+from components.mesh_service.protocol import protocol_problem
 from foundation.settings.base import ConfigError, format_validation_error, matching
 from foundation.settings.base import Model as _Model
+from foundation.settings.event_schemas import check_event_schemas, schemas_dir
 from foundation.settings.yaml_files import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -41,6 +45,34 @@ def aws_rule(problem: Callable[[Any], str | None]) -> AfterValidator:
 
 
 ServiceName = Annotated[str, aws_rule(service_name_problem)]
+_HTTP_PREFIX = r"/[a-z0-9/_-]+[a-z0-9]"
+# gRPC requests go to /<package>.<Service>/<Method>: a routed grpc service's prefix is its proto service.
+_GRPC_PREFIX = r"/[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.[A-Z][A-Za-z0-9_]*"
+_DEFAULT_CLIENT = ClientPolicy()
+_ROUTE = r"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /([A-Za-z0-9._~-]+|\{[a-zA-Z][a-zA-Z0-9_]*\})(/([A-Za-z0-9._~-]+|\{[a-zA-Z][a-zA-Z0-9_]*\}))*"
+
+
+class ClientBlock(_Model):
+    """The service's outbound-call policy (components/mesh_service/client_policy.py); defaults are the seeds'."""
+
+    max_attempts: int = Field(default=_DEFAULT_CLIENT.max_attempts, ge=1, le=5)
+    backoff_min_ms: int = Field(default=_DEFAULT_CLIENT.backoff_min_ms, ge=1, le=10_000)
+    backoff_max_ms: int = Field(default=_DEFAULT_CLIENT.backoff_max_ms, ge=1, le=10_000)
+    per_try_timeout_ms: int = Field(default=_DEFAULT_CLIENT.per_try_timeout_ms, ge=1, le=3_600_000)
+    retry_statuses: tuple[Annotated[int, Field(ge=500, le=599)], ...] = Field(
+        default=_DEFAULT_CLIENT.retry_statuses, min_length=1)
+    breaker_failure_percent: int = Field(default=_DEFAULT_CLIENT.breaker_failure_percent, ge=1, le=100)
+    breaker_min_requests: int = Field(default=_DEFAULT_CLIENT.breaker_min_requests, ge=1, le=3600)
+    breaker_window_seconds: int = Field(default=_DEFAULT_CLIENT.breaker_window_seconds, ge=1, le=3600)
+    breaker_cooldown_seconds: int = Field(default=_DEFAULT_CLIENT.breaker_cooldown_seconds, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _policy(self) -> ClientBlock:
+        self.policy()  # ClientPolicy refuses what components/mesh_service/client_policy.py does not allow
+        return self
+
+    def policy(self) -> ClientPolicy:
+        return ClientPolicy(**self.model_dump())
 
 
 class CatalogService(DataAndEvents):
@@ -49,7 +81,9 @@ class CatalogService(DataAndEvents):
 
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.core.validation.
-    path_prefix: Annotated[str, matching(r"/[a-z0-9/_-]+[a-z0-9]", "a lowercase path such as /api/auth"), aws_rule(path_prefix_problem)] | None = None
+    path_prefix: Annotated[str, matching(f"{_HTTP_PREFIX}|{_GRPC_PREFIX}", "a lowercase path such as /api/auth (for a "
+                                         "grpc service its proto service, such as /ledger.v1.Ledger)"),
+                           aws_rule(path_prefix_problem)] | None = None
     health_path: Annotated[str, aws_rule(health_path_problem)]
     cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
     memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
@@ -65,6 +99,12 @@ class CatalogService(DataAndEvents):
     # The existing Lambda function (a logical name; each stack's `legacy.functions` gives its ARN) whose
     # route this service takes over, step by step (foundation/settings/legacy.py).
     legacy_function: Annotated[str, aws_rule(legacy_name_problem)] | None = None
+    # What the service speaks on its port: Service Connect appProtocol, ALB protocol version, health checks.
+    protocol: AppProtocol = "http"
+    client: ClientBlock = Field(default_factory=ClientBlock)
+    # The calls the service answers, "METHOD /path/{param}": callers' contract tests check their calls
+    # against them (templates/service/tests/contract_check.py). Contract data only; nothing is deployed.
+    routes: tuple[Annotated[str, matching(_ROUTE, "a route such as 'GET /api/auth/keys/{keyId}'")], ...] = ()
 
     @field_validator("calls", "secrets")
     @classmethod
@@ -75,6 +115,14 @@ class CatalogService(DataAndEvents):
         if repeated:
             raise ValueError(f"{repeated} listed more than once; list each name once")
         return names
+
+    @field_validator("routes")
+    @classmethod
+    def _routes_once(cls, routes: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({route for route in routes if routes.count(route) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once")
+        return routes
 
     @field_validator("config")
     @classmethod
@@ -93,6 +141,20 @@ class CatalogService(DataAndEvents):
         raise_problem(config_secret_clash_problem(self.config, self.secrets))
         if self.legacy_function is not None and self.path_prefix is None:
             raise ValueError("legacyFunction needs a pathPrefix: only an ALB route can be split with a Lambda")
+        # The listener is each stack's: settings check the HTTPS side (foundation/settings/stack_settings.py).
+        raise_problem(protocol_problem(self.protocol, self.health_path, routed=False, https_listener=True))
+        if self.path_prefix is not None:
+            pattern = _GRPC_PREFIX if self.protocol == "grpc" else _HTTP_PREFIX
+            if not re.fullmatch(pattern, self.path_prefix):
+                raise ValueError(f"pathPrefix {self.path_prefix} does not fit protocol {self.protocol}: "
+                                 + ("a grpc service is routed by its proto service, such as /ledger.v1.Ledger"
+                                    if self.protocol == "grpc" else "a lowercase path such as /api/auth"))
+            outside = [r for r in self.routes if not (r.split(" ", 1)[1] == self.path_prefix
+                                                      or r.split(" ", 1)[1].startswith(f"{self.path_prefix}/"))]
+            if outside:
+                raise ValueError(f"routes {outside} are not under pathPrefix {self.path_prefix}")
+            if self.legacy_function is not None and self.protocol != "http":
+                raise ValueError("legacyFunction splits an HTTP/1.1 route with a Lambda; the service must be http")
         return self
 
 
@@ -136,6 +198,9 @@ class Catalog(_Model):
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
     raw = load_yaml(path, "the service catalog")
     try:
-        return Catalog.model_validate(raw)
+        catalog = Catalog.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, f"service catalog {path.name}", prefix="")) from None
+    # The schemas beside the catalog: subscriptions need one, and none may break its subscribers.
+    check_event_schemas(catalog.services, schemas_dir(path))
+    return catalog

@@ -42,5 +42,8 @@ def api_record_name(api_subdomain: str, domain: str, number: int) -> str:
 def shard_health_check_path(shard: Sequence[ServiceDefinition]) -> str:
     """What the failover health check of an ALB other than the first requests: the health path of its
     first routed service, under that service's prefix (the ALB forwards the full path)."""
-    first = shard[0]
+    first = next((s for s in shard if s.protocol == "http"), None)
+    if first is None:
+        # Route 53 health checks speak HTTP/1.1: an ALB of only http2/grpc services could not be checked.
+        raise ValueError(f"the ALB of {[s.name for s in shard]} has no http service for its Route 53 health check")
     return f"{first.path_prefix}{first.health_path}"

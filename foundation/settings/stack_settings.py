@@ -16,6 +16,8 @@ from components.data.names import task_config
 from components.data.spec import DataAndEvents
 from components.failover.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
 from components.mesh_service.args import ServiceDefinition
+from components.mesh_service.client_policy import client_policy_problems
+from components.mesh_service.protocol import protocol_problem
 from components.mesh_service.sizing import SizingError, TaskSize, task_size
 from foundation.rto import FailoverConfigError, FailoverTime, failover_time
 from foundation.settings.base import ConfigError, format_validation_error, json_or_text, shortened, shown_value
@@ -207,6 +209,11 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
             settings.failover_time()
         except FailoverConfigError as error:
             raise ConfigError(f"stack '{stack}': {error}") from None
+        for shard in settings.alb_shards[1:]:
+            if not any(s.protocol == "http" for s in shard):
+                raise ConfigError(f"stack '{stack}': the ALB of {[s.name for s in shard]} has no http service for its "
+                                  "Route 53 health check (HTTP/1.1); raise "
+                                  f"{prefix}loadBalancers.maxRoutedServicesPerAlb or route an http service with them")
     for service in settings.services:
         try:
             settings.task_size(service.name)
@@ -249,7 +256,7 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if override.image is None:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{name}.image is missing; "
                               "set the image tag or digest (sha256:...) to deploy from the service's ECR repository")
-        merged = entry.model_dump(exclude={*DATA_AND_EVENTS_KEYS, "legacy_function"}) | {
+        merged = entry.model_dump(exclude={*DATA_AND_EVENTS_KEYS, "legacy_function", "routes"}) | {
             k: v for k, v in override.model_dump().items() if v is not None}
         if LOG_LEVEL_KEY in merged["config"]:
             raise fail(f"services.{name}.config.{LOG_LEVEL_KEY}", merged["config"][LOG_LEVEL_KEY],
@@ -266,6 +273,13 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
+        merged["client"] = entry.client.policy()
+        catalog_problem = (client_policy_problems(merged["client"], config.service_connect.client_timeout_seconds)
+                           or [protocol_problem(entry.protocol, entry.health_path, routed=entry.path_prefix is not None,
+                                                https_listener=config.dns is not None)])
+        if catalog_problem != [None]:
+            raise ConfigError(f"stack '{stack}': platform/services.yaml services.{name} "
+                              f"(client, protocol) cannot run here: {'; '.join(p for p in catalog_problem if p)}")
         try:
             specs.append(ServiceDefinition(name=name, **merged))
         except ValueError as error:
@@ -279,10 +293,13 @@ def resolve_health_check_path(stack: str, failover: Failover, services: tuple[Se
     """The path the Route 53 failover health check requests on the ALB. It must reach an enabled routed
     service: the ALB only forwards `<pathPrefix>` and `<pathPrefix>/*`, so anything else meets the
     listener's fixed 404 and the region would count as down forever."""
-    routed = sorted((s for s in services if s.path_prefix), key=lambda s: s.listener_rule_priority or 0)
+    # Route 53 checks speak HTTP/1.1, which reaches only `http` services (HTTP2/GRPC target groups take
+    # HTTP/2 or gRPC requests).
+    routed = sorted((s for s in services if s.path_prefix and s.protocol == "http"),
+                    key=lambda s: s.listener_rule_priority or 0)
     if not routed:
-        raise ConfigError(f"stack '{stack}': no enabled service has a pathPrefix, so the ALB answers every "
-                          f"request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
+        raise ConfigError(f"stack '{stack}': no enabled http service has a pathPrefix, so the ALB answers every "
+                          f"HTTP/1.1 request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
     path = failover.health_check_path or f"{routed[0].path_prefix}{routed[0].health_path}"
     if len(path) > HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH:
         raise ConfigError(

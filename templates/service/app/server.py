@@ -9,6 +9,10 @@
   below `LOG_LEVEL` dropped), `message`, `service`, `trace_id`/`span_id` from the caller's W3C
   `traceparent`, `request_id` (`X-Request-Id`, else generated); request lines add `http_method`,
   `http_route`, `http_status` and `duration_ms`. The platform's error metric counts `level = "ERROR"`.
+* Routes of the service (`make_server(routes=...)`): each gets a `Request` with its body and `incoming`, the
+  deadline (`SERVICE_REQUEST_TIMEOUT_SECONDS` from arrival) and headers its outbound calls forward
+  (app/client.py). A request with an `Idempotency-Key` to any other method than GET, HEAD or OPTIONS runs
+  once per key; retries get the first outcome (app/idempotency.py).
 * Stops on SIGTERM (ECS's stop signal) after finishing the requests in flight.
 * Writes nothing at run time (read-only root file system; Python is told not to write bytecode).
 """
@@ -22,9 +26,15 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idempotency  # the app's own modules, beside this file in the image
+from client import FORWARDED_HEADERS, Incoming
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 
@@ -67,21 +77,67 @@ def span_id(traceparent: str | None) -> str | None:
     return None
 
 
-def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseHTTPRequestHandler]:
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    # Hand it to ServiceClient.request: the calls this request makes end before it must, and carry its ids.
+    incoming: Incoming
+
+
+Route = Callable[[Request], idempotency.Answer]
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    routes: Mapping[tuple[str, str], Route]
+    # The service's own request timeout: the Service Connect per-request timeout the platform injects.
+    request_timeout_seconds: float
+    idempotency_store: idempotency.Store
+    idempotency_ttl_seconds: int = idempotency.DEFAULT_TTL_SECONDS
+
+
+def make_handler(log: JsonLog, path_prefix: str, health_path: str,
+                 options: ServerOptions | None = None) -> type[BaseHTTPRequestHandler]:
     health_paths = {health_path, f"{path_prefix.rstrip('/')}{health_path}"}
+    settings = options or ServerOptions({}, 3.0, idempotency.MemoryStore())
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "service"
         sys_version = ""
 
+        def _answer(self, started: float, path: str) -> idempotency.Answer:
+            json_type = {"Content-Type": "application/json"}
+            if self.command in ("GET", "HEAD") and path in health_paths:
+                return idempotency.Answer(200, json.dumps({"status": "ok"}).encode(), json_type)
+            route = settings.routes.get((self.command, path))
+            if route is None:
+                return idempotency.Answer(404, json.dumps({"error": "not found", "path": path}).encode(), json_type)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                return idempotency.Answer(413, b'{"error": "body too large"}', json_type)
+            body = self.rfile.read(length) if length > 0 else b""
+            forwarded = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name)}
+            request = Request(self.command, path, dict(self.headers.items()), body,
+                              Incoming(started + settings.request_timeout_seconds, forwarded))
+            key = self.headers.get(idempotency.HEADER)
+            if key is None or self.command in ("GET", "HEAD", "OPTIONS"):
+                return route(request)
+            return idempotency.handle(settings.idempotency_store, key, self.command, path, body,
+                                      lambda: route(request), settings.idempotency_ttl_seconds)
+
         def do_GET(self) -> None:
             started = time.monotonic()
             path = self.path.split("?", 1)[0]
-            if path in health_paths:
-                status, body = 200, {"status": "ok"}
-            else:
-                status, body = 404, {"error": "not found", "path": path}
-            payload = json.dumps(body).encode()
+            try:
+                answer = self._answer(started, path)
+            except Exception as error:  # one failing request must not take the server down; log it as ERROR
+                log.write("ERROR", f"unhandled {type(error).__name__}: {error}")
+                answer = idempotency.Answer(500, b'{"error": "internal error"}', {"Content-Type": "application/json"})
+            status, payload = answer.status, answer.body
             traceparent = self.headers.get("traceparent")
             # The skeleton has no route templates: its path is its route (a real app logs the template).
             fields = {"http_method": self.command, "http_route": path, "http_status": status,
@@ -91,13 +147,14 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
             # Logged before the response leaves, so that a client that has its answer finds the line.
             log.write("ERROR" if status >= 500 else "INFO", "request", **fields)
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_HEAD = do_GET
+        do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """The access log is the JSON line do_GET writes, with the duration and trace id."""
@@ -110,10 +167,10 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
 
 
 def make_server(address: tuple[str, int], *, log: JsonLog, path_prefix: str = "",
-                health_path: str = "/health") -> ThreadingHTTPServer:
+                health_path: str = "/health", options: ServerOptions | None = None) -> ThreadingHTTPServer:
     if not health_path.startswith("/") or (path_prefix and not path_prefix.startswith("/")):
         raise ValueError(f"HEALTH_PATH ({health_path!r}) and PATH_PREFIX ({path_prefix!r}) must start with '/'")
-    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path))
+    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path, options))
     server.daemon_threads = False  # let requests in flight finish on shutdown
     return server
 
@@ -128,8 +185,14 @@ def main() -> int:
         return 2
     try:
         port = int(os.environ.get("PORT", "8080"))
+        # Replace the in-memory store with DynamoDbStore on the service's table (DATA_TABLE_NAME) before
+        # running more than one task: a retry may reach another task.
+        options = ServerOptions(routes={}, idempotency_store=idempotency.MemoryStore(),
+                                request_timeout_seconds=float(os.environ.get("SERVICE_REQUEST_TIMEOUT_SECONDS", "3")),
+                                idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS",
+                                                                           str(idempotency.DEFAULT_TTL_SECONDS))))
         server = make_server(("0.0.0.0", port), log=log, path_prefix=os.environ.get("PATH_PREFIX", ""),
-                             health_path=os.environ.get("HEALTH_PATH", "/health"))
+                             health_path=os.environ.get("HEALTH_PATH", "/health"), options=options)
     except (ValueError, OSError) as error:
         log.write("ERROR", f"cannot start: {error}")
         return 2
