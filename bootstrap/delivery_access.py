@@ -24,35 +24,66 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
-from roles.catalog import (
-    BOUNDED_ROLE_ACTIONS,
-    DEPLOY_ACTIONS,
-    FAMILIES,
-    GITHUB_OIDC_URL,
-    IMAGE_ENVIRONMENTS,
-    IMAGE_REGION,
-    MANAGED_BY_BOOTSTRAP,
-    MANAGED_POLICY_MAX_CHARS,
-    PREVIEW_OIDC_CONTEXT,
-    STS_AUDIENCE,
-    TAG_BOUNDED_DELETES,
-    TAG_MUTATIONS,
-    FamilySpec,
-)
-from roles.documents import (
-    deploy_boundary,
-    deploy_policy,
-    deploy_policy_groups,
-    image_push_policy,
-    state_access_policy,
-    state_bucket_policy,
-    state_key_policy,
-    trust_policy,
-)
-from roles.settings import BootstrapSettings, ImagePusher, github_subject
+
+# Pulumi runs this program with bootstrap/ as its working directory; the type checker reads it from the root.
+if TYPE_CHECKING:
+    from bootstrap.roles.catalog import (
+        BOUNDED_ROLE_ACTIONS,
+        DEPLOY_ACTIONS,
+        FAMILIES,
+        GITHUB_OIDC_URL,
+        IMAGE_ENVIRONMENTS,
+        IMAGE_REGION,
+        MANAGED_BY_BOOTSTRAP,
+        MANAGED_POLICY_MAX_CHARS,
+        PREVIEW_OIDC_CONTEXT,
+        STS_AUDIENCE,
+        TAG_BOUNDED_DELETES,
+        TAG_MUTATIONS,
+        FamilySpec,
+    )
+    from bootstrap.roles.documents import (
+        deploy_boundary,
+        deploy_policy,
+        deploy_policy_groups,
+        image_push_policy,
+        state_access_policy,
+        state_bucket_policy,
+        state_key_policy,
+        trust_policy,
+    )
+    from bootstrap.roles.settings import BootstrapSettings, ImagePusher, github_subject
+else:
+    from roles.catalog import (
+        BOUNDED_ROLE_ACTIONS,
+        DEPLOY_ACTIONS,
+        FAMILIES,
+        GITHUB_OIDC_URL,
+        IMAGE_ENVIRONMENTS,
+        IMAGE_REGION,
+        MANAGED_BY_BOOTSTRAP,
+        MANAGED_POLICY_MAX_CHARS,
+        PREVIEW_OIDC_CONTEXT,
+        STS_AUDIENCE,
+        TAG_BOUNDED_DELETES,
+        TAG_MUTATIONS,
+        FamilySpec,
+    )
+    from roles.documents import (
+        deploy_boundary,
+        deploy_policy,
+        deploy_policy_groups,
+        image_push_policy,
+        state_access_policy,
+        state_bucket_policy,
+        state_key_policy,
+        trust_policy,
+    )
+    from roles.settings import BootstrapSettings, ImagePusher, github_subject
 
 # What __main__.py and the tests read from this module.
 __all__ = ["BOUNDED_ROLE_ACTIONS", "DEPLOY_ACTIONS", "FAMILIES", "IMAGE_ENVIRONMENTS", "IMAGE_REGION",

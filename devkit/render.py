@@ -81,6 +81,8 @@ def _app_protocol(family: list[RecordedResource]) -> str:
     """The app container's appProtocol; unknown until `pulumi up` when the image URI is (--unknowns)."""
     task = next((r for r in family if r.type == "aws:ecs/taskDefinition:TaskDefinition"), None)
     definitions = task.inputs.get("containerDefinitions") if task else None
+    if not isinstance(definitions, str):
+        return "(protocol unknown)"
     try:
         return str(json.loads(definitions)[0]["portMappings"][0]["appProtocol"])
     except (TypeError, ValueError, KeyError, IndexError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from roles.catalog import (
+from .catalog import (
     BOUNDED_ROLE_ACTIONS,
     DEPLOY_ACTIONS,
     GITHUB_OIDC_HOST,
@@ -23,7 +23,7 @@ from roles.catalog import (
     TAG_MUTATIONS,
     FamilySpec,
 )
-from roles.settings import BootstrapSettings
+from .settings import BootstrapSettings
 
 
 def trust_policy(provider_arn: str, subject: str) -> dict:

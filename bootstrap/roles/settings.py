@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from roles.catalog import GLOBAL_SERVICES_REGION, PLATFORM_REGIONS, REPOSITORY_PATTERN
+from .catalog import GLOBAL_SERVICES_REGION, PLATFORM_REGIONS, REPOSITORY_PATTERN
 
 
 @dataclass(frozen=True)

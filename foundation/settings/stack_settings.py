@@ -274,12 +274,13 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
         merged["client"] = entry.client.policy()
-        catalog_problem = (client_policy_problems(merged["client"], config.service_connect.client_timeout_seconds)
-                           or [protocol_problem(entry.protocol, entry.health_path, routed=entry.path_prefix is not None,
-                                                https_listener=config.dns is not None)])
-        if catalog_problem != [None]:
+        protocol = protocol_problem(entry.protocol, entry.health_path, routed=entry.path_prefix is not None,
+                                    https_listener=config.dns is not None)
+        catalog_problems = (client_policy_problems(merged["client"], config.service_connect.client_timeout_seconds)
+                            or ([protocol] if protocol else []))
+        if catalog_problems:
             raise ConfigError(f"stack '{stack}': platform/services.yaml services.{name} "
-                              f"(client, protocol) cannot run here: {'; '.join(p for p in catalog_problem if p)}")
+                              f"(client, protocol) cannot run here: {'; '.join(catalog_problems)}")
         try:
             specs.append(ServiceDefinition(name=name, **merged))
         except ValueError as error:
