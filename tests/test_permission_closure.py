@@ -7,7 +7,16 @@ from __future__ import annotations
 import pytest
 
 from devkit.permissions import iam, sar
-from devkit.permissions.closure import STACKS, Report, StackRun, closure, run_bootstrap
+from devkit.permissions.closure import (
+    NOT_YET_DERIVED,
+    STACKS,
+    Report,
+    StackRun,
+    closure,
+    granted_beyond_the_table,
+    load_bootstrap_module,
+    run_bootstrap,
+)
 from devkit.permissions.dependencies import DISMISSED
 from devkit.permissions.requests import TABLE, Expander, Records
 from devkit.run import StackPreview
@@ -64,6 +73,11 @@ def test_every_dependent_action_the_sar_lists_is_in_the_row_or_dismissed_with_a_
                     missing += [(rows.type, operation, action, d) for d in entry.dependent_actions
                                 if d not in actions and (action, d) not in DISMISSED]
     assert not missing, sorted(set(missing))
+
+
+def test_the_deploy_roles_hold_no_action_the_closure_does_not_require_beyond_the_listed_unconfirmed_reads():
+    beyond = granted_beyond_the_table(load_bootstrap_module())
+    assert set(beyond) <= NOT_YET_DERIVED, sorted(set(beyond) - NOT_YET_DERIVED)
 
 
 def test_no_deploy_role_can_delete_or_change_what_the_bootstrap_created(bootstrap):
