@@ -229,10 +229,10 @@ class StackRun:
     invokes: Sequence[tuple[str, str]]
 
 
-def closure(runs: Sequence[StackRun], bootstrap: Recorder | None = None) -> list[tuple[Report, Report]]:
-    """(deploy, preview) reports of every stack, judged against the bootstrap's roles."""
-    recorder = bootstrap or run_bootstrap()
-    roles = roles_of(recorder)
+def closure(runs: Sequence[StackRun], bootstrap: Recorder | None = None,
+            roles: Mapping[str, Role] | None = None) -> list[tuple[Report, Report]]:
+    """(deploy, preview) reports of every stack, judged against the bootstrap's roles (or `roles`)."""
+    roles = roles if roles is not None else roles_of(bootstrap or run_bootstrap())
     module = load_bootstrap_module()
     everything = Records([r for run in runs for r in run.records])
     return [closure_of_stack(run.stack, run.records, run.invokes, everything, roles, module, run.account, run.primary)
