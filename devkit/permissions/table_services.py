@@ -274,7 +274,8 @@ OPERATIONS: tuple[TypeRows, ...] = (
          delete=(on("acm-pca:UpdateCertificateAuthority",
                     note="an active CA is disabled before it can be deleted (provider delete function)"),
                  "acm-pca:DeleteCertificateAuthority")),
-    rows("aws:acmpca/certificate:Certificate", TF + "aws_acmpca_certificate (delete revokes)", tagged=False,
+    rows("aws:acmpca/certificate:Certificate", TF + "aws_acmpca_certificate (certificate.go: delete revokes; a self-signed root's refusal is ignored, "
+         "an access denial is not)", tagged=False,
          self_arn="{certificateAuthorityArn}",
          create=("acm-pca:IssueCertificate", "acm-pca:GetCertificate"), read=("acm-pca:GetCertificate",),
          delete=(on("acm-pca:RevokeCertificate", note="deleting the certificate revokes it (provider delete "
