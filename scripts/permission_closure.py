@@ -16,7 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devkit.permissions.closure import STACKS, StackRun, closure, table_size
+from devkit.permissions.closure import (
+    STACKS,
+    StackRun,
+    closure,
+    granted_beyond_the_table,
+    load_bootstrap_module,
+    table_size,
+)
 from devkit.run import StackPreview, preview_stack
 
 
@@ -49,6 +56,8 @@ def main() -> int:
                     print(f"    ({count - 1} more {action})")
         for item in deploy.undecidable:
             print(f"  undecidable: {item.resource} {item.operation} {item.action}: {item.reason}")
+    beyond = granted_beyond_the_table(load_bootstrap_module())
+    print(f"granted to the deploy roles but required by no row: {len(beyond)}: {' '.join(beyond)}")
     print(f"total gaps: {total}")
     return 1 if total else 0
 

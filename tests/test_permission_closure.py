@@ -7,7 +7,18 @@ from __future__ import annotations
 import pytest
 
 from devkit.permissions import iam, sar
-from devkit.permissions.closure import STACKS, Report, StackRun, closure, run_bootstrap
+from devkit.permissions.closure import (
+    NOT_YET_DERIVED,
+    STACKS,
+    Report,
+    Role,
+    StackRun,
+    closure,
+    granted_beyond_the_table,
+    load_bootstrap_module,
+    roles_of,
+    run_bootstrap,
+)
 from devkit.permissions.dependencies import DISMISSED
 from devkit.permissions.requests import TABLE, Expander, Records
 from devkit.run import StackPreview
@@ -33,6 +44,27 @@ def test_every_deploy_and_preview_request_of_every_stack_is_allowed_by_its_role(
     gaps = [str(gap) for deploy, preview in reports for gap in (*deploy.gaps, *preview.gaps)]
     assert not gaps, f"{len(gaps)} gaps:\n" + "\n".join(gaps[:60])
     assert all(deploy.requests > 1000 and preview.requests >= 6 for deploy, preview in reports)
+
+
+def test_the_closure_reports_a_role_that_lost_its_key_use_through_the_services(prod, bootstrap):
+    roles = dict(roles_of(bootstrap))
+    deploy = roles["github-deploy-prod"]
+    without = tuple({**d, "Statement": [s for s in d["Statement"]
+                                        if s.get("Sid") != "UseThisEnvironmentsKeysThroughThePlatformServices"]}
+                    for d in deploy.identity)
+    roles["github-deploy-prod"] = Role(deploy.name, deploy.arn, without, deploy.boundary)
+    run = StackRun("prod", None, ACCOUNT, prod.recorder.resources, prod.recorder.invokes)
+    [(report, _)] = closure([run], roles=roles)
+    gaps = {(g.type, g.action) for g in report.gaps}
+    assert ("aws:ecr/repository:Repository", "kms:CreateGrant") in gaps
+    assert ("aws:rds/cluster:Cluster", "kms:CreateGrant") in gaps
+    assert ("aws:secretsmanager/secretVersion:SecretVersion", "kms:GenerateDataKey") in gaps
+
+
+def test_the_prod_preview_runs_its_password_invoke_and_the_preview_role_may_run_it(prod, reports):
+    assert ("aws:secretsmanager/getRandomPassword:getRandomPassword", "eu-central-1") in prod.recorder.invokes
+    [preview] = [p for d, p in reports if d.stack == "prod"]
+    assert preview.requests == 7 and not preview.gaps
 
 
 def test_nothing_in_the_stacks_is_left_undecidable(reports):
@@ -66,9 +98,12 @@ def test_every_dependent_action_the_sar_lists_is_in_the_row_or_dismissed_with_a_
     assert not missing, sorted(set(missing))
 
 
-def test_no_deploy_role_can_delete_or_change_what_the_bootstrap_created(bootstrap):
-    from devkit.permissions.closure import roles_of
+def test_the_deploy_roles_hold_no_action_the_closure_does_not_require_beyond_the_listed_unconfirmed_reads():
+    beyond = granted_beyond_the_table(load_bootstrap_module())
+    assert set(beyond) <= NOT_YET_DERIVED, sorted(set(beyond) - NOT_YET_DERIVED)
 
+
+def test_no_deploy_role_can_delete_or_change_what_the_bootstrap_created(bootstrap):
     roles = roles_of(bootstrap)
     records = bootstrap.resources
     requests = [r for r in Expander("bootstrap", records, Records(records), ACCOUNT).requests()

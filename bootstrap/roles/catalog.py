@@ -47,6 +47,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "ec2": (
         "DescribeAccountAttributes", "DescribeAvailabilityZones", "DescribeNetworkInterfaces", "DescribeTags",
         "DescribeNetworkAcls",
+        # Cloud Map's CreatePrivateDnsNamespace reads the VPC and the regions as the caller.
+        "DescribeRegions",
         "CreateTags", "DeleteTags",
         "DescribeVpcs", "DescribeVpcAttribute", "CreateVpc", "DeleteVpc", "ModifyVpcAttribute",
         "DescribeSubnets", "CreateSubnet", "DeleteSubnet", "ModifySubnetAttribute",
@@ -118,7 +120,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     ),
     "secretsmanager": (
         "CreateSecret", "DeleteSecret", "DescribeSecret", "UpdateSecret", "TagResource", "UntagResource",
-        "GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy", "ReplicateSecretToRegions",
+        "GetResourcePolicy", "ReplicateSecretToRegions",
         "RemoveRegionsFromReplication",
         # The prod primary's write-only database master credential (components/data/database.py): the
         # provider reads the version back (GetSecretValue, scoped in SCOPED_ACTIONS) and moves its stages.
@@ -144,8 +146,9 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "ChangeResourceRecordSets", "GetChange", "ListResourceRecordSets", "GetHostedZone",
         "CreateHealthCheck", "DeleteHealthCheck", "GetHealthCheck", "UpdateHealthCheck",
         "ChangeTagsForResource", "ListTagsForResource",
-        # Cloud Map creates the private DNS namespace's hosted zone with the caller's permissions.
-        "CreateHostedZone", "DeleteHostedZone",
+        # Cloud Map creates the private DNS namespace's hosted zone with the caller's permissions (its delete
+        # needs none: Cloud Map API permissions reference).
+        "CreateHostedZone", "ListHostedZonesByName",
         # Private DNS of interface VPC endpoints (a dependent action of ec2:CreateVpcEndpoint).
         "AssociateVPCWithHostedZone",
     ),

@@ -229,14 +229,45 @@ class StackRun:
     invokes: Sequence[tuple[str, str]]
 
 
-def closure(runs: Sequence[StackRun], bootstrap: Recorder | None = None) -> list[tuple[Report, Report]]:
-    """(deploy, preview) reports of every stack, judged against the bootstrap's roles."""
-    recorder = bootstrap or run_bootstrap()
-    roles = roles_of(recorder)
+def closure(runs: Sequence[StackRun], bootstrap: Recorder | None = None,
+            roles: Mapping[str, Role] | None = None) -> list[tuple[Report, Report]]:
+    """(deploy, preview) reports of every stack, judged against the bootstrap's roles (or `roles`)."""
+    roles = roles if roles is not None else roles_of(bootstrap or run_bootstrap())
     module = load_bootstrap_module()
     everything = Records([r for run in runs for r in run.records])
     return [closure_of_stack(run.stack, run.records, run.invokes, everything, roles, module, run.account, run.primary)
             for run in runs]
+
+
+# Granted to the deploy roles for what happens outside the registered resources' own calls: the pulumi
+# action's step that primes the tracing collector's pull-through cache (.github/actions/pulumi).
+WORKFLOW_ACTIONS: Mapping[str, str] = {
+    **dict.fromkeys(("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:BatchImportUpstreamImage"), "the deploy workflow's first pull of the tracing collector through the pull-through cache"),
+}
+
+
+# Granted before the closure existed and required by no row; kept until a CloudTrail record of a real
+# deploy shows whether the provider calls them (removing a read the provider does call fails `up`).
+NOT_YET_DERIVED: frozenset[str] = frozenset({
+    "access-analyzer:ListAnalyzers", "dynamodb:DescribeStream", "dynamodb:ListStreams",
+    "ec2:DescribeAccountAttributes", "ec2:DescribeTags", "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:DescribeListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+    "lambda:GetFunctionConfiguration", "servicediscovery:ListNamespaces", "ssm:GetParameters"})
+
+
+def required_actions() -> set[str]:
+    """Every action the table, the invokes and the workflow steps need."""
+    from devkit.permissions.requests import TABLE
+
+    needed = {a for t in TABLE.values() for op in ("create", "read", "update", "delete") for call in t.calls(op)
+              for a in call.actions}
+    return needed | {a for actions in INVOKES.values() for a in actions} | set(WORKFLOW_ACTIONS)
+
+
+def granted_beyond_the_table(bootstrap: ModuleType) -> list[str]:
+    """Deploy-role actions nothing in the closure requires (candidates for removal, see the doc)."""
+    granted = {f"{service}:{action}" for service, actions in bootstrap.DEPLOY_ACTIONS.items() for action in actions}
+    return sorted(granted - required_actions())
 
 
 def table_size() -> tuple[int, int, int]:

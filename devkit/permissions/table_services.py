@@ -29,9 +29,10 @@ DATA: tuple[TypeRows, ...] = (
                  "dynamodb:UpdateTimeToLive", "dynamodb:UpdateTable",
                  customer_key("dynamodb", "serverSideEncryption.kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
                               "kms:GenerateDataKey", note=TABLE_KEY_NOTE),
-                 in_regions("replicas[].regionName", "dynamodb:CreateTableReplica", *DYNAMODB_ITEMS,
-                            note="adding a replica needs CreateTableReplica and the item actions on the table in "
-                                 "the replica region (DynamoDB developer guide, V2gt_IAM.html)"),
+                 in_regions("replicas[].regionName", "dynamodb:CreateTable", "dynamodb:CreateTableReplica",
+                            *DYNAMODB_ITEMS,
+                            note="adding a replica needs CreateTable, CreateTableReplica and the item actions on the "
+                                 "table in the replica region (DynamoDB developer guide, V2gt_IAM.html)"),
                  customer_key("dynamodb", "replicas[].kmsKeyArn", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt",
                               "kms:GenerateDataKey", note=TABLE_KEY_NOTE + "; the replica's key in its region"),
                  Call(("iam:CreateServiceLinkedRole",), target="arn:arn:aws:iam::{account}:role/aws-service-role/"
@@ -46,7 +47,8 @@ DATA: tuple[TypeRows, ...] = (
          update=("dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive",
                  "dynamodb:TagResource", "dynamodb:UntagResource",
                  in_regions("replicas[].regionName", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable",
-                            "dynamodb:TagResource")),
+                            "dynamodb:TagResource", "dynamodb:UpdateTimeToLive",
+                            note="UpdateTimeToLive in every replica region (V2gt_IAM.html)")),
          delete=("dynamodb:DeleteTable",
                  in_regions("replicas[].regionName", "dynamodb:DeleteTableReplica", "dynamodb:DeleteTable"))),
     rows("aws:rds/globalCluster:GlobalCluster", TF + "aws_rds_global_cluster",
@@ -272,7 +274,8 @@ OPERATIONS: tuple[TypeRows, ...] = (
          delete=(on("acm-pca:UpdateCertificateAuthority",
                     note="an active CA is disabled before it can be deleted (provider delete function)"),
                  "acm-pca:DeleteCertificateAuthority")),
-    rows("aws:acmpca/certificate:Certificate", TF + "aws_acmpca_certificate (delete revokes)", tagged=False,
+    rows("aws:acmpca/certificate:Certificate", TF + "aws_acmpca_certificate (certificate.go: delete revokes; a self-signed root's refusal is ignored, "
+         "an access denial is not)", tagged=False,
          self_arn="{certificateAuthorityArn}",
          create=("acm-pca:IssueCertificate", "acm-pca:GetCertificate"), read=("acm-pca:GetCertificate",),
          delete=(on("acm-pca:RevokeCertificate", note="deleting the certificate revokes it (provider delete "
