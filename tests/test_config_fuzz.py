@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,8 @@ def _project_with(name: str, text: str, workdir: Path) -> Path:
         target = workdir / item
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(ORIGINALS[item] if item != name else text, encoding="utf-8")
+    # The event schemas beside the catalog, unmutated: the catalog checks its subscriptions against them.
+    shutil.copytree(PROJECT_DIR / "platform" / "schemas", workdir / "platform" / "schemas", dirs_exist_ok=True)
     return workdir
 
 
