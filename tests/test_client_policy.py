@@ -86,3 +86,41 @@ def test_a_per_try_timeout_beyond_the_stacks_client_timeout_is_refused_naming_bo
     _set_client(project, "persona", {"perTryTimeoutMs": 2500})  # staging's clientTimeoutSeconds is 2
     with pytest.raises(ConfigError, match=r"services\.persona .*perTryTimeoutMs 2500 .*clientTimeoutSeconds = 2"):
         load_stack("staging", project)
+
+
+@pytest.mark.parametrize("protocol, health_path", [("http2", "/health"), ("grpc", "/grpc.health.v1.Health/Check")])
+def test_http2_and_grpc_task_definitions_are_valid_for_the_ecs_api(protocol, health_path):
+    from tests.ecs_api import register_task_definition_problems
+    from tests.test_container_definitions import register_request
+
+    spec, size = make_spec(protocol=protocol, health_path=health_path)
+    definitions = container_definitions(spec)
+    assert definitions[0]["portMappings"][0]["appProtocol"] == protocol
+    assert register_task_definition_problems(register_request(definitions, size)) == []
+
+
+def test_the_dynamodb_idempotency_store_needs_only_what_the_task_role_allows_and_never_publishes():
+    import idempotency
+
+    from components.data.access import TABLE_ACTIONS
+    from components.events.documents import outbox_filter
+    calls: list[str] = []
+
+    class Recording:
+        def __getattr__(self, name: str):
+            def call(**kwargs: object) -> dict:
+                calls.append(name)
+                return {"Item": kwargs.get("Item")} if name == "get_item" else {}
+            return call
+
+    store = idempotency.DynamoDbStore(Recording(), "staging-upload", partition_key="pk", ttl_attribute="expiresAt")
+    store.claim("k", "h", 60)
+    store.complete("k", idempotency.Outcome("h", 201, b"{}"), 60)
+    store.release("k")
+    actions = {"dynamodb:" + "".join(part.title() for part in name.split("_")) for name in calls}
+    assert actions == {"dynamodb:PutItem", "dynamodb:DeleteItem"} and actions <= set(TABLE_ACTIONS)
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= set(TABLE_ACTIONS)
+    # Its items share the table's stream with outbox items; the pipe's filter lets none of them through.
+    item = store._item("k", idempotency.Outcome("h", 201, b"{}"), 60)
+    pattern = outbox_filter(["UploadCompleted"])["dynamodb"]["NewImage"]["kind"]["S"]
+    assert item["kind"]["S"] not in pattern

@@ -110,7 +110,7 @@ def _project_with(name: str, text: str, workdir: Path) -> Path:
         target = workdir / item
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(ORIGINALS[item] if item != name else text, encoding="utf-8")
-    # The event schemas the catalog's subscriptions name are read beside it.
+    # The event schemas beside the catalog, unmutated: the catalog checks its subscriptions against them.
     shutil.copytree(PROJECT_DIR / "platform" / "schemas", workdir / "platform" / "schemas", dirs_exist_ok=True)
     return workdir
 

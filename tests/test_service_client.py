@@ -403,3 +403,17 @@ def test_the_dynamodb_store_keys_items_apart_from_entities_and_outbox_items_and_
     assert store.claim("abc", "h2", 3600) is None
     store.release("abc")
     assert table.items == {}
+
+
+def test_a_body_too_large_or_a_bad_length_is_refused_before_the_route_runs(keyed_service):
+    url, runs, _, _ = keyed_service
+    host, port = url.split("/")[2].split(":")
+    import http.client
+    for length, expected in (("2000000", 413), ("ten", 400)):
+        connection = http.client.HTTPConnection(host, int(port), timeout=5)
+        connection.putrequest("POST", "/api/example/orders")
+        connection.putheader("Content-Length", length)
+        connection.endheaders()
+        assert connection.getresponse().status == expected
+        connection.close()
+    assert runs == []

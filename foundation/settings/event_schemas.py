@@ -78,4 +78,5 @@ def check_event_schemas(services: Mapping[str, DataAndEvents], directory: Path) 
                             f"{detail_type!r} (services.{source}.publishes); remove the schema or publish it")
     problems += [f"platform/schemas/{p}" for p in compatibility_problems(schemas, read_lock(directory), subscribers)]
     if problems:
-        raise ConfigError("event schemas: " + "; ".join(problems))
+        more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ConfigError(f"service catalog services.yaml and its event schemas: {problems[0]}{more}")

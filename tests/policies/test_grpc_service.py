@@ -30,9 +30,8 @@ def _project(tmp: Path, change) -> Path:
 
 
 def _upload_speaks_grpc(services: dict) -> None:
-    services["upload"] |= {"protocol": "grpc", "pathPrefix": "/upload.v1.Upload", "healthPath": GRPC_HEALTH}
-    # Its HTTP routes would sit outside the gRPC service's path; a gRPC service declares its methods instead.
-    services["upload"].pop("routes", None)
+    services["upload"] |= {"protocol": "grpc", "pathPrefix": "/upload.v1.Upload", "healthPath": GRPC_HEALTH,
+                           "routes": ["POST /upload.v1.Upload/Create", "POST /upload.v1.Upload/Get"]}
 
 
 @pytest.fixture(scope="module")

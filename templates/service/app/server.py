@@ -116,7 +116,10 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str,
             route = settings.routes.get((self.command, path))
             if route is None:
                 return idempotency.Answer(404, json.dumps({"error": "not found", "path": path}).encode(), json_type)
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                return idempotency.Answer(400, b'{"error": "bad Content-Length"}', json_type)
             if length > MAX_BODY_BYTES:
                 return idempotency.Answer(413, b'{"error": "body too large"}', json_type)
             body = self.rfile.read(length) if length > 0 else b""
