@@ -159,6 +159,7 @@ def legacy_lines(preview: StackPreview) -> list[str]:
     for attachment in preview.recorder.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment"):
         lines.append(f"{groups.get(str(attachment.inputs['targetGroupArn']), '?')} invokes "
                      f"{_short(attachment.inputs['targetId'])}")
+    return lines
 
 
 
