@@ -208,7 +208,8 @@ def new_service(options: argparse.Namespace) -> int:
         stacks=tuple(s.strip() for s in options.stacks.split(",") if s.strip()) or ("staging",),
         scaffold=options.scaffold)
     try:
-        result = onboard(request)
+        # The cost lines come before anything is written, and before a refusal.
+        result = onboard(request, report=lambda line: print(f"Monthly cost {line}", flush=True))
     except (OnboardingError, ConfigError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

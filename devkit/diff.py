@@ -19,6 +19,7 @@ Secrets never appear: a changed secret shows as `[secret]` on both sides.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,8 @@ def diff_documents(base: Mapping[str, Any], head: Mapping[str, Any]) -> StackDif
         changes[urn] = ResourceChange("delete", urn, old[urn]["type"], old[urn]["name"])
     for urn in sorted(old.keys() & new.keys()):
         record = new[urn]
-        properties = tuple(_changes(record["type"], old[urn].get("inputs") or {}, record.get("inputs") or {}))
+        properties = _not_ignored(record, _changes(record["type"], old[urn].get("inputs") or {},
+                                                   record.get("inputs") or {}))
         if old[urn].get("providerRegion") != record.get("providerRegion"):
             properties += (PropertyChange("(provider region)", old[urn].get("providerRegion"),
                                           record.get("providerRegion"), True),)
@@ -117,6 +119,23 @@ def diff_documents(base: Mapping[str, Any], head: Mapping[str, Any]) -> StackDif
     ordered = tuple(changes[urn] for urn in sorted(changes))
     return StackDiff(str(head.get("stack")), ordered, len(old.keys() & new.keys()) - sum(
         1 for c in ordered if c.operation in ("update", "replace")))
+
+
+def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
+    """Whether `pulumi preview` leaves this property path alone: it is, or lies under, an ignoreChanges
+    path (`desiredCount`, `loadBalancers[0].targetGroupArn`; `*` matches any one list index or key)."""
+    for ignored in ignore_changes:
+        pattern = re.escape(ignored).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]+")
+        if re.fullmatch(rf"{pattern}([.\[].*)?", path):
+            return True
+    return False
+
+
+def _not_ignored(record: Mapping[str, Any], changes: Iterable[PropertyChange]) -> tuple[PropertyChange, ...]:
+    """A real preview shows no update on an ignoreChanges property (the resource's options, recorded by
+    the offline run as `ignoreChanges`), so neither does the diff."""
+    ignore_changes = record.get("ignoreChanges") or ()
+    return tuple(change for change in changes if not _ignored(change.path, ignore_changes))
 
 
 def _propagate_replacements(changes: dict[str, ResourceChange], old: Mapping[str, Any],
@@ -133,11 +152,11 @@ def _propagate_replacements(changes: dict[str, ResourceChange], old: Mapping[str
                 continue
             listed = {p.path.split(".", 1)[0].split("[", 1)[0] for p in current.properties} if current else set()
             old_inputs = old[urn].get("inputs") or {}
-            added = tuple(
+            added = _not_ignored(record, (
                 PropertyChange(prop, old_inputs.get(prop, _ABSENT), _KnownAfterReplace(),
                                forces_replacement(record["type"], prop))
                 for prop, urns in sorted((record.get("propertyDependencies") or {}).items())
-                if prop not in listed and replaced & set(urns))
+                if prop not in listed and replaced & set(urns)))
             if not added:
                 continue
             properties = (current.properties if current else ()) + added

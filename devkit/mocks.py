@@ -62,6 +62,7 @@ class RecordedResource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The record as JSON with a stable order: SDK registrations arrive on executor threads, so
@@ -81,6 +82,7 @@ class RecordedResource:
                                      for prop, urns in sorted(self.property_dependencies.items())},
             # Only when set, so that the documents of unprotected stacks keep their shape.
             **({"protect": True} if self.protect else {}),
+            **({"ignoreChanges": sorted(self.ignore_changes)} if self.ignore_changes else {}),
         }
 
 
@@ -404,6 +406,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=bool(request.protect),
+            ignore_changes=list(request.ignoreChanges),
         ))
         return response
 

@@ -15,6 +15,7 @@ import io
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from components.core.validation import service_name_problem
+from devkit.onboarding_costs import CostsOf, CostVerdict, budget_refusal, stack_costs
 from foundation.settings import (
     PROJECT_DIR,
     ConfigError,
@@ -75,6 +77,7 @@ class OnboardingResult:
     stacks: list[str] = field(default_factory=list)       # primaries and standbys that run the service
     scaffold_files: list[Path] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    costs: list[CostVerdict] = field(default_factory=list)  # per target stack, before anything was written
 
 
 def _yaml() -> YAML:
@@ -228,6 +231,22 @@ def _read(call):
         raise OnboardingError(str(error)) from None
 
 
+def _scratch_copy(root: Path, changed: dict[Path, str], project_dir: Path) -> Path:
+    """The project's config files in `root`, with the planned edits applied."""
+    (root / CATALOG.parent).mkdir(parents=True)
+    # The whole platform/ folder: the preview that prices the stacks reads prices.yaml and quotas.yaml too.
+    for path in [project_dir / "Pulumi.yaml", *sorted((project_dir / CATALOG.parent).glob("*.yaml")),
+                 *(project_dir / f"Pulumi.{s}.yaml" for s in list_stacks(project_dir))]:
+        shutil.copy(path, root / path.relative_to(project_dir))
+    # The event schemas beside the catalog: load_catalog checks the subscriptions against them.
+    schemas = project_dir / CATALOG.parent / "schemas"
+    if schemas.is_dir():
+        shutil.copytree(schemas, root / CATALOG.parent / "schemas")
+    for path, text in changed.items():
+        (root / path.relative_to(project_dir)).write_text(text, encoding="utf-8")
+    return root
+
+
 def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """Read the edited project back as the program will: the catalog, the settings of each stack that now
     runs the service, and the
@@ -235,17 +254,7 @@ def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = P
     are checked from the standby, which is a target too). Works on a scratch copy; returns the targets'
     settings."""
     with tempfile.TemporaryDirectory(prefix="new-service-") as scratch:
-        root = Path(scratch)
-        (root / CATALOG.parent).mkdir(parents=True)
-        for path in [project_dir / "Pulumi.yaml", project_dir / CATALOG,
-                     *(project_dir / f"Pulumi.{s}.yaml" for s in list_stacks(project_dir))]:
-            shutil.copy(path, root / path.relative_to(project_dir))
-        # The event schemas beside the catalog: load_catalog checks the subscriptions against them.
-        schemas = project_dir / CATALOG.parent / "schemas"
-        if schemas.is_dir():
-            shutil.copytree(schemas, root / CATALOG.parent / "schemas")
-        for path, text in changed.items():
-            (root / path.relative_to(project_dir)).write_text(text, encoding="utf-8")
+        root = _scratch_copy(Path(scratch), changed, project_dir)
         catalog = _read(lambda: load_catalog(root / CATALOG))
         project, _ = _read(lambda: read_project_defaults(root))
         settings = {}
@@ -259,10 +268,44 @@ def validate(changed: dict[Path, str], targets: list[str], project_dir: Path = P
         return settings
 
 
-def scaffold_files(request: NewService, template_dir: Path) -> dict[Path, bytes]:
+def cost_verdicts(changed: dict[Path, str], settings: dict[str, Any], project_dir: Path,
+                  costs_of: CostsOf = stack_costs) -> list[CostVerdict]:
+    """Each target stack's estimate without and with the service (the edited files in a scratch copy)."""
+    targets = list(settings)
+    try:
+        before = costs_of(project_dir, targets)
+        with tempfile.TemporaryDirectory(prefix="new-service-cost-") as scratch:
+            root = _scratch_copy(Path(scratch), changed, project_dir)
+            after = costs_of(root, targets)
+    except (ConfigError, OnboardingError):
+        raise
+    except Exception as error:  # the program itself failed under the offline preview
+        raise OnboardingError(f"the cost of {', '.join(targets)} cannot be estimated: {type(error).__name__}: "
+                              f"{str(error)[:300]}; nothing was written") from None
+    verdicts = []
+    for stack in targets:
+        budget = settings[stack].config.budget
+        approved = budget.approval.amount_eur if budget.approval is not None else None
+        verdicts.append(CostVerdict(stack, before[stack], after[stack], budget.monthly_eur, approved))
+    return verdicts
+
+
+def workflow_targets(request: NewService, settings: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The repositories the image workflow pushes to (one per environment that runs the service: a
+    staging-only service has no prod repository) and the stack files its bump edits (the first named
+    primary and its standby, which must run the same image)."""
+    repositories = sorted({settings[stack].repository_name(request.name) for stack in request.stacks})
+    first = request.stacks[0]
+    followers = [s for s, each in settings.items()
+                 if each.role == "standby" and each.config.failover.primary_stack.rsplit("/", 1)[-1] == first]
+    return repositories, [f"Pulumi.{s}.yaml" for s in [first, *sorted(followers)]]
+
+
+def scaffold_files(request: NewService, template_dir: Path, repositories: list[str] | None = None,
+                   stack_files: list[str] | None = None) -> dict[Path, bytes]:
     """The service repository: the template, with its image workflow's top-level `env:` filled in from the
-    catalog entry (SERVICE, PATH_PREFIX, ARCHITECTURE set; the template's service name `example` in the
-    other values, e.g. its ECR repositories `<environment>/example`, becomes NAME)."""
+    catalog entry and the stacks (SERVICE, PATH_PREFIX, ARCHITECTURE, ECR_REPOSITORIES, STACK_FILES set;
+    the template's service name `example` in the other values becomes NAME)."""
     if not template_dir.is_dir():
         raise OnboardingError(f"--scaffold: the service template {template_dir} does not exist")
     files = {path.relative_to(template_dir): path.read_bytes()
@@ -272,6 +315,10 @@ def scaffold_files(request: NewService, template_dir: Path) -> dict[Path, bytes]
                               "learns the service's catalog entry")
     values = {"SERVICE": request.name, "ARCHITECTURE": request.architecture,
               "PATH_PREFIX": '""' if request.internal else (request.path_prefix or f"/api/{request.name}")}
+    if repositories is not None:
+        values["ECR_REPOSITORIES"] = " ".join(repositories)
+    if stack_files is not None:
+        values["STACK_FILES"] = " ".join(stack_files)
     lines = files[WORKFLOW].decode("utf-8").splitlines(keepends=True)
     found: set[str] = set()
     in_env = False
@@ -295,21 +342,29 @@ def scaffold_files(request: NewService, template_dir: Path) -> dict[Path, bytes]
     return files
 
 
-def onboard(request: NewService, project_dir: Path = PROJECT_DIR,
-            template_dir: Path = TEMPLATE_DIR) -> OnboardingResult:
-    """Validate everything, then write. Raises OnboardingError before writing anything."""
+def onboard(request: NewService, project_dir: Path = PROJECT_DIR, template_dir: Path = TEMPLATE_DIR,
+            report: Callable[[str], None] = lambda line: None, costs_of: CostsOf = stack_costs) -> OnboardingResult:
+    """Validate everything and judge the cost, then write. Raises OnboardingError before writing anything.
+    `report` receives the cost lines (the CLI prints them) before anything is written."""
     changed, targets = plan(request, project_dir)
     settings = validate(changed, targets, project_dir)
     primary = settings[request.stacks[0]]
+    result = OnboardingResult(stacks=targets)
+    if changed:
+        result.costs = cost_verdicts(changed, settings, project_dir, costs_of)
+        for verdict in result.costs:
+            report(verdict.line())
+        refusal = budget_refusal(request.name, result.costs)
+        if refusal:
+            raise OnboardingError(refusal)
     files: dict[Path, bytes] = {}
     if request.scaffold is not None:
-        files = scaffold_files(request, template_dir)
+        files = scaffold_files(request, template_dir, *workflow_targets(request, settings))
         for relative, content in files.items():
             target = request.scaffold / relative
             if target.exists() and target.read_bytes() != content:
                 raise OnboardingError(f"--scaffold: {target} exists with other content; choose an empty "
                                       "directory")
-    result = OnboardingResult(stacks=targets)
     for path, text in changed.items():
         path.write_text(text, encoding="utf-8")
         result.changed.append(path)

@@ -134,7 +134,7 @@ def budget_scale_down(settings: StackSettings, refs: PlatformRefs, services: dic
                                            services[spec.name].scaling_target.arn, spec.min_tasks)
                   for spec in settings.services},
         kms_key_arn=refs.kms_key_arn, permissions_boundary_arn=refs.permissions_boundary_arn,
-        log_retention_days=settings.log_retention_days), opts=opts)
+        dead_letter_topic_arn=refs.alarm_topic_arn, log_retention_days=settings.log_retention_days), opts=opts)
 
 
 def alert_routing_args(settings: StackSettings, account_id: pulumi.Input[str],

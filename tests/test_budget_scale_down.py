@@ -139,6 +139,7 @@ TARGET_ARNS = {name: f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT_ID}:sca
                for name in ("auth", "persona")}
 BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/staging-boundary"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/platform"
+ALERTS = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:staging-alerts"
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +149,7 @@ def recorded():
             name=NAME, account_id=ACCOUNT_ID, cluster_name=CLUSTER,
             services={name: ScaledService(f"staging-{name}-x1", SERVICE_ARNS[name], TARGET_ARNS[name], 1)
                       for name in ("auth", "persona")},
-            kms_key_arn=KEY, permissions_boundary_arn=BOUNDARY, log_retention_days=14))
+            kms_key_arn=KEY, permissions_boundary_arn=BOUNDARY, dead_letter_topic_arn=ALERTS, log_retention_days=14))
 
     recorder, _ = run_program(program, project="microservices-foundation", stack="staging", region=REGION)
     return recorder
@@ -173,6 +174,17 @@ def test_the_topic_is_encrypted_with_the_platform_key_and_invokes_only_the_funct
     permission = recorded.one("aws:lambda/permission:Permission").inputs
     assert (permission["principal"], permission["sourceArn"], permission["function"]) == (
         "sns.amazonaws.com", TOPIC, NAME)
+
+
+def test_a_failed_invocation_goes_to_the_alert_topic_and_every_invocation_is_traced(recorded):
+    function = recorded.one("aws:lambda/function:Function").inputs
+    assert function["deadLetterConfig"] == {"targetArn": ALERTS}
+    assert function["tracingConfig"] == {"mode": "Active"}
+    policy = json.loads(recorded.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["DeadLetterToAlertTopic"]["Resource"] == ALERTS
+    assert statements["EncryptDeadLettersThroughSns"]["Resource"] == KEY
+    assert statements["WriteTraces"]["Action"] == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 
 
 def test_the_log_group_exists_with_retention_and_the_platform_key(recorded):
@@ -238,7 +250,9 @@ def test_the_function_and_permission_payloads_fit_the_lambda_api(recorded):
               "Environment": {"Variables": function["environment"]["variables"]},
               "Architectures": function["architectures"],
               "LoggingConfig": {"LogFormat": function["loggingConfig"]["logFormat"],
-                                "LogGroup": function["loggingConfig"]["logGroup"]}}
+                                "LogGroup": function["loggingConfig"]["logGroup"]},
+              "TracingConfig": {"Mode": function["tracingConfig"]["mode"]},
+              "DeadLetterConfig": {"TargetArn": function["deadLetterConfig"]["targetArn"]}}
     assert lambda_problems("CreateFunction", create) == []
     permission = recorded.one("aws:lambda/permission:Permission").inputs
     add = {"FunctionName": permission["function"], "StatementId": "sns-invoke", "Action": permission["action"],
@@ -259,8 +273,10 @@ def test_the_boundary_admits_every_action_of_the_role_on_its_resources_and_passe
     assert judge_policy_document(boundary, "identity") == []
     admitted = {action for s in boundary["Statement"] for action in s["Action"]}
     policy = role_policy(TARGET_ARNS.values(), SERVICE_ARNS.values(),
-                         f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{NAME}")
+                         f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{NAME}", ALERTS, KEY)
     assert {a for s in policy["Statement"] for a in s["Action"]} <= admitted
+    publish = next(s for s in boundary["Statement"] if s["Sid"] == "BudgetScaleDownDeadLettersToAlerts")
+    assert publish["Resource"] == f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:staging*-alerts"
     assert "application-autoscaling:RegisterScalableTarget" not in {
         a for s in platform_boundary(None)["Statement"] for a in s["Action"]}
 

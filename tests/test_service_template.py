@@ -167,7 +167,7 @@ def test_image_is_built_for_the_catalogs_architecture_scanned_and_the_scan_gates
     assert sarif["if"].startswith("always()") and sarif["with"]["sarif_file"] == scan["output"]
 
 
-def test_the_scanned_image_is_pushed_tagged_by_commit_and_bumped_in_the_staging_stack():
+def test_the_scanned_image_is_pushed_tagged_by_commit_and_bumped_in_the_staging_primary_and_its_standby():
     workflow = _image_workflow()
     push = workflow["jobs"]["push"]
     assert push["needs"] == "build-scan" and "refs/heads/main" in push["if"]
@@ -178,7 +178,10 @@ def test_the_scanned_image_is_pushed_tagged_by_commit_and_bumped_in_the_staging_
     assert bump["needs"] == "push" and bump["permissions"] == {}
     run = bump["steps"][-1]["run"]
     assert '.config["microservices-foundation:services"].overrides' in run and "gh pr create --base main" in run
-    assert workflow["env"]["STACK_FILE"] == "Pulumi.staging.yaml"
-    # The path the bump writes is the one the platform's stack file has.
-    staging = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]
-    assert all("image" in o for o in staging["microservices-foundation:services"]["overrides"].values())
+    # The standby runs its primary's image, so the bump edits both (the settings refuse a mismatch).
+    assert workflow["env"]["STACK_FILES"].split() == ["Pulumi.staging.yaml", "Pulumi.staging-euw1.yaml"]
+    assert 'for stack_file in $STACK_FILES; do' in run
+    # The path the bump writes is the one the platform's stack files have.
+    for stack_file in workflow["env"]["STACK_FILES"].split():
+        staging = yaml.safe_load((ROOT / stack_file).read_text())["config"]
+        assert all("image" in o for o in staging["microservices-foundation:services"]["overrides"].values())

@@ -51,7 +51,8 @@ def log_group_name(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def boundary_statements(account_id: str, region: str, environment: str, function_name: str) -> list[dict[str, Any]]:
+def boundary_statements(account_id: str, region: str, environment: str, function_name: str,
+                        kms_key_arn: str | None = None) -> list[dict[str, Any]]:
     """What the platform's permissions boundary must admit for the scale-down function's role.
 
     The scalable targets and services do not exist when the boundary is written (a target's ARN ends in a
@@ -76,10 +77,24 @@ def boundary_statements(account_id: str, region: str, environment: str, function
         {"Sid": "BudgetScaleDownWritesOwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"arn:aws:logs:{arn}:log-group:{log_group_name(function_name)}:*"},
+        # A failed invocation goes to the stack's alert topic (`<stack>-alerts`, the environment's prefix).
+        {"Sid": "BudgetScaleDownDeadLettersToAlerts", "Effect": "Allow", "Action": ["sns:Publish"],
+         "Resource": f"arn:aws:sns:{arn}:{environment}*-alerts"},
+        *([{"Sid": "BudgetScaleDownEncryptsDeadLettersThroughSns", "Effect": "Allow",
+            "Action": DEAD_LETTER_KEY_ACTIONS, "Resource": kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}}]
+          if kms_key_arn is not None else []),
     ]
 
 
-def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_group_arn: str) -> dict[str, Any]:
+# Publishing to a topic encrypted with a customer managed key (SNS developer guide, sns-key-management.html).
+DEAD_LETTER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+# Active tracing: Lambda sends the segments with the execution role (no resource-level permission).
+TRACING_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_group_arn: str,
+                dead_letter_topic_arn: str | None = None, kms_key_arn: str | None = None) -> dict[str, Any]:
     """The function's own permissions: cap these scalable targets, nothing else.
 
     RegisterScalableTarget on an ECS target also needs ecs:DescribeServices and ecs:UpdateService on the
@@ -97,6 +112,13 @@ def role_policy(target_arns: Sequence[str], service_arns: Sequence[str], log_gro
          "Action": ["application-autoscaling:DescribeScalableTargets"], "Resource": "*"},
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group_arn}:*"},
+        {"Sid": "WriteTraces", "Effect": "Allow", "Action": TRACING_ACTIONS, "Resource": "*"},
+        *([{"Sid": "DeadLetterToAlertTopic", "Effect": "Allow", "Action": ["sns:Publish"],
+            "Resource": dead_letter_topic_arn},
+           {"Sid": "EncryptDeadLettersThroughSns", "Effect": "Allow", "Action": DEAD_LETTER_KEY_ACTIONS,
+            "Resource": kms_key_arn, "Condition": {"StringEquals": {
+                "kms:ViaService": f"sns.{dead_letter_topic_arn.split(':')[3]}.amazonaws.com"}}}]
+          if dead_letter_topic_arn is not None and kms_key_arn is not None else []),
     ]}
 
 
@@ -137,6 +159,9 @@ class BudgetScaleDownArgs:
     services: Mapping[str, ScaledService]
     kms_key_arn: pulumi.Input[str]
     permissions_boundary_arn: pulumi.Input[str]
+    # The stack's alert topic (it has subscribers): an invocation that still fails after Lambda's two
+    # retries lands there as the function's dead letter, so a scale-down that did not happen pages.
+    dead_letter_topic_arn: pulumi.Input[str] | None = None
     log_retention_days: int = 30
 
     def __post_init__(self) -> None:
@@ -175,8 +200,9 @@ class BudgetScaleDown(pulumi.ComponentResource):
         services = list(args.services.values())
         policy = iam.RolePolicy(
             f"{name}-role-policy", role=role.id, policy=pulumi.Output.all(
-                [s.target_arn for s in services], [s.service_arn for s in services], log_group.arn).apply(
-                    lambda v: json.dumps(role_policy(v[0], v[1], v[2]))), opts=child)
+                [s.target_arn for s in services], [s.service_arn for s in services], log_group.arn,
+                args.dead_letter_topic_arn, args.kms_key_arn).apply(
+                    lambda v: json.dumps(role_policy(v[0], v[1], v[2], v[3], v[4]))), opts=child)
 
         minimums = pulumi.Output.all(*[s.service_name for s in services]).apply(
             lambda names: json.dumps(dict(zip(names, [s.min_tasks for s in services], strict=False)), sort_keys=True))
@@ -187,6 +213,8 @@ class BudgetScaleDown(pulumi.ComponentResource):
             environment={"variables": {ENV_CLUSTER: args.cluster_name, ENV_SERVICES: minimums,
                                        ENV_TOPIC: topic.arn}},
             logging_config={"log_format": "Text", "log_group": log_group.name},
+            tracing_config={"mode": "Active"},
+            dead_letter_config={"target_arn": args.dead_letter_topic_arn} if args.dead_letter_topic_arn else None,
             description="Caps the stack's services at their minimum when the budget is breached",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]))
         # SNS may invoke the function for this topic only.

@@ -168,7 +168,8 @@ def permissions_boundary(account_id: str, region: str, environment: str, kms_key
              "Resource": kms_key_arn},
         ]
     if budget_scale_down_name is not None:
-        statements += scale_down_boundary_statements(account_id, region, environment, budget_scale_down_name)
+        statements += scale_down_boundary_statements(account_id, region, environment, budget_scale_down_name,
+                                                     kms_key_arn)
     # Tables, streams, queues, the bus and database users of this environment (components/data/access.py).
     # Table keys are the platform key or, in a standby, the primary-owned replica key, whose ARN this stack
     # does not know before the primary exports it; kms:ViaService keeps them to DynamoDB and SQS.

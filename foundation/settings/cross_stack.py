@@ -17,7 +17,8 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
     """Rules that span the stack files of this project (all `Pulumi.<stack>.yaml` live side by side):
     the VPC CIDRs of one environment's regions must not overlap; in each AWS account exactly one stack
     owns ECR replication, with prefixes covering every repository; a standby runs only services its
-    primary runs (their images and secrets come from the primary) and serves the primary's API name."""
+    primary runs (their images and secrets come from the primary), at the primary's image tags, and serves
+    the primary's API name."""
     catalog = load_catalog(catalog_file(project_dir))
     peers, invalid = [settings], []
     for other in list_stacks(project_dir):
@@ -98,6 +99,13 @@ def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings,
     if missing:
         raise fail(f"{key}services.enabled runs {missing}, which the primary '{primary.stack}' does not run: "
                    "their images and secrets are replicated from the primary, so enable them there first")
+    images = {s.name: s.image for s in primary.services}
+    differing = [s.name for s in standby.services if s.name in images and s.image != images[s.name]]
+    if differing:
+        name = differing[0]
+        raise fail(f"{key}services.overrides.{name}.image = '{standby.service(name).image}' differs from the "
+                   f"primary '{primary.stack}' ('{images[name]}'): a standby runs its primary's images (the "
+                   f"replicated tags); bump both stack files together")
     standby_dns, primary_dns = standby.config.dns, primary.config.dns
     if standby_dns is not None and (primary_dns is None or standby_dns != primary_dns):
         shown = primary_dns.model_dump(by_alias=True) if primary_dns else None

@@ -24,6 +24,14 @@ class StackFile(_Model):
 
 
 SECRET_MARKER = "[secret]"
+# Keys that may hold a secure value inside an object (`pulumi config set --secret --path ...`), and the
+# stand-in the offline preview uses, since it cannot decrypt: each fits the key's rule, so the preview runs
+# as the real one would with the decrypted value. `[]` is any list index.
+OFFLINE_SECRET_STAND_INS = {
+    "alerts.httpsEndpoint": "https://offline-preview.invalid/secret",
+    "alerts.emails[]": "secret-alert-{index}@offline-preview.invalid",
+    "budget.alertEmails[]": "secret-budget-{index}@offline-preview.invalid",
+}
 # What Pulumi keeps in a Pulumi.<stack>.yaml: the config and what `pulumi stack init` writes beside it.
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 
@@ -118,11 +126,38 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = SECRET_MARKER  # cannot be decrypted offline; shown, never used
             secret_keys.append(full_key)
+        elif _holds_secure(value):
+            value = _with_stand_ins(value, full_key.partition(":")[2], path.name, full_key)
+            secret_keys.append(full_key)  # Pulumi marks the whole key secret when a part of it is
         merged[full_key] = value
     from_stack = {_namespaced(key, project) for key in stack_config}
     wire = {k: v if isinstance(v, str) else _json(k, v, path.name if k in from_stack else "Pulumi.yaml")
             for k, v in merged.items()}
     return StackFile(stack=stack, config=wire, secret_keys=tuple(secret_keys))
+
+
+def _holds_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_holds_secure(v) for v in value.values())
+    return isinstance(value, list) and any(_holds_secure(v) for v in value)
+
+
+def _with_stand_ins(value: Any, path: str, file_name: str, full_key: str, index: int = 0) -> Any:
+    """`value` with each secure part replaced by its offline stand-in; a secure part without one is a
+    ConfigError naming the key (the preview would otherwise validate the marker and fail obscurely)."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        pattern = re.sub(r"\[\d+\]", "[]", path)
+        stand_in = OFFLINE_SECRET_STAND_INS.get(pattern)
+        if stand_in is None:
+            allowed = ", ".join(OFFLINE_SECRET_STAND_INS)
+            raise ConfigError(f"{file_name}: {full_key.partition(':')[0]}:{path} is a secure value the offline "
+                              f"preview cannot decrypt and has no stand-in for; keys that may be secret: {allowed}")
+        return stand_in.format(index=index)
+    if isinstance(value, dict):
+        return {k: _with_stand_ins(v, f"{path}.{k}", file_name, full_key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_stand_ins(v, f"{path}[{i}]", file_name, full_key, i) for i, v in enumerate(value)]
+    return value
 
 
 def _json(key: str, value: Any, file_name: str) -> str:
