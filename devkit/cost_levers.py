@@ -107,10 +107,10 @@ def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
         if azs > az_count:
             overrides["network.azCount"] = azs
         levers.append(Lever("endpoint AZs", str(azs), overrides))
-    x86 = {f"services.overrides.{s}.architecture": "X86_64" for s in services}
     for label, on_demand, spot in (("0 %", 1, 0), ("50 %", 1, 1), ("75 %", 1, 3), ("100 %", 0, 1)):
-        # AWS runs only X86_64 Linux tasks on FARGATE_SPOT, so the Spot lever is shown on x86 tasks.
-        levers.append(Lever("Spot share (x86 tasks)", label, {**x86, "capacity": {
+        # FARGATE_SPOT runs Linux X86_64 and ARM64 tasks (ECS API reference), so the lever keeps each
+        # service's architecture.
+        levers.append(Lever("Spot share", label, {"capacity": {
             "onDemandBase": 0, "onDemandWeight": on_demand, "spotWeight": spot}}))
     for arch in ("ARM64", "X86_64"):
         levers.append(Lever("architecture (stack's Spot weights)", arch,

@@ -70,8 +70,9 @@ def test_budget_approval_must_exceed_the_budget_and_use_tag_characters():
         Budget.model_validate({"monthlyEur": 100, "approval": {**base, "reason": "commas, are not tag characters"}})
 
 
-def test_no_interface_endpoints_needs_a_nat_gateway():
+def test_every_stack_has_interface_endpoints_in_at_least_one_az_whatever_its_nat_strategy():
     assert Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": "single",
-                                   "endpointAzCount": 0}).endpoint_az_count == 0
-    with pytest.raises(ValidationError, match="needs a NAT gateway"):
-        Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": "none", "endpointAzCount": 0})
+                                   "endpointAzCount": 1}).endpoint_az_count == 1
+    for nat in ("none", "single", "one-per-az"):
+        with pytest.raises(ValidationError, match="greater than or equal to 1"):
+            Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": nat, "endpointAzCount": 0})

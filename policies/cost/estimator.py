@@ -6,7 +6,7 @@ recomputes the figure from what the engine sees and never trusts one the program
 
 Each priced resource yields line items (USD per month) with the arithmetic spelled out in
 ``basis``; a resource whose type costs money but that the estimator cannot price is listed in
-``Estimate.unpriced`` instead of silently counting as zero. docs/cost-model.md has the model.
+``Estimate.gaps`` instead of silently counting as zero. docs/cost-model.md has the model.
 """
 
 from __future__ import annotations
@@ -15,54 +15,27 @@ from collections.abc import Callable, Iterable, Sequence
 
 from .assumptions import UsageAssumptions
 from .compute import ComputePricing
+from .free_types import FREE_TYPES
 from .managed import ManagedServicePricing
-from .model import STACK_TYPE, CostResource, Estimate, LineItem, resources_from_records
+from .model import STACK_TYPE, CostResource, Estimate, Gap, LineItem, resources_from_records
 from .network import NetworkPricing
 from .prices import PriceBook, RegionPrices
 from .pricing import split_tasks
 
-__all__ = ["DEFAULT_SERVICE_COMPONENT_TYPES", "FREE_TYPES", "STACK_TYPE", "CostResource", "Estimate", "LineItem",
-           "estimate", "resources_from_records", "split_tasks"]
+__all__ = [
+    "DEFAULT_SERVICE_COMPONENT_TYPES",
+    "FREE_TYPES",
+    "STACK_TYPE",
+    "CostResource",
+    "Estimate",
+    "Gap",
+    "LineItem",
+    "estimate",
+    "resources_from_records",
+    "split_tasks",
+]
 
 DEFAULT_SERVICE_COMPONENT_TYPES = frozenset({"microservices:platform:MeshService"})
-
-# Types that cost nothing by themselves (configuration, identity, routing, or billed through
-# another resource: a task definition through its service, an EIP's NAT gateway through the EIP).
-FREE_TYPES = frozenset({
-    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route",
-    "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/internetGateway:InternetGateway",
-    "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/securityGroupRule:SecurityGroupRule",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-    "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup",
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment",
-    "aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
-    "aws:ecs/taskDefinition:TaskDefinition", "aws:appautoscaling/target:Target",
-    "aws:appautoscaling/policy:Policy", "aws:kms/alias:Alias",
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketVersioning:BucketVersioning",
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
-    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
-    "aws:ecr/replicationConfiguration:ReplicationConfiguration", "aws:ecr/repositoryPolicy:RepositoryPolicy",
-    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
-    "aws:acmpca/certificate:Certificate", "aws:acmpca/certificateAuthorityCertificate:CertificateAuthorityCertificate",
-    "aws:acmpca/permission:Permission", "aws:route53/record:Record", "aws:servicediscovery/service:Service",
-    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
-    "aws:cloudwatch/queryDefinition:QueryDefinition",  # saved queries are free; a query bills its scan
-    "aws:xray/samplingRule:SamplingRule",  # rules are free; traces are billed per trace recorded
-    "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
-    "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
-    "aws:costexplorer/costAllocationTag:CostAllocationTag", "aws:costexplorer/anomalyMonitor:AnomalyMonitor",
-    "aws:costexplorer/anomalySubscription:AnomalySubscription", "aws:rds/subnetGroup:SubnetGroup",
-    "aws:accessanalyzer/analyzer:Analyzer", "aws:lambda/permission:Permission",
-    "aws:ec2/natGateway:NatGateway#eip",
-})
-
 
 class _Pricer(ComputePricing, NetworkPricing, ManagedServicePricing):
     """Prices one stack's resources; one method per priced type (``_<service>_<kind>``)."""
@@ -103,17 +76,24 @@ class _Pricer(ComputePricing, NetworkPricing, ManagedServicePricing):
             "aws:sns/topic:Topic": self._sns_topic,
             "aws:budgets/budget:Budget": self._budget,
             "aws:lambda/function:Function": self._lambda_function,
+            "aws:appautoscaling/policy:Policy": self._scaling_policy,
+            "aws:rds/globalCluster:GlobalCluster": self._global_cluster,
+            "aws:xray/samplingRule:SamplingRule": self._sampling_rule,
+            "aws:cloudwatch/eventTarget:EventTarget": self._event_target,
+            "aws:ec2/instance:Instance": self._ec2_instance,
+            "aws:rds/instance:Instance": self._rds_instance,
         }
         for resource in resources:
             pricer = pricers.get(resource.type)
             if pricer is None:
-                if resource.type.startswith("aws:") and resource.type not in FREE_TYPES:
-                    self.unpriced.append(f"{resource.type} '{resource.name}' (no price model for this type)")
+                # Fail closed: a provider resource is priced or declared free; components and the engine's
+                # own types (stack, providers, stack references) cost nothing by themselves.
+                if resource.custom and not resource.type.startswith("pulumi:") and resource.type not in FREE_TYPES:
+                    self.gap(resource, "no price model for this type")
                 continue
             prices = self.region_prices(resource)
             if prices is None:
-                self.unpriced.append(f"{resource.type} '{resource.name}' (no prices for region "
-                                     f"{resource.region or self.default_region or 'unknown'})")
+                self.gap(resource, f"no prices for region {resource.region or self.default_region or 'unknown'}")
                 continue
             pricer(resource, prices)
 
@@ -127,4 +107,4 @@ def estimate(resources: Sequence[CostResource], prices: PriceBook, assumptions: 
                      frozenset(service_component_types))
     pricer.run(resources)
     return Estimate(items=tuple(pricer.items), eur_to_usd=prices.currency.eur_to_usd,
-                    unpriced=tuple(pricer.unpriced), notes=tuple(dict.fromkeys(pricer.notes)))
+                    gaps=tuple(pricer.gaps), notes=tuple(dict.fromkeys(pricer.notes)))

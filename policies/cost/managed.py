@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ..values import as_list, get_path, is_known_text
+from ..values import as_list, get_path, is_known_text, is_unknown
 from .model import CostResource
 from .prices import RegionPrices
 from .pricing import PricerBase, number
@@ -74,10 +75,10 @@ class ManagedServicePricing(PricerBase):
     # -- data and events ----------------------------------------------------------------------------
 
     def _dynamodb_table(self, table: CostResource, prices: RegionPrices) -> None:
-        if table.inputs.get("billingMode", "PROVISIONED") != "PAY_PER_REQUEST":
-            self.unpriced.append(f"{table.type} '{table.name}' (provisioned capacity is not priced)")
-            return
         copies = 1 + len([r for r in as_list(table.inputs.get("replicas")) if isinstance(r, Mapping)])
+        if table.inputs.get("billingMode", "PROVISIONED") != "PAY_PER_REQUEST":
+            self._provisioned_table(table, prices, copies)
+            return
         requests, share = self.usage.requests_per_month, self.usage.dynamodb_write_fraction
         writes, reads = requests * share * copies, requests * (1 - share)
         gb = self.usage.dynamodb_storage_gb * copies
@@ -88,14 +89,88 @@ class ManagedServicePricing(PricerBase):
         if get_path(table.inputs, "pointInTimeRecovery", "enabled") is True:
             self.add(table, "DynamoDB", gb * prices.usd("dynamodb_pitr_gb_month"), f"{gb:g} GB PITR")
 
+    def _provisioned_table(self, table: CostResource, prices: RegionPrices, copies: int) -> None:
+        """Provisioned capacity: the table's and each global secondary index's WCU and RCU every hour, in every
+        replica (a replica's replicated writes are billed as its own WCUs)."""
+        indexes = [i for i in as_list(table.inputs.get("globalSecondaryIndexes")) if isinstance(i, Mapping)]
+        owners: list[Mapping[str, Any]] = [table.inputs, *indexes]
+        wcu = [number(o.get("writeCapacity")) for o in owners]
+        rcu = [number(o.get("readCapacity")) for o in owners]
+        if any(v is None for v in wcu + rcu):
+            self.gap(table, "provisioned table or index without known readCapacity/writeCapacity",
+                     deferred=any(is_unknown(o.get(k)) for o in owners for k in ("readCapacity", "writeCapacity")))
+            return
+        writes, reads = sum(v or 0 for v in wcu) * copies, sum(v or 0 for v in rcu) * copies
+        self.add(table, "DynamoDB", writes * prices.usd("dynamodb_wcu_hour") * self.hours,
+                 f"{writes:g} WCU x {self.hours:g} h ({copies} cop{'ies' if copies > 1 else 'y'})")
+        self.add(table, "DynamoDB", reads * prices.usd("dynamodb_rcu_hour") * self.hours,
+                 f"{reads:g} RCU x {self.hours:g} h")
+        gb = self.usage.dynamodb_storage_gb * copies
+        self.add(table, "DynamoDB", gb * prices.usd("dynamodb_storage_gb_month"), f"{gb:g} GB")
+
     def _aurora_cluster(self, cluster: CostResource, prices: RegionPrices) -> None:
         gb, io = self.usage.aurora_storage_gb, self.usage.aurora_io_millions
         self.add(cluster, "Aurora", gb * prices.usd("aurora_storage_gb_month"), f"{gb:g} GB")
         self.add(cluster, "Aurora", io * prices.usd("aurora_io_million"), f"{io:g} million I/O")
+        self._managed_master_secret(cluster, prices)
+
+    def _managed_master_secret(self, database: CostResource, prices: RegionPrices) -> None:
+        # RDS keeps a managed master password in a Secrets Manager secret it creates and rotates.
+        if database.inputs.get("manageMasterUserPassword") is True:
+            self.add(database, "secrets", prices.usd("secrets_manager_secret_month"), "1 RDS-managed master secret")
+
+    def _global_cluster(self, cluster: CostResource, prices: RegionPrices) -> None:
+        # Replicated write I/O: billed in the primary Region for every write replicated to each secondary.
+        io = self.usage.aurora_replicated_write_io_millions
+        self.add(cluster, "Aurora", io * prices.usd("aurora_global_replicated_write_io_million"),
+                 f"{io:g} million replicated write I/O per secondary")
+
+    def _rds_instance(self, instance: CostResource, prices: RegionPrices) -> None:
+        engine, klass = str(instance.inputs.get("engine") or ""), instance.inputs.get("instanceClass")
+        rate = prices.rds_instance_hour.get(str(klass))
+        if not engine.startswith(("postgres", "mysql", "mariadb")) or rate is None:
+            self.gap(instance, f"no price for engine {engine or '(unset)'} on instance class {klass}",
+                     deferred=is_unknown(klass) or is_unknown(instance.inputs.get("engine")))
+            return
+        copies = 2 if instance.inputs.get("multiAz") is True else 1
+        gb = number(instance.inputs.get("allocatedStorage")) or 20
+        self.add(instance, "RDS", copies * rate.usd * self.hours, f"{copies} x {klass} x {self.hours:g} h")
+        self.add(instance, "RDS", copies * gb * prices.usd("rds_gp3_gb_month"), f"{copies} x {gb:g} GB gp3")
+        self._managed_master_secret(instance, prices)
+
+    def _ec2_instance(self, instance: CostResource, prices: RegionPrices) -> None:
+        kind = instance.inputs.get("instanceType")
+        rate = prices.ec2_instance_hour.get(str(kind))
+        if rate is None:
+            self.gap(instance, f"no price for instance type {kind}", deferred=is_unknown(kind))
+            return
+        gb = number(get_path(instance.inputs, "rootBlockDevice", "volumeSize")) or 8
+        self.add(instance, "EC2", rate.usd * self.hours, f"{kind} x {self.hours:g} h")
+        self.add(instance, "EC2", gb * prices.usd("ebs_gp3_gb_month"), f"{gb:g} GB root volume")
+
+    def _scaling_policy(self, policy: CostResource, prices: RegionPrices) -> None:
+        # Target tracking creates two CloudWatch alarms per policy (scale out, scale in) on its metrics.
+        if policy.inputs.get("policyType") != "TargetTrackingScaling":
+            return
+        spec = get_path(policy.inputs, "targetTrackingScalingPolicyConfiguration", "customizedMetricSpecification")
+        metrics = [m for m in as_list(get_path(spec, "metrics")) if isinstance(m, Mapping) and m.get("metricStat")] \
+            if isinstance(spec, Mapping) else []
+        count = 2 * max(len(metrics), 1)
+        self.add(policy, "alarms and metrics", count * prices.usd("cloudwatch_alarm_standard_metric_month"),
+                 f"2 target-tracking alarms x {max(len(metrics), 1)} metric(s)")
+
+    def _sampling_rule(self, rule: CostResource, prices: RegionPrices) -> None:
+        rate = number(rule.inputs.get("fixedRate"))
+        if rate is None:
+            self.gap(rule, "fixedRate unknown", deferred=is_unknown(rule.inputs.get("fixedRate")))
+            return
+        traces = self.usage.api_requests_per_month * min(max(rate, 0.0), 1.0)
+        self.add(rule, "X-Ray traces", traces / 1e6 * prices.usd("xray_traces_recorded_million"),
+                 f"{traces:g} traces ({rate:g} of {self.usage.api_requests_per_month:g} requests)")
 
     def _aurora_instance(self, instance: CostResource, prices: RegionPrices) -> None:
         if instance.inputs.get("instanceClass") != "db.serverless":
-            self.unpriced.append(f"{instance.type} '{instance.name}' (only db.serverless instances are priced)")
+            self.gap(instance, "only db.serverless instances are priced")
             return
         identifier = instance.inputs.get("clusterIdentifier")
         clusters = [c for c in self.ctx.by_type.get("aws:rds/cluster:Cluster", [])
@@ -105,11 +180,20 @@ class ManagedServicePricing(PricerBase):
         low = number(get_path(scaling, "minCapacity")) if isinstance(scaling, Mapping) else None
         high = number(get_path(scaling, "maxCapacity")) if isinstance(scaling, Mapping) else None
         if low is None or high is None:
-            self.unpriced.append(f"{instance.type} '{instance.name}' (its cluster's ACU range is unknown)")
+            self.gap(instance, "its cluster's ACU range is unknown", deferred=True)
             return
-        acu = low + self.usage.average_acu_fraction * (high - low)
-        self.add(instance, "Aurora", acu * prices.usd("aurora_serverless_v2_acu_hour") * self.hours,
-                 f"{acu:g} ACU x {self.hours:g} h")
+        hours, why = self.hours, "never pauses (minimum above 0 ACU)"
+        if low == 0:
+            # Auto-pause (minimum 0 ACU) pauses only after a period without user connections; a service that
+            # keeps a pool open holds it awake. Awake, an instance runs at 0.5 ACU or more.
+            low = 0.5
+            if self.usage.database_pooled_connections:
+                why = "auto-pause never triggers: services hold a connection pool"
+            else:
+                hours, why = self.usage.database_awake_hours_per_month, "awake hours (databaseAwakeHoursPerMonth)"
+        acu = low + self.usage.average_acu_fraction * max(high - low, 0.0)
+        self.add(instance, "Aurora", acu * prices.usd("aurora_serverless_v2_acu_hour") * hours,
+                 f"{acu:g} ACU x {hours:g} h, {why}")
 
     def _sqs_queue(self, queue: CostResource, prices: RegionPrices) -> None:
         fifo = queue.inputs.get("fifoQueue") is True

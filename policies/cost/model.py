@@ -25,6 +25,8 @@ class CostResource:
     inputs: Mapping[str, Any]
     region: str | None = None
     parent: str | None = None
+    # A resource a provider creates (may cost money); False for components and the engine's own types.
+    custom: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,32 @@ class LineItem:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A resource the estimate leaves out. ``deferred``: its size is unknown during preview (the estimate is
+    then a lower bound until `pulumi up`); otherwise nothing can price it, which the budget guard refuses."""
+
+    urn: str
+    resource: str
+    type: str
+    reason: str
+    deferred: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.resource} ({self.reason})"
+
+
+@dataclass(frozen=True)
 class Estimate:
     """A stack's monthly estimate; amounts in USD internally, EUR through :meth:`eur`."""
 
     items: tuple[LineItem, ...]
     eur_to_usd: float
-    unpriced: tuple[str, ...] = ()
+    gaps: tuple[Gap, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def unpriced(self) -> tuple[str, ...]:
+        return tuple(str(gap) for gap in self.gaps)
 
     def eur(self, usd: float) -> float:
         return usd / self.eur_to_usd
@@ -110,5 +131,6 @@ def resources_from_records(records: Iterable[Mapping[str, Any]]) -> list[CostRes
         inputs = record.get("inputs") or {}
         region = inputs.get("region") if is_known_text(inputs.get("region")) else record.get("providerRegion")
         resources.append(CostResource(urn=record["urn"], type=record["type"], name=record["name"], inputs=inputs,
-                                      region=region, parent=record.get("parent")))
+                                      region=region, parent=record.get("parent"),
+                                      custom=record.get("custom", True) is not False))
     return resources

@@ -33,7 +33,7 @@ class NetworkPricing(PricerBase):
 
     def _load_balancer(self, lb: CostResource, prices: RegionPrices) -> None:
         if lb.inputs.get("loadBalancerType", "application") != "application":
-            self.unpriced.append(f"{lb.type} '{lb.name}' (only application load balancers are priced)")
+            self.gap(lb, "only application load balancers are priced")
             return
         lcu = self.usage.alb_lcu
         self.add(lb, "load balancer", prices.usd("alb_hour") * self.hours, f"{self.hours:g} h")

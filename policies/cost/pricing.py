@@ -13,7 +13,7 @@ from typing import Any
 
 from ..values import get_path, is_known_text, is_unknown
 from .assumptions import UsageAssumptions
-from .model import STACK_TYPE, CostResource, LineItem
+from .model import STACK_TYPE, CostResource, Gap, LineItem
 from .prices import PriceBook, RegionPrices
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class PricerBase:
         self.hours = prices.hours_per_month
         self.default_region = default_region
         self.items: list[LineItem] = []
-        self.unpriced: list[str] = []
+        self.gaps: list[Gap] = []
         self.notes: list[str] = []
         self.nat_count = len(resources and self.ctx.by_type.get("aws:ec2/natGateway:NatGateway", []))
 
@@ -149,6 +149,11 @@ class PricerBase:
         self.items.append(LineItem(urn=resource.urn, resource=f"{resource.type} '{resource.name}'", driver=driver,
                                    component=self.ctx.component(resource), service=self.ctx.service(resource),
                                    usd=usd, basis=basis))
+
+    def gap(self, resource: CostResource, reason: str, deferred: bool = False) -> None:
+        """Leave ``resource`` out of the estimate, saying why (never a silent zero)."""
+        self.gaps.append(Gap(urn=resource.urn, resource=f"{resource.type} '{resource.name}'", type=resource.type,
+                             reason=reason, deferred=deferred))
 
     def region_prices(self, resource: CostResource) -> RegionPrices | None:
         return self.prices.region(resource.region or self.default_region)

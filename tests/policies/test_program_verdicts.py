@@ -307,7 +307,8 @@ def test_preview_command_exits_non_zero_on_a_mandatory_verdict_and_writes_markdo
     assert "[mandatory]  ecs-canary-percent" in out
     # One verdict per CANARY service; staging's persona deploys ROLLING while its route is split with the
     # legacy Lambda (docs/strangler-fig.md), so only auth is judged.
-    assert "Policy verdicts: 1 mandatory (FAILED)." in out
+    # staging's recorded budget approval adds the advisory stack-budget-approved-overrun.
+    assert "Policy verdicts: 1 mandatory, 1 advisory (FAILED)." in out
     assert "| ❌ mandatory | `ecs-canary-percent` |" in markdown.read_text()
 
 
