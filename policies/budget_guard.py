@@ -17,6 +17,10 @@ amount counts. Estimate above the budget but within the approved amount: reporte
 ADVISORY ``stack-budget-approved-overrun``; above the approved amount, or without a valid
 approval: MANDATORY ``stack-budget``. Every message names the three biggest cost drivers.
 
+A budget above the seeds' ceiling (``approvalCeilingEur``, 200) needs a recorded approval of at least its
+amount: with one, the ADVISORY policy says so with the cost drivers that alone exceed the ceiling (what
+makes the ceiling impossible for that stack); without one, MANDATORY.
+
 Unknown values: no budget resource, or an unknown ``limitAmount``: not applicable. A resource
 whose size is unknown during preview is left out of the estimate, which is then a lower bound: an
 overrun is still reported, and within the budget the unpriced resources are deferred to ``pulumi up``.
@@ -77,6 +81,25 @@ class BudgetCheck:
     @property
     def within_approval(self) -> bool:
         return self.approval is not None and self.estimate.total_eur <= self.approval.amount_eur + 0.005
+
+    def above_ceiling(self, ceiling_eur: float) -> bool:
+        return self.budget_eur > ceiling_eur + 0.005
+
+    def ceiling_message(self, ceiling_eur: float) -> str:
+        drivers, running = [], 0.0
+        for name, eur in self.estimate.by_driver().items():
+            drivers.append(f"{name} €{eur:.2f}")
+            running += eur
+            if running > ceiling_eur:
+                break
+        text = (f"the budget €{self.budget_eur:.2f} is above the seeds' €{ceiling_eur:.0f} ceiling (estimate "
+                f"€{self.estimate.total_eur:.2f}).")
+        if self.approval is not None and self.approval.amount_eur + 0.005 >= self.budget_eur:
+            return (f"{text} Under the recorded approval: {self.approval.describe()}. What makes €{ceiling_eur:.0f} "
+                    f"impossible: {', '.join(drivers)} (€{running:.2f} together).")
+        hint = f" The recorded approval is not valid: {self.approval_problem}." if self.approval_problem else ""
+        return (f"{text}{hint} Record an approval of at least the budget (amount, reason, approver) or lower the "
+                f"budget; the biggest drivers: {', '.join(drivers)}.")
 
     def message(self) -> str:
         drivers = ", ".join(f"{name} €{eur:.2f}" for name, eur in self.estimate.top_drivers(3))
@@ -226,7 +249,12 @@ def _judge(views: list[ResourceView], config: Mapping[str, Any], approved: bool)
             return []  # reported once, by the mandatory policy
         return [Finding(f"the cost estimate cannot be computed: {error}")]
     findings = [] if approved else _unpriced_findings(checks, config)
+    ceiling = float(config.get("approvalCeilingEur") or 200)
     for check in checks:
+        if check.above_ceiling(ceiling):
+            approved_ceiling = check.approval is not None and check.approval.amount_eur + 0.005 >= check.budget_eur
+            if approved_ceiling == approved:
+                findings.append(Finding(check.ceiling_message(ceiling), urn=check.urn))
         if check.over and check.within_approval == approved:
             findings.append(Finding(check.message(), urn=check.urn))
         unknown = [str(gap) for gap in check.estimate.gaps if gap.deferred]
@@ -286,6 +314,11 @@ BUDGET_POLICY_KNOBS: dict[str, dict[str, Any]] = {
         "additionalProperties": {"type": "string", "minLength": MIN_REASON_LENGTH},
         "description": "Resource types the estimator cannot price that this stack accepts anyway: {type: reason}. "
                        "Any other unpriced type is a mandatory verdict.",
+    },
+    "approvalCeilingEur": {
+        "type": "number", "default": 200, "exclusiveMinimum": 0,
+        "description": "The seeds' most a stack may cost with approval; a budget above it needs a recorded "
+                       "approval of at least its amount and is reported with the drivers that exceed it.",
     },
     "serviceComponentTypes": {
         "type": "array", "items": {"type": "string"}, "default": ["microservices:platform:MeshService"],

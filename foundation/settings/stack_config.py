@@ -255,6 +255,12 @@ class Budget(_Model):
     # At ACTUAL 100 % cap every service at its minimum (components/cost/budget_scale_down.py); staging only.
     scale_down_on_breach: bool = False
 
+    @property
+    def watched_eur(self) -> float:
+        """The spend the AWS budget watches: the approved amount where there is one, else monthlyEur (a
+        limit below the expected spend would notify every month and mean nothing)."""
+        return self.approval.amount_eur if self.approval is not None else self.monthly_eur
+
     @model_validator(mode="after")
     def _approval_above_budget(self) -> Budget:
         if self.approval is not None and self.approval.amount_eur <= self.monthly_eur:

@@ -23,7 +23,8 @@ REGION = {"region": "eu-central-1"}
 
 
 def _config(spec=STACK_BUDGET, **given):
-    return spec.effective_config(given)
+    # The seeds' 200 EUR ceiling is tested on its own below; elsewhere budgets may exceed it.
+    return spec.effective_config({"approvalCeilingEur": 1_000_000, **given})
 
 
 def _with(views: list[ResourceView], type_: str, name: str, props: dict) -> list[ResourceView]:
@@ -155,3 +156,30 @@ def test_usage_assumptions_at_the_floor_pass(tmp_path):
     (tmp_path / "Pulumi.ref.yaml").write_text("config:\n  microservices-foundation:environment: prod\n"
                                               "  microservices-foundation:costAssumptions:\n    natGbPerMonth: 50\n")
     assert check_stack_budget(_views(ESTIMATE_EUR + 100), _config(stackConfigDir=str(tmp_path))) == []
+
+
+# --- budgets above the seeds' ceiling ------------------------------------------------------------
+
+def _approved(amount_eur: float) -> dict:
+    return {APPROVED_EUR_TAG: f"{amount_eur:.0f}", APPROVAL_REASON_TAG: "five services at high availability in prod",
+            APPROVER_TAG: "cfo@example.com"}
+
+
+def test_a_budget_above_the_seeds_ceiling_without_an_approval_is_mandatory():
+    findings = check_stack_budget(_views(250), _config(approvalCeilingEur=200))
+    assert len(findings) == 1 and "above the seeds' €200 ceiling" in findings[0].message
+    assert "Record an approval" in findings[0].message
+
+
+def test_an_approved_budget_above_the_ceiling_is_advisory_with_the_drivers_that_exceed_it():
+    views = _views(250, tags=_approved(250))
+    assert check_stack_budget(views, _config(approvalCeilingEur=100)) == []
+    advisory = check_approved_overrun(views, _config(STACK_BUDGET_APPROVED_OVERRUN, approvalCeilingEur=100))
+    assert len(advisory) == 1 and "What makes €100 impossible: Fargate tasks (api)" in advisory[0].message
+
+
+def test_a_budget_within_the_ceiling_needs_no_approval():
+    views = _views(ESTIMATE_EUR + 10)
+    assert check_stack_budget(views, _config(approvalCeilingEur=ESTIMATE_EUR + 20)) == []
+    assert check_approved_overrun(views, _config(STACK_BUDGET_APPROVED_OVERRUN,
+                                                 approvalCeilingEur=ESTIMATE_EUR + 20)) == []
