@@ -98,11 +98,11 @@ def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices
 def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
     """The levers the README's table shows: NAT strategy, endpoint AZs, Spot share, CPU architecture,
     Service Connect TLS and tracing. Endpoint AZs beyond the stack's AZ count raise ``azCount`` too."""
-    # Without NAT the tasks need the interface endpoints, so "none" brings them back in one AZ at least.
-    levers = [Lever("NAT gateways", "none (endpoints in 1 AZ)",
-                    {"network.natStrategy": "none", "network.endpointAzCount": 1})]
-    levers += [Lever("NAT gateways", option, {"network.natStrategy": option}) for option in ("single", "one-per-az")]
-    for azs in (0, 1, 2, 3):
+    # Every stack has the seeds' interface endpoints (at least one AZ); without NAT it adds the endpoints
+    # Service Connect and tracing need (components/regional_platform/endpoints.py).
+    levers = [Lever("NAT gateways", option, {"network.natStrategy": option})
+              for option in ("none", "single", "one-per-az")]
+    for azs in (1, 2, 3):
         overrides: dict[str, Any] = {"network.endpointAzCount": azs}
         if azs > az_count:
             overrides["network.azCount"] = azs

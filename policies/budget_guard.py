@@ -214,8 +214,11 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
         raise NotJudged(f"the stack registers no COST {BUDGET_TYPE}; there is no budget to compare with")
     prices_file = Path(str(config["pricesFile"]))
     prices = load_prices(prices_file if prices_file.is_absolute() else PACK_DIR / prices_file)
+    project, document = _stack_document(views, config)
+    role = document.get(f"{project}:role")
     assumptions: UsageAssumptions = assumptions_for(stack_cost_assumptions(views, config),
-                                                    stack_environment(views, config))
+                                                    stack_environment(views, config),
+                                                    role if isinstance(role, str) else None)
     result = estimate(_resources(views), prices, assumptions, default_region=_stack_region(views),
                       service_component_types=config["serviceComponentTypes"])
     checks = []

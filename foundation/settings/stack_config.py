@@ -342,9 +342,10 @@ class StackConfig(_Model):
         # Usage assumptions are held to their environment's floors (policies/cost/assumptions.py FLOORS), the
         # same ones the stack-budget policy applies, so the preview and the pack price the same figure.
         if isinstance(data, dict) and isinstance(data.get("costAssumptions", {}), dict):
-            environment = data.get("environment")
+            environment, role = data.get("environment"), data.get("role")
             data = {**data, "costAssumptions": assumptions_for(data.get("costAssumptions") or {},
-                                                               environment if isinstance(environment, str) else None)}
+                                                               environment if isinstance(environment, str) else None,
+                                                               role if isinstance(role, str) else None)}
         return data
 
     @model_validator(mode="after")

@@ -78,7 +78,9 @@ class UsageAssumptions(BaseModel):
 
 
 # The least each assumption may be in each environment: a stack may assume more, never less (a quiet stack
-# still pulls images, writes logs and answers health checks). Unknown environment: the staging row.
+# still pulls images, writes logs and answers health checks). Unknown environment: the staging row. A
+# standby serves no traffic until a Region switch, so it is held to the quiet (staging) row whatever its
+# environment; the month it takes over, its budget notifications are the signal.
 FLOORS: dict[str, dict[str, float]] = {
     "staging": {
         "average_task_fraction": 0, "nat_gb_per_month": 5, "interface_endpoint_gb_per_month": 0.5, "alb_lcu": 0.1,
@@ -109,11 +111,18 @@ FLOORS: dict[str, dict[str, float]] = {
 }
 
 
-def floor_problems(assumptions: UsageAssumptions, environment: str | None) -> list[str]:
+def _floor_row(environment: str | None, role: str | None) -> tuple[dict[str, float], str]:
+    if role == "standby":
+        return FLOORS["staging"], f"{environment or 'unknown'} standby (quiet)"
+    if environment in FLOORS:
+        return FLOORS[environment], str(environment)
+    return FLOORS["staging"], "staging (environment unknown)"
+
+
+def floor_problems(assumptions: UsageAssumptions, environment: str | None, role: str | None = None) -> list[str]:
     """``costAssumptions.<key> = <value> is below the <environment> floor <floor>`` for every value under its
     environment's floor (an empty list when all hold)."""
-    row = FLOORS.get(environment or "", FLOORS["staging"])
-    where = environment if environment in FLOORS else "staging (environment unknown)"
+    row, where = _floor_row(environment, role)
     problems = []
     for name, floor in row.items():
         value = getattr(assumptions, name)
@@ -123,10 +132,10 @@ def floor_problems(assumptions: UsageAssumptions, environment: str | None) -> li
     return problems
 
 
-def assumptions_for(values: Mapping[str, Any], environment: str | None) -> UsageAssumptions:
+def assumptions_for(values: Mapping[str, Any], environment: str | None, role: str | None = None) -> UsageAssumptions:
     """The stack's assumptions, validated and held to its environment's floors; ValueError naming the key.
     A key the stack leaves out takes the larger of its default and its environment's floor."""
-    row = FLOORS.get(environment or "", FLOORS["staging"])
+    row, _where = _floor_row(environment, role)
     given = {to_camel(k) if "_" in k else k: v for k, v in values.items()}
     defaults = UsageAssumptions()
     filled = {to_camel(name): max(getattr(defaults, name), floor) for name, floor in row.items()
@@ -136,7 +145,7 @@ def assumptions_for(values: Mapping[str, Any], environment: str | None) -> Usage
     except ValidationError as error:
         first = error.errors()[0]
         raise ValueError(f"costAssumptions.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    problems = floor_problems(assumptions, environment)
+    problems = floor_problems(assumptions, environment, role)
     if problems:
         raise ValueError(problems[0])
     return assumptions
