@@ -48,6 +48,8 @@ BUDGET_TYPE = "aws:budgets/budget:Budget"
 MIN_REASON_LENGTH = 20
 # An approval above this is not a budget but a typo (the same bound as budget.monthlyEur).
 MAX_APPROVAL_EUR = 1_000_000.0
+# The seeds: 100 EUR a month per region, up to 200 EUR with a recorded approval.
+DEFAULT_CEILING_EUR = 200.0
 # Months per budget period: a limit per period becomes a limit per month.
 MONTHS_PER_PERIOD = {"DAILY": 12 / 365, "MONTHLY": 1.0, "QUARTERLY": 3.0, "ANNUALLY": 12.0}
 
@@ -136,10 +138,12 @@ def _approval_from(amount: Any, reason: Any, approver: Any, where: str) -> tuple
 
 
 def _approval(budget: ResourceView, config: Mapping[str, Any]) -> tuple[Approval | None, str | None]:
-    tags = budget.props.get("tags") if isinstance(budget.props.get("tags"), Mapping) else {}
+    raw_tags = budget.props.get("tags")
+    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
     from_tags, tag_problem = _approval_from(tags.get(APPROVED_EUR_TAG), tags.get(APPROVAL_REASON_TAG),
                                             tags.get(APPROVER_TAG), "budget tags")
-    given = config.get("approval") if isinstance(config.get("approval"), Mapping) else {}
+    raw_given = config.get("approval")
+    given: Mapping[str, Any] = raw_given if isinstance(raw_given, Mapping) else {}
     from_config, config_problem = _approval_from(given.get("amountEur"), given.get("reason"), given.get("approver"),
                                                  "policy config 'approval'")
     approvals = [a for a in (from_tags, from_config) if a is not None]
@@ -232,7 +236,7 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
         if time_unit not in MONTHS_PER_PERIOD:
             raise ValueError(f"{budget.label()}: timeUnit {time_unit!r} is not one of {', '.join(MONTHS_PER_PERIOD)}")
         try:
-            per_period = float(amount)
+            per_period = float(str(amount))
         except ValueError:
             per_period = math.nan
         if not (math.isfinite(per_period) and per_period > 0):
@@ -252,7 +256,7 @@ def _judge(views: list[ResourceView], config: Mapping[str, Any], approved: bool)
             return []  # reported once, by the mandatory policy
         return [Finding(f"the cost estimate cannot be computed: {error}")]
     findings = [] if approved else _unpriced_findings(checks, config)
-    ceiling = float(config.get("approvalCeilingEur") or 200)
+    ceiling = float(config.get("approvalCeilingEur") or DEFAULT_CEILING_EUR)
     for check in checks:
         if check.above_ceiling(ceiling):
             approved_ceiling = check.approval is not None and check.approval.amount_eur + 0.005 >= check.budget_eur
@@ -319,7 +323,7 @@ BUDGET_POLICY_KNOBS: dict[str, dict[str, Any]] = {
                        "Any other unpriced type is a mandatory verdict.",
     },
     "approvalCeilingEur": {
-        "type": "number", "default": 200, "exclusiveMinimum": 0,
+        "type": "number", "default": DEFAULT_CEILING_EUR, "exclusiveMinimum": 0,
         "description": "The seeds' most a stack may cost with approval; a budget above it needs a recorded "
                        "approval of at least its amount and is reported with the drivers that exceed it.",
     },
