@@ -129,7 +129,7 @@ def _preview(options: argparse.Namespace) -> int:
                 return fail(f"the program failed: {type(root).__name__}: {shortened(str(root), 400)} (rerun with "
                             "--debug for the traceback)")
             print(render_text(result))
-            budget_eur = result.settings.config.budget.monthly_eur
+            budget_eur = result.settings.config.budget.watched_eur
             print()
             print("\n".join(cost_lines(cost, budget_eur)))
             document = preview_document(result)

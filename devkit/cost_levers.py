@@ -98,19 +98,19 @@ def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices
 def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
     """The levers the README's table shows: NAT strategy, endpoint AZs, Spot share, CPU architecture,
     Service Connect TLS and tracing. Endpoint AZs beyond the stack's AZ count raise ``azCount`` too."""
-    # Without NAT the tasks need the interface endpoints, so "none" brings them back in one AZ at least.
-    levers = [Lever("NAT gateways", "none (endpoints in 1 AZ)",
-                    {"network.natStrategy": "none", "network.endpointAzCount": 1})]
-    levers += [Lever("NAT gateways", option, {"network.natStrategy": option}) for option in ("single", "one-per-az")]
-    for azs in (0, 1, 2, 3):
+    # Every stack has the seeds' interface endpoints (at least one AZ); without NAT it adds the endpoints
+    # Service Connect and tracing need (components/regional_platform/endpoints.py).
+    levers = [Lever("NAT gateways", option, {"network.natStrategy": option})
+              for option in ("none", "single", "one-per-az")]
+    for azs in (1, 2, 3):
         overrides: dict[str, Any] = {"network.endpointAzCount": azs}
         if azs > az_count:
             overrides["network.azCount"] = azs
         levers.append(Lever("endpoint AZs", str(azs), overrides))
-    x86 = {f"services.overrides.{s}.architecture": "X86_64" for s in services}
     for label, on_demand, spot in (("0 %", 1, 0), ("50 %", 1, 1), ("75 %", 1, 3), ("100 %", 0, 1)):
-        # AWS runs only X86_64 Linux tasks on FARGATE_SPOT, so the Spot lever is shown on x86 tasks.
-        levers.append(Lever("Spot share (x86 tasks)", label, {**x86, "capacity": {
+        # FARGATE_SPOT runs Linux X86_64 and ARM64 tasks (ECS API reference), so the lever keeps each
+        # service's architecture.
+        levers.append(Lever("Spot share", label, {"capacity": {
             "onDemandBase": 0, "onDemandWeight": on_demand, "spotWeight": spot}}))
     for arch in ("ARM64", "X86_64"):
         levers.append(Lever("architecture (stack's Spot weights)", arch,

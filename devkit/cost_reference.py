@@ -24,8 +24,9 @@ _SERVICE = f"{_PREFIX}microservices:platform:MeshService::ref-api"
 def _record(type_: str, name: str, inputs: dict[str, Any], parent: str | None) -> dict[str, Any]:
     parent_type = parent.split("::")[2] if parent and parent != _STACK else None
     qualified = f"{parent_type}${type_}" if parent_type else type_
-    return {"urn": f"{_PREFIX}{qualified}::{name}", "type": type_, "name": name, "parent": parent,
-            "providerRegion": REGION, "inputs": inputs}
+    custom = type_.startswith("aws:")  # components have no provider (as in the offline preview's records)
+    return {"urn": f"{_PREFIX}{qualified}::{name}", "type": type_, "name": name, "parent": parent, "custom": custom,
+            "providerRegion": REGION if custom else None, "inputs": inputs}
 
 
 def reference_records() -> list[dict[str, Any]]:

@@ -1,8 +1,7 @@
 """Every VPC has the interface and gateway endpoints Fargate needs without a NAT gateway.
 
-The requirement follows the NAT strategy: a VPC with a public NAT gateway in one of its subnets
-(NAT ``subnetId`` -> subnet ``vpcId`` -> VPC, linked like endpoints below) needs only the gateway
-endpoints, since its tasks reach the AWS APIs through the NAT (knob ``natReplacesInterfaceEndpoints``).
+The seeds require these endpoints in every VPC whatever its NAT strategy (image pulls, logs, parameters
+and secrets stay on the AWS network and NAT traffic stays minimal), so a NAT gateway replaces none of them.
 
 A stack policy, because it relates endpoints to VPCs. An endpoint belongs to a VPC when
 
@@ -45,8 +44,6 @@ VPC_TYPE = "aws:ec2/vpc:Vpc"
 SUBNET_ASSOCIATION = "aws:ec2/vpcEndpointSubnetAssociation:VpcEndpointSubnetAssociation"
 ROUTE_TABLE_ASSOCIATION = "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation"
 ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
-SUBNET_TYPE = "aws:ec2/subnet:Subnet"
-NAT_TYPE = "aws:ec2/natGateway:NatGateway"
 
 
 @dataclass(eq=False)
@@ -111,25 +108,12 @@ def check_vpc_endpoints(resources: list[ResourceView], config: Mapping[str, Any]
     for group in vpc_groups(resources, component_types):
         linked = [e for e in endpoints if group.owns(e)]
         linked_somewhere.update(id(e) for e in linked)
-        needed = required
-        if config["natReplacesInterfaceEndpoints"] and _has_nat_gateway(group, resources):
-            # Tasks reach the AWS APIs through the NAT gateway; interface endpoints are then an
-            # optimisation (data charges), not a condition for starting (docs/cost-model.md).
-            needed = [(service, kind) for service, kind in required if kind == "Gateway"]
-        findings.extend(_judge_group(group, linked, needed, resources))
+        findings.extend(_judge_group(group, linked, required, resources))
     for endpoint in endpoints:
         if id(endpoint) not in linked_somewhere and is_unknown(endpoint.props.get("vpcId")):
             findings.append(deferred("its VPC cannot be determined during preview (unknown vpcId without a property "
                                      "dependency), so it counts for no VPC", urn=endpoint.urn))
     return findings
-
-
-def _has_nat_gateway(group: VpcGroup, resources: list[ResourceView]) -> bool:
-    """Whether a public NAT gateway sits in a subnet of this VPC (NAT -> subnetId -> subnet -> vpcId)."""
-    subnets = [r for r in resources if r.type == SUBNET_TYPE and group.owns_via(r, "vpcId")]
-    return any(nat.props.get("connectivityType", "public") == "public"
-               and any(refers_to(nat, "subnetId", subnet) for subnet in subnets)
-               for nat in resources if nat.type == NAT_TYPE)
 
 
 def _reaches_nothing(endpoint: ResourceView, endpoint_type: str, resources: list[ResourceView]) -> str | None:
@@ -222,8 +206,7 @@ def _judge_group(group: VpcGroup, linked: list[ResourceView], required: list[tup
 REQUIRED_VPC_ENDPOINTS = PolicySpec(
     name="required-vpc-endpoints",
     description="Every VPC has private endpoints for ECR (api, dkr), CloudWatch Logs, SSM, Secrets Manager "
-                "(Interface, private DNS; not needed when the VPC has a NAT gateway) and S3 (Gateway) in its own "
-                "region.",
+                "(Interface, private DNS) and S3 (Gateway) in its own region, whatever the NAT strategy.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation="Create the missing aws.ec2.VpcEndpoint resources with service names "
@@ -241,10 +224,6 @@ REQUIRED_VPC_ENDPOINTS = PolicySpec(
         "gatewayServices": {
             "type": "array", "items": {"type": "string"}, "default": ["s3"],
             "description": "Services that need a Gateway endpoint in every VPC.",
-        },
-        "natReplacesInterfaceEndpoints": {
-            "type": "boolean", "default": True,
-            "description": "A VPC with a public NAT gateway in one of its subnets needs only the gateway endpoints.",
         },
         "vpcComponentTypes": {
             "type": "array", "items": {"type": "string"}, "default": ["awsx:ec2:Vpc"],

@@ -27,8 +27,8 @@ def _settings(stack: str):
 
 
 def totals(prices) -> None:
-    print("| Stack | €/month | Per component | Per service |")
-    print("|---|---:|---|---|")
+    print("| Stack | €/month | Budget watched € | Per component | Per service |")
+    print("|---|---:|---:|---|---|")
     for stack in list_stacks():
         settings = _settings(stack)
         records = variant_runner(stack)({})
@@ -36,7 +36,8 @@ def totals(prices) -> None:
                           default_region=settings.region)
         components = ", ".join(f"{k} {v:.0f}" for k, v in result.by_component().items())
         services = ", ".join(f"{k} {v:.0f}" for k, v in result.by_service().items())
-        print(f"| {stack} | {result.total_eur:.2f} | {components} | {services} |")
+        print(f"| {stack} | {result.total_eur:.2f} | {settings.config.budget.watched_eur:.2f} | {components} "
+              f"| {services} |")
 
 
 def levers(stack: str, prices) -> None:

@@ -57,13 +57,74 @@ def test_strategy_base_goes_first_then_weights_split_the_rest():
     assert split_tasks(1.5, strategy) == pytest.approx((1.5, 0))
 
 
-def test_arm64_tasks_are_never_priced_on_spot_and_the_estimate_says_why():
+def test_arm64_tasks_run_their_spot_share_on_fargate_spot_at_the_arm_spot_rate():
+    # ECS API reference: FARGATE_SPOT supports Linux ARM64 tasks on platform version 1.4.0 or later.
     arm = _with(reference_records(), "ref-api-taskdef",
                 runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"})
     result = _estimate(arm)
     fargate = [i for i in result.items if i.driver == "Fargate tasks (api)"]
-    assert len(fargate) == 1 and "1.50 on-demand" in fargate[0].basis
-    assert any("ARM64 tasks cannot run on FARGATE_SPOT" in note for note in result.notes)
+    assert [i.basis.split(" of ")[0] for i in fargate] == ["1.25 on-demand", "0.25 Spot"]
+    region = PRICES.regions["eu-central-1"]
+    spot = 0.25 * (region.fargate_spot_arm_vcpu_hour.usd + 2 * region.fargate_spot_arm_gb_hour.usd) * 730
+    assert fargate[1].usd == pytest.approx(spot)
+    assert not result.notes
+
+
+def test_windows_tasks_pay_the_windows_rate_and_license_and_never_run_on_spot():
+    windows = _with(reference_records(), "ref-api-taskdef",
+                    runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})
+    result = _estimate(windows)
+    region = PRICES.regions["eu-central-1"]
+    per_task = (region.fargate_windows_vcpu_hour.usd + region.fargate_windows_license_vcpu_hour.usd
+                + 2 * region.fargate_windows_gb_hour.usd) * 730
+    fargate = sum(i.usd for i in result.items if i.driver == "Fargate tasks (api)")
+    assert fargate == pytest.approx(1.5 * per_task)
+    assert any("Windows tasks cannot run on FARGATE_SPOT" in note for note in result.notes)
+
+
+def test_linux_tasks_are_not_charged_windows_rates():
+    linux = _estimate(reference_records())
+    assert not linux.notes and "WINDOWS" not in " ".join(i.basis for i in linux.items)
+
+
+def test_ephemeral_storage_above_20_gib_is_priced_per_task_hour():
+    records = reference_records()
+    big = _with(records, "ref-api-taskdef", ephemeralStorage={"sizeInGib": 120})
+    added = _estimate(big).by_service()["api"] - _estimate(records).by_service()["api"]
+    rate = PRICES.regions["eu-central-1"].fargate_ephemeral_storage_gb_hour.usd
+    assert added * PRICES.currency.eur_to_usd == pytest.approx(1.5 * 100 * rate * 730)
+
+
+def test_20_gib_of_ephemeral_storage_is_included():
+    records = reference_records()
+    included = _with(records, "ref-api-taskdef", ephemeralStorage={"sizeInGib": 20})
+    assert _estimate(included).total_usd == pytest.approx(_estimate(records).total_usd)
+
+
+def _two_clusters(max_b: int) -> list[dict]:
+    records = copy.deepcopy(reference_records())
+    service = next(r for r in records if r["name"] == "ref-api-service")
+    target = next(r for r in records if r["type"] == "aws:appautoscaling/target:Target")
+    service["inputs"].update(name="api", cluster="arn:aws:ecs:eu-central-1:1:cluster/a")
+    target["inputs"].update(resourceId="service/a/api")
+    twin = copy.deepcopy(service)
+    twin.update(urn=service["urn"] + "-b", name="ref-api-service-b")
+    twin["inputs"]["cluster"] = "arn:aws:ecs:eu-central-1:1:cluster/b"
+    twin_target = copy.deepcopy(target)
+    twin_target.update(urn=target["urn"] + "-b", name="ref-api-scaling-b")
+    twin_target["inputs"].update(resourceId="service/b/api", minCapacity=max_b, maxCapacity=max_b)
+    return [*records, twin, twin_target]
+
+
+def test_the_same_service_name_in_two_clusters_is_priced_twice_each_by_its_own_target():
+    result = _estimate(_two_clusters(max_b=10))
+    bases = sorted(i.basis for i in result.items if i.driver == "Fargate tasks (api)" and "on-demand" in i.basis)
+    assert len(bases) == 2 and any("10+" in b for b in bases) and any("1+" in b for b in bases)
+
+
+def test_one_service_per_cluster_name_keeps_its_own_target():
+    result = _estimate(_two_clusters(max_b=1))
+    assert len([i for i in result.items if i.driver == "Fargate tasks (api)" and "on-demand" in i.basis]) == 2
 
 
 def test_more_spot_weight_lowers_the_x86_compute_cost():
@@ -104,9 +165,15 @@ def test_a_type_that_costs_money_but_has_no_price_model_is_listed_as_unpriced():
 
 
 def test_a_region_without_prices_is_listed_as_unpriced_not_zero():
+    records = [dict(r, providerRegion="ap-south-1") if r["type"] == "aws:kms/key:Key" else r
+               for r in reference_records()]
+    assert any("no prices for region ap-south-1" in u for u in _estimate(records).unpriced)
+
+
+def test_the_failover_alarm_key_and_topic_in_us_east_1_are_priced():
     records = [dict(r, providerRegion="us-east-1") if r["type"] == "aws:kms/key:Key" else r
                for r in reference_records()]
-    assert any("no prices for region us-east-1" in u for u in _estimate(records).unpriced)
+    assert _estimate(records).unpriced == ()
 
 
 def test_unknown_task_size_leaves_the_service_unpriced():

@@ -47,7 +47,7 @@ def staging_with_auth_max_tasks_3(tmp_path_factory):
     shutil.copytree(PROJECT_DIR / "platform", project / "platform")
     stack_file = project / "Pulumi.staging.yaml"
     text = stack_file.read_text()
-    override = '      auth:\n        image: "1.4.0"\n        architecture: X86_64\n        minTasks: 1\n        maxTasks: 2\n'
+    override = '      auth:\n        image: "1.4.0"\n        cpu: 128\n        minTasks: 1\n        maxTasks: 2\n'
     assert override in text
     stack_file.write_text(text.replace(override, override.replace("maxTasks: 2", "maxTasks: 3")))
     return preview_document(preview_stack("staging", project_dir=project))

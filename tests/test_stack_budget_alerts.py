@@ -70,8 +70,28 @@ def test_budget_approval_must_exceed_the_budget_and_use_tag_characters():
         Budget.model_validate({"monthlyEur": 100, "approval": {**base, "reason": "commas, are not tag characters"}})
 
 
-def test_no_interface_endpoints_needs_a_nat_gateway():
+def test_every_stack_has_interface_endpoints_in_at_least_one_az_whatever_its_nat_strategy():
     assert Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": "single",
-                                   "endpointAzCount": 0}).endpoint_az_count == 0
-    with pytest.raises(ValidationError, match="needs a NAT gateway"):
-        Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": "none", "endpointAzCount": 0})
+                                   "endpointAzCount": 1}).endpoint_az_count == 1
+    for nat in ("none", "single", "one-per-az"):
+        with pytest.raises(ValidationError, match="greater than or equal to 1"):
+            Network.model_validate({"vpcCidr": "10.0.0.0/16", "azCount": 2, "natStrategy": nat, "endpointAzCount": 0})
+
+
+def test_a_budget_watches_the_approved_amount_where_there_is_one():
+    approval = {"amountEur": 900, "reason": "five services at high availability", "approver": "cto@example.com"}
+    assert Budget.model_validate({"monthlyEur": 100, "approval": approval}).watched_eur == 900
+
+
+def test_a_budget_without_an_approval_watches_its_monthly_amount():
+    assert Budget.model_validate({"monthlyEur": 100}).watched_eur == 100
+
+
+@pytest.mark.parametrize("stack", ["staging", "staging-euw1", "prod", "prod-euw1"])
+def test_every_stack_budget_limit_in_usd_is_the_watched_spend_at_the_price_files_rate(stack):
+    from foundation.settings import eur_to_usd, load_stack
+
+    settings = load_stack(stack)
+    budget = settings.config.budget
+    expected = (budget.approval.amount_eur if budget.approval else budget.monthly_eur) * eur_to_usd()
+    assert settings.monthly_budget_usd == pytest.approx(expected, abs=0.005)

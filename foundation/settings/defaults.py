@@ -43,9 +43,9 @@ class EnvironmentDefaults:
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
     "staging": EnvironmentDefaults(
         capacity=CapacityDefaults(on_demand_base=0, on_demand_weight=1, spot_weight=3),
-        # Container Insights off in staging: its custom metrics cost more than staging can afford, and no alarm
-        # or scaling policy reads its metrics (docs/cost-model.md, "Fitting staging into €100").
-        log_retention_days=30, trace_sampling_ratio=1.0, log_level="DEBUG", container_insights="disabled",
+        # Container Insights on everywhere (a seed requirement; the task alarms read its metrics); staging takes
+        # the standard metrics, prod the enhanced ones.
+        log_retention_days=30, trace_sampling_ratio=1.0, log_level="DEBUG", container_insights="enabled",
         deletion_protection=False, access_log_retention_days=30, requires_service_connect_tls=False,
         replicate_data=False, database_min_capacity=0, database_backup_retention_days=7,
         database_performance_insights=False, event_archive_retention_days=7),

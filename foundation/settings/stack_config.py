@@ -37,7 +37,7 @@ from foundation.settings.catalog import ServiceName, aws_rule
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS
 from foundation.settings.legacy import Legacy
 from foundation.settings.load_balancers import LoadBalancers
-from policies.cost.assumptions import UsageAssumptions
+from policies.cost.assumptions import UsageAssumptions, assumptions_for
 
 RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -46,8 +46,8 @@ class Network(_Model):
     vpc_cidr: ipaddress.IPv4Network
     az_count: int = Field(default=3, ge=2, le=3)
     nat_strategy: NatStrategy = "single"
-    endpoint_az_count: int = Field(default=2, ge=0, le=3, description="AZs the interface endpoints live in "
-                                                                   "(0: none, only with a NAT gateway)")
+    # The seeds require the interface endpoints in every stack, whatever the NAT strategy: at least one AZ.
+    endpoint_az_count: int = Field(default=2, ge=1, le=3, description="AZs the interface endpoints live in")
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -64,9 +64,6 @@ class Network(_Model):
     def _endpoints_within_azs(self) -> Network:
         if self.endpoint_az_count > self.az_count:
             raise ValueError(f"endpointAzCount ({self.endpoint_az_count}) cannot exceed azCount ({self.az_count})")
-        if self.endpoint_az_count == 0 and self.nat_strategy == "none":
-            raise ValueError("endpointAzCount 0 (no interface endpoints) needs a NAT gateway: natStrategy single or "
-                             "one-per-az; without NAT, tasks reach ECR, logs and secrets only through the endpoints")
         return self
 
 
@@ -267,6 +264,12 @@ class Budget(_Model):
     # At ACTUAL 100 % cap every service at its minimum (components/cost/budget_scale_down.py); staging only.
     scale_down_on_breach: bool = False
 
+    @property
+    def watched_eur(self) -> float:
+        """The spend the AWS budget watches: the approved amount where there is one, else monthlyEur (a
+        limit below the expected spend would notify every month and mean nothing)."""
+        return self.approval.amount_eur if self.approval is not None else self.monthly_eur
+
     @model_validator(mode="after")
     def _approval_above_budget(self) -> Budget:
         if self.approval is not None and self.approval.amount_eur <= self.monthly_eur:
@@ -344,6 +347,18 @@ class StackConfig(_Model):
     # against the quota table by foundation.quotas (adjustable quotas only).
     quotas: dict[Annotated[str, Field(pattern=r"^[a-z][A-Za-z0-9]*$")], Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cost_assumptions_floors(cls, data: object) -> object:
+        # Usage assumptions are held to their environment's floors (policies/cost/assumptions.py FLOORS), the
+        # same ones the stack-budget policy applies, so the preview and the pack price the same figure.
+        if isinstance(data, dict) and isinstance(data.get("costAssumptions", {}), dict):
+            environment, role = data.get("environment"), data.get("role")
+            data = {**data, "costAssumptions": assumptions_for(data.get("costAssumptions") or {},
+                                                               environment if isinstance(environment, str) else None,
+                                                               role if isinstance(role, str) else None)}
+        return data
 
     @model_validator(mode="after")
     def _per_environment_rules(self) -> StackConfig:

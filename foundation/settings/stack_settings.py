@@ -117,7 +117,8 @@ class StackSettings(_Model):
 
     @property
     def monthly_budget_usd(self) -> float:
-        return round(self.config.budget.monthly_eur * eur_to_usd(), 2)
+        """The AWS budget's monthly limit in USD (Budgets count USD): the spend it watches, converted."""
+        return round(self.config.budget.watched_eur * eur_to_usd(), 2)
 
     def task_size(self, service: str) -> TaskSize:
         """The Fargate size a service's task gets: app + tracing sidecar + Service Connect proxy."""

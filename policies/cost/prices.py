@@ -62,6 +62,21 @@ class RegionPrices(_Model):
     fargate_arm_gb_hour: Price
     fargate_spot_x86_vcpu_hour: Price
     fargate_spot_x86_gb_hour: Price
+    fargate_spot_arm_vcpu_hour: Price
+    fargate_spot_arm_gb_hour: Price
+    fargate_windows_vcpu_hour: Price
+    fargate_windows_gb_hour: Price
+    fargate_windows_license_vcpu_hour: Price
+    fargate_ephemeral_storage_gb_hour: Price
+    # Per instance type / DB instance class; a type the table lacks is reported unpriced, never zero.
+    ec2_instance_hour: dict[str, Price] = Field(alias="ec2InstanceHour", min_length=1)
+    ebs_gp3_gb_month: Price
+    rds_instance_hour: dict[str, Price] = Field(min_length=1)
+    rds_gp3_gb_month: Price
+    dynamodb_wcu_hour: Price
+    dynamodb_rcu_hour: Price
+    aurora_global_replicated_write_io_million: Price
+    xray_traces_recorded_million: Price
     nat_gateway_hour: Price
     nat_gateway_gb: Price
     public_ipv4_hour: Price
@@ -116,7 +131,8 @@ class RegionPrices(_Model):
     lambda_x86_gb_second: Price
 
     def usd(self, name: str) -> float:
-        return getattr(self, name).usd
+        price: Price = getattr(self, name)
+        return price.usd
 
 
 class Currency(_Model):

@@ -1,4 +1,4 @@
-"""required-vpc-endpoints follows the NAT strategy (judged in process on ResourceViews)."""
+"""required-vpc-endpoints requires the seeds' endpoints whatever the NAT strategy (in process on ResourceViews)."""
 
 from __future__ import annotations
 
@@ -34,16 +34,19 @@ def test_vpc_without_nat_needs_the_interface_endpoints():
     assert _missing(findings) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"]
 
 
-def test_vpc_with_a_public_nat_gateway_needs_only_the_gateway_endpoints():
-    assert check_vpc_endpoints(_stack("vpc-1"), REQUIRED_VPC_ENDPOINTS.effective_config({})) == []
+def test_a_vpc_with_a_public_nat_gateway_still_needs_the_interface_endpoints():
+    findings = check_vpc_endpoints(_stack("vpc-1"), REQUIRED_VPC_ENDPOINTS.effective_config({}))
+    assert _missing(findings) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"]
 
 
-def test_a_nat_gateway_in_another_vpc_or_a_private_nat_does_not_count():
-    config = REQUIRED_VPC_ENDPOINTS.effective_config({})
-    assert len(check_vpc_endpoints(_stack("vpc-9"), config)) == 5
-    assert len(check_vpc_endpoints(_stack("vpc-1", connectivity="private"), config)) == 5
+def test_a_vpc_with_a_nat_gateway_and_every_endpoint_passes():
+    views = _stack("vpc-1") + [
+        _view("aws:ec2/vpcEndpoint:VpcEndpoint", service, {
+            "vpcId": "vpc-1", "vpcEndpointType": "Interface", "privateDnsEnabled": True,
+            "serviceName": f"com.amazonaws.eu-central-1.{service}"})
+        for service in ("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager")]
+    assert check_vpc_endpoints(views, REQUIRED_VPC_ENDPOINTS.effective_config({})) == []
 
 
-def test_the_nat_rule_can_be_switched_off():
-    config = REQUIRED_VPC_ENDPOINTS.effective_config({"natReplacesInterfaceEndpoints": False})
-    assert len(check_vpc_endpoints(_stack("vpc-1"), config)) == 5
+def test_the_nat_rule_is_no_longer_a_knob():
+    assert "natReplacesInterfaceEndpoints" not in REQUIRED_VPC_ENDPOINTS.config

@@ -21,8 +21,9 @@ def mandatory(diagnostics) -> set[str]:
 def test_all_four_stacks_preview_with_zero_violations(pack, stack):
     diagnostics = pack.preview(stack.recorder.to_json())
     verdicts = [(d.policy_name, d.enforcement_level) for d in diagnostics]
-    if stack.settings.config.budget.approval is not None:
-        # prod's five services at high availability exceed the seeds' budget under a recorded approval.
+    approval = stack.settings.config.budget.approval
+    if approval is not None and approval.amount_eur > 200:
+        # An approved budget above the seeds' 200 EUR ceiling is reported (advisory), with its drivers.
         assert verdicts == [("stack-budget-approved-overrun", "advisory")]
     else:
         assert verdicts == []
