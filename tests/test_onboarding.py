@@ -226,7 +226,7 @@ def test_the_readme_example_prints_the_cost_and_refuses_a_broken_budget_with_exi
 
     captured = capsys.readouterr()
     lines = [line for line in captured.out.splitlines() if line.startswith("Monthly cost staging")]
-    assert len(lines) == 2 and all("per month (+" in line and "BREAKS the budget" in line for line in lines)
+    assert len(lines) == 2 and all("per month (+" in line and "BREAKS the " in line for line in lines)
     assert captured.err.count("\n") == 1
     assert "--min-tasks 1" in captured.err and "budget.approval.{amountEur,reason,approver}" in captured.err
     assert "Nothing was written" in captured.err and _files(project) == before

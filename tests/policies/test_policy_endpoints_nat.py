@@ -42,7 +42,7 @@ def test_a_vpc_with_a_public_nat_gateway_still_needs_the_interface_endpoints():
 def test_a_vpc_with_a_nat_gateway_and_every_endpoint_passes():
     views = _stack("vpc-1") + [
         _view("aws:ec2/vpcEndpoint:VpcEndpoint", service, {
-            "vpcId": "vpc-1", "vpcEndpointType": "Interface", "privateDnsEnabled": True,
+            "vpcId": "vpc-1", "vpcEndpointType": "Interface", "privateDnsEnabled": True, "subnetIds": ["subnet-1"],
             "serviceName": f"com.amazonaws.eu-central-1.{service}"})
         for service in ("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager")]
     assert check_vpc_endpoints(views, REQUIRED_VPC_ENDPOINTS.effective_config({})) == []
