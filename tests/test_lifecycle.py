@@ -75,10 +75,11 @@ def test_no_database_pins_a_minor_version_with_automatic_minor_upgrades(stack: s
         assert not (pinned_minor and automatic), f"{resource.name}: {version} with automatic minor upgrades"
 
 
-def test_every_deploy_refreshes_first() -> None:
+def test_every_deploy_refreshes_first_and_a_pull_request_preview_reads_only_state() -> None:
     action = yaml.safe_load((ROOT / ".github/actions/pulumi/action.yml").read_text())
     step = next(s for s in action["runs"]["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
-    assert step["with"].get("refresh") is True
+    # `up` refreshes; `preview` (the preview role, which reads no resources) does not.
+    assert step["with"].get("refresh") == "${{ inputs.command == 'up' }}"
     readme = (ROOT / "README.md").read_text()
     ups = [line for line in readme.splitlines() if "pulumi up" in line and line.lstrip().startswith("pulumi up")]
     assert ups and all("--refresh" in line for line in ups), ups
