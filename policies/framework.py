@@ -293,12 +293,13 @@ def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple
         found = hostile_property(subject.props)
         if found is not None or len(subject.props) > 200:
             return found
+        check: Callable[[ResourceView, Mapping[str, Any]], Iterable[Finding]] = spec.check  # type: ignore[assignment]
         for key in list(subject.props):
             trial = ResourceView(subject.type, subject.name, subject.urn,
                                  {k: v for k, v in subject.props.items() if k != key}, subject.provider_props,
                                  subject.parent_urn, subject.parent)
             try:
-                list(spec.check(trial, config))
+                list(check(trial, config))
             except (NotJudged, CannotJudge):
                 pass
             except Exception:
