@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from views import Stack, validate, view
 
-from policies.framework import hostile_property
+from policies.hostile import hostile_property
 from policies.pack import SPECS
 from policies.values import DocumentError, parse_json_document
 
