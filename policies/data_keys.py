@@ -70,7 +70,7 @@ def resolve_key(resource: ResourceView, prop: str, value: Any, resources: list[R
         if dep.type == ALIAS:
             return _alias_target(dep, resources) or dep
     if is_unknown(value):
-        return value
+        return str(value)
     if not is_known_text(value):
         return None
     text = str(value)

@@ -98,7 +98,7 @@ def check_dead_letter(resources: list[ResourceView], config: Mapping[str, Any]) 
         if resource.type == REDRIVE_POLICY and _redrive_target(resource.props.get("redrivePolicy")) is not None:
             url = resource.props.get("queueUrl")
             if is_known_text(url):
-                redriven_urls.add(url)
+                redriven_urls.add(str(url))
             redriven_views |= {id(v) for v in resource.property_dependencies.get("queueUrl", [])}
     findings = []
     for queue in (r for r in resources if r.type == QUEUE):

@@ -107,8 +107,12 @@ def check_default_network_use(resources: list[ResourceView], config: Mapping[str
         group_props = ("securityGroupId",) if resource.type in RULE_TYPES else (*GROUP_LISTS, "networkConfiguration")
         for prop in group_props:
             # A security group id that comes from a VPC is its default group (aws.ec2.Vpc.default_security_group_id).
+            # (networkConfiguration also holds subnets, whose values may come from the VPC: only the default group
+            # itself counts there.)
+            from_vpc = (DEFAULT_SECURITY_GROUP,) if prop == "networkConfiguration" else \
+                (DEFAULT_SECURITY_GROUP, VPC, DEFAULT_VPC)
             if any(v in group_ids for v in _values(resource, prop) if isinstance(v, str)) or any(
-                    d.type in (DEFAULT_SECURITY_GROUP, VPC, DEFAULT_VPC) for d in deps.get(prop, [])):
+                    d.type in from_vpc for d in deps.get(prop, [])):
                 what = "adds a rule to" if resource.type in RULE_TYPES else "puts its network interfaces into"
                 findings.append(Finding(
                     f"{what} the VPC's default security group ({prop}), which everything launched without a group "

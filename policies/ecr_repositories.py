@@ -3,7 +3,8 @@
 Tag immutability is judged on repositories and on repository creation templates (which create
 repositories for pull-through caches and replication). With ``IMMUTABLE_WITH_EXCLUSION``, an
 exclusion filter that is only wildcards (``*``) exempts every tag, which is mutability spelled
-differently, and is refused.
+differently, and is refused; so are filters that together match a tag starting with any character
+(``a*``, ``b*`` ... ``_*``).
 
 Unknown values: mutability and scan-on-push are literals in any sane program; unknown values cannot
 be verified and are reported. Unknown exclusion filters are deferred to ``pulumi up``.
@@ -11,6 +12,8 @@ be verified and are reported. Unknown exclusion filters are deferred to ``pulumi
 
 from __future__ import annotations
 
+import fnmatch
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +46,22 @@ def check_immutable_tags(resource: ResourceView, config: Mapping[str, Any]) -> l
                 f"imageTagMutabilityExclusionFilters[{index}] is {pattern!r}, which exempts every tag from "
                 "immutability, so the repository is mutable in all but name. Exclude only the tags that must move "
                 "(e.g. 'latest', 'dev-*'), or use IMMUTABLE."))
+    patterns = [get_path(entry, "filter") for entry in as_list(filters)]
+    if not findings and patterns and all(isinstance(p, str) for p in patterns) and _cover_every_tag(patterns):
+        findings.append(Finding(
+            f"imageTagMutabilityExclusionFilters {patterns!r} together match every tag (each first character is "
+            "covered), so the repository is mutable in all but name. Exclude only the tags that must move."))
     return findings
+
+
+# Characters an image tag may start with (tags match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}).
+_TAG_STARTS = string.ascii_letters + string.digits + "_"
+
+
+def _cover_every_tag(patterns: list[str]) -> bool:
+    """Whether wildcard filters together match a tag starting with any character (``a*``, ``b*``, ... ``?*``)."""
+    return all(any(fnmatch.fnmatchcase(f"{start}q7.Z-x", p) and fnmatch.fnmatchcase(start, p.rstrip("*") or "*")
+                   for p in patterns) for start in _TAG_STARTS)
 
 
 def check_scan_on_push(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:

@@ -32,17 +32,8 @@ from .exceptions import (
     AcknowledgementOutbox,
     parse_exceptions,
 )
-from .values import (
-    UNKNOWN_SHOWN,
-    _proxy_target,
-    is_unknown,
-    name_from_urn,
-    nesting_problem,
-    plain,
-    resource_region,
-    shown,
-    type_chain_from_urn,
-)
+from .hostile import CannotJudge, cannot_judge_message, hostile_once, hostile_property, raw_culprit
+from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_region, shown, type_chain_from_urn
 
 
 @dataclass(frozen=True)
@@ -90,48 +81,6 @@ class NotJudged(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class CannotJudge(Exception):
-    """Raised by a check that meets a value it cannot read (a wrong type, a document nested too deeply, a
-    NaN): reported as a violation naming ``prop``, because a resource nobody could judge must not pass."""
-
-    def __init__(self, prop: str, reason: str) -> None:
-        super().__init__(f"{prop}: {reason}")
-        self.prop = prop
-        self.reason = reason
-
-
-def cannot_judge_message(prop: str, reason: str) -> str:
-    return (f"cannot judge {prop}: it {reason}, so the resource is refused unjudged. Give it a value AWS "
-            "accepts (a finite number, a document of ordinary depth, the documented type).")
-
-
-def hostile_property(props: Any) -> tuple[str, str] | None:
-    """The first top-level property whose value no check can read (nested too deeply or a NaN/infinite
-    number), with why; None when every property is readable. Never raises."""
-    try:
-        for key, value in (props or {}).items():
-            problem = nesting_problem(value)
-            if problem is not None:
-                return str(key), problem
-    except Exception:  # a value so odd it cannot even be walked
-        return "the resource's properties", "cannot be read"
-    return None
-
-
-_last_hostile: tuple[Any, tuple[str, str] | None] | None = None
-
-
-def _hostile_once(props: dict[str, Any]) -> tuple[str, str] | None:
-    """:func:`hostile_property` of one request's shared plain properties, scanned once for all its policies."""
-    global _last_hostile
-    cached = _last_hostile
-    if cached is not None and cached[0] is props:
-        return cached[1]
-    found = hostile_property(props)
-    _last_hostile = (props, found)
-    return found
 
 
 @dataclass(eq=False)
@@ -293,13 +242,14 @@ def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple
         found = hostile_property(subject.props)
         if found is not None or len(subject.props) > 200:
             return found
+        # A ResourceView subject means a per-resource policy: its check is a ResourceCheck.
+        check = cast(ResourceCheck, spec.check)
         for key in list(subject.props):
             trial = ResourceView(subject.type, subject.name, subject.urn,
                                  {k: v for k, v in subject.props.items() if k != key}, subject.provider_props,
                                  subject.parent_urn, subject.parent)
             try:
-                # A ResourceView subject means a per-resource policy: its check is a ResourceCheck.
-                list(cast(ResourceCheck, spec.check)(trial, config))
+                list(check(trial, config))
             except (NotJudged, CannotJudge):
                 pass
             except Exception:
@@ -332,35 +282,6 @@ def _run_check(spec: PolicySpec, subject: Any, config: Mapping[str, Any],
     return None
 
 
-def _raw_culprit(args: Any, stack: bool) -> tuple[str, str] | None:
-    """The property, as the engine sent it, that cannot even be converted (nested beyond Python's stack) or
-    is hostile; for a stack request it is named with its resource. Only called after a failure."""
-    def culprit_of(props: Any) -> tuple[str, str] | None:
-        try:
-            target = _proxy_target(props)
-            items = list((target if target is not None else props or {}).items())
-        except Exception:
-            return None
-        for key, value in items:
-            try:
-                problem = nesting_problem(plain(value))
-            except RecursionError:
-                problem = "nests too deeply to be read"
-            except Exception:
-                continue
-            if problem is not None:
-                return str(key), problem
-        return None
-
-    if not stack:
-        return culprit_of(getattr(args, "props", None))
-    for resource in getattr(args, "resources", None) or ():
-        found = culprit_of(resource.props)
-        if found is not None:
-            return f"{resource.resource_type} '{resource.name}' {found[0]}", found[1]
-    return None
-
-
 def _guarded(spec: PolicySpec, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
     """The one guard between the pack and the engine: whatever a policy meets (a value nested 10,000 levels
     deep that the property conversion cannot walk, a config of the wrong shape), it answers with a verdict
@@ -371,7 +292,7 @@ def _guarded(spec: PolicySpec, validate: Callable[[Any, ReportViolation], None])
         except Exception as error:  # RecursionError is an Exception too
             if type(error).__module__.startswith("pulumi_policy"):
                 raise  # pulumi-policy's own control flow (not_applicable) must reach its server
-            culprit = _raw_culprit(args, spec.stack)
+            culprit = raw_culprit(args, spec.stack)
             label = "" if spec.stack else f"{getattr(args, 'resource_type', '')} '{getattr(args, 'name', '')}': "
             report_violation(f"{label}{_unjudged(spec, error, culprit)}", None)
 
@@ -405,7 +326,7 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         for broken in exceptions.malformed:
             if broken.matches(view.urn, view.name):
                 report_violation(f"{view.label()}: {broken.message(spec.name)}", None)
-        hostile = _hostile_once(view.props)
+        hostile = hostile_once(view.props)
         if hostile is not None:
             report_violation(f"{view.label()}: {cannot_judge_message(*hostile)}", None)
             return

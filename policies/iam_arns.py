@@ -139,9 +139,15 @@ def _condition_values(statement: Mapping[str, Any], operator: str, key: str) -> 
     return []
 
 
+# kms:ViaService may name the one service a key is used through, or the two of one data path (DynamoDB and
+# SQS); a longer list turns key/* into "every key, through almost anything".
+MAX_VIA_SERVICES = 2
+_VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.amazonaws\.com$")
+
+
 def _kms_key_through_one_service(statement: Mapping[str, Any]) -> bool:
     values = _condition_values(statement, "StringEquals", "kms:ViaService")
-    return bool(values) and all(isinstance(v, str) and v.strip() and not _has_wildcard(v) for v in values)
+    return 0 < len(values) <= MAX_VIA_SERVICES and all(isinstance(v, str) and _VIA_SERVICE.match(v) for v in values)
 
 
 def _tagged_with_one_environment(statement: Mapping[str, Any]) -> bool:

@@ -229,6 +229,7 @@ DOCUMENT_LOCATIONS: tuple[tuple[str, tuple[str, ...], DocumentKind], ...] = (
 # Resource-policy statements spelled as properties instead of a document.
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
+LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
 
 _DOCUMENT_TYPES = frozenset(t for t, _, _ in DOCUMENT_LOCATIONS)
 
@@ -307,24 +308,46 @@ def _judge_permission(resource: ResourceView) -> list[Finding]:
     principal = props.get("principal")
     if resource.type == LAMBDA_PERMISSION:
         narrowing = [props.get(k) for k in ("sourceArn", "sourceAccount", "principalOrgId")]
+        source_arn = props.get("sourceArn")
+        if isinstance(source_arn, str) and not is_unknown(source_arn) and source_arn.strip():
+            widening = arn_widening(source_arn)
+            if widening:
+                findings.append(Finding(f"source_arn '{source_arn}' {widening}, so any such resource (in any account "
+                                        "when the account is open) may invoke the function. Name the one source."))
+                narrowing = [props.get(k) for k in ("sourceAccount", "principalOrgId")]
     else:
         narrowing = [get_path(props, "condition", "value")]
+    restrict = "source_arn, source_account or principal_org_id" if resource.type == LAMBDA_PERMISSION \
+        else "condition (aws:PrincipalOrgID)"
     if is_unknown(principal):
         findings.append(deferred("principal is unknown during preview"))
-    elif principal == "*":
+    elif principal == "*" or (resource.type == LAMBDA_PERMISSION and isinstance(principal, str)
+                              and principal.endswith(".amazonaws.com")):
         if any(is_unknown(v) for v in narrowing):
-            findings.append(deferred("principal '*' is limited by a value unknown during preview"))
+            findings.append(deferred(f"principal '{principal}' is limited by a value unknown during preview"))
         elif not any(isinstance(v, str) and v.strip() and not _all_wildcard(v.strip()) for v in narrowing):
-            restrict = "source_arn, source_account or principal_org_id" if resource.type == LAMBDA_PERMISSION \
-                else "condition (aws:PrincipalOrgID)"
-            findings.append(Finding(f"principal '*' without {restrict} lets anyone use the permission. Name the "
-                                    f"principal (service or account) or set {restrict}."))
+            who = "anyone" if principal == "*" else f"{principal} acting for any account's resources (a confused deputy)"
+            findings.append(Finding(f"principal '{principal}' without {restrict} lets {who} use the permission. Name "
+                                    f"the principal (service or account) and set {restrict}."))
     return findings
+
+
+def _judge_layer_permission(resource: ResourceView) -> list[Finding]:
+    """A layer version shared with principal '*' is public unless limited to an organisation."""
+    principal, organization = resource.props.get("principal"), resource.props.get("organizationId")
+    if is_unknown(principal) or is_unknown(organization):
+        return [deferred("principal or organizationId is unknown during preview")]
+    if principal == "*" and not (isinstance(organization, str) and organization.strip()):
+        return [Finding("principal '*' without organization_id shares the layer (its code) with every AWS account. "
+                        "Name the account ids, or set organization_id.")]
+    return []
 
 
 def check_policy_documents(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     if resource.type in (LAMBDA_PERMISSION, EVENT_PERMISSION):
         return _judge_permission(resource)
+    if resource.type == LAYER_PERMISSION:
+        return _judge_layer_permission(resource)
     findings: list[Finding] = []
     for location, document, kind in _documents_of(resource):
         if is_unknown(document):

@@ -46,6 +46,13 @@ ADMIN_EQUIVALENT: dict[str, str] = {
     "*AdminAccess": "service administrator policies (AWSCodeBuildAdminAccess, ...) with iam:PassRole",
     "*Administrator": "job-function and Identity Center administrator policies (SystemAdministrator, "
                       "NetworkAdministrator, DatabaseAdministrator, AWSSSOMasterAccountAdministrator, ...)",
+    "*PowerUser": "service power-user policies: service-wide write, e.g. AWSKeyManagementServicePowerUser may change "
+                  "every key's policy, AmazonEC2ContainerRegistryPowerUser may push to every repository",
+    "*PowerUserAccess": "power-user access to a whole service or account",
+    # AWS managed policies whose names no glob above matches but which grant administrator-level power.
+    "AmazonEC2RoleforSSM": "s3:*, ssm:* and more on every resource (deprecated by AWS for that reason)",
+    "AmazonElasticMapReduceRole": "iam:PassRole on every role together with ec2:RunInstances: any role's power",
+    "AWSCodeStarServiceRole": "creates and attaches IAM policies and roles for projects",
 }
 
 

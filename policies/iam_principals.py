@@ -39,16 +39,31 @@ def _is_public_principal(principal: Any) -> bool | None:
     return False
 
 
-def _narrowing_value(value: Any, operator: str) -> bool | None:
-    """Whether one condition value names something specific; None when unknown."""
+# Policy variables that stand for the caller: a narrowing value built from one matches every caller.
+_CALLER_VARIABLES = ("${aws:principal", "${aws:userid}", "${aws:username}", "${aws:sourceaccount}",
+                     "${aws:sourceowner}", "${aws:sourcearn}", "${aws:sourceorg", "${aws:vpce")
+
+
+def _narrowing_value(value: Any, operator: str, key: str = "") -> bool | None:
+    """Whether one condition value names something specific; None when unknown. A value built from a policy
+    variable of the caller (``"aws:PrincipalAccount": "${aws:PrincipalAccount}"``) is always true; one naming a
+    fixed account (``arn:aws:iam::<account>:role/*``) or organisation path (``o-.../*``) narrows to it."""
     if is_unknown(value):
         return None
     if not isinstance(value, str) or not value.strip():
         return False
+    lowered = value.lower()
+    if any(variable in lowered for variable in _CALLER_VARIABLES) or f"${{{key}}}" in lowered:
+        return False
     if operator in _EQUALITY_OPERATORS:
         return True  # no wildcard matching with these operators
     if value.startswith("arn:"):
+        parts = value.split(":", 5)
+        if len(parts) == 6 and parts[4] and not any(_has_wildcard(p) for p in (parts[1], parts[2], parts[4])):
+            return True  # whatever the rest, only that account's principals or resources match
         return arn_widening(value) is None
+    if key.endswith("orgpaths"):
+        return value.startswith("o-") and not _has_wildcard(value.split("/", 1)[0])
     return not _has_wildcard(value)
 
 
@@ -76,7 +91,7 @@ def _condition_narrows_principal(condition: Any) -> bool | None:
         for key, values in block.items():
             if not isinstance(key, str) or key.lower() not in PRINCIPAL_NARROWING_KEYS:
                 continue
-            verdicts = [_narrowing_value(v, op) for v in as_list(values)]
+            verdicts = [_narrowing_value(v, op, key.lower()) for v in as_list(values)]
             if verdicts and all(verdicts):
                 return True
             if verdicts and None in verdicts and False not in verdicts:
@@ -107,12 +122,23 @@ def _identity_provider_host(federated: Any) -> str | None:
 
 
 def _claim_narrows(value: Any) -> bool | None:
+    """Whether a subject/audience value names whose tokens: ``repo:<owner>/<repo>...`` and
+    ``project_path:<group>/<project>...`` must name the repository or project, not only the owner
+    (``repo:org/*`` admits every repository anyone creates in the organisation)."""
     if is_unknown(value):
         return None
-    if not isinstance(value, str) or not value.strip() or value[0] in _WILDCARDS:
+    if not isinstance(value, str) or not value.strip() or value[0] in _WILDCARDS or "${" in value:
         return False
-    rest = next((value[len(p):] for p in _SUBJECT_PREFIXES if value.startswith(p)), value)
-    return bool(rest) and rest[0] not in _WILDCARDS
+    prefix = next((p for p in _SUBJECT_PREFIXES if value.startswith(p)), None)
+    if prefix is None:
+        return True
+    rest = value[len(prefix):]
+    if prefix in ("repo:", "project_path:"):
+        path = rest.split(":", 1)[0].split("/")
+        return len(path) >= 2 and all(part and not _has_wildcard(part) for part in path)
+    parts = rest.split(":")  # organization:<org>:project:<project>:workspace:...
+    return bool(parts[0]) and not _has_wildcard(parts[0]) and len(parts) >= 3 and parts[1] == "project" \
+        and bool(parts[2]) and not _has_wildcard(parts[2])
 
 
 def _judge_public_identity_provider(where: str, statement: Mapping[str, Any]) -> Iterable[Finding]:

@@ -18,18 +18,19 @@ from .data_stores import DYNAMODB_TABLE_KMS, DYNAMODB_TABLE_PITR, SQS_QUEUE_DEAD
 from .databases import RDS_CLUSTER_ENCRYPTED, RDS_DELETION_PROTECTION_PROD, RDS_NOT_PUBLIC, RDS_SNAPSHOT_NOT_PUBLIC
 from .default_network import NO_DEFAULT_NETWORK_USE, NO_DEFAULT_VPC
 from .ecr_repositories import ECR_IMMUTABLE_TAGS, ECR_SCAN_ON_PUSH
-from .ecs_containers import CONTAINER_ENV_NO_SECRETS, CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
+from .ecs_containers import CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
 from .ecs_deployments import ECS_CANARY_PERCENT, ECS_DEPLOYMENT_ROLLBACK
 from .ecs_network import ECS_NO_PUBLIC_IP
 from .ecs_service_connect import SERVICE_CONNECT_TLS_PROD
 from .ecs_task_size import FARGATE_TASK_SIZE
+from .environment_secrets import CONTAINER_ENV_NO_SECRETS
 from .exceptions import AcknowledgementOutbox
 from .framework import PolicySpec, acknowledgement_reporters, build_policy
 from .iam_documents import NO_WILDCARD_IAM
 from .iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
 from .iam_permissions_boundary import IAM_ROLE_PERMISSIONS_BOUNDARY
 from .kms_keys import KMS_KEY_ROTATION
-from .log_groups import CONTAINER_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
+from .log_groups import CONTAINER_LOG_GROUP_MANAGED, FUNCTION_LOG_GROUP_MANAGED, LOG_GROUP_KMS, LOG_GROUP_RETENTION
 from .security_groups import NO_WORLD_OPEN_INGRESS
 from .unreadable_resources import NO_UNREADABLE_RESOURCES
 from .vpc_endpoints import REQUIRED_VPC_ENDPOINTS
@@ -56,6 +57,7 @@ SPECS: tuple[PolicySpec, ...] = (
     LOG_GROUP_RETENTION,
     LOG_GROUP_KMS,
     CONTAINER_LOG_GROUP_MANAGED,
+    FUNCTION_LOG_GROUP_MANAGED,
     KMS_KEY_ROTATION,
     NO_APP_MESH,
     REQUIRED_VPC_ENDPOINTS,

@@ -82,7 +82,7 @@ class SharedConversionServicer(_Base):
             report_violation = self._create_report_violation(response, policy.name, policy.description,
                                                              enforcement_level, policy.severity)
             if converted is None:
-                converted = (unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties))),
+                converted = (unknown_checking_proxy(deserialize_properties(_to_dict(request.properties))),
                              self._get_resource_options(request), self._get_provider_resource(request))
             props, opts, provider = converted
             args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
@@ -114,7 +114,7 @@ class SharedConversionServicer(_Base):
         """The request's resources with parents and (property) dependencies linked, as the library builds them."""
         resources, links = [], []
         for r in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+            props = unknown_checking_proxy(deserialize_properties(_to_dict(r.properties)))
             resource = PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
                                       self._get_provider_resource(r), None, [], {})
             resources.append(resource)
@@ -128,6 +128,29 @@ class SharedConversionServicer(_Base):
             for prop, urns in property_dependencies.items():
                 resource.property_dependencies[prop] = [by_urn[d] for d in urns if d in by_urn]
         return resources
+
+
+def _to_dict(message: Any) -> Any:
+    """A Struct as plain Python, as ``json_format.MessageToDict`` makes it; that refuses NaN and infinite numbers
+    (no JSON for them) and would fail the whole request, so such a Struct is converted value by value and the
+    policies answer the hostile number with a "cannot judge" verdict (framework.py)."""
+    try:
+        return json_format.MessageToDict(message)
+    except (ValueError, json_format.Error):
+        return _value_of_struct(message)
+
+
+def _value_of_struct(struct: Any) -> dict[str, Any]:
+    return {key: _value_of(value) for key, value in struct.fields.items()}
+
+
+def _value_of(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _value_of_struct(value.struct_value)
+    if kind == "list_value":
+        return [_value_of(item) for item in value.list_value.values]
+    return None if kind in (None, "null_value") else getattr(value, kind)
 
 
 def install() -> None:

@@ -7,11 +7,12 @@ import json
 import pytest
 from views import COST_TAGS, UNKNOWN, findings, messages, not_judged, provider, view
 
-from policies.ecs_containers import CONTAINER_ENV_NO_SECRETS, CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
+from policies.ecs_containers import CONTAINER_NON_ROOT_USER, CONTAINER_READ_ONLY_ROOT
 from policies.ecs_deployments import ECS_CANARY_PERCENT, ECS_DEPLOYMENT_ROLLBACK
 from policies.ecs_network import ECS_NO_PUBLIC_IP
 from policies.ecs_service_connect import SERVICE_CONNECT_TLS_PROD
 from policies.ecs_task_size import FARGATE_TASK_SIZE
+from policies.environment_secrets import CONTAINER_ENV_NO_SECRETS
 from policies.log_groups import CONTAINER_LOG_GROUP_MANAGED
 
 GOOD_CONTAINER = {"name": "app", "image": "repo:1", "user": "1000:1000", "readonlyRootFilesystem": True,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from views import Stack, validate, view
 
-from policies.framework import hostile_property
+from policies.hostile import hostile_property
 from policies.pack import SPECS
 from policies.values import DocumentError, parse_json_document
 
@@ -122,3 +122,19 @@ def test_json_documents_nested_too_deeply_or_with_nan_are_document_errors():
         with pytest.raises(DocumentError):
             parse_json_document(text)
     assert parse_json_document(json.dumps(_deep(20)))["a"][0]["a"]
+
+
+def test_hostile_values_sent_over_grpc_get_verdicts_and_the_request_does_not_fail(pack):
+    from policy_records import StackRecords
+
+    stack = StackRecords(stack="prod")
+    group = stack.add("aws:cloudwatch/logGroup:LogGroup", "hostile", {"retentionInDays": math.inf, "kmsKeyId": "k"})
+    policy = stack.add("aws:iam/policy:Policy", "deep", {"policy": DEEP_JSON})
+    queue = stack.add("aws:sqs/queue:Queue", "odd", {"redrivePolicy": DEEP_JSON, "kmsMasterKeyId": math.nan})
+    diagnostics = pack.preview(stack.records)
+    by_urn = {record["urn"]: [d.message for d in diagnostics if d.urn == record["urn"]]
+              for record in (group, policy, queue)}
+    assert any("cannot judge retentionInDays" in m for m in by_urn[group["urn"]])
+    assert any("cannot be parsed" in m and "64 levels" in m for m in by_urn[policy["urn"]])
+    assert any("cannot judge kmsMasterKeyId" in m for m in by_urn[queue["urn"]])
+    assert not any("internal error" in d.message for d in diagnostics)

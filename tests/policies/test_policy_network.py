@@ -427,6 +427,8 @@ def test_the_default_vpc_referenced_by_id_or_its_subnets_are_refused_and_the_own
     own = Stack()
     vpc = own.add("aws:ec2/vpc:Vpc", "main", {"id": "vpc-1", "defaultSecurityGroupId": "sg-default"})
     own.add("aws:ec2/securityGroup:SecurityGroup", "tasks", {"vpcId": "vpc-1"}, deps={"vpcId": [vpc]})
+    own.add("aws:ecs/service:Service", "svc", {"networkConfiguration": {"subnets": [UNKNOWN], "securityGroups": [
+        UNKNOWN]}}, deps={"networkConfiguration": [vpc]})  # subnets derived from the VPC are not its default group
     assert findings(NO_DEFAULT_NETWORK_USE, own.views) == []
 
 

@@ -227,6 +227,12 @@ def _foreign_key_and_public_snapshot(records):
             "sharedAccounts": ["all"]})
 
 
+def _function_without_log_group(records):
+    """A Lambda function whose /aws/lambda/<name> group the program does not create."""
+    _added(records, "aws:iam/role:Role", "aws:lambda/function:Function", "prod-unlogged",
+           {"name": "prod-unlogged", "runtime": "python3.13", "handler": "h.handler", "role": "arn:aws:iam::1:role/r"})
+
+
 def _default_group_opened_by_a_rule(records):
     """An ingress rule on the VPC's default security group (its id comes from the VPC)."""
     vpc = first(records, "aws:ec2/vpc:Vpc")
@@ -274,6 +280,7 @@ SEEDS = {
     "rds-deletion-protection-prod": _unsafe_data_stores,
     "data-keys-customer-managed": _foreign_key_and_public_snapshot,
     "no-default-network-use": _default_group_opened_by_a_rule,
+    "function-log-group-managed": _function_without_log_group,
     "rds-snapshot-not-public": _foreign_key_and_public_snapshot,
 }
 ADVISORY_SEEDS = {"stack-budget-approved-overrun"}

@@ -1,0 +1,131 @@
+"""IAM judged by intent: conditions that restrict nothing, wildcard sources and public layers, admin-equivalent
+managed policies under other names, own-account and own-organisation wildcards that do restrict, and ECR
+exclusion filters that together exempt every tag."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+from views import findings, view
+
+from policies.ecr_repositories import ECR_IMMUTABLE_TAGS
+from policies.iam_documents import NO_WILDCARD_IAM, judge_policy_document
+from policies.iam_managed_policies import NO_ADMIN_MANAGED_POLICIES
+
+GITHUB = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+def trust(condition: dict) -> dict:
+    return {"Statement": [{"Effect": "Allow", "Principal": {"Federated": GITHUB},
+                           "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}]}
+
+
+@pytest.mark.parametrize("subject", ["repo:acme/*", "repo:acme/*:ref:refs/heads/main", "repo:*/app:*",
+                                     "repo:${aws:username}/app"])
+def test_an_oidc_subject_that_names_no_repository_restricts_nothing(subject):
+    found = judge_policy_document(trust({"StringLike": {"token.actions.githubusercontent.com:sub": subject}}), "trust")
+    assert len(found) == 1 and "anyone can get a token" in found[0].message
+
+
+@pytest.mark.parametrize("subject", ["repo:acme/app:ref:refs/heads/main", "repo:acme/app:*",
+                                     "repo:acme/app:environment:prod"])
+def test_an_oidc_subject_naming_the_repository_passes(subject):
+    assert judge_policy_document(trust({"StringLike": {"token.actions.githubusercontent.com:sub": subject}}),
+                                 "trust") == []
+
+
+def public(condition: dict) -> dict:
+    return {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                           "Resource": "arn:aws:sqs:eu-central-1:123456789012:orders", "Condition": condition}]}
+
+
+@pytest.mark.parametrize("condition", [
+    {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}},
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/*"}},
+    {"StringLike": {"aws:SourceArn": "arn:aws:*:*:*:*"}},
+])
+def test_conditions_on_always_true_variables_restrict_nothing(condition):
+    assert len(judge_policy_document(public(condition), "resource")) == 1
+
+
+@pytest.mark.parametrize("condition", [
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/*"}},
+    {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+    {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}},
+    {"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}},
+])
+def test_own_account_and_own_organisation_wildcards_do_restrict(condition):
+    assert judge_policy_document(public(condition), "resource") == []
+
+
+def key_star(services: list[str]) -> dict:
+    return {"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:eu-central-1:1:key/*",
+                           "Condition": {"StringEquals": {"kms:ViaService": services}}}]}
+
+
+def test_kms_via_service_listing_many_services_does_not_excuse_key_star():
+    many = [f"{s}.eu-central-1.amazonaws.com" for s in ("s3", "sqs", "dynamodb", "secretsmanager", "ssm")]
+    assert len(judge_policy_document(key_star(many))) == 1
+    assert judge_policy_document(key_star(["sqs.eu-central-1.amazonaws.com"])) == []
+    assert judge_policy_document(key_star(["dynamodb.eu-central-1.amazonaws.com", "sqs.eu-central-1.amazonaws.com"])) == []
+
+
+PERMISSION = "aws:lambda/permission:Permission"
+
+
+@pytest.mark.parametrize("props", [
+    {"principal": "s3.amazonaws.com", "sourceArn": "arn:aws:s3:::*"},
+    {"principal": "sns.amazonaws.com"},
+    {"principal": "*", "sourceArn": "arn:aws:execute-api:eu-central-1:*:*"},
+])
+def test_lambda_permissions_with_wildcard_or_missing_sources_are_refused(props):
+    assert findings(NO_WILDCARD_IAM, view(PERMISSION, {"action": "lambda:InvokeFunction", "function": "f", **props}))
+
+
+def test_a_lambda_permission_naming_its_source_passes():
+    props = {"action": "lambda:InvokeFunction", "function": "f", "principal": "sns.amazonaws.com",
+             "sourceArn": "arn:aws:sns:eu-central-1:123456789012:alerts"}
+    assert findings(NO_WILDCARD_IAM, view(PERMISSION, props)) == []
+
+
+def test_a_public_layer_is_refused_and_an_organisation_layer_passes():
+    layer = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+    base = {"layerName": "shared", "versionNumber": 1, "statementId": "s", "action": "lambda:GetLayerVersion"}
+    assert len(findings(NO_WILDCARD_IAM, view(layer, {**base, "principal": "*"}))) == 1
+    assert findings(NO_WILDCARD_IAM, view(layer, {**base, "principal": "*", "organizationId": "o-a1b2c3d4e5"})) == []
+    assert findings(NO_WILDCARD_IAM, view(layer, {**base, "principal": "123456789012"})) == []
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser",
+                                 "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
+                                 "arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM",
+                                 "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole"])
+def test_admin_equivalent_managed_policies_under_other_names_are_refused(arn):
+    attachment = view("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": arn})
+    assert len(findings(NO_ADMIN_MANAGED_POLICIES, attachment)) == 1
+
+
+def test_narrow_aws_managed_policies_pass():
+    arn = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+    attachment = view("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": arn})
+    assert findings(NO_ADMIN_MANAGED_POLICIES, attachment) == []
+
+
+def test_inline_documents_granting_iam_star_are_refused():
+    role = view("aws:iam/role:Role", {"inlinePolicies": [{"name": "x", "policy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/app"}]})}]})
+    assert findings(NO_WILDCARD_IAM, role)
+
+
+def repository(*patterns: str) -> object:
+    return view("aws:ecr/repository:Repository", {"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+                                                  "imageTagMutabilityExclusionFilters": [
+                                                      {"filter": p, "filterType": "WILDCARD"} for p in patterns]})
+
+
+def test_exclusion_filters_that_together_exempt_every_tag_are_refused():
+    every_start = [f"{c}*" for c in string.ascii_letters + string.digits + "_"]
+    assert len(findings(ECR_IMMUTABLE_TAGS, repository(*every_start))) == 1
+    assert findings(ECR_IMMUTABLE_TAGS, repository("latest", "dev-*")) == []
