@@ -61,9 +61,9 @@ def stack_costs(project_dir: Path, stacks: list[str]) -> dict[str, float]:
     for stack in stacks:
         settings = load_stack(stack, project_dir)
         primary = None
-        primary_stack = settings.config.failover.primary_stack
-        if settings.role == "standby" and primary_stack:
-            primary = previews.get(primary_stack.rsplit("/", 1)[-1])
+        reference = settings.config.failover.primary_stack
+        if settings.role == "standby" and reference is not None:
+            primary = previews.get(reference.rsplit("/", 1)[-1])
         previews[stack] = preview_stack(stack, primary=primary, project_dir=project_dir)
         costs[stack] = stack_estimate(previews[stack]).total_eur
     return costs
