@@ -27,3 +27,8 @@ def test_the_levers_table_starts_from_stagings_estimate(request):
     assert f"Stack `staging` as configured: **€{total:.2f}** per month." in SECTION
     # The row of the stack's own setting changes nothing.
     assert f"| NAT gateways | single | {total:.2f} | +0.00 |" in SECTION
+
+
+@pytest.mark.parametrize("fixture", ["staging", "staging_standby", "prod", "prod_standby"])
+def test_every_resource_the_four_stacks_register_is_priced_or_declared_free(request, fixture):
+    assert stack_estimate(request.getfixturevalue(fixture)).gaps == ()
