@@ -19,7 +19,7 @@ import pulumi
 
 from components.core.contract import EventBusRefs, PlatformRefs
 from components.core.types import STANDBY_REGION
-from components.data.database import GlobalPrimary, GlobalSecondary
+from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase
 from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
 from components.data.spec import DynamoDbData, PostgresData
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
@@ -41,6 +41,17 @@ def _primary_entry(primary: PrimaryReference, output: str, service: str, *path: 
             value = value[key]
         return value
     return primary.stack_reference.require_output(output).apply(pick)
+
+
+def writer_endpoint(primary: PrimaryReference | None, service: str, database: ServiceDatabase,
+                    global_role: GlobalPrimary | GlobalSecondary | None) -> pulumi.Output[str]:
+    """Where the service's application writes: the global writer endpoint of a global database (in the standby
+    from the primary's outputs), else the cluster's own writer endpoint."""
+    if isinstance(global_role, GlobalSecondary) and primary is not None:
+        return _primary_entry(primary, "databases", service, "writerEndpoint")
+    if database.global_writer_endpoint is not None:
+        return database.global_writer_endpoint
+    return database.endpoint
 
 
 def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
@@ -95,5 +106,6 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
         if data.database is not None:
             databases[name] = pulumi.Output.all(
                 clusterArn=data.database.cluster_arn, endpoint=data.database.endpoint,
-                globalClusterIdentifier=data.database.global_cluster_identifier)
+                globalClusterIdentifier=data.database.global_cluster_identifier,
+                writerEndpoint=writer_endpoint(primary, name, data.database, global_role))
     return {"eventBusName": bus.bus_name, "eventBusArn": bus.bus_arn, "dataTables": tables, "databases": databases}

@@ -34,10 +34,9 @@ import pulumi_aws.rds as rds
 import pulumi_aws.secretsmanager as secretsmanager
 import pulumi_aws.vpc as vpc_rules
 
-from components.data.names import cluster_identifier
+from components.data.names import POSTGRES_PORT, cluster_identifier
 from components.data.spec import PostgresData
 
-POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
 ENGINE_VERSION = "16.6"
 # Lowest minor version per major that supports a minimum capacity of 0 ACUs (auto-pause).
@@ -132,7 +131,9 @@ class ServiceDatabase(pulumi.ComponentResource):
     cluster_resource_id: pulumi.Output[str]
     """The cluster's resource id (`cluster-...`), which `rds-db:connect` ARNs name."""
     endpoint: pulumi.Output[str]
-    """Writer endpoint host name (port 5432)."""
+    """This cluster's writer endpoint host name (port 5432)."""
+    global_writer_endpoint: pulumi.Output[str] | None
+    """The global writer endpoint, which follows the writer across regions (prod primary only)."""
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
     master_secret_arn: pulumi.Output[str] | None
@@ -161,6 +162,7 @@ class ServiceDatabase(pulumi.ComponentResource):
                                        description=f"{identifier}: private subnets", tags=tags, opts=child)
 
         self.global_cluster_identifier = None
+        self.global_writer_endpoint = None
         self.master_secret_arn = None
         credentials: dict = {}
         global_id: pulumi.Input[str] | None = None
@@ -171,6 +173,7 @@ class ServiceDatabase(pulumi.ComponentResource):
                 deletion_protection=args.deletion_protection, opts=child)
             global_id = global_cluster.global_cluster_identifier
             self.global_cluster_identifier = global_cluster.global_cluster_identifier
+            self.global_writer_endpoint = global_cluster.endpoint
             credentials = self._written_master_password(name, args, identifier, child)
         elif isinstance(args.global_role, GlobalSecondary):
             global_id = args.global_role.global_cluster_identifier

@@ -177,21 +177,19 @@ class ServiceData(pulumi.ComponentResource):
         index_names = tuple(i.name for i in spec.data.indexes) if isinstance(spec.data, DynamoDbData) else ()
 
         def document(values: list) -> str:
-            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id, cluster_arn = values
+            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id = values
             scope = ServiceDataScope(
                 partition="aws", region=refs.region, account_id=account, table_arn=table_arn,
                 index_names=index_names, table_key_arn=key if table_arn else None, queue_arns=tuple(queue_arns),
                 queue_key_arn=platform_key if queue_arns else None, bus_arn=bus_arn,
                 event_source=event_source(args.service) if bus_arn else None,
                 database_user_arn=database_user_arn("aws", refs.region, account, cluster_resource_id,
-                                                    database_user(args.service)) if cluster_resource_id else None,
-                database_cluster_arn=cluster_arn)
+                                                    database_user(args.service)) if cluster_resource_id else None)
             return json.dumps({"Version": "2012-10-17", "Statement": task_role_statements(scope)})
 
         policy = pulumi.Output.all(
             refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
             pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
             refs.event_bus.arn if spec.publishes else None,
-            self.database.cluster_resource_id if self.database else None,
-            self.database.cluster_arn if self.database else None).apply(document)
+            self.database.cluster_resource_id if self.database else None).apply(document)
         iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)
