@@ -18,9 +18,9 @@ from typing import Any
 import pulumi
 
 from components.core.contract import EventBusRefs, PlatformRefs
-from components.core.types import STANDBY_REGION
+from components.core.types import PRIMARY_REGION, STANDBY_REGION
 from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase
-from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
+from components.data.service_data import DatabaseSettings, ReplicaTable, Replication, ServiceData, ServiceDataArgs
 from components.data.spec import DynamoDbData, PostgresData
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
 from components.events.bus import EventBus, EventBusArgs
@@ -98,7 +98,9 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
                 deletion_protection=defaults.deletion_protection,
                 performance_insights=defaults.database_performance_insights, global_role=global_role),
             deletion_protection=defaults.deletion_protection, table_replica=table_replica,
-            replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING"),
+            replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING",
+            replication=Replication(peer_region=STANDBY_REGION if settings.role == "primary" else PRIMARY_REGION,
+                                    rpo_seconds=settings.config.failover.rpo_seconds) if replicate else None),
             opts=opts)
         if isinstance(spec.data, DynamoDbData) and replica_table is None:
             tables[name] = table_outputs(data.table_name, data.table_arn, data.table_replicas,

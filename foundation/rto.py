@@ -130,7 +130,8 @@ class PlanTerm:
 
 @dataclass(frozen=True)
 class PlanTime:
-    """The RTO the Region switch plan implies: detection, approval, max(scale-up, database), outbox, DNS."""
+    """The RTO the Region switch plan implies: detection, approval, stopping the old outbox, the slowest of
+    scale-up, database and starting the new outbox, then DNS."""
 
     terms: tuple[PlanTerm, ...]
     parallel: tuple[str, ...]
@@ -154,7 +155,7 @@ class PlanTime:
         serial = [f"{t.step} {t.seconds:g} s" for t in self.terms if t.step not in self.parallel]
         together = [f"{t.step} {t.seconds:g} s" for t in self.terms if t.step in self.parallel]
         inner = [f"max({', '.join(together)})"] if len(together) > 1 else together
-        before = sum(1 for t in self.terms if t.step in ("detection", "approval"))
+        before = sum(1 for t in self.terms if t.step in ("detection", "approval", "stop-outbox"))
         parts = serial[:before] + inner + serial[before:]
         return (f"{' + '.join(parts)} = {self.total_seconds:g} s ({self.total_seconds / 60:.1f} min, "
                 f"objective {self.rto_objective_seconds / 60:g} min)")
@@ -175,13 +176,15 @@ def plan_time(*, request_interval_seconds: int, failure_threshold: int, decision
     if database_switch_minutes is not None:
         terms.append(PlanTerm("database", database_switch_minutes * 60, keys.database))
     if outbox:
-        terms.append(PlanTerm("outbox", 2 * OUTBOX_SWITCH_MINUTES * 60, keys.outbox))
+        # Stopping the old region's pipes comes first; starting the new region's runs with scale-up.
+        terms.append(PlanTerm("stop-outbox", OUTBOX_SWITCH_MINUTES * 60, keys.outbox))
+        terms.append(PlanTerm("start-outbox", OUTBOX_SWITCH_MINUTES * 60, keys.outbox))
     # The new region's record turns healthy once its gate opens and its readiness check passes (already
     # passing once its database is the writer); resolvers then wait out the alias TTL.
     if dns:
         terms.append(PlanTerm("dns", request_interval_seconds * failure_threshold + ALIAS_RECORD_TTL_SECONDS,
                               keys.dns))
-    estimate = PlanTime(terms=tuple(terms), parallel=("scale-up", "database"),
+    estimate = PlanTime(terms=tuple(terms), parallel=("scale-up", "database", "start-outbox"),
                         rto_objective_seconds=rto_objective_minutes * 60)
     if not estimate.meets_objective:
         worst = estimate.costliest

@@ -25,6 +25,7 @@ def test_the_dns_rto_is_stated_only_with_dns_failover_and_the_plans_rto_and_rpo_
     assert any(line.startswith("RTO implied by the wiring: detection 30 s") for line in failover_lines(prod))
     plan_line = next(line for line in failover_lines(prod_standby) if line.startswith("Region switch plan"))
     assert plan_line.startswith("Region switch plan (registered here: prod-region-switch): RTO detection 150 s + "
-                                "approval 300 s + max(scale-up 240 s, database 180 s) + outbox 120 s + dns 90 s")
+                                "approval 300 s + stop-outbox 60 s + max(scale-up 240 s, database 180 s, start-outbox 60 s) + "
+                                "dns 90 s = 840 s (14.0 min, objective 15 min)")
     assert failover_lines(prod)[-1].startswith("RPO bound: switchover (graceful) 0 s; failover (ungraceful): "
                                                "Aurora <= 60 s")

@@ -41,6 +41,14 @@ class ReplicaTable:
 
 
 @dataclass(frozen=True)
+class Replication:
+    """A replicated environment: the other region of the pair and the RPO the lag alarms watch."""
+
+    peer_region: str
+    rpo_seconds: int
+
+
+@dataclass(frozen=True)
 class DatabaseSettings:
     min_capacity: float
     backup_retention_days: int
@@ -70,6 +78,7 @@ class ServiceDataArgs:
     table_replica: TableReplica | None = None
     replica_table: ReplicaTable | None = None
     outbox_state: Literal["RUNNING", "STOPPED"] = "RUNNING"
+    replication: Replication | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,7 +133,8 @@ class ServiceData(pulumi.ComponentResource):
                 kms_key_arn=refs.kms_key_arn, min_capacity=settings.min_capacity,
                 backup_retention_days=settings.backup_retention_days,
                 deletion_protection=settings.deletion_protection, performance_insights=settings.performance_insights,
-                global_role=settings.global_role, tags=tags), child)
+                global_role=settings.global_role, global_rpo_seconds=args.replication.rpo_seconds
+                if args.replication is not None and settings.global_role is not None else None, tags=tags), child)
 
         self.queues = {
             subscription.source: EventSubscription(f"{name}-from-{subscription.source}", EventSubscriptionArgs(
@@ -164,8 +174,14 @@ class ServiceData(pulumi.ComponentResource):
             specs.append(alarms.dead_letter_alarm(dead_letter_queue_name(outbox_pipe_name(environment, args.service))))
         if isinstance(spec.data, DynamoDbData):
             specs += alarms.table_alarms(table_name(environment, args.service))
+            if args.replication is not None:
+                specs.append(alarms.table_replication_alarm(table_name(environment, args.service),
+                                                            args.replication.peer_region, args.replication.rpo_seconds))
         if isinstance(spec.data, PostgresData):
             specs += alarms.database_alarms(cluster_identifier(environment, args.service))
+            if args.replication is not None and args.database.global_role is not None:
+                specs += alarms.global_database_alarms(cluster_identifier(environment, args.service),
+                                                       args.replication.rpo_seconds)
         return specs
 
     def _task_role_policy(self, name: str, args: ServiceDataArgs, table_key: pulumi.Input[str] | None,

@@ -12,12 +12,13 @@ Workflows (`activePassive`, regions [primary, standby], primary region first):
   * postRecovery: stop the outbox in the inactive region once it is back (its pipes would resume).
 Steps of an activate workflow, in this order (docs/failover.md, "Step order"):
   1. approve (prod): a person confirms; nothing has changed yet.
-  2. capacity-and-writer (parallel): each service's ECS capacity up to the other region's (100 %), and each
-     Aurora global database switched over (graceful) or failed over (ungraceful). Parallel is safe because
-     no traffic arrives before step 5, and it shortens the RTO to the slower of the two.
-  3. stop-outbox (deactivating region, skipped when ungraceful: that region may be unreachable).
-  4. start-outbox (activating region): after 3, so the two regions never publish at once.
-  5. open-traffic: close the deactivating region's gate (skipped when ungraceful), open the activating one.
+  2. stop-outbox (deactivating region; skipped when ungraceful, as that region may be unreachable).
+  3. capacity-and-writer (parallel): each service's ECS capacity up to the other region's (100 %), each
+     Aurora global database switched over (graceful) or failed over (ungraceful), and start-outbox in the
+     activating region (after 2, so the two regions never publish at once; before traffic, because a pipe
+     starts reading its stream at LATEST). Parallel is safe because no traffic arrives before step 4, and
+     it shortens the RTO to the slowest of them.
+  4. close-traffic (deactivating region, skipped when ungraceful), then 5. open-traffic (activating).
 The builders are pure (plain strings in, the provider's snake_case dicts out) so tests read the plan the
 stack registers without a cloud.
 """
@@ -163,14 +164,16 @@ def activate_steps(spec: PlanSpec) -> list[dict[str, Any]]:
         steps.append(_step("approve", "ManualApproval", "A person confirms the Region switch",
                            execution_approval_configs=[{"approval_role": spec.approval_role_arn,
                                                         "timeout_minutes": spec.timeouts.approval}]))
+    stop = action_step(spec, "stop-outbox", "deactivatingRegion", "The old region stops publishing",
+                       skip_when_ungraceful=True)
+    start = action_step(spec, "start-outbox", "activatingRegion", "The new region publishes from its outbox",
+                        skip_when_ungraceful=False)
+    steps += [stop] if stop is not None else []
     parallel = [capacity_step(spec, s) for s in spec.services] + [database_step(spec, d) for d in spec.databases]
-    steps.append(_step("capacity-and-writer", "Parallel", "Scale up and move every database writer at once",
+    parallel += [start] if start is not None else []
+    steps.append(_step("capacity-and-writer", "Parallel", "Scale up, move every database writer, start the outbox",
                        parallel_configs=[{"steps": parallel}]))
     optional = [
-        action_step(spec, "stop-outbox", "deactivatingRegion", "The old region stops publishing",
-                    skip_when_ungraceful=True),
-        action_step(spec, "start-outbox", "activatingRegion", "The new region publishes from its outbox",
-                    skip_when_ungraceful=False),
         action_step(spec, "close-traffic", "deactivatingRegion", "Close the old region's traffic gate",
                     skip_when_ungraceful=True),
         action_step(spec, "open-traffic", "activatingRegion", "Open the new region's traffic gate",
