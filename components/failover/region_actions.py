@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
@@ -68,9 +69,9 @@ def log_group_arn(region: str, account_id: str, function: str) -> str:
 
 
 def role_policy(region: str, account_id: str, functions: tuple[str, ...], pipe_names: tuple[str, ...],
-                gate_id: str | None) -> dict:
+                gate_id: str | None) -> dict[str, Any]:
     """Exactly this stack's pipes and gate, exactly its functions' log groups."""
-    statements: list[dict] = []
+    statements: list[dict[str, Any]] = []
     if pipe_names:
         statements.append({"Sid": "SwitchOwnOutboxPipes", "Effect": "Allow", "Action": PIPE_ACTIONS,
                            "Resource": [pipe_arn(region, account_id, p) for p in sorted(pipe_names)]})
@@ -82,7 +83,7 @@ def role_policy(region: str, account_id: str, functions: tuple[str, ...], pipe_n
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def trust_policy() -> dict:
+def trust_policy() -> dict[str, Any]:
     """Lambda's documented execution-role trust (components/cost/budget_scale_down.py: why no condition)."""
     return {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}

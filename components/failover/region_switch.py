@@ -219,9 +219,9 @@ def flat_steps(steps: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return result
 
 
-def execution_role_policy(spec: PlanSpec) -> dict:
+def execution_role_policy(spec: PlanSpec) -> dict[str, Any]:
     """What the plan's steps call, on exactly the plan's resources."""
-    statements: list[dict] = [
+    statements: list[dict[str, Any]] = [
         {"Sid": "ScaleThePlansServices", "Effect": "Allow", "Action": ECS_ACTIONS,
          "Resource": sorted({arn for s in spec.services for arn in (s.primary_service_arn, s.standby_service_arn)})},
         # DescribeScalableTargets has no resource-level permission; a target's ARN ends in a random id, so
@@ -253,20 +253,20 @@ def execution_role_policy(spec: PlanSpec) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def execution_trust_policy(account_id: str) -> dict:
+def execution_trust_policy(account_id: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "RegionSwitchAssumesRole", "Effect": "Allow", "Principal": {"Service": ARC_PRINCIPAL},
         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]}
 
 
-def approval_role_policy(account_id: str, plan_name: str) -> dict:
+def approval_role_policy(account_id: str, plan_name: str) -> dict[str, Any]:
     """Approve (or decline) a step of this plan's executions, and see them; nothing else."""
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "ApproveThisPlansSteps", "Effect": "Allow", "Action": APPROVAL_ACTIONS,
         "Resource": f"arn:aws:arc-region-switch::{account_id}:plan/{plan_name}:*"}]}
 
 
-def approval_trust_policy(account_id: str) -> dict:
+def approval_trust_policy(account_id: str) -> dict[str, Any]:
     """Operators of this account whose own policy allows sts:AssumeRole on this role."""
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "OperatorsOfThisAccount", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},

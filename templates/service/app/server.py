@@ -3,6 +3,10 @@
 * Serves its health check both where the container health check probes it (`HEALTH_PATH`, on
   127.0.0.1) and under its public prefix (`PATH_PREFIX` + `HEALTH_PATH`), which the ALB and the
   Route 53 failover check request: the ALB forwards the full path.
+* Answers readiness at `/ready` and `PATH_PREFIX` + `/ready` (docs/failover.md, "readiness"): 200 only
+  while `ready_check()` says the service can serve a write from this region, else 503. The Route 53
+  failover check requests it. The skeleton has no data, so it is ready whenever it is alive; a service
+  with a database passes a check that writes through `DATA_DATABASE_HOST` (the writer endpoint).
 * Listens on `PORT` (the platform sets it to the catalog's port).
 * Logs one JSON object per line on stdout (the awslogs driver ships each line as one event) in the
   platform's log contract (docs/operating.md, "Logs"): `timestamp`, `level` (DEBUG/INFO/WARN/ERROR, lines
@@ -22,11 +26,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+READY_PATH = "/ready"
 
 
 class JsonLog:
@@ -67,8 +73,20 @@ def span_id(traceparent: str | None) -> str | None:
     return None
 
 
-def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseHTTPRequestHandler]:
+def always_ready() -> bool:
+    return True
+
+
+def make_handler(log: JsonLog, path_prefix: str, health_path: str,
+                 ready_check: Callable[[], bool] = always_ready) -> type[BaseHTTPRequestHandler]:
     health_paths = {health_path, f"{path_prefix.rstrip('/')}{health_path}"}
+    ready_paths = {READY_PATH, f"{path_prefix.rstrip('/')}{READY_PATH}"}
+
+    def ready() -> bool:
+        try:
+            return bool(ready_check())
+        except Exception:  # a failing probe means not ready, never a 500
+            return False
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "service"
@@ -79,6 +97,8 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
             path = self.path.split("?", 1)[0]
             if path in health_paths:
                 status, body = 200, {"status": "ok"}
+            elif path in ready_paths:
+                status, body = (200, {"status": "ready"}) if ready() else (503, {"status": "not ready"})
             else:
                 status, body = 404, {"error": "not found", "path": path}
             payload = json.dumps(body).encode()
@@ -110,10 +130,10 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str) -> type[BaseH
 
 
 def make_server(address: tuple[str, int], *, log: JsonLog, path_prefix: str = "",
-                health_path: str = "/health") -> ThreadingHTTPServer:
+                health_path: str = "/health", ready_check: Callable[[], bool] = always_ready) -> ThreadingHTTPServer:
     if not health_path.startswith("/") or (path_prefix and not path_prefix.startswith("/")):
         raise ValueError(f"HEALTH_PATH ({health_path!r}) and PATH_PREFIX ({path_prefix!r}) must start with '/'")
-    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path))
+    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path, ready_check))
     server.daemon_threads = False  # let requests in flight finish on shutdown
     return server
 
