@@ -200,7 +200,13 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "ModifyDBSubnetGroup", "DescribeDBSubnetGroups", "CreateGlobalCluster", "DeleteGlobalCluster",
         "ModifyGlobalCluster", "DescribeGlobalClusters", "RemoveFromGlobalCluster", "AddTagsToResource",
         "RemoveTagsFromResource", "ListTagsForResource",
+        # The managed RPO of global databases (rds.global_db_rpo, components/data/database.py).
+        "CreateDBClusterParameterGroup", "DeleteDBClusterParameterGroup", "ModifyDBClusterParameterGroup",
+        "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
     ),
+    # The standby's Region switch plan (components/failover/region_switch.py).
+    "arc-region-switch": ("CreatePlan", "UpdatePlan", "DeletePlan", "GetPlan", "ListPlans", "TagResource",
+                          "UntagResource", "ListTagsForResource"),
     # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
     # (components/cost/budget_scale_down.py) is created by the program; the provider reads versions, code signing.
     "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction", "CreateFunction", "DeleteFunction",
@@ -262,9 +268,10 @@ BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
 )
 # The services the platform hands roles to: ECS tasks (execution and task roles), ECS itself
 # (infrastructure role for load balancers and Service Connect TLS), ECR (repository creation template),
-# EventBridge Pipes, Lambda (staging's budget scale-down function).
+# EventBridge Pipes, Lambda (staging's budget scale-down function, the Region switch actions), ARC Region
+# switch (the plan's execution role).
 PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com",
-                      "lambda.amazonaws.com")
+                      "lambda.amazonaws.com", "arc-region-switch.amazonaws.com")
 
 # Services whose service-linked roles the first deployment in an account creates.
 SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com",
@@ -376,7 +383,7 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "network": ("ec2", "elasticloadbalancing"),
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr", "lambda"),
         "identity": ("iam", "kms", "secretsmanager", "ssm"),
-        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
+        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca", "arc-region-switch"),
         "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
         "data": ("dynamodb", "sqs", "events", "pipes", "rds"),
     }

@@ -37,7 +37,8 @@ def region_actions(settings: StackSettings, refs: PlatformRefs, account_id: pulu
     if not pipes and settings.config.dns is None:
         return None
     return RegionActions(f"{settings.name_prefix}-region-actions", RegionActionsArgs(
-        name_prefix=settings.name_prefix, region=settings.region, account_id=account_id, pipe_names=pipes,
+        name_prefix=settings.name_prefix, environment=settings.environment, region=settings.region,
+        account_id=account_id, pipe_names=pipes,
         traffic_gate_open=(settings.role == "primary") if settings.config.dns else None,
         kms_key_arn=refs.kms_key_arn, log_retention_days=settings.log_retention_days), opts=opts)
 

@@ -109,6 +109,6 @@ def test_each_prod_stack_registers_its_four_actions_and_a_gate_under_a_boundary_
     policy = next(p for p in preview.recorder.of_type("aws:iam/rolePolicy:RolePolicy")
                   if p.name == f"{preview.stack}-region-actions-role-policy")
     boundary = next(p for p in preview.recorder.of_type("aws:iam/policy:Policy")
-                    if p.inputs.get("name") == f"{preview.stack}-region-actions-boundary")
+                    if p.inputs.get("name") == f"prod-{preview.settings.region}-boundary-region-actions")
     assert json.loads(policy.inputs["policy"]) == json.loads(boundary.inputs["policy"])
     assert judge_policy_document(json.loads(policy.inputs["policy"]), "identity") == []

@@ -168,7 +168,7 @@ def test_the_execution_role_may_call_only_the_plans_own_resources(prod, prod_sta
                        "lambda:InvokeFunction"}
     # The boundary is the same document: the role can never be granted more than the plan's steps.
     boundary = next(p for p in prod_standby.recorder.of_type("aws:iam/policy:Policy")
-                    if p.inputs.get("name") == "prod-region-switch-execution-boundary")
+                    if p.inputs.get("name") == "prod-eu-west-1-boundary-region-switch")
     assert json.loads(boundary.inputs["policy"]) == policy
     role = next(r for r in prod_standby.recorder.of_type("aws:iam/role:Role")
                 if r.inputs.get("name") == "prod-region-switch-execution")

@@ -96,6 +96,7 @@ class RegionActionsArgs:
     kms_key_arn: the platform key (log groups)."""
 
     name_prefix: str
+    environment: str
     region: str
     account_id: pulumi.Input[str]
     pipe_names: tuple[str, ...]
@@ -136,7 +137,9 @@ class RegionActions(pulumi.ComponentResource):
         boundary_document = pulumi.Output.all(args.account_id, gate.id if gate else None).apply(
             lambda v: json.dumps(role_policy(args.region, v[0], functions, args.pipe_names, v[1])))
         # The boundary is the role's own document: nothing this role may do lies outside these resources.
-        boundary = iam.Policy(f"{name}-boundary", name=f"{args.name_prefix}-region-actions-boundary",
+        # Named in the platform boundary family `<environment>-<region>-boundary-*`, the only boundaries the
+        # deploy role may put on the roles it creates (bootstrap/delivery_access.py).
+        boundary = iam.Policy(f"{name}-boundary", name=f"{args.environment}-{args.region}-boundary-region-actions",
                               description="Boundary of the Region switch actions: this stack's pipes and gate",
                               policy=boundary_document, opts=child)
         role = iam.Role(f"{name}-role", description=f"Lambda {args.name_prefix} Region switch actions",

@@ -312,7 +312,10 @@ class RegionSwitchPlan(pulumi.ComponentResource):
         approval_role: iam.Role | None = None
         if args.approval:
             approval_document = account.apply(lambda a: json.dumps(approval_role_policy(a, args.name)))
-            approval_boundary = iam.Policy(f"{name}-approval-boundary", name=f"{args.name}-approval-boundary",
+            # Boundaries are named in the platform family `<environment>-<region>-boundary-*`, the only ones the
+            # deploy role may put on the roles it creates (bootstrap/delivery_access.py).
+            approval_boundary = iam.Policy(f"{name}-approval-boundary",
+                                           name=f"{args.environment}-{args.standby_region}-boundary-region-switch-approver",
                                            description=f"Boundary of the {args.name} approvers: approve its steps",
                                            policy=approval_document, opts=child)
             approval_role = iam.Role(
@@ -330,7 +333,8 @@ class RegionSwitchPlan(pulumi.ComponentResource):
                                timeouts=args.timeouts))
         execution_document = spec.apply(lambda s: json.dumps(execution_role_policy(s)))
         # The boundary is the role's own document: the role can never do more than the plan's steps.
-        boundary = iam.Policy(f"{name}-execution-boundary", name=f"{args.name}-execution-boundary",
+        boundary = iam.Policy(f"{name}-execution-boundary",
+                              name=f"{args.environment}-{args.standby_region}-boundary-region-switch",
                               description=f"Boundary of the {args.name} execution role: the plan's resources",
                               policy=execution_document, opts=child)
         role = iam.Role(f"{name}-execution", name=f"{args.name}-execution",
