@@ -300,6 +300,10 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str,
         state.update(arn=arn("application-autoscaling", f"scalable-target/{_hex(seed, 30)}"))
     elif typ == "aws:appautoscaling/policy:Policy":
         state.update(arn=arn("autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/{inputs.get('resourceId')}:policyName/{physical}"))
+    elif typ == "aws:arcregionswitch/plan:Plan":
+        # Plans are global: no region in the ARN, a random six-character suffix after the name.
+        rid = f"arn:aws:arc-region-switch::{account_id}:plan/{physical}:{_hex(seed, 6)}"
+        state.update(arn=rid)
     elif typ == "aws:budgets/budget:Budget":
         rid = f"{account_id}:{physical}"
         state.update(arn=f"arn:aws:budgets::{account_id}:budget/{physical}", accountId=account_id)
@@ -358,7 +362,9 @@ def _data_and_events_state(typ: str, physical: str, inputs: dict, state: dict, a
             state["masterUserSecrets"] = [{"secretArn": arn("secretsmanager", f"secret:rds!cluster-{_uuid(seed)}-abcdef"),
                                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}]
     elif typ == "aws:rds/globalCluster:GlobalCluster":
-        state.update(arn=f"arn:aws:rds::{account_id}:global-cluster:{identifier}", globalClusterIdentifier=identifier)
+        # The global writer endpoint follows the writer (Aurora user guide, aurora-global-database-connecting.html).
+        state.update(arn=f"arn:aws:rds::{account_id}:global-cluster:{identifier}", globalClusterIdentifier=identifier,
+                     endpoint=f"{identifier}.global-{_hex(seed, 12)}.global.rds.amazonaws.com")
     else:
         state.update(arn=arn("rds", f"db:{identifier}"))
     return identifier

@@ -326,13 +326,18 @@ def failover_lines(preview: StackPreview) -> list[str]:
         target = _short(record.inputs["aliases"][0]["name"])
         lines.append(f"{policy} record {_short(record.inputs['name'])} -> {target}")
     if not records:
-        # No failover record: nothing fails over, so there is no recovery time to state.
-        lines.append("no DNS failover (no dns.domain configured), so no RTO applies")
-        return lines
-    estimate = settings.failover_time()
-    verdict = "meets" if estimate.meets_objective else "misses"
-    lines.append(f"RTO implied by the wiring: {estimate.summary()}; {verdict} the objective of "
-                 f"{failover.rto_objective_minutes:g} min (target <= {TARGET_RTO_OBJECTIVE_MINUTES:g} min)")
+        # No failover record: DNS moves nothing; the plan below still moves capacity (and data, if replicated).
+        lines.append("no DNS failover (no dns.domain configured): clients reach each region by its ALB name")
+    else:
+        estimate = settings.failover_time()
+        verdict = "meets" if estimate.meets_objective else "misses"
+        lines.append(f"RTO implied by the wiring: {estimate.summary()}; {verdict} the objective of "
+                     f"{failover.rto_objective_minutes:g} min (target <= {TARGET_RTO_OBJECTIVE_MINUTES:g} min)")
+    plans = preview.recorder.of_type("aws:arcregionswitch/plan:Plan")
+    owner = (f"registered here: {', '.join(_short(p.inputs['name']) for p in plans)}" if plans
+             else "registered by the standby stack of this pair")
+    lines.append(f"Region switch plan ({owner}): RTO {settings.plan_time().summary()}")
+    lines.append(f"RPO bound: {settings.rpo_bound().summary()}")
     return lines
 
 

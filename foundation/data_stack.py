@@ -18,9 +18,9 @@ from typing import Any
 import pulumi
 
 from components.core.contract import EventBusRefs, PlatformRefs
-from components.core.types import STANDBY_REGION
-from components.data.database import GlobalPrimary, GlobalSecondary
-from components.data.service_data import DatabaseSettings, ReplicaTable, ServiceData, ServiceDataArgs
+from components.core.types import PRIMARY_REGION, STANDBY_REGION
+from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase
+from components.data.service_data import DatabaseSettings, ReplicaTable, Replication, ServiceData, ServiceDataArgs
 from components.data.spec import DynamoDbData, PostgresData
 from components.data.table import TableReplica, TableReplicaKey, TableReplicaKeyArgs, table_outputs
 from components.events.bus import EventBus, EventBusArgs
@@ -41,6 +41,17 @@ def _primary_entry(primary: PrimaryReference, output: str, service: str, *path: 
             value = value[key]
         return str(value)
     return primary.stack_reference.require_output(output).apply(pick)
+
+
+def writer_endpoint(primary: PrimaryReference | None, service: str, database: ServiceDatabase,
+                    global_role: GlobalPrimary | GlobalSecondary | None) -> pulumi.Output[str]:
+    """Where the service's application writes: the global writer endpoint of a global database (in the standby
+    from the primary's outputs), else the cluster's own writer endpoint."""
+    if isinstance(global_role, GlobalSecondary) and primary is not None:
+        return _primary_entry(primary, "databases", service, "writerEndpoint")
+    if database.global_writer_endpoint is not None:
+        return database.global_writer_endpoint
+    return database.endpoint
 
 
 def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
@@ -89,7 +100,9 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
                 deletion_protection=defaults.deletion_protection,
                 performance_insights=defaults.database_performance_insights, global_role=global_role),
             deletion_protection=defaults.deletion_protection, table_replica=table_replica,
-            replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING"),
+            replica_table=replica_table, outbox_state="STOPPED" if replica_table is not None else "RUNNING",
+            replication=Replication(peer_region=STANDBY_REGION if settings.role == "primary" else PRIMARY_REGION,
+                                    rpo_seconds=settings.config.failover.rpo_seconds) if replicate else None),
             opts=opts)
         if (isinstance(spec.data, DynamoDbData) and replica_table is None and data.table_name is not None
                 and data.table_arn is not None and data.table_replicas is not None):
@@ -98,5 +111,6 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
         if data.database is not None:
             databases[name] = pulumi.Output.all(
                 clusterArn=data.database.cluster_arn, endpoint=data.database.endpoint,
-                globalClusterIdentifier=data.database.global_cluster_identifier)
+                globalClusterIdentifier=data.database.global_cluster_identifier,
+                writerEndpoint=writer_endpoint(primary, name, data.database, global_role))
     return {"eventBusName": bus.bus_name, "eventBusArn": bus.bus_arn, "dataTables": tables, "databases": databases}

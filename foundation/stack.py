@@ -17,7 +17,9 @@ from components.core.types import PRIMARY_REGION, STANDBY_REGION
 from components.cost.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
 from components.cost.cost_controls import CostControls, CostControlsArgs
 from components.cost.stack_budget import BudgetApprovalRecord, StackBudget, StackBudgetArgs
+from components.data.names import DATABASE_HOST_KEY
 from components.data.service_secrets import ServiceSecrets, ServiceSecretsArgs
+from components.data.spec import PostgresData
 from components.failover.dns_failover import DnsFailover, DnsFailoverArgs
 from components.failover.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.legacy.legacy_route import LegacyFunction, LegacyFunctionArgs, LegacySplit
@@ -47,6 +49,7 @@ from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from foundation.data_stack import build_data_and_events
 from foundation.lifecycle import protect_stateful_resources
+from foundation.failover_stack import region_actions, region_switch_plan
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 from foundation.settings.load_balancers import api_record_name, shard_health_check_path
@@ -224,9 +227,11 @@ def service_operations(settings: StackSettings) -> ServiceOperations:
 
 def service_args(platform: PlatformRefs, service: ServiceDefinition, operations: ServiceOperations,
                  secret_arns: pulumi.Output[dict[str, Any]], client_groups: ServiceClientGroups,
-                 legacy: LegacySplit | None = None) -> MeshServiceArgs:
+                 legacy: LegacySplit | None = None,
+                 database_host: pulumi.Output[str] | None = None) -> MeshServiceArgs:
     return MeshServiceArgs(
         platform=platform, service=service, operations=operations, legacy=legacy,
+        platform_config={DATABASE_HOST_KEY: database_host} if database_host is not None else {},
         client_security_group_id=client_groups.group_ids.get(service.name),
         callee_client_security_group_ids=tuple(client_groups.group_ids[callee] for callee in service.calls),
         secret_arns={env: secret_arns.apply(functools.partial(_secret_arn, f"{service.name}/{name}"))
@@ -238,7 +243,8 @@ def _secret_arn(key: str, arns: dict[str, Any]) -> str:
 
 
 def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
-                  record_name: pulumi.Input[str], shard: int = 0) -> DnsFailoverArgs:
+                  record_name: pulumi.Input[str], shard: int = 0,
+                  traffic_gate_id: pulumi.Input[str] | None = None) -> DnsFailoverArgs:
     """The failover of the `shard`th ALB (0: the first, which serves the API name)."""
     failover = settings.config.failover
     balancer = platform.on_load_balancer(shard).load_balancer
@@ -249,13 +255,13 @@ def failover_args(settings: StackSettings, platform: PlatformRefs, hosted_zone_i
             settings.alb_shards[shard]),
         health_check_request_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.failure_threshold,
-        health_checker_regions=failover.health_check_regions,
+        health_checker_regions=failover.health_check_regions, traffic_gate_id=traffic_gate_id,
         tags={"Name": f"{settings.project}-{settings.stack}-api" + (f"-{shard + 1}" if shard else "")},
     )
 
 
 def shard_failovers(settings: StackSettings, platform: PlatformRefs, hosted_zone_id: pulumi.Input[str],
-                    opts: pulumi.ResourceOptions) -> list[str]:
+                    opts: pulumi.ResourceOptions, traffic_gate_id: pulumi.Input[str] | None = None) -> list[str]:
     """Failover records of the ALBs after the first: `<api>-<n>.<domain>` in both regions, each with the
     same PRIMARY/SECONDARY pair as the API name. Returns their names."""
     dns, names = settings.config.dns, []
@@ -264,7 +270,7 @@ def shard_failovers(settings: StackSettings, platform: PlatformRefs, hosted_zone
     for shard in range(1, len(settings.alb_shards)):
         record = api_record_name(dns.api_subdomain, dns.domain, shard + 1)
         DnsFailover(f"{settings.environment}-api-{shard + 1}-failover",
-                    failover_args(settings, platform, hosted_zone_id, record, shard), opts=opts)
+                    failover_args(settings, platform, hosted_zone_id, record, shard, traffic_gate_id), opts=opts)
         names.append(record)
     return names
 
@@ -336,6 +342,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     primary: PrimaryReference | None = None
     health_check_id: pulumi.Input[str] | None = None
+    actions = region_actions(settings, refs, account_id, in_region)
+    gate_id = actions.gate_health_check_id if actions is not None and dns else None
+    if actions is not None:
+        outputs |= {"regionActions": actions.function_arns, "trafficGateHealthCheckId": actions.gate_health_check_id}
     if settings.role == "primary":
         secrets = ServiceSecrets(f"{settings.environment}-secrets", ServiceSecretsArgs(
             environment=settings.environment,
@@ -344,13 +354,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
             replica_region=STANDBY_REGION), opts=in_region)
         secret_arns: pulumi.Input[dict[str, Any]] = secrets.secret_arns
         if dns:
-            failover = DnsFailover(f"{settings.environment}-api-failover",
-                                   failover_args(settings, refs, dns.hosted_zone_id, dns.api_name), opts=in_region)
-            # A primary's DnsFailover always creates its health check (None is the standby's).
-            health_check_id = cast(pulumi.Output[str], failover.health_check_id)
+                 secret_arns: pulumi.Output[dict[str, Any]], client_groups: ServiceClientGroups,
+                 legacy: LegacySplit | None = None,
+                 database_host: pulumi.Output[str] | None = None) -> MeshServiceArgs:
             outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name,
                         "apiRecordNames": [dns.api_name, *shard_failovers(settings, refs, dns.hosted_zone_id,
-                                                                          in_region)]}
+                                                                          in_region, gate_id)]}
         replication = settings.config.registry_replication
         if replication.owner:
             RegistryReplication(f"{settings.environment}-ecr-replication", RegistryReplicationArgs(
@@ -368,10 +377,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
         secret_arns = primary.replica_secret_arns(settings.region)
         if dns:
             zone, record = primary.require_failover_record()
-            DnsFailover(f"{settings.environment}-api-failover", failover_args(settings, refs, zone, record),
-                        opts=in_region)
+            DnsFailover(f"{settings.environment}-api-failover", failover_args(
+                settings, refs, zone, record, traffic_gate_id=gate_id), opts=in_region)
             # The standby serves the primary's DNS settings (cross-stack check), so it derives the same names.
-            shard_failovers(settings, refs, zone, in_region)
+            shard_failovers(settings, refs, zone, in_region, gate_id)
 
     operations = service_operations(settings)
     secret_arns_output = pulumi.Output.from_input(secret_arns)
@@ -382,10 +391,16 @@ def build(settings: StackSettings) -> dict[str, Any]:
         environment=settings.environment, vpc_id=refs.network.vpc_id,
         called_services=tuple(sorted({callee for spec in settings.services for callee in spec.calls}))),
         opts=in_region)
+    # The database host is the database's writer endpoint, which exists only after the service (its security
+    # group admits the service's tasks); a deferred output lets the service's config parameter wait for it.
+    hosts = {spec.name: pulumi.deferred_output() for spec in settings.services
+             if isinstance(settings.data_and_events[spec.name].data, PostgresData)}
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
                                        service_args(refs.on_load_balancer(shard_of.get(spec.name, 0)), spec,
                                                     operations, secret_arns_output, client_groups,
-                                                    legacy_split(settings, spec.name, legacy)), opts=in_region)
+                                                    legacy_split(settings, spec.name, legacy),
+                                                    hosts[spec.name][0] if spec.name in hosts else None),
+                                       opts=in_region)
                 for spec in settings.services}
     observed = {name: service_observability(settings, refs, name, service) for name, service in services.items()}
     # After the services: the scale-down function names their scalable targets, and its topic receives the
@@ -400,5 +415,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
         opts=in_region)
     stack_observability(settings, refs, account_id, alerts, observed, health_check_id, in_region)
     outputs |= build_data_and_events(settings, refs, services, primary, in_region)
+    for name, (_, resolve) in hosts.items():
+        resolve(pulumi.Output.from_input(outputs["databases"][name]).apply(lambda d: str(d["writerEndpoint"])))
+    if primary is not None:
+        plan = region_switch_plan(settings, refs, account_id, services, outputs["databases"], primary, actions,
+                                  in_region)
+        outputs |= {"regionSwitchPlanArn": plan.plan_arn, "regionSwitchExecutionRoleArn": plan.execution_role_arn,
+                    "regionSwitchApprovalRoleArn": plan.approval_role_arn}
 
     return stack_outputs(settings, refs, secret_arns, services) | outputs

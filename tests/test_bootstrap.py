@@ -181,7 +181,7 @@ def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_the_pla
         "arn:aws:iam::123456789012:policy/prod-eu-west-1-boundary-*"]}
     assert statements["PassRolesToTheServicesThatRunThePlatform"]["Condition"]["StringEquals"][
         "iam:PassedToService"] == ["ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com",
-                                   "pipes.amazonaws.com", "lambda.amazonaws.com"]
+                                   "pipes.amazonaws.com", "lambda.amazonaws.com", "arc-region-switch.amazonaws.com"]
     for action in access.BOUNDED_ROLE_ACTIONS:
         service, name = action.split(":")
         assert all("iam:PermissionsBoundary" in e["condition_keys"] for e in get_action_data(service, name)[service])
@@ -193,9 +193,16 @@ def test_role_changes_require_the_platform_boundary_and_roles_go_only_to_the_pla
 def test_the_platform_boundary_pattern_matches_the_boundary_the_stacks_register(prod, prod_standby):
     # The deploy roles' IAM conditions name the platform boundary by ARN pattern; the stacks must register
     # boundaries that pattern covers.
-    boundaries = [r.name for p in (prod, prod_standby) for r in p.recorder.of_type("aws:iam/policy:Policy")
-                  if r.name.endswith("-boundary")]
-    assert boundaries == ["prod-eu-central-1-boundary", "prod-eu-west-1-boundary"]
+    from fnmatch import fnmatchcase
+
+    from bootstrap.delivery_access import FAMILIES, platform_boundary_arns
+
+    patterns = platform_boundary_arns("123456789012", next(f for f in FAMILIES if f.environment == "prod"))
+    policies = {r.outputs["arn"]: r for p in (prod, prod_standby) for r in p.recorder.of_type("aws:iam/policy:Policy")}
+    used = {r.inputs["permissionsBoundary"] for p in (prod, prod_standby) for r in p.recorder.of_type("aws:iam/role:Role")}
+    assert used <= set(policies), "every role's boundary is a policy the stacks register"
+    assert all(any(fnmatchcase(arn, pattern) for pattern in patterns) for arn in used), sorted(used)
+    assert {policies[arn].name for arn in used} >= {"prod-eu-central-1-boundary", "prod-eu-west-1-boundary"}
 
 
 # The pulumi-aws module of every resource type the stacks register, mapped to its IAM service prefix.
@@ -206,7 +213,7 @@ IAM_PREFIX = {"acm": "acm", "acmpca": "acm-pca", "appautoscaling": "application-
               "ssm": "ssm", "sns": "sns", "sqs": "sqs", "dynamodb": "dynamodb", "rds": "rds",
               "cloudwatchevents": "events", "pipes": "pipes", "cloudtrail": "cloudtrail",
               "accessanalyzer": "access-analyzer", "xray": "xray", "lambda": "lambda",
-              "costexplorer": "ce", "organizations": "organizations"}
+              "costexplorer": "ce", "organizations": "organizations", "arcregionswitch": "arc-region-switch"}
 
 
 def test_every_aws_service_the_stacks_register_resources_in_is_in_the_deploy_catalog(staging, prod, prod_standby):

@@ -169,11 +169,17 @@ def test_a_failover_health_path_longer_than_route53_allows_is_refused():
     assert "at most 255 characters" in message
 
 
-def test_an_rto_binds_only_stacks_with_dns_failover():
-    slow = {"healthCheckIntervalSeconds": 30, "failureThreshold": 10, "rtoObjectiveMinutes": 2}
-    staging = dict(read_stack_file("staging").config) | {f"{NS}:failover": json.dumps(slow)}
+def test_the_dns_wiring_rto_binds_only_stacks_with_dns_failover_and_the_plan_rto_binds_every_stack():
+    slow_dns = {"healthCheckIntervalSeconds": 30, "failureThreshold": 10, "rtoObjectiveMinutes": 15}
+    staging = dict(read_stack_file("staging").config) | {f"{NS}:failover": json.dumps(slow_dns)}
+    # 300 s detection + 60 s TTL fits 15 min; so does staging's plan (detection and decision, scale-up).
     assert settings_from_config("staging", staging, load_catalog()).config.dns is None
-    assert "over the objective" in refused_prod_value("failover", slow)
+    assert "over the objective" in refused_prod_value("failover", slow_dns | {"rtoObjectiveMinutes": 5})
+    # Without DNS, the plan still moves capacity: its RTO binds staging as well.
+    staging[f"{NS}:failover"] = json.dumps({"rtoObjectiveMinutes": 2})
+    with pytest.raises(ConfigError, match=r"Region switch plan takes about detection 150 s \+ scale-up 240 s = 390 s "
+                                          r".* costliest step is scale-up \(240 s\): lower \S+failover.scaleUpMinutes"):
+        settings_from_config("staging", staging, load_catalog())
 
 
 def test_many_problems_with_long_keys_stay_one_short_message():

@@ -58,33 +58,43 @@ def test_primary_secrets_replicate_to_eu_west_1(prod):
         assert secret.inputs["kmsKeyId"] == prod.recorder.one("aws:kms/key:Key", "prod-eu-central-1-key").outputs["arn"]
 
 
-def test_primary_owns_the_health_check_and_the_primary_record(prod):
+def _record_check(preview, record):
+    """The calculated check a failover record follows, and its children: (readiness check, traffic gate)."""
+    checks = {c.outputs["id"]: c for c in preview.recorder.of_type("aws:route53/healthCheck:HealthCheck")}
+    combined = checks[record.inputs["healthCheckId"]]
+    assert combined.inputs["type"] == "CALCULATED" and combined.inputs["childHealthThreshold"] == 2
+    readiness, gate = (checks[child] for child in combined.inputs["childHealthchecks"])
+    return readiness, gate
+
+
+def test_primary_record_follows_the_readiness_of_a_data_service_and_the_plans_traffic_gate(prod):
     (record,) = failover_records(prod)
-    check = prod.recorder.one("aws:route53/healthCheck:HealthCheck")
+    readiness, gate = _record_check(prod, record)
     alb = prod.recorder.one("aws:lb/loadBalancer:LoadBalancer")
     assert record.inputs["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
-    assert record.inputs["healthCheckId"] == check.outputs["id"]
     assert record.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
     assert record.inputs["name"] == "api.platform.example.com"
-    assert check.inputs["type"] == "HTTPS" and check.inputs["port"] == 443
-    assert check.inputs["requestInterval"] == 10 and check.inputs["failureThreshold"] == 3
-    assert check.inputs["fqdn"] == alb.outputs["dnsName"] != record.inputs["name"]
-    assert check.inputs["resourcePath"] == "/api/auth/health"
-    assert len(check.inputs["regions"]) >= 3
+    assert readiness.inputs["type"] == "HTTPS" and readiness.inputs["port"] == 443
+    assert readiness.inputs["requestInterval"] == 10 and readiness.inputs["failureThreshold"] == 3
+    assert readiness.inputs["fqdn"] == alb.outputs["dnsName"] != record.inputs["name"]
+    # persona owns the global database: its readiness answers 200 only where the writer is.
+    assert readiness.inputs["resourcePath"] == "/api/persona/ready"
+    assert len(readiness.inputs["regions"]) >= 3
+    assert gate.inputs["type"] == "CALCULATED" and gate.inputs["childHealthThreshold"] == 0
+    assert gate.inputs["invertHealthcheck"] is False  # the primary starts active
 
 
-def test_standby_owns_the_secondary_record_in_the_primarys_zone(prod_standby):
+def test_standby_record_in_the_primarys_zone_stays_closed_until_the_plan_opens_it(prod_standby):
     (record,) = failover_records(prod_standby)
     alb = prod_standby.recorder.one("aws:lb/loadBalancer:LoadBalancer")
     assert record.inputs["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
     assert record.inputs["zoneId"] == prod_standby.primary.outputs["hostedZoneId"]
     assert record.inputs["name"] == prod_standby.primary.outputs["apiRecordName"]
     assert record.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
-    assert "healthCheckId" not in record.inputs
-    # The standby's only health check is its own ALB's, watched by its us-east-1 alarm, attached to no record.
-    (check,) = prod_standby.recorder.of_type("aws:route53/healthCheck:HealthCheck")
-    assert check.inputs["fqdn"] == alb.outputs["dnsName"]
-    assert prod_standby.recorder.by_urn(check.parent).type == "microservices:observability:FailoverAlarms"
+    readiness, gate = _record_check(prod_standby, record)
+    assert readiness.inputs["fqdn"] == alb.outputs["dnsName"]
+    assert readiness.inputs["resourcePath"] == "/api/persona/ready"
+    assert gate.inputs["invertHealthcheck"] is True
 
 
 def test_only_the_declared_owner_writes_the_account_replication_configuration(staging, prod, prod_standby):
@@ -166,9 +176,19 @@ def test_a_standby_must_point_at_its_own_environments_primary(tmp_path):
         check_across_stacks(_standby_settings(project, "staging-euw1"), project)
 
 
-def test_the_health_check_path_defaults_to_a_routed_services_health_route(prod):
-    auth = prod.settings.service("auth")
-    assert prod.settings.config.failover.health_check_path == f"{auth.path_prefix}{auth.health_path}"
+def test_the_health_check_path_defaults_to_the_readiness_of_the_routed_service_with_a_database(prod, staging):
+    persona = prod.settings.service("persona")
+    assert prod.settings.config.failover.health_check_path == f"{persona.path_prefix}/ready"
+    assert staging.settings.config.failover.health_check_path == "/api/persona/ready"
+
+
+def test_without_a_routed_service_with_data_the_health_check_path_is_the_first_health_route():
+    from foundation.settings.stack_settings import resolve_health_check_path
+
+    settings = settings_from_config("prod", dict(read_stack_file("prod").config), load_catalog())
+    auth = settings.service("auth")
+    assert resolve_health_check_path("prod", settings.config.failover.model_copy(update={"health_check_path": None}),
+                                     settings.services, f"{NS}:", {}) == f"{auth.path_prefix}{auth.health_path}"
 
 
 def test_a_health_check_path_no_service_serves_is_refused():

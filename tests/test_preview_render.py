@@ -1,4 +1,4 @@
-"""The preview's text and JSON views agree, and state an RTO only where DNS failover exists."""
+"""The preview's text and JSON views agree; the DNS RTO only where DNS failover exists, the plan's RTO and RPO always."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ def test_text_and_json_state_the_same_resource_count(staging, prod_standby):
         assert (document["counts"]["cloud"], document["counts"]["components"]) == (cloud, stated - cloud)
 
 
-def test_the_rto_is_stated_only_for_stacks_with_dns_failover(staging, prod):
-    assert failover_lines(staging) == ["no DNS failover (no dns.domain configured), so no RTO applies"]
+def test_the_dns_rto_is_stated_only_with_dns_failover_and_the_plans_rto_and_rpo_always(staging, prod, prod_standby):
+    staging_lines = failover_lines(staging)
+    assert staging_lines[0] == "no DNS failover (no dns.domain configured): clients reach each region by its ALB name"
+    assert not any(line.startswith("RTO implied by the wiring") for line in staging_lines)
+    assert "RTO detection 150 s + scale-up 240 s = 390 s (6.5 min, objective 15 min)" in staging_lines[1]
     assert any(line.startswith("RTO implied by the wiring: detection 30 s") for line in failover_lines(prod))
+    plan_line = next(line for line in failover_lines(prod_standby) if line.startswith("Region switch plan"))
+    assert plan_line.startswith("Region switch plan (registered here: prod-region-switch): RTO detection 150 s + "
+                                "approval 300 s + stop-outbox 60 s + max(scale-up 240 s, database 180 s, start-outbox 60 s) + "
+                                "dns 90 s = 840 s (14.0 min, objective 15 min)")
+    assert failover_lines(prod)[-1].startswith("RPO bound: switchover (graceful) 0 s; failover (ungraceful): "
+                                               "Aurora <= 60 s")

@@ -325,10 +325,23 @@ def test_platform_key_rotates_and_logs_may_use_it(platform):
     assert logs["Principal"]["Service"] == f"logs.{platform.settings.region}.amazonaws.com"
 
 
-def test_every_role_carries_the_platform_permissions_boundary(platform):
-    boundary = platform.recorder.one("aws:iam/policy:Policy").outputs["arn"]
+def platform_boundary(preview):
+    return preview.recorder.one("aws:iam/policy:Policy",
+                                f"{preview.settings.environment}-{preview.settings.region}-boundary")
+
+
+def test_every_role_carries_the_platform_boundary_or_a_failover_boundary_of_its_family(platform):
+    boundary = platform_boundary(platform).outputs["arn"]
+    family = f"{platform.settings.environment}-{platform.settings.region}-boundary-"
+    own = {p.outputs["arn"] for p in platform.recorder.of_type("aws:iam/policy:Policy")
+           if str(p.inputs.get("name", "")).startswith(family)}
     roles = platform.recorder.of_type("aws:iam/role:Role")
-    assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
+    failover = [r for r in roles if ":failover:" in (r.parent or "")]
+    assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles if r not in failover)
+    # The Region switch roles act across both regions (components/failover): boundaries of their own, in the
+    # family the deploy role requires.
+    assert all(r.inputs["permissionsBoundary"] in own for r in failover)
+    assert bool(failover) == bool(platform.settings.config.dns or platform.settings.outbox_pipe_names)
 
 
 def test_service_connect_tls_ca_exists_only_where_tls_is_on(staging, prod):
@@ -413,7 +426,7 @@ def test_standby_uses_the_replicated_repositories_instead_of_creating_them(prod_
 
 def test_only_the_standby_boundary_admits_the_aws_managed_secret_replica_key(prod, prod_standby):
     def sids(preview):
-        return {s["Sid"] for s in json.loads(preview.recorder.one("aws:iam/policy:Policy").inputs["policy"])["Statement"]}
+        return {s["Sid"] for s in json.loads(platform_boundary(preview).inputs["policy"])["Statement"]}
 
     assert "DecryptSecretReplicasThroughSecretsManager" in sids(prod_standby)
     assert "DecryptSecretReplicasThroughSecretsManager" not in sids(prod)

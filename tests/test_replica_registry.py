@@ -83,7 +83,7 @@ def test_the_template_role_is_assumed_by_ecr_carries_the_boundary_and_is_ready_b
     role = template_role(standby)
     assert json.loads(role.inputs["assumeRolePolicy"]) == {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    boundary = standby.recorder.one("aws:iam/policy:Policy")
+    boundary = standby.recorder.one("aws:iam/policy:Policy", f"{standby.settings.environment}-eu-west-1-boundary")
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
     assert role_policy(standby, role).urn in template.dependencies
 
@@ -127,10 +127,10 @@ def test_primaries_register_no_replication_template_and_no_template_role(staging
                     if "ecr.amazonaws.com" in r.inputs["assumeRolePolicy"]]
 
 
-def test_every_standby_role_carries_the_boundary(standby):
-    boundary = standby.recorder.one("aws:iam/policy:Policy").outputs["arn"]
-    roles = standby.recorder.of_type(ROLE)
-    assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
+def test_every_standby_role_outside_the_region_switch_carries_the_platform_boundary(standby):
+    boundary = standby.recorder.one("aws:iam/policy:Policy", f"{standby.settings.environment}-eu-west-1-boundary")
+    roles = [r for r in standby.recorder.of_type(ROLE) if ":failover:" not in (r.parent or "")]
+    assert roles and all(r.inputs["permissionsBoundary"] == boundary.outputs["arn"] for r in roles)
 
 
 def test_the_standby_stacks_have_no_policy_verdicts(standby):

@@ -54,3 +54,46 @@ def test_values_route53_rejects_are_refused_with_the_key_named(interval, thresho
 def test_objective_must_be_a_positive_number_of_minutes(objective):
     with pytest.raises(FailoverConfigError, match=r"failover\.rtoObjectiveMinutes"):
         failover_time(10, 3, objective)
+
+
+def _plan(**overrides):
+    from foundation.rto import plan_time
+
+    terms = dict(request_interval_seconds=10, failure_threshold=3, decision_minutes=2, approval_minutes=5,
+                 scale_up_minutes=4, database_switch_minutes=3, outbox=True, dns=True, rto_objective_minutes=15)
+    return plan_time(**(terms | overrides))
+
+
+def test_the_plans_rto_adds_detection_approval_the_old_outbox_the_slowest_parallel_step_and_dns():
+    estimate = _plan()
+    # 30 s checks + 120 s decision, 300 s approval, 60 s stop, max(240, 180, 60), 30 s checks + 60 s TTL.
+    assert estimate.total_seconds == 150 + 300 + 60 + 240 + 90 == 840
+    assert estimate.meets_objective and estimate.costliest.step == "approval"
+
+
+def test_a_slow_database_only_counts_when_it_is_slower_than_the_scale_up():
+    assert _plan(database_switch_minutes=4).total_seconds == 840
+    assert _plan(database_switch_minutes=6, rto_objective_minutes=20).total_seconds == 840 + 120
+
+
+def test_a_plan_over_its_objective_is_a_config_error_naming_the_costliest_step_and_its_key():
+    with pytest.raises(FailoverConfigError) as error:
+        _plan(scale_up_minutes=9)
+    message = str(error.value)
+    assert "= 1140 s (19.0 min, objective 15 min)" in message
+    assert "the costliest step is scale-up (540 s): lower microservices-foundation:failover.scaleUpMinutes" in message
+
+
+def test_without_approval_database_outbox_or_dns_those_terms_are_absent():
+    estimate = _plan(approval_minutes=None, database_switch_minutes=None, outbox=False, dns=False)
+    assert [t.step for t in estimate.terms] == ["detection", "scale-up"]
+    assert estimate.summary() == "detection 150 s + scale-up 240 s = 390 s (6.5 min, objective 15 min)"
+
+
+def test_the_rpo_bound_names_what_enforces_it():
+    from foundation.rto import RpoBound
+
+    assert RpoBound(60, 60).summary() == ("switchover (graceful) 0 s; failover (ungraceful): Aurora <= 60 s "
+                                          "(rds.global_db_rpo, enforced); DynamoDB replication latency alarmed "
+                                          "above 60 s (not enforced)")
+    assert "nothing is replicated" in RpoBound(None, None).summary()

@@ -16,7 +16,8 @@ from botocore.exceptions import DataNotFoundError
 
 RUNBOOKS = Path(__file__).resolve().parent.parent / "docs" / "runbooks"
 REQUIRED_RUNBOOKS = {"canary-promote-abort.md", "failover-drill.md", "dead-letter-redrive.md",
-                     "secret-rotation.md", "quota-raise.md", "incident-triage.md", "strangler-migration-step.md"}
+                     "secret-rotation.md", "quota-raise.md", "incident-triage.md", "strangler-migration-step.md",
+                     "region-failover.md"}
 
 # Options of the CLI itself, valid on every command; the value says whether the option takes a value.
 GLOBAL_OPTIONS = {"region": True, "profile": True, "output": True, "query": True, "endpoint-url": True,
@@ -178,3 +179,14 @@ def test_the_checker_rejects_unknown_operations_parameters_and_missing_required_
     else:
         assert found == expected
     assert ("echo" in snippet) == (not calls)
+
+
+def test_the_failover_runbooks_run_the_region_switch_plan_from_the_region_they_activate():
+    for name in ("failover-drill.md", "region-failover.md"):
+        calls = [c for c in _all_calls() if c.where.startswith(name) and c.argv[:2] == ("arc-region-switch",
+                                                                                      "start-plan-execution")]
+        assert calls, f"{name} starts no Region switch plan execution"
+        for call in calls:
+            argv = list(call.argv)
+            assert argv[argv.index("--region") + 1] == argv[argv.index("--target-region") + 1] or \
+                argv[argv.index("--action") + 1] == "postRecovery", call.where

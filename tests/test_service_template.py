@@ -64,6 +64,26 @@ def test_health_answers_200_where_the_container_check_and_the_alb_probe_it(runni
     assert _get(f"{base}/api/example/health?probe=1") == (200, {"status": "ok"})
 
 
+@pytest.mark.parametrize("check, expected", [
+    (lambda: True, (200, {"status": "ready"})),
+    (lambda: False, (503, {"status": "not ready"})),
+    (lambda: 1 / 0, (503, {"status": "not ready"})),  # a failing write probe: not ready, never a 500
+])
+def test_readiness_under_the_prefix_follows_the_services_write_probe(check, expected):
+    server = server_module.make_server(("127.0.0.1", 0), log=server_module.JsonLog(io.StringIO(), "example"),
+                                       path_prefix="/api/example", ready_check=check)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert _get(f"{base}/api/example/ready") == expected  # what the Route 53 failover check requests
+        assert _get(f"{base}/api/example/health") == (200, {"status": "ok"})  # alive either way
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def test_other_paths_are_404_in_json(running):
     base, _ = running
     assert _get(f"{base}/api/other/health") == (404, {"error": "not found", "path": "/api/other/health"})

@@ -198,7 +198,13 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "ModifyGlobalCluster", "DescribeGlobalClusters", "RemoveFromGlobalCluster", "AddTagsToResource",
         "CreateDBClusterSnapshot",
         "RemoveTagsFromResource", "ListTagsForResource",
+        # The managed RPO of global databases (rds.global_db_rpo, components/data/database.py).
+        "CreateDBClusterParameterGroup", "DeleteDBClusterParameterGroup", "ModifyDBClusterParameterGroup",
+        "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
     ),
+    # The standby's Region switch plan (components/failover/region_switch.py).
+    "arc-region-switch": ("CreatePlan", "UpdatePlan", "DeletePlan", "GetPlan", "ListPlans", "TagResource",
+                          "UntagResource", "ListTagsForResource"),
     # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
     # (components/cost/budget_scale_down.py) is created by the program; the provider reads versions, code signing.
     "lambda": ("AddPermission", "RemovePermission", "GetPolicy", "GetFunction", "CreateFunction", "DeleteFunction",
@@ -260,9 +266,10 @@ BOUNDED_ROLE_ACTIONS: tuple[str, ...] = (
 )
 # The services the platform hands roles to: ECS tasks (execution and task roles), ECS itself
 # (infrastructure role for load balancers and Service Connect TLS), ECR (repository creation template),
-# EventBridge Pipes, Lambda (staging's budget scale-down function).
+# EventBridge Pipes, Lambda (staging's budget scale-down function, the Region switch actions), ARC Region
+# switch (the plan's execution role).
 PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "ecr.amazonaws.com", "pipes.amazonaws.com",
-                      "lambda.amazonaws.com")
+                      "lambda.amazonaws.com", "arc-region-switch.amazonaws.com")
 
 # Services whose service-linked roles the first deployment in an account creates (each one's create
 # calls iam:CreateServiceLinkedRole as the caller; devkit/permissions lists which resource does).

@@ -47,7 +47,7 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "network": ("ec2", "elasticloadbalancing"),
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr", "lambda"),
         "identity": ("iam", "kms", "ssm"),
-        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
+        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca", "arc-region-switch"),
         "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
         "data": ("dynamodb", "sqs", "events", "pipes", "rds", "secretsmanager"),
     }

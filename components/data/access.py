@@ -24,8 +24,6 @@ INDEX_ACTIONS = ["dynamodb:Query", "dynamodb:Scan"]
 # What a consumer does with its queue (SQS developer guide, sqs-api-permissions-reference.html).
 QUEUE_CONSUMER_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                           "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
-# The application finds its database's host with DescribeDBClusters (names.task_config).
-DATABASE_DISCOVERY_ACTIONS = ["rds:DescribeDBClusters"]
 # Reading a DynamoDB stream (EventBridge user guide, eb-pipes-dynamodb.html).
 STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
 # ListStreams has no resource type in the Service Authorization Reference: named on a stream ARN it can
@@ -59,11 +57,10 @@ class ServiceDataScope:
     bus_arn: str | None = None
     event_source: str | None = None
     database_user_arn: str | None = None
-    database_cluster_arn: str | None = None
 
     def __post_init__(self) -> None:
         for arn, service in [(self.table_arn, "dynamodb"), (self.bus_arn, "events"),
-                             (self.database_user_arn, "rds-db"), (self.database_cluster_arn, "rds"),
+                             (self.database_user_arn, "rds-db"),
                              *((a, "sqs") for a in self.queue_arns),
                              (self.table_key_arn, "kms"), (self.queue_key_arn, "kms")]:
             if arn is None:
@@ -108,9 +105,6 @@ def task_role_statements(scope: ServiceDataScope) -> list[dict[str, Any]]:
     if scope.database_user_arn:
         statements.append({"Sid": "ConnectAsOwnDatabaseUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                            "Resource": scope.database_user_arn})
-    if scope.database_cluster_arn:
-        statements.append({"Sid": "FindOwnDatabase", "Effect": "Allow", "Action": DATABASE_DISCOVERY_ACTIONS,
-                           "Resource": scope.database_cluster_arn})
     return statements
 
 
@@ -193,7 +187,7 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     and `pipe_role_policy` over every service of the environment, and nothing else."""
     base = f"arn:{scope.partition}:{{service}}:{scope.region}:{scope.account_id}"
     dynamodb, sqs = base.format(service="dynamodb"), base.format(service="sqs")
-    events, rds_db, rds = base.format(service="events"), base.format(service="rds-db"), base.format(service="rds")
+    events, rds_db = base.format(service="events"), base.format(service="rds-db")
     env = scope.environment
     return [
         {"Sid": "DataOwnEnvironmentTables", "Effect": "Allow", "Action": TABLE_ACTIONS,
@@ -212,8 +206,6 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
         # role's own statement names its cluster.
         {"Sid": "DataConnectAsDatabaseUsers", "Effect": "Allow", "Action": ["rds-db:connect"],
          "Resource": f"{rds_db}:dbuser:cluster-*/*"},
-        {"Sid": "DataFindOwnEnvironmentDatabases", "Effect": "Allow", "Action": DATABASE_DISCOVERY_ACTIONS,
-         "Resource": f"{rds}:cluster:{env}-*"},
         {"Sid": "DataKeysThroughDynamoDbAndSqs", "Effect": "Allow",
          "Action": sorted(set(TABLE_KEY_ACTIONS) | set(QUEUE_KEY_ACTIONS) | set(QUEUE_PRODUCER_KEY_ACTIONS)),
          "Resource": list(scope.key_arns),

@@ -45,10 +45,9 @@ import pulumi_aws.rds as rds
 import pulumi_aws.secretsmanager as secretsmanager
 import pulumi_aws.vpc as vpc_rules
 
-from components.data.names import cluster_identifier
+from components.data.names import POSTGRES_PORT, cluster_identifier
 from components.data.spec import PostgresData
 
-POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
 ENGINE_VERSION = "16.6"
 # Lowest minor version per major that supports a minimum capacity of 0 ACUs (auto-pause).
@@ -87,6 +86,14 @@ def supports_auto_pause(engine_version: str) -> bool:
     return int(minor.split(".")[0]) >= needed
 
 
+def parameter_family(engine_version: str) -> str:
+    """The DB cluster parameter group family of an Aurora PostgreSQL version: `aurora-postgresql<major>`."""
+    major = engine_version.partition(".")[0]
+    if not major.isdigit():
+        raise ValueError(f"{engine_version!r} is not an Aurora PostgreSQL version (major.minor)")
+    return f"{ENGINE}{major}"
+
+
 @dataclass(frozen=True)
 class GlobalPrimary:
     """Prod primary stack: create the global database and be its primary cluster."""
@@ -122,6 +129,8 @@ class ServiceDatabaseArgs:
     deletion_protection: bool = False
     performance_insights: bool = False
     global_role: GlobalPrimary | GlobalSecondary | None = None
+    # Aurora PostgreSQL managed RPO of a global database (rds.global_db_rpo, seconds, >= 20).
+    global_rpo_seconds: int | None = None
     master_password_version: int = 1
     replica_region: str = "eu-west-1"
     engine_version: str = ENGINE_VERSION
@@ -142,6 +151,8 @@ class ServiceDatabaseArgs:
             problems.append(f"min_capacity must be 0 or a multiple of 0.5 from 0.5, got {self.min_capacity}")
         if self.min_capacity > self.spec.max_capacity:
             problems.append(f"min_capacity {self.min_capacity} exceeds max_capacity {self.spec.max_capacity}")
+        if self.global_rpo_seconds is not None and (self.global_role is None or self.global_rpo_seconds < 20):
+            problems.append("global_rpo_seconds (rds.global_db_rpo) applies to global databases only, 20 s or more")
         if not 1 <= self.backup_retention_days <= 35:
             problems.append("backup_retention_days must be 1-35 (Aurora backups cannot be turned off)")
         if problems:
@@ -172,7 +183,9 @@ class ServiceDatabase(pulumi.ComponentResource):
     cluster_resource_id: pulumi.Output[str]
     """The cluster's resource id (`cluster-...`), which `rds-db:connect` ARNs name."""
     endpoint: pulumi.Output[str]
-    """Writer endpoint host name (port 5432)."""
+    """This cluster's writer endpoint host name (port 5432)."""
+    global_writer_endpoint: pulumi.Output[str] | None
+    """The global writer endpoint, which follows the writer across regions (prod primary only)."""
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
     master_secret_arn: pulumi.Output[str | None] | None
@@ -201,6 +214,7 @@ class ServiceDatabase(pulumi.ComponentResource):
                                        description=f"{identifier}: private subnets", tags=tags, opts=child)
 
         self.global_cluster_identifier = None
+        self.global_writer_endpoint = None
         self.master_secret_arn = None
         credentials = _Credentials()
         global_id: pulumi.Input[str] | None = None
@@ -211,6 +225,7 @@ class ServiceDatabase(pulumi.ComponentResource):
                 deletion_protection=args.deletion_protection, opts=child)
             global_id = global_cluster.global_cluster_identifier
             self.global_cluster_identifier = global_cluster.global_cluster_identifier
+            self.global_writer_endpoint = global_cluster.endpoint
             credentials = self._written_master_password(name, args, identifier, child)
         elif isinstance(args.global_role, GlobalSecondary):
             global_id = args.global_role.global_cluster_identifier
@@ -219,11 +234,20 @@ class ServiceDatabase(pulumi.ComponentResource):
                                        master_user_secret_kms_key_id=args.kms_key_arn,
                                        database_name=args.spec.database_name)
 
+        parameter_group = None
+        if args.global_rpo_seconds is not None:
+            # Every cluster of the global database carries it, so it holds after a failover too.
+            parameter_group = rds.ClusterParameterGroup(
+                f"{name}-parameters", name=f"{identifier}-global", family=parameter_family(args.engine_version),
+                description=f"{identifier}: managed RPO of the global database",
+                parameters=[{"name": "rds.global_db_rpo", "value": str(args.global_rpo_seconds),
+                             "apply_method": "immediate"}], tags=tags, opts=child)
         self.cluster = rds.Cluster(
             f"{name}-cluster", cluster_identifier=identifier, engine=ENGINE, engine_mode="provisioned",
             engine_version=args.engine_version, global_cluster_identifier=global_id,
             db_subnet_group_name=subnet_group.name, vpc_security_group_ids=[self.security_group.id],
             port=POSTGRES_PORT, storage_encrypted=True, kms_key_id=args.kms_key_arn,
+            db_cluster_parameter_group_name=parameter_group.name if parameter_group is not None else None,
             iam_database_authentication_enabled=True,
             serverlessv2_scaling_configuration=args.scaling_configuration(),
             backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",

@@ -39,17 +39,25 @@ def database_user(service: str) -> str:
     return service.replace("-", "_")
 
 
+# Aurora PostgreSQL's port, which every service database listens on.
+POSTGRES_PORT = 5432
+# The database host the stack gives the application next to task_config (foundation/stack.py): the Aurora
+# global writer endpoint where the database is global (it follows the writer across a failover), else the
+# cluster's writer endpoint. AWS adds a random part to both, so it is no name rule of this module.
+DATABASE_HOST_KEY = "DATA_DATABASE_HOST"
+PLATFORM_CONFIG_KEYS = (DATABASE_HOST_KEY,)
+
+
 def task_config(environment: str, service: str, spec: DataAndEvents) -> dict[str, str]:
     """What a service's application needs to find its data and events, as plain config (SSM parameters
     injected with valueFrom, like the catalog's `config`). Names only: every one is fixed by the naming
-    rules here, in both regions. The database host is not (AWS adds a random part), so the application
-    reads it with DescribeDBClusters on its own cluster, which its task role allows."""
+    rules here, in both regions; the database host comes with them as DATABASE_HOST_KEY."""
     config = {}
     if isinstance(spec.data, DynamoDbData):
         config["DATA_TABLE_NAME"] = table_name(environment, service)
     if isinstance(spec.data, PostgresData):
-        config |= {"DATA_DATABASE_CLUSTER": cluster_identifier(environment, service),
-                   "DATA_DATABASE_NAME": spec.data.database_name, "DATA_DATABASE_USER": database_user(service)}
+        config |= {"DATA_DATABASE_NAME": spec.data.database_name, "DATA_DATABASE_PORT": str(POSTGRES_PORT),
+                   "DATA_DATABASE_USER": database_user(service)}
     if spec.publishes:
         config |= {"EVENTS_BUS_NAME": bus_name(environment), "EVENTS_SOURCE": event_source(service)}
     for subscription in spec.subscribes:

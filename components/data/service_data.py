@@ -41,6 +41,14 @@ class ReplicaTable:
 
 
 @dataclass(frozen=True)
+class Replication:
+    """A replicated environment: the other region of the pair and the RPO the lag alarms watch."""
+
+    peer_region: str
+    rpo_seconds: int
+
+
+@dataclass(frozen=True)
 class DatabaseSettings:
     min_capacity: float
     backup_retention_days: int
@@ -70,6 +78,7 @@ class ServiceDataArgs:
     table_replica: TableReplica | None = None
     replica_table: ReplicaTable | None = None
     outbox_state: Literal["RUNNING", "STOPPED"] = "RUNNING"
+    replication: Replication | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,7 +133,8 @@ class ServiceData(pulumi.ComponentResource):
                 kms_key_arn=refs.kms_key_arn, min_capacity=settings.min_capacity,
                 backup_retention_days=settings.backup_retention_days,
                 deletion_protection=settings.deletion_protection, performance_insights=settings.performance_insights,
-                global_role=settings.global_role, tags=tags), child)
+                global_role=settings.global_role, global_rpo_seconds=args.replication.rpo_seconds
+                if args.replication is not None and settings.global_role is not None else None, tags=tags), child)
 
         self.queues = {
             subscription.source: EventSubscription(f"{name}-from-{subscription.source}", EventSubscriptionArgs(
@@ -166,8 +176,14 @@ class ServiceData(pulumi.ComponentResource):
             specs.append(alarms.dead_letter_alarm(dead_letter_queue_name(outbox_pipe_name(environment, args.service))))
         if isinstance(spec.data, DynamoDbData):
             specs += alarms.table_alarms(table_name(environment, args.service))
+            if args.replication is not None:
+                specs.append(alarms.table_replication_alarm(table_name(environment, args.service),
+                                                            args.replication.peer_region, args.replication.rpo_seconds))
         if isinstance(spec.data, PostgresData):
             specs += alarms.database_alarms(cluster_identifier(environment, args.service))
+            if args.replication is not None and args.database.global_role is not None:
+                specs += alarms.global_database_alarms(cluster_identifier(environment, args.service),
+                                                       args.replication.rpo_seconds)
         return specs
 
     def _task_role_policy(self, name: str, args: ServiceDataArgs, table_key: pulumi.Input[str] | None,
@@ -179,23 +195,21 @@ class ServiceData(pulumi.ComponentResource):
         index_names = tuple(i.name for i in spec.data.indexes) if isinstance(spec.data, DynamoDbData) else ()
 
         def document(values: list[Any]) -> str:
-            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id, cluster_arn = values
+            account, platform_key, table_arn, key, queue_arns, bus_arn, cluster_resource_id = values
             scope = ServiceDataScope(
                 partition="aws", region=refs.region, account_id=account, table_arn=table_arn,
                 index_names=index_names, table_key_arn=key if table_arn else None, queue_arns=tuple(queue_arns),
                 queue_key_arn=platform_key if queue_arns else None, bus_arn=bus_arn,
                 event_source=event_source(args.service) if bus_arn else None,
                 database_user_arn=database_user_arn("aws", refs.region, account, cluster_resource_id,
-                                                    database_user(args.service)) if cluster_resource_id else None,
-                database_cluster_arn=cluster_arn)
+                                                    database_user(args.service)) if cluster_resource_id else None)
             return json.dumps({"Version": "2012-10-17", "Statement": task_role_statements(scope)})
 
         policy = pulumi.Output.all(
             refs.account_id, refs.kms_key_arn, self.table_arn, table_key,
             pulumi.Output.all(*[q.queue_arn for q in self.queues.values()]),
             _bus(refs).arn if spec.publishes else None,
-            self.database.cluster_resource_id if self.database else None,
-            self.database.cluster_arn if self.database else None).apply(document)
+            self.database.cluster_resource_id if self.database else None).apply(document)
         iam.RolePolicy(f"{name}-task-data", role=args.task_role_name, policy=policy, opts=child)
 
 

@@ -95,3 +95,30 @@ def metric_alarm_args(spec: AlarmSpec, topic_arn: pulumi.Input[str] | None = Non
         "Period": spec.period_seconds, "EvaluationPeriods": spec.evaluation_periods, "Threshold": spec.threshold,
         "ComparisonOperator": spec.comparison, "TreatMissingData": spec.treat_missing_data,
         "AlarmActions": actions, "OkActions": actions}.items()}
+
+
+def global_database_alarms(cluster_identifier: str, rpo_seconds: int) -> list[AlarmSpec]:
+    """The lag of a global database's secondary cluster (published in its region, for the cluster that is
+    secondary at the time; a primary reports nothing, which never breaches). Storage lag at half the RPO,
+    RPO lag at 80 % of it: beyond rds.global_db_rpo Aurora PostgreSQL holds commits on the writer
+    (docs/failover.md, "RPO")."""
+    dimensions = {"DBClusterIdentifier": cluster_identifier}
+    milliseconds = rpo_seconds * 1000
+    return [
+        AlarmSpec(f"{cluster_identifier}-global-replication-lag",
+                  f"{cluster_identifier} replicates over {rpo_seconds // 2} s behind the writer region",
+                  "AWS/RDS", "AuroraGlobalDBReplicationLag", dimensions, "Maximum", milliseconds // 2,
+                  period_seconds=60, evaluation_periods=3),
+        AlarmSpec(f"{cluster_identifier}-global-rpo-lag",
+                  f"{cluster_identifier}'s RPO lag nears the managed RPO of {rpo_seconds} s: writes may soon wait",
+                  "AWS/RDS", "AuroraGlobalDBRPOLag", dimensions, "Maximum", milliseconds * 4 // 5,
+                  period_seconds=60, evaluation_periods=3),
+    ]
+
+
+def table_replication_alarm(table_name: str, receiving_region: str, rpo_seconds: int) -> AlarmSpec:
+    """A global table's replication to the other region falls behind (published in the writing region)."""
+    return AlarmSpec(f"{table_name}-replication-to-{receiving_region}",
+                     f"{table_name} replicates to {receiving_region} over {rpo_seconds // 2} s late",
+                     "AWS/DynamoDB", "ReplicationLatency", {"TableName": table_name, "ReceivingRegion": receiving_region},
+                     "Average", rpo_seconds * 1000 // 2, period_seconds=60, evaluation_periods=3)

@@ -6,8 +6,8 @@ types the service declares, and whose target puts them on the environment's bus 
 source. The item shape and the delivery guarantees are in docs/events.md ("Outbox item").
 
 In a standby stack the pipe reads the replica's stream and is created STOPPED: replicated outbox items are
-already published in the primary region; the failover runbook starts it (`aws pipes start-pipe`) when the
-standby takes writes.
+already published in the primary region; the Region switch plan starts it when the standby takes writes
+(components/failover/region_actions.py) and stops the other region's.
 """
 
 from __future__ import annotations
@@ -89,8 +89,9 @@ class OutboxPipe(pulumi.ComponentResource):
             target_parameters=documents.pulumi_keys(documents.outbox_target_parameters(args.service)),
             description=f"Outbox of {args.service}: new outbox items to the {args.environment} bus",
             tags=dict(args.tags),
-            # The pipe validates its role's access when it is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+            # The pipe validates its role's access when it is created. After that, only the Region switch plan
+            # starts and stops it (docs/failover.md, "Step order"): a deployment must not undo a failover.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy], ignore_changes=["desiredState"]))
         self.pipe_arn = pipe.arn
         self.dead_letter_queue_name = dlq.name
         self.register_outputs({"pipeArn": self.pipe_arn})

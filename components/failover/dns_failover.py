@@ -5,8 +5,10 @@ One record name (e.g. `api.example.com`) has two alias A records in the same hos
   health check on the ALB's health endpoint;
 - the SECONDARY record (created by the standby stack, in the zone the primary exports) points at the
   standby ALB.
-Route 53 answers with the PRIMARY while its health check passes, otherwise with the SECONDARY, and
-fails back by itself when the check recovers.
+Route 53 answers with the PRIMARY while its health check passes, otherwise with the SECONDARY. With a
+traffic gate (components/failover/region_actions.py), each record follows a calculated check: its ALB's
+readiness AND its gate, which only the Region switch plan opens and closes, so DNS neither fails over nor
+fails back to a region whose database is not the writer (docs/failover.md, "Safe failback").
 
 Route 53 is a global service, so the component uses whichever provider it is given: the standby stack
 passes its own eu-west-1 provider and never needs an eu-central-1 one.
@@ -33,6 +35,9 @@ HEALTH_CHECK_REQUEST_INTERVALS_SECONDS = (10, 30)
 HEALTH_CHECK_FAILURE_THRESHOLD_MIN = 1
 HEALTH_CHECK_FAILURE_THRESHOLD_MAX = 10
 HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH = 255
+# The image contract's readiness path, under a service's pathPrefix (docs/failover.md, "Readiness"): 200 only
+# while the service can serve a write from this region, i.e. its database accepts one here.
+READINESS_PATH = "/ready"
 # The only regions Route 53 runs health checkers from; a custom list needs at least three of them
 # (API_HealthCheckConfig, Regions). foundation/settings.py takes its allowed values from here.
 HEALTH_CHECKER_REGIONS = (
@@ -100,6 +105,7 @@ class DnsFailoverArgs:
     health_check_failure_threshold: int
     health_checker_regions: tuple[str, ...]
     evaluate_target_health: bool = False
+    traffic_gate_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -108,7 +114,7 @@ class DnsFailoverArgs:
             problems.append(f"role must be 'primary' or 'standby', got {self.role!r}")
         if not self.region:
             problems.append("region is empty")
-        if self.role == "primary":
+        if self.role == "primary" or self.traffic_gate_id is not None:
             # Plain names are checked here, before any deployment; Outputs when they resolve (see below).
             if isinstance(self.checked_name, str) and isinstance(self.record_name, str):
                 target_problem = health_check_target_problem(self.checked_name, self.record_name)
@@ -148,7 +154,8 @@ class DnsFailoverArgs:
 class DnsFailover(pulumi.ComponentResource):
     """One side of a Route 53 failover pair: PRIMARY (with health check) or SECONDARY alias record.
 
-    Outputs: `record_fqdn`, `set_identifier`, `health_check_id` (None for the standby).
+    Outputs: `record_fqdn`, `set_identifier`, `health_check_id` (the readiness check; None for a standby
+    without a traffic gate).
     """
 
     record_fqdn: pulumi.Output[str]
@@ -156,14 +163,14 @@ class DnsFailover(pulumi.ComponentResource):
     set_identifier: pulumi.Output[str]
     """PRIMARY or SECONDARY: which side of the failover pair this record is."""
     health_check_id: pulumi.Output[str | None]
-    """The Route 53 health check the PRIMARY record follows (None on the standby)."""
+    """The readiness check of this side's ALB (the record follows it AND the traffic gate when one is given)."""
 
     def __init__(self, name: str, args: DnsFailoverArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("microservices:platform:DnsFailover", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         health_check: route53.HealthCheck | None = None
-        if args.role == "primary":
+        if args.role == "primary" or args.traffic_gate_id is not None:
             checked_name = pulumi.Output.all(args.checked_name, args.record_name).apply(
                 lambda names: _checked_name_distinct_from_record(*names))
             health_check = route53.HealthCheck(
@@ -177,9 +184,17 @@ class DnsFailover(pulumi.ComponentResource):
                 regions=list(args.health_checker_regions),
                 # Sends the checked name in the TLS client_hello so the ALB can pick a certificate.
                 enable_sni=True,
-                tags={**args.tags, "Name": f"{name}-primary-alb-{args.region}"},
+                tags={**args.tags, "Name": f"{name}-{args.role}-alb-{args.region}"},
                 opts=child,
             )
+        record_check: route53.HealthCheck | None = health_check
+        if health_check is not None and args.traffic_gate_id is not None:
+            # Healthy only while both are: the region answers its readiness path (its database takes writes
+            # here) AND the Region switch plan has opened its gate (docs/failover.md, "Safe failback").
+            record_check = route53.HealthCheck(
+                f"{name}-writer-and-gate", type="CALCULATED", child_health_threshold=2,
+                child_healthchecks=[health_check.id, args.traffic_gate_id],
+                tags={**args.tags, "Name": f"{name}-{args.role}-ready-and-open-{args.region}"}, opts=child)
 
         record = route53.Record(
             f"{name}-{args.role}",
@@ -194,7 +209,7 @@ class DnsFailover(pulumi.ComponentResource):
                 "zone_id": args.alb_zone_id,
                 "evaluate_target_health": args.evaluate_target_health,
             }],
-            health_check_id=health_check.id if health_check is not None else None,
+            health_check_id=record_check.id if record_check is not None else None,
             opts=child,
         )
 

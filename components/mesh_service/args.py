@@ -209,6 +209,9 @@ class MeshServiceArgs:
     client_security_group_id: pulumi.Input[str] | None = None
     # The client groups of the services this one calls: its tasks wear them next to their own group.
     callee_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    # Plain config whose value the stack learns only from other resources (the database host), injected
+    # like `service.config` (components/data/names.PLATFORM_CONFIG_KEYS).
+    platform_config: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         service, platform = self.service, self.platform
@@ -232,6 +235,11 @@ class MeshServiceArgs:
         clashes = sorted(set(service.config) & set(self.secret_arns))
         if clashes:
             raise ValueError(f"keys {clashes} are both plain config and secrets")
+        clashes = sorted(set(self.platform_config) & (set(service.config) | set(self.secret_arns)))
+        if clashes:
+            raise ValueError(f"keys {clashes} are set by the platform and also by the catalog or as secrets")
+        for key in self.platform_config:
+            raise_problem(plain_config_problem(key, "platform"))
         for name in self.target_group_names:
             if not TARGET_GROUP_NAME.match(name):
                 raise ValueError(f"target group name {name!r} exceeds 32 characters or uses invalid characters")

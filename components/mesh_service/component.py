@@ -132,7 +132,7 @@ class MeshService(pulumi.ComponentResource):
                 name=f"/{environment}/{service.name}/{key}", type="String", tier="Standard",
                 value=value, description=f"{service.name} plain configuration {key}", tags=self.tags,
                 opts=self._child())
-            for key, value in sorted(service.config.items())
+            for key, value in sorted({**service.config, **args.platform_config}.items())
         }
 
     # --- network -----------------------------------------------------------------------------

@@ -30,7 +30,15 @@ from components.observability.slo import (
     DEFAULT_P99_MS,
     SloTargets,
 )
-from foundation.rto import DEFAULT_RTO_OBJECTIVE_MINUTES
+from foundation.rto import (
+    DEFAULT_APPROVAL_MINUTES,
+    DEFAULT_DATABASE_SWITCH_MINUTES,
+    DEFAULT_DECISION_MINUTES,
+    DEFAULT_RPO_SECONDS,
+    DEFAULT_RTO_OBJECTIVE_MINUTES,
+    DEFAULT_SCALE_UP_MINUTES,
+    GLOBAL_DB_RPO_MIN_SECONDS,
+)
 from foundation.settings.base import Model as _Model
 from foundation.settings.base import matching
 from foundation.settings.catalog import ServiceName, aws_rule
@@ -193,6 +201,25 @@ class Failover(_Model):
     failure_threshold: int = Field(default=3, ge=1, le=10)
     health_check_regions: tuple[str, ...] = ("eu-west-1", "us-east-1", "us-west-2")
     rto_objective_minutes: float = Field(default=DEFAULT_RTO_OBJECTIVE_MINUTES, gt=0, le=1440)
+    # Terms of the Region switch plan's RTO (foundation/rto.py, docs/failover.md "RTO"): replace the
+    # estimates with what a drill measured.
+    decision_minutes: float = Field(default=DEFAULT_DECISION_MINUTES, ge=0, le=240)
+    approval: bool | None = None
+    approval_minutes: float = Field(default=DEFAULT_APPROVAL_MINUTES, ge=0, le=240)
+    scale_up_minutes: float = Field(default=DEFAULT_SCALE_UP_MINUTES, gt=0, le=240)
+    database_switch_minutes: float = Field(default=DEFAULT_DATABASE_SWITCH_MINUTES, gt=0, le=240)
+    # Aurora PostgreSQL managed RPO (rds.global_db_rpo) of global databases, and the lag alarms' threshold.
+    rpo_seconds: int = Field(default=DEFAULT_RPO_SECONDS, ge=GLOBAL_DB_RPO_MIN_SECONDS, le=3600)
+    # Warm standby: tasks each service runs in a standby until the plan raises it (default 1).
+    standby_min_tasks: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("standby_min_tasks")
+    @classmethod
+    def _standby_minimums(cls, value: dict[str, int]) -> dict[str, int]:
+        low = {name: count for name, count in value.items() if not 1 <= count <= 100}
+        if low:
+            raise ValueError(f"{low}: a standby runs 1-100 tasks of a service")
+        return value
 
     @field_validator("health_check_regions")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,15 @@ from pydantic import Field, ValidationError
 from components.core.types import REGION_OF_ROLE, Environment, Region, Role
 from components.core.validation import task_count_problem
 from components.cost.stack_budget import budget_name_problem
-from components.data.names import task_config
-from components.data.spec import DataAndEvents
-from components.failover.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH
+from components.data.names import PLATFORM_CONFIG_KEYS, task_config
+from components.data.spec import DataAndEvents, DynamoDbData, PostgresData
+from components.events.documents import outbox_pipe_name
+from components.failover.dns_failover import HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH, READINESS_PATH
 from components.mesh_service.args import ServiceDefinition
 from components.mesh_service.client_policy import client_policy_problems
 from components.mesh_service.protocol import protocol_problem
 from components.mesh_service.sizing import SizingError, TaskSize, task_size
-from foundation.rto import FailoverConfigError, FailoverTime, failover_time
+from foundation.rto import FailoverConfigError, FailoverTime, PlanTime, RpoBound, failover_time, plan_time
 from foundation.settings.base import ConfigError, format_validation_error, json_or_text, shortened, shown_value
 from foundation.settings.base import Model as _Model
 from foundation.settings.catalog import PROJECT_DIR, Catalog
@@ -132,6 +134,48 @@ class StackSettings(_Model):
                              failover.rto_objective_minutes)
 
     @property
+    def plan_approval(self) -> bool:
+        """Whether a person approves each Region switch execution (`failover.approval`, default: prod)."""
+        approval = self.config.failover.approval
+        return self.environment == "prod" if approval is None else approval
+
+    @property
+    def global_database_services(self) -> tuple[str, ...]:
+        """Services whose PostgreSQL database is an Aurora global database (replicated environments)."""
+        if not self.defaults.replicate_data:
+            return ()
+        return tuple(s.name for s in self.services if isinstance(self.data_and_events[s.name].data, PostgresData))
+
+    @property
+    def replicated_table_services(self) -> tuple[str, ...]:
+        """Services whose DynamoDB table is a global table (replicated environments)."""
+        if not self.defaults.replicate_data:
+            return ()
+        return tuple(s.name for s in self.services if isinstance(self.data_and_events[s.name].data, DynamoDbData))
+
+    @property
+    def outbox_pipe_names(self) -> tuple[str, ...]:
+        return tuple(outbox_pipe_name(self.environment, s.name) for s in self.services
+                     if self.data_and_events[s.name].has_outbox)
+
+    def plan_time(self) -> PlanTime:
+        """The RTO the Region switch plan implies (raises FailoverConfigError over the objective)."""
+        failover = self.config.failover
+        return plan_time(
+            request_interval_seconds=failover.health_check_interval_seconds,
+            failure_threshold=failover.failure_threshold, decision_minutes=failover.decision_minutes,
+            approval_minutes=failover.approval_minutes if self.plan_approval else None,
+            scale_up_minutes=failover.scale_up_minutes,
+            database_switch_minutes=failover.database_switch_minutes if self.global_database_services else None,
+            outbox=bool(self.outbox_pipe_names), dns=self.config.dns is not None,
+            rto_objective_minutes=failover.rto_objective_minutes)
+
+    def rpo_bound(self) -> RpoBound:
+        seconds = self.config.failover.rpo_seconds
+        return RpoBound(aurora_seconds=seconds if self.global_database_services else None,
+                        dynamodb_alarm_seconds=seconds if self.replicated_table_services else None)
+
+    @property
     def alb_shards(self) -> tuple[tuple[ServiceDefinition, ...], ...]:
         """The routed services of each public ALB of the region, first ALB first (docs/scale.md)."""
         return routed_shards(self.services, self.config.load_balancers.max_routed_services_per_alb)
@@ -195,8 +239,13 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         raise ConfigError(f"stack '{stack}': the project name (Pulumi.yaml) and stack name give a {problem}")
 
     services = _resolve_services(stack, config, catalog, prefix)
+    with_data = {name: entry.data for name, entry in catalog.services.items() if entry.data is not None}
     failover = config.failover.model_copy(
-        update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix)})
+        update={"health_check_path": resolve_health_check_path(stack, config.failover, services, prefix, with_data)})
+    unknown = sorted(set(config.failover.standby_min_tasks) - {s.name for s in services})
+    if unknown:
+        raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks names {unknown}, which this stack "
+                          f"does not run; allowed: {[s.name for s in services]}")
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
@@ -215,6 +264,10 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
                 raise ConfigError(f"stack '{stack}': the ALB of {[s.name for s in shard]} has no http service for its "
                                   "Route 53 health check (HTTP/1.1); raise "
                                   f"{prefix}loadBalancers.maxRoutedServicesPerAlb or route an http service with them")
+    try:
+        settings.plan_time()
+    except FailoverConfigError as error:
+        raise ConfigError(f"stack '{stack}': {error}") from None
     for service in settings.services:
         try:
             settings.task_size(service.name)
@@ -265,12 +318,15 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         # The application learns its table, database, bus and queues through the same config mechanism.
         data_config = task_config(config.environment, name,
                                   DataAndEvents.model_validate(entry.model_dump(include=DATA_AND_EVENTS_KEYS)))
-        clash = sorted(set(data_config) & set(merged["config"]))
+        clash = sorted((set(data_config) | set(PLATFORM_CONFIG_KEYS)) & set(merged["config"]))
         if clash:
             raise fail(f"services.{name}.config", clash, "these keys are set by the platform from data/publishes/"
                                                          "subscribes (platform/services.yaml); rename them")
         # Every app reads LOG_LEVEL from its plain config: the stack's level, so a stack can change it.
         merged["config"] = {**merged["config"], **data_config, LOG_LEVEL_KEY: log_level_of(config)}
+        if config.role == "standby":
+            # Warm standby: a small minimum until the Region switch plan raises it (docs/failover.md).
+            merged["min_tasks"] = config.failover.standby_min_tasks.get(name, 1)
         problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
@@ -291,10 +347,14 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
 
 
 def resolve_health_check_path(stack: str, failover: Failover, services: tuple[ServiceDefinition, ...],
-                              prefix: str) -> str:
+                              prefix: str, data: Mapping[str, Any] | None = None) -> str:
     """The path the Route 53 failover health check requests on the ALB. It must reach an enabled routed
     service: the ALB only forwards `<pathPrefix>` and `<pathPrefix>/*`, so anything else meets the
-    listener's fixed 404 and the region would count as down forever."""
+    listener's fixed 404 and the region would count as down forever.
+
+    Default: the readiness path (`<pathPrefix>/ready`) of the routed service with data, a PostgreSQL
+    database first (its readiness follows the writer), lowest rule priority first; without a routed
+    service with data, the health path of the routed service with the lowest priority."""
     # Route 53 checks speak HTTP/1.1, which reaches only `http` services (HTTP2/GRPC target groups take
     # HTTP/2 or gRPC requests).
     routed = sorted((s for s in services if s.path_prefix and s.protocol == "http"),
@@ -302,7 +362,12 @@ def resolve_health_check_path(stack: str, failover: Failover, services: tuple[Se
     if not routed:
         raise ConfigError(f"stack '{stack}': no enabled http service has a pathPrefix, so the ALB answers every "
                           f"HTTP/1.1 request with 404 and {prefix}failover.healthCheckPath cannot reach a service")
-    path = failover.health_check_path or f"{routed[0].path_prefix}{routed[0].health_path}"
+    data = data or {}
+    with_data = sorted((s for s in routed if s.name in data),
+                       key=lambda s: (not isinstance(data[s.name], PostgresData), s.listener_rule_priority or 0))
+    default = (f"{with_data[0].path_prefix}{READINESS_PATH}" if with_data
+               else f"{routed[0].path_prefix}{routed[0].health_path}")
+    path = failover.health_check_path or default
     if len(path) > HEALTH_CHECK_RESOURCE_PATH_MAX_LENGTH:
         raise ConfigError(
             f"stack '{stack}': {prefix}failover.healthCheckPath = {shown_value(path)} is not allowed: Route 53 "

@@ -26,15 +26,13 @@ STREAM = f"{TABLE}/stream/2026-12-01T00:00:00.000"
 BUS = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/prod-events"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:prod-billing-from-upload"
 DLQ = f"arn:aws:sqs:{REGION}:{ACCOUNT}:prod-upload-outbox-dlq"
-CLUSTER = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:prod-persona"
 DB_USER = database_user_arn("aws", REGION, ACCOUNT, "cluster-ABCDEFGHIJKL", "persona")
 
 
 def full_scope() -> ServiceDataScope:
     return ServiceDataScope(partition="aws", region=REGION, account_id=ACCOUNT, table_arn=TABLE,
                             index_names=("by-owner",), table_key_arn=KEY, queue_arns=(QUEUE,), queue_key_arn=KEY,
-                            bus_arn=BUS, event_source="microservices.upload", database_user_arn=DB_USER,
-                            database_cluster_arn=CLUSTER)
+                            bus_arn=BUS, event_source="microservices.upload", database_user_arn=DB_USER)
 
 
 def statements_of_everything() -> list[dict]:
@@ -57,7 +55,6 @@ def test_task_role_names_only_its_table_indexes_queues_bus_and_database_user():
     assert resources["OwnTableIndexes"] == [f"{TABLE}/index/by-owner"]
     assert resources["OwnQueues"] == [QUEUE]
     assert resources["ConnectAsOwnDatabaseUser"].endswith(":dbuser:cluster-ABCDEFGHIJKL/persona")
-    assert resources["FindOwnDatabase"] == CLUSTER
     publish = next(s for s in task_role_statements(full_scope()) if s["Sid"] == "PublishAsItselfOnOwnBus")
     assert publish["Resource"] == BUS and publish["Condition"] == {
         "StringEquals": {"events:source": "microservices.upload"}}
@@ -110,3 +107,10 @@ def test_boundary_denies_other_environments_and_other_sources():
     assert not _admitted("sqs:ReceiveMessage", QUEUE.replace("prod-", "staging-"), boundary)
     publish = next(s for s in boundary if s["Sid"] == "DataPublishOnOwnEnvironmentBus")
     assert publish["Condition"] == {"StringLike": {"events:source": "microservices.*"}}
+
+
+def test_no_task_role_or_boundary_can_look_up_a_database_at_runtime():
+    boundary = boundary_statements(BoundaryScope("aws", REGION, ACCOUNT, "prod", key_arns=(KEY,)))
+    actions = {a for s in task_role_statements(full_scope()) + boundary for a in s["Action"]}
+    assert not {a for a in actions if a.startswith("rds:")}
+    assert "rds-db:connect" in actions

@@ -146,8 +146,9 @@ def test_task_config_names_exactly_the_services_table_bus_and_queues():
         "DATA_TABLE_NAME": "prod-upload", "EVENTS_BUS_NAME": "prod-events", "EVENTS_SOURCE": "microservices.upload",
         "EVENTS_QUEUE_VC_START": "prod-upload-from-vc-start"}
     database = DataAndEvents.model_validate({"data": {"kind": "postgres", "databaseName": "persona"}})
+    # The host is no name rule: the stack gives the writer endpoint (DATA_DATABASE_HOST) next to these.
     assert task_config("staging", "persona", database) == {
-        "DATA_DATABASE_CLUSTER": "staging-persona", "DATA_DATABASE_NAME": "persona", "DATA_DATABASE_USER": "persona"}
+        "DATA_DATABASE_NAME": "persona", "DATA_DATABASE_PORT": "5432", "DATA_DATABASE_USER": "persona"}
 
 
 def test_catalog_config_may_not_shadow_a_platform_data_key(tmp_path):

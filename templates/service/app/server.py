@@ -3,6 +3,10 @@
 * Serves its health check both where the container health check probes it (`HEALTH_PATH`, on
   127.0.0.1) and under its public prefix (`PATH_PREFIX` + `HEALTH_PATH`), which the ALB and the
   Route 53 failover check request: the ALB forwards the full path.
+* Answers readiness at `/ready` and `PATH_PREFIX` + `/ready` (docs/failover.md, "readiness"): 200 only
+  while `ready_check()` says the service can serve a write from this region, else 503. The Route 53
+  failover check requests it. The skeleton has no data, so it is ready whenever it is alive; a service
+  with a database passes a check that writes through `DATA_DATABASE_HOST` (the writer endpoint).
 * Listens on `PORT` (the platform sets it to the catalog's port).
 * Logs one JSON object per line on stdout (the awslogs driver ships each line as one event) in the
   platform's log contract (docs/operating.md, "Logs"): `timestamp`, `level` (DEBUG/INFO/WARN/ERROR, lines
@@ -37,6 +41,7 @@ import idempotency  # the app's own modules, beside this file in the image
 from client import FORWARDED_HEADERS, Incoming
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+READY_PATH = "/ready"
 
 
 class JsonLog:
