@@ -48,8 +48,8 @@ from components.observability.stack_health import StackHealth, StackHealthArgs, 
 from components.observability.tracing import TraceSampling, TraceSamplingArgs
 from components.regional_platform import CapacityStrategy, RegionalPlatform, RegionalPlatformArgs
 from foundation.data_stack import build_data_and_events
-from foundation.lifecycle import protect_stateful_resources
 from foundation.failover_stack import region_actions, region_switch_plan
+from foundation.lifecycle import protect_stateful_resources
 from foundation.primary_reference import PrimaryReference
 from foundation.settings import StackSettings
 from foundation.settings.load_balancers import api_record_name, shard_health_check_path
@@ -354,9 +354,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
             replica_region=STANDBY_REGION), opts=in_region)
         secret_arns: pulumi.Input[dict[str, Any]] = secrets.secret_arns
         if dns:
-                 secret_arns: pulumi.Output[dict[str, Any]], client_groups: ServiceClientGroups,
-                 legacy: LegacySplit | None = None,
-                 database_host: pulumi.Output[str] | None = None) -> MeshServiceArgs:
+            failover = DnsFailover(f"{settings.environment}-api-failover", failover_args(
+                settings, refs, dns.hosted_zone_id, dns.api_name, traffic_gate_id=gate_id), opts=in_region)
+            # A primary's DnsFailover always creates its health check (None is the standby's).
+            health_check_id = cast(pulumi.Output[str], failover.health_check_id)
             outputs |= {"hostedZoneId": dns.hosted_zone_id, "apiRecordName": dns.api_name,
                         "apiRecordNames": [dns.api_name, *shard_failovers(settings, refs, dns.hosted_zone_id,
                                                                           in_region, gate_id)]}
