@@ -52,6 +52,7 @@ class _Pricer(ComputePricing, NetworkPricing, ManagedServicePricing):
             "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": self._hosted_zone,
             "aws:servicediscovery/publicDnsNamespace:PublicDnsNamespace": self._hosted_zone,
             "aws:route53/healthCheck:HealthCheck": self._health_check,
+            "aws:arcregionswitch/plan:Plan": self._region_switch_plan,
             "aws:cloudwatch/logGroup:LogGroup": self._log_group,
             "aws:cloudwatch/logMetricFilter:LogMetricFilter": self._metric_filter,
             "aws:cloudwatch/metricAlarm:MetricAlarm": self._metric_alarm,

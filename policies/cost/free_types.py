@@ -29,6 +29,7 @@ FREE_TYPES: dict[str, str] = {
     "aws:ecs/taskDefinition:TaskDefinition": "billed through the service or target that runs its tasks",
     "aws:appautoscaling/target:Target": "Application Auto Scaling is free; its policies' alarms are priced",
     "aws:kms/alias:Alias": _CONFIGURATION,
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _CONFIGURATION,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _CONFIGURATION,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _CONFIGURATION,
     "aws:s3/bucketPolicy:BucketPolicy": _IDENTITY,

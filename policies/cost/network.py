@@ -54,6 +54,9 @@ class NetworkPricing(PricerBase):
     def _hosted_zone(self, zone: CostResource, prices: RegionPrices) -> None:
         self.add(zone, "Route 53", prices.usd("route53_hosted_zone_month"), "1 hosted zone")
 
+    def _region_switch_plan(self, plan: CostResource, prices: RegionPrices) -> None:
+        self.add(plan, "Region switch plan", prices.usd("arc_region_switch_plan_month"), "1 plan")
+
     def _health_check(self, check: CostResource, prices: RegionPrices) -> None:
         fqdn = check.inputs.get("fqdn")
         # An fqdn unknown during preview is computed from a resource of this program (an AWS endpoint).

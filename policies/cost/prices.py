@@ -90,6 +90,7 @@ class RegionPrices(_Model):
     route53_hosted_zone_month: Price
     route53_health_check_aws_month: Price
     route53_health_check_non_aws_month: Price
+    arc_region_switch_plan_month: Price
     route53_health_check_option_aws_month: Price
     route53_health_check_option_non_aws_month: Price
     cloudwatch_logs_ingest_gb: Price
