@@ -7,10 +7,12 @@ from pathlib import Path
 
 from components.failover.registry_replication import ReplicationStackFacts, replication_problems
 from components.observability.audit import AuditStackFacts, audit_ownership_problems
+from foundation.quotas import check_account_quotas
 from foundation.settings.base import ConfigError, shortened
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
+from foundation.settings.checked_settings import settings_from_config
 from foundation.settings.stack_files import list_stacks, read_stack_file
-from foundation.settings.stack_settings import StackSettings, settings_from_config
+from foundation.settings.stack_settings import StackSettings
 
 
 def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> None:
@@ -40,8 +42,6 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
                        f"stack '{peer.stack}' ({peer.region}, {peer.config.network.vpc_cidr}); the regions of "
                        "one environment need disjoint CIDRs")
     same_account = [p for p in peers if p.account_id == settings.account_id]
-    from foundation.quotas import check_account_quotas  # the quota module reads settings; imported late
-
     check_account_quotas(settings, same_account)
     problems = replication_problems(ReplicationStackFacts(
         stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
+from foundation.settings.checked_settings import settings_from_config
 from foundation.settings.cross_stack import check_across_stacks
 from foundation.settings.stack_files import read_project_defaults, read_stack_file
-from foundation.settings.stack_settings import PRICES_FILE, StackSettings, eur_to_usd, settings_from_config
+from foundation.settings.stack_settings import PRICES_FILE, StackSettings, eur_to_usd
 
 
 def prices_file(project_dir: Path) -> Path:
