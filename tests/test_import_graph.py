@@ -3,7 +3,7 @@
 The graph is read from the source with `ast`, not from what Python happened to import: every import
 statement counts, including those inside functions and under `if TYPE_CHECKING:`, because a late import
 that closes a circle only hides it (the two modules still cannot be understood, tested or split apart
-without each other).
+without each other). Importing `a.b.c` also runs the package `a.b`'s `__init__`, so that is an edge too.
 """
 
 from __future__ import annotations
@@ -74,6 +74,13 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 target = _resolve(f"{base}.{alias.name}", modules, folder) if base else None
                 if target is not None:
                     found.add(target)
+    # Importing a.b.c first runs a/__init__.py and a/b/__init__.py: an edge to each package that is not
+    # one of the importer's own (those are already being initialised when it runs).
+    own = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
+    for target in list(found):
+        parts = target.split(".")
+        found |= {package for package in (".".join(parts[:i]) for i in range(1, len(parts)))
+                  if package in modules and package not in own}
     found.discard(module)
     return found
 
@@ -169,6 +176,23 @@ def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks(tmp_pa
     assert graph["components.a"] == {"components.b"}
     assert graph["components.b"] == {"components.a"}
     assert find_cycles(graph) == [["components.a", "components.b", "components.a"]]
+
+
+def test_a_package_init_that_re_exports_closes_a_cycle_with_an_outside_importer(tmp_path: Path) -> None:
+    for package in PACKAGES:
+        (tmp_path / package).mkdir(exist_ok=True)
+    (tmp_path / "foundation" / "__init__.py").write_text("")
+    (tmp_path / "foundation" / "settings").mkdir()
+    (tmp_path / "foundation" / "settings" / "__init__.py").write_text("from foundation.settings.load import x\n")
+    (tmp_path / "foundation" / "settings" / "base.py").write_text("")
+    (tmp_path / "foundation" / "settings" / "load.py").write_text("from foundation.quotas import y\n")
+    (tmp_path / "foundation" / "quotas.py").write_text("from foundation.settings.base import z\n")
+    modules = project_modules(tmp_path)
+    graph = {module: imports_of(module, path, modules) for module, path in modules.items()}
+    assert graph["foundation.quotas"] == {"foundation.settings.base", "foundation.settings"}
+    assert graph["foundation.settings.load"] == {"foundation.quotas"}  # its own package is no edge
+    assert find_cycles(graph) == [["foundation.quotas", "foundation.settings", "foundation.settings.load",
+                                   "foundation.quotas"]]
 
 
 @pytest.mark.parametrize(("graph", "expected"), [

@@ -1,5 +1,5 @@
 """A stack's settings with every check of the stack on its own: its keys and catalog (stack_settings),
-then the limits that read the resolved settings as a whole (AWS quotas, foundation/quotas.py).
+then the limits that read the resolved settings as a whole (AWS quotas, foundation/settings/quotas.py).
 
 The quota rules sit above the settings they read, so the settings never import them.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundation.quotas import check_stack_quotas
 from foundation.settings.catalog import Catalog
+from foundation.settings.quotas import check_stack_quotas
 from foundation.settings.stack_settings import PROJECT, StackSettings, resolve_stack_settings
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from components.failover.registry_replication import ReplicationStackFacts, replication_problems
 from components.observability.audit import AuditStackFacts, audit_ownership_problems
-from foundation.quotas import check_account_quotas
 from foundation.settings.base import ConfigError, shortened
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
 from foundation.settings.checked_settings import settings_from_config
+from foundation.settings.quotas import check_account_quotas
 from foundation.settings.stack_files import list_stacks, read_stack_file
 from foundation.settings.stack_settings import StackSettings
 
@@ -103,3 +103,21 @@ def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings,
         shown = primary_dns.model_dump(by_alias=True) if primary_dns else None
         raise fail(f"{key}dns = {standby_dns.model_dump(by_alias=True)} must equal the primary's dns ({shown}): "
                    "the standby serves the primary's API name as its SECONDARY record")
+    if standby_dns is None and primary_dns is not None:
+        raise fail(f"{key}dns is not set, but the primary '{primary.stack}' has dns "
+                   f"({primary_dns.model_dump(by_alias=True)}): set the same dns here, or the primary's "
+                   "PRIMARY failover records have no SECONDARY to fail over to")
+    primary_shard = _shard_of(primary)
+    moved = {name: (primary_shard.get(name), shard) for name, shard in _shard_of(standby).items()
+             if primary_shard.get(name) != shard}
+    if moved:
+        name, (in_primary, in_standby) = sorted(moved.items())[0]
+        raise fail(f"{key}loadBalancers.maxRoutedServicesPerAlb = "
+                   f"{standby.config.load_balancers.max_routed_services_per_alb} routes {name} through load "
+                   f"balancer {in_standby + 1}, the primary '{primary.stack}' through "
+                   f"{'none' if in_primary is None else f'load balancer {in_primary + 1}'}: a failover record pairs the same load balancer of both regions, so "
+                   "primary and standby must split the routed services alike (same value, same services)")
+
+
+def _shard_of(settings: StackSettings) -> dict[str, int]:
+    return {spec.name: index for index, shard in enumerate(settings.alb_shards) for spec in shard}
