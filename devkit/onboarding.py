@@ -326,7 +326,7 @@ def scaffold_files(request: NewService, template_dir: Path, repositories: list[s
         if not line.startswith((" ", "#", "\n")):
             in_env = line.rstrip() == "env:"
             continue
-        match = _ENV_LINE.match(line) if in_env else None
+        match = _ENV_LINE.fullmatch(line) if in_env else None
         if match is None:
             continue
         key, value = match["key"], values.get(match["key"])

@@ -70,7 +70,7 @@ class PrimaryStackOutputs(BaseModel):
     @classmethod
     def _keys_and_arns(cls, value: dict[str, str]) -> dict[str, str]:
         for key, arn in value.items():
-            if not _SECRET_KEY.match(key):
+            if not _SECRET_KEY.fullmatch(key):
                 raise ValueError(f"key {key!r} is not '<service>/<secret>'")
             secret_arn_region(arn)  # raises ValueError when it isn't a secret ARN
         return value

@@ -23,6 +23,8 @@ def _load_pack_package():
         pack_dir = Path(__file__).resolve().parent
         spec = importlib.util.spec_from_file_location(
             _PACKAGE, pack_dir / "__init__.py", submodule_search_locations=[str(pack_dir)])
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load the policy pack from {pack_dir}")
         package = importlib.util.module_from_spec(spec)
         sys.modules[_PACKAGE] = package
         spec.loader.exec_module(package)

@@ -87,7 +87,7 @@ class SharedConversionServicer(_Base):
             props, opts, provider = converted
             args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
                                           self._get_policy_config(policy.name),
-                                          self._PolicyAnalyzerServicer__stack_tags)
+                                          self._PolicyAnalyzerServicer__stack_tags)  # type: ignore[attr-defined]  # the library's private state
             self._run(policy, args, report_violation, response)
         return response
 
@@ -106,7 +106,7 @@ class SharedConversionServicer(_Base):
             if resources is None:
                 resources = self._stack_resources(request)
             args = StackValidationArgs(resources, self._get_policy_config(policy.name),
-                                       self._PolicyAnalyzerServicer__stack_tags)
+                                       self._PolicyAnalyzerServicer__stack_tags)  # type: ignore[attr-defined]  # the library's private state
             self._run(policy, args, report_violation, response)
         return response
 

@@ -94,6 +94,7 @@ def _bare_program(stack: str, records: list[dict]) -> int:
         for record in records:
             parent = by_urn.get(record["parent"]) if record["parent"] else None
             opts = pulumi.ResourceOptions(parent=parent)
+            resource_: pulumi.Resource
             if record["type"] == "pulumi:providers:aws":
                 resource_ = pulumi.ProviderResource("aws", record["name"], dict(record["inputs"]), opts)
             elif record["custom"]:

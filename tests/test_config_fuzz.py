@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,11 @@ from hypothesis import strategies as st
 
 from foundation.settings import ConfigError, eur_to_usd, list_stacks, load_catalog, load_stack, prices_file
 from foundation.settings.catalog import catalog_file
+from foundation.settings.quotas import load_quota_table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(p.name for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
-FILES = ["Pulumi.yaml", *STACK_FILES, "platform/services.yaml", "platform/prices.yaml"]
+FILES = ["Pulumi.yaml", *STACK_FILES, "platform/services.yaml", "platform/prices.yaml", "platform/quotas.yaml"]
 ORIGINALS = {name: (PROJECT_DIR / name).read_text() for name in FILES}
 EXAMPLES = int(os.environ.get("CONFIG_FUZZ_EXAMPLES", "30"))
 
@@ -41,7 +43,36 @@ NEAR_MISSES = ["", " ", "0.0.0.0/16", "10.0.0.0/8", "192.168.0.0/16", "172.32.0.
                "acme/microservices-foundation/nope", "123456789012", "12345678901", "sha256:abc", "latest",
                "a" * 300, "\x00", "tab\there", "é" * 10, "CANARY", "LINEAR", "BLUE_GREEN", "ROLLING", "none",
                "single", "one-per-az", "ARM64", "X86_64", "IMMUTABLE", "Z04517273FCLIMSHKTNC1", "true", "1e400",
-               "nan", "-1", "0", "{", "[1", "a: b", "!!python/object:os.system", "&a [*a]"]
+               "nan", "-1", "0", "{", "[1", "a: b", "!!python/object:os.system", "&a [*a]", "https:///hook",
+               "https://?x=1", "https://pager.example/hook", "user", "select", "postgres", "pk", "payload",
+               "detailType", "ops <team>", "te\u0301st", "line\nbreak", "outbox#1", "N", "S", "B", "INCLUDE",
+               float("inf"), float("nan"), True, False, 1e-9, 10**12]
+# Keys added with data, events, alarms, cost and sharding, with where they live: the fuzzer writes hostile
+# values at these paths too, not only where the committed files already have a value.
+NEWER_KEYS = [
+    ("Pulumi.prod.yaml", ("config", "microservices-foundation:loadBalancers", "maxRoutedServicesPerAlb")),
+    ("Pulumi.prod-euw1.yaml", ("config", "microservices-foundation:loadBalancers", "maxRoutedServicesPerAlb")),
+    ("Pulumi.prod-euw1.yaml", ("config", "microservices-foundation:dns")),
+    ("Pulumi.staging.yaml", ("config", "microservices-foundation:quotas", "targetsPerAlb")),
+    ("Pulumi.prod.yaml", ("config", "microservices-foundation:alerts", "httpsEndpoint")),
+    ("Pulumi.staging.yaml", ("config", "microservices-foundation:budget", "monthlyEur")),
+    ("Pulumi.prod.yaml", ("config", "microservices-foundation:budget", "approval")),
+    ("Pulumi.prod.yaml", ("config", "microservices-foundation:costAssumptions", "albLcu")),
+    ("Pulumi.yaml", ("config", "tags", "value", "owner")),
+    ("platform/services.yaml", ("services", "persona", "data", "databaseName")),
+    ("platform/services.yaml", ("services", "persona", "data", "maxCapacity")),
+    ("platform/services.yaml", ("services", "vc-start", "data", "sortKey")),
+    ("platform/services.yaml", ("services", "vc-start", "data", "sortKey", "type")),
+    ("platform/services.yaml", ("services", "vc-start", "data", "ttlAttribute")),
+    ("platform/services.yaml", ("services", "vc-start", "data", "indexes", 0, "sortKey", "name")),
+    ("platform/services.yaml", ("services", "upload", "publishes", 0)),
+    ("platform/services.yaml", ("services", "vc-start", "subscribes", 0, "maxReceives")),
+    ("platform/services.yaml", ("services", "upload", "config", "MAX_UPLOAD_MB")),
+    ("platform/services.yaml", ("services", "auth", "max_tasks")),
+    ("platform/prices.yaml", ("currency", "eurToUsd")),
+    ("platform/quotas.yaml", ("quotas", "rulesPerSecurityGroup")),
+    ("platform/quotas.yaml", ("quotas", "targetsPerAlb", "value")),
+]
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-2**40, max_value=2**40), st.sampled_from([0, -1, 1, 65536]),
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(NEAR_MISSES), st.dates(), st.binary(max_size=8),
@@ -79,9 +110,21 @@ def _set(document: Any, path: tuple, value: Any, delete: bool) -> Any:
 @st.composite
 def mutated_file(draw) -> tuple[str, str]:
     """(file name, new text) for one of the project's files."""
+    kind = draw(st.sampled_from(["value", "value", "value", "delete", "deep", "duplicate", "text", "newer",
+                                 "newer"]))
+    if kind == "newer":
+        name, key_path = draw(st.sampled_from(NEWER_KEYS))
+        document = yaml.safe_load(ORIGINALS[name])
+        parent = document
+        for part in key_path[:-1]:
+            parent = parent.setdefault(part, {}) if isinstance(parent, dict) else parent[part]
+        if draw(st.booleans()) and isinstance(parent, dict) and key_path[-1] in parent:
+            del parent[key_path[-1]]
+        else:
+            parent[key_path[-1]] = draw(st.one_of(st.sampled_from(NEAR_MISSES), VALUES))
+        return name, yaml.safe_dump(document, allow_unicode=True, width=10**9)
     name = draw(st.sampled_from(FILES))
     text = ORIGINALS[name]
-    kind = draw(st.sampled_from(["value", "value", "value", "delete", "deep", "duplicate", "text"]))
     if kind == "text":
         # Raw edits that no YAML dumper would write: broken syntax, tabs, a truncated file.
         cut = draw(st.integers(min_value=0, max_value=len(text)))
@@ -131,12 +174,29 @@ def product_rule_violations(settings, project: Path) -> list[str]:
             problems.append(f"alert email {email!r}")
     if config.dns is not None and (len(config.dns.api_name) > 253 or len(config.dns.hosted_zone_id) > 32):
         problems.append("dns name or zone id too long")
-    if not 0 < eur_to_usd(prices_file(project)) <= 100:
+    rate = eur_to_usd(prices_file(project))
+    if not 0 < rate <= 100 or round(config.budget.monthly_eur * rate, 2) < 0.01:
         problems.append("exchange rate")
+    approval = config.budget.approval
+    for value in ((approval.reason, approval.approver) if approval else ()):
+        if len(value) > 256 or any(unicodedata.category(c)[0] not in "LZN" and c not in "_.:/=+-@" for c in value):
+            problems.append(f"approval tag value {value!r}")
+    endpoint = config.alerts.https_endpoint
+    if endpoint is not None and not re.fullmatch(r"https://[^/?#@\s]+(/\S*)?", endpoint):
+        problems.append(f"alert endpoint {endpoint!r}")
     if settings.role == "standby":
         primary = config.failover.primary_stack.rsplit("/", 1)[-1]
         if primary == settings.stack or primary not in list_stacks(project):
             problems.append(f"primaryStack {config.failover.primary_stack}")
+    for name, declared in settings.data_and_events.items():
+        data = declared.data
+        if data is not None and data.kind == "postgres" and data.database_name in ("user", "select", "postgres"):
+            problems.append(f"{name} database name {data.database_name}")
+        if data is not None and data.kind == "dynamodb":
+            if data.sort_key is not None and data.sort_key.name == data.partition_key.name:
+                problems.append(f"{name} partition key is its sort key")
+            if data.outbox and data.ttl_attribute in ("kind", "eventId", "detailType", "occurredAt", "payload"):
+                problems.append(f"{name} TTL on an outbox attribute")
     prefixes = [s.path_prefix for s in settings.services if s.path_prefix]
     for service in settings.services:
         for path in (service.path_prefix or "/", service.health_path, config.failover.health_check_path):
@@ -154,6 +214,7 @@ def assert_contract(name: str, text: str, stack: str) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         project = _project_with(name, text, Path(workdir))
         try:
+            load_quota_table(project / "platform" / "quotas.yaml")
             settings = load_stack(stack, project)
             load_catalog(catalog_file(project))
         except ConfigError as error:
@@ -161,7 +222,7 @@ def assert_contract(name: str, text: str, stack: str) -> None:
             assert len(message) <= MAX_MESSAGE_CHARACTERS, f"{len(message)} characters: {message[:300]}..."
             assert len(message.splitlines()) <= MAX_MESSAGE_LINES, message
             # names a file, or a key with its namespace
-            assert any(word in message for word in ("Pulumi.", "services.yaml", "prices.yaml", "aws:",
+            assert any(word in message for word in ("Pulumi.", "services.yaml", "prices.yaml", "quotas.yaml", "aws:",
                                                     "microservices-foundation:")), message
             return
         violations = product_rule_violations(settings, project)

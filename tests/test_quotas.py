@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from devkit.synthetic import enable_all, synthetic_catalog
-from foundation.quotas import (
+from foundation.settings import PROJECT_DIR, Catalog, ConfigError, read_stack_file, settings_from_config
+from foundation.settings.quotas import (
     database_services,
     effective_limits,
     load_quota_table,
@@ -17,7 +18,6 @@ from foundation.quotas import (
     security_group_rules,
     security_groups_per_task,
 )
-from foundation.settings import PROJECT_DIR, Catalog, ConfigError, read_stack_file, settings_from_config
 
 KEY = "microservices-foundation"
 

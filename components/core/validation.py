@@ -56,13 +56,13 @@ def service_name_problem(name: str) -> str | None:
 
 
 def health_path_problem(path: str) -> str | None:
-    if not HEALTH_PATH.match(path) or len(path) > 1024:
+    if not HEALTH_PATH.fullmatch(path) or len(path) > 1024:
         return "a health path looks like /health: up to 1024 of A-Z a-z 0-9 / _ . -, no '//' or '..'"
     return None
 
 
 def image_reference_problem(reference: str) -> str | None:
-    if not IMAGE_REFERENCE.match(reference):
+    if not IMAGE_REFERENCE.fullmatch(reference):
         return "an image is a tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -) or sha256:<64 hex>"
     if reference == "latest":
         return "the mutable 'latest' tag is not deployable; name a release tag or a digest"
@@ -70,7 +70,7 @@ def image_reference_problem(reference: str) -> str | None:
 
 
 def path_prefix_problem(prefix: str) -> str | None:
-    if not PATH_PREFIX.match(prefix):
+    if not PATH_PREFIX.fullmatch(prefix):
         return "a path prefix looks like /api/auth: no trailing slash, no '//' or '..'"
     if len(f"{prefix}/*") > PATH_PATTERN_MAX_LENGTH:
         return (f"the listener rule pattern '{prefix}/*' must stay within {PATH_PATTERN_MAX_LENGTH} characters "
@@ -79,7 +79,7 @@ def path_prefix_problem(prefix: str) -> str | None:
 
 
 def plain_config_problem(key: str, value: str) -> str | None:
-    if not ENV_KEY.match(key):
+    if not ENV_KEY.fullmatch(key):
         return f"config key {key!r} must be an environment variable name ({ENV_KEY.pattern})"
     if not value:
         return f"config key {key!r} is empty; SSM parameters cannot hold an empty value"

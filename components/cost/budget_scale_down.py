@@ -166,7 +166,7 @@ class BudgetScaleDownArgs:
 
     def __post_init__(self) -> None:
         problems = []
-        if not FUNCTION_NAME.match(self.name):
+        if not FUNCTION_NAME.fullmatch(self.name):
             problems.append(f"name {self.name!r} must be 1-64 letters, digits, '_' or '-' (Lambda function name)")
         if not self.services:
             problems.append("at least one service to scale down")

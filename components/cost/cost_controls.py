@@ -37,7 +37,7 @@ class CostControlsArgs:
     existing_monitor_arn: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.tag_keys or any(not TAG_KEY.match(key) for key in self.tag_keys):
+        if not self.tag_keys or any(not TAG_KEY.fullmatch(key) for key in self.tag_keys):
             raise ValueError(f"cost allocation tag keys must be 1-128 tag characters: {list(self.tag_keys)}")
         if not self.alert_emails and self.alert_topic_arn is None:
             raise ValueError("the anomaly subscription needs alert emails or an alert topic")

@@ -28,7 +28,7 @@ CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$")
 
 def cluster_identifier(environment: str, service: str) -> str:
     identifier = f"{environment}-{service}"
-    if not CLUSTER_IDENTIFIER.match(identifier):
+    if not CLUSTER_IDENTIFIER.fullmatch(identifier):
         raise ValueError(f"DB cluster identifier {identifier!r} must be 1-63 lowercase letters, digits or "
                          "hyphens, start with a letter, and have no '--' or trailing '-'")
     return identifier

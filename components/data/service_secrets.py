@@ -37,7 +37,7 @@ _SECRET_ARN = re.compile(
 
 
 def _parse_secret_arn(arn: str) -> re.Match[str]:
-    match = _SECRET_ARN.match(arn)
+    match = _SECRET_ARN.fullmatch(arn)
     if not match:
         raise ValueError(f"{arn!r} is not a Secrets Manager secret ARN "
                          "(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>)")
@@ -93,7 +93,7 @@ class ServiceSecretsArgs:
             if len(set(names)) != len(names):
                 problems.append(f"service {service!r} lists a secret name twice: {list(names)}")
         for kind, part in parts:
-            if not _NAME_PART.match(part):
+            if not _NAME_PART.fullmatch(part):
                 problems.append(f"{kind} {part!r} may only contain ASCII letters, digits and _+=.@- (no '/')")
         for full_name in self.full_names().values():
             if len(full_name) > _SECRET_NAME_MAX_LENGTH:

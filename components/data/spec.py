@@ -46,11 +46,18 @@ DETAIL_TYPE = r"^[A-Za-z][A-Za-z0-9._-]{0,127}$"
 # SQS maxReceiveCount is 1-1000 (SetQueueAttributes RedrivePolicy).
 MAX_RECEIVES_DEFAULT = 5
 # Attributes the outbox item carries besides the table's keys (docs/events.md "Outbox item").
-OUTBOX_ATTRIBUTES = ("kind", "eventId", "detailType", "payload")
+# All are Strings; the table's TTL attribute, if any, is the item's only Number.
+OUTBOX_ITEM_ATTRIBUTES = ("kind", "eventId", "detailType", "occurredAt", "payload")
+# CreateDBCluster DatabaseName "can't be a word reserved by the database engine": PostgreSQL's reserved key
+# words (PostgreSQL docs, Appendix C "SQL Key Words", both "reserved" kinds), plus the databases every
+# Aurora PostgreSQL cluster already has (postgres, template0/1, rdsadmin).
+POSTGRES_RESERVED_NAMES = frozenset(["all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select", "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window", "with", "postgres", "template0", "template1", "rdsadmin"])
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    # Numbers are finite; `strict` on a numeric field refuses true/false for it.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
 
 
 class KeyAttribute(_Model):
@@ -86,6 +93,12 @@ class DynamoDbData(_Model):
 
     @model_validator(mode="after")
     def _consistent_keys(self) -> DynamoDbData:
+        # A key schema names two different attributes (CreateTable: "Duplicate value in attribute names").
+        schemas = [("partitionKey/sortKey", self.partition_key, self.sort_key)]
+        schemas += [(f"indexes.{i.name}.partitionKey/sortKey", i.partition_key, i.sort_key) for i in self.indexes]
+        for where, partition, sort in schemas:
+            if sort is not None and sort.name == partition.name:
+                raise ValueError(f"{where} both name {partition.name!r}; the sort key must be another attribute")
         types: dict[str, str] = {}
         keys = [("partitionKey", self.partition_key), ("sortKey", self.sort_key)]
         for index in self.indexes:
@@ -107,9 +120,25 @@ class DynamoDbData(_Model):
         if self.ttl_attribute is not None and self.ttl_attribute in types:
             raise ValueError(f"ttlAttribute {self.ttl_attribute!r} is a key attribute; TTL needs a Number "
                              "attribute of epoch seconds that is not a key")
-        if self.outbox and self.partition_key.type != "S":
-            raise ValueError("outbox needs a String partitionKey: outbox items are keyed 'outbox#<eventId>'")
+        if self.outbox:
+            self._outbox_item_fits(types)
         return self
+
+    def _outbox_item_fits(self, types: Mapping[str, str]) -> None:
+        """The outbox item (docs/events.md "Outbox item") must be writable to this table: String keys, its
+        own attributes keep their String type in any index key, and TTL is not one of them."""
+        if self.partition_key.type != "S":
+            raise ValueError("outbox needs a String partitionKey: outbox items are keyed 'outbox#<eventId>'")
+        if self.sort_key is not None and self.sort_key.type != "S":
+            raise ValueError(f"outbox needs a String sortKey: outbox items carry sortKey {self.sort_key.name!r} "
+                             "= 'outbox'")
+        for name in OUTBOX_ITEM_ATTRIBUTES:
+            if types.get(name, "S") != "S":
+                raise ValueError(f"an index key declares {name!r} as {types[name]}, but the outbox item writes "
+                                 f"{name!r} as a String")
+        if self.ttl_attribute in OUTBOX_ITEM_ATTRIBUTES:
+            raise ValueError(f"ttlAttribute {self.ttl_attribute!r} is an attribute of the outbox item (a String), "
+                             "not the Number of epoch seconds TTL reads")
 
     def attribute_types(self) -> dict[str, str]:
         """Every key attribute of the table and its indexes with its type (CreateTable AttributeDefinitions)."""
@@ -123,10 +152,14 @@ class DynamoDbData(_Model):
 class PostgresData(_Model):
     kind: Literal["postgres"]
     database_name: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    max_capacity: float = Field(default=4.0, ge=1.0, le=256.0, description="ACUs per instance (Serverless v2)")
+    max_capacity: float = Field(default=4.0, ge=1.0, le=256.0, strict=True,
+                                description="ACUs per instance (Serverless v2)")
 
     @model_validator(mode="after")
     def _half_steps(self) -> PostgresData:
+        if self.database_name in POSTGRES_RESERVED_NAMES:
+            raise ValueError(f"databaseName {self.database_name!r} is reserved by PostgreSQL (or an existing "
+                             "database of every Aurora cluster); choose another name")
         if round(self.max_capacity * 2) != self.max_capacity * 2:
             raise ValueError("maxCapacity is set in steps of 0.5 ACU (ServerlessV2ScalingConfiguration)")
         return self
@@ -138,7 +171,7 @@ ServiceDataSpec = Annotated[DynamoDbData | PostgresData, Field(discriminator="ki
 class Subscription(_Model):
     source: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
     detail_types: tuple[Annotated[str, Field(pattern=DETAIL_TYPE)], ...] = Field(min_length=1)
-    max_receives: int = Field(default=MAX_RECEIVES_DEFAULT, ge=1, le=1000)
+    max_receives: int = Field(default=MAX_RECEIVES_DEFAULT, ge=1, le=1000, strict=True)
     allow_self: bool = False
 
 
@@ -198,6 +231,6 @@ _SOURCE_PART = re.compile(r"^[a-z][a-z0-9-]*$")
 
 def event_source(service: str) -> str:
     """The EventBridge `source` a service publishes under; never `aws.`-prefixed (reserved for AWS)."""
-    if not _SOURCE_PART.match(service):
+    if not _SOURCE_PART.fullmatch(service):
         raise ValueError(f"{service!r} is not a service name")
     return f"microservices.{service}"

@@ -22,12 +22,16 @@ PIPE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 # Target RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400 (botocore `events`).
 RETRY_ATTEMPTS_RANGE = (0, 185)
 EVENT_AGE_RANGE = (60, 86400)
-EVENT_PATTERN_MAX = 4096
+# PutRule EventPattern: 2048 characters by default, adjustable to 4096 (EventBridge quotas, "Event
+# pattern size"); the default is what an account has until it asks.
+EVENT_PATTERN_MAX = 2048
+# CreatePipe FilterCriteria Filter.Pattern: at most 4096 characters (EventBridge Pipes API reference).
+PIPE_FILTER_PATTERN_MAX = 4096
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
 def _checked(name: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(name):
+    if not pattern.fullmatch(name):
         raise ValueError(f"{what} {name!r} does not match {pattern.pattern}")
     return name
 
@@ -62,7 +66,8 @@ def event_pattern(source_service: str, detail_types: Sequence[str]) -> dict[str,
         raise ValueError("a subscription needs at least one detail type")
     pattern = {"source": [event_source(source_service)], "detail-type": sorted(set(detail_types))}
     if len(json.dumps(pattern)) > EVENT_PATTERN_MAX:
-        raise ValueError(f"event pattern for {source_service} exceeds {EVENT_PATTERN_MAX} characters (PutRule)")
+        raise ValueError(f"the event pattern for {source_service} exceeds {EVENT_PATTERN_MAX} characters, "
+                         "EventBridge's default quota (PutRule)")
     return pattern
 
 

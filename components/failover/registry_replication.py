@@ -42,7 +42,7 @@ def repository_prefix_problems(prefixes: Sequence[str]) -> list[str]:
     if duplicates:
         problems.append(f"duplicate prefixes {duplicates}")
     for prefix in prefixes:
-        if not (_FILTER_LENGTH[0] <= len(prefix) <= _FILTER_LENGTH[1]) or not _FILTER_PATTERN.match(prefix):
+        if not (_FILTER_LENGTH[0] <= len(prefix) <= _FILTER_LENGTH[1]) or not _FILTER_PATTERN.fullmatch(prefix):
             problems.append(f"prefix {prefix!r} is not a valid ECR repository filter "
                             f"({_FILTER_LENGTH[0]}-{_FILTER_LENGTH[1]} chars, lowercase repository-name syntax)")
     return problems

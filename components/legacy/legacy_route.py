@@ -58,7 +58,7 @@ def function_arn_problem(arn: str, region: str, account_id: str | None = None) -
 
 
 def legacy_name_problem(name: str) -> str | None:
-    if not isinstance(name, str) or not LEGACY_NAME.match(name):
+    if not isinstance(name, str) or not LEGACY_NAME.fullmatch(name):
         return ("a legacy function name is 1-16 lowercase letters, digits or hyphens, starting with a letter "
                 "(the target group '<environment>-legacy-<name>' stays within 32 characters)")
     return None

@@ -44,7 +44,7 @@ from components.mesh_service.protocol import protocol_problem
 # alias `<name>.<namespace>:<container port>`, which their own proxy resolves.
 DEFAULT_SERVICE_CONNECT_INGRESS_PORT = 15080
 HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60
-# Security groups per network interface: 5 by default, adjustable to at most 16 (foundation/quotas.py checks
+# Security groups per network interface: 5 by default, adjustable to at most 16 (foundation/settings/quotas.py checks
 # the account's value). https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
 MAX_SECURITY_GROUPS_PER_NETWORK_INTERFACE = 16
 

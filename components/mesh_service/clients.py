@@ -4,7 +4,7 @@ Why: with a rule per call-graph edge, a service called by many others needs one 
 its own group (60 per direction by default), and every caller one egress rule per callee. With a client
 group, the called service admits its client group once and the client group may reach the service once:
 two rules whatever the number of callers. A caller's tasks wear its own group plus the client group of
-each service it calls (Security groups per network interface: 5, adjustable to 16; foundation/quotas.py
+each service it calls (Security groups per network interface: 5, adjustable to 16; foundation/settings/quotas.py
 counts it). The groups exist before any service, so call graphs with cycles need no ordering.
 """
 

@@ -148,7 +148,7 @@ def regional_collector_image(account_id: str, region: str, cache_prefix: str) ->
 def validate_secret_reference(env_name: str, value_from: str) -> None:
     if not ENV_KEY.match(env_name):
         raise ContainerDefinitionError(f"secret env var name {env_name!r} must match {ENV_KEY.pattern}")
-    if not (_SECRETS_MANAGER_ARN.match(value_from) or _SSM_PARAMETER_ARN.match(value_from)):
+    if not (_SECRETS_MANAGER_ARN.fullmatch(value_from) or _SSM_PARAMETER_ARN.fullmatch(value_from)):
         raise ContainerDefinitionError(
             f"secret {env_name!r} must reference a Secrets Manager secret ARN or an SSM parameter ARN, "
             f"got {value_from!r}"

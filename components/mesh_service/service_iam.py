@@ -46,7 +46,7 @@ class PolicyScopeError(ValueError):
 
 
 def parse_arn(arn: str) -> dict[str, str]:
-    match = _ARN.match(arn)
+    match = _ARN.fullmatch(arn)
     if not match:
         raise PolicyScopeError(f"{arn!r} is not an ARN")
     return match.groupdict()

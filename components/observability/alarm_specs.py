@@ -47,11 +47,11 @@ MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
 
 def is_statistic(stat: str) -> bool:
     """A Statistic enum member or a percentile extended statistic such as p95 or p99.9."""
-    return stat in STATISTICS or (bool(PERCENTILE.match(stat)) and float(stat[1:]) <= 100)
+    return stat in STATISTICS or (bool(PERCENTILE.fullmatch(stat)) and float(stat[1:]) <= 100)
 
 
 def alarm_name_problem(name: str) -> str | None:
-    if not ALARM_NAME.match(name):
+    if not ALARM_NAME.fullmatch(name):
         return (f"alarm name {name!r} must be 1-{ALARM_NAME_MAX} characters of letters, digits, '.', '_', '/' "
                 "and '-' (a composite rule quotes it)")
     return None
@@ -92,7 +92,7 @@ class Query:
     return_data: bool = False
 
     def __post_init__(self) -> None:
-        if not QUERY_ID.match(self.id):
+        if not QUERY_ID.fullmatch(self.id):
             raise ValueError(f"metric math id {self.id!r} must start with a lowercase letter ({QUERY_ID.pattern})")
         if (self.metric is None) == (self.expression is None):
             raise ValueError(f"query {self.id}: give exactly one of metric or expression")

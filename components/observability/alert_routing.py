@@ -80,9 +80,9 @@ class AlertRoutingArgs:
 
     def __post_init__(self) -> None:
         problems = []
-        if not TOPIC_NAME.match(self.topic_name):
+        if not TOPIC_NAME.fullmatch(self.topic_name):
             problems.append(f"topic name {self.topic_name!r} must be 1-256 letters, digits, '_' or '-'")
-        bad = [email for email in self.emails if not EMAIL.match(email)]
+        bad = [email for email in self.emails if not EMAIL.fullmatch(email)]
         if bad:
             problems.append(f"not e-mail addresses: {bad}")
         if self.https_endpoint is not None and not self.https_endpoint.startswith("https://"):

@@ -122,7 +122,7 @@ class AuditTrailArgs:
 
     def __post_init__(self) -> None:
         problems = []
-        if not TRAIL_NAME.match(self.trail_name):
+        if not TRAIL_NAME.fullmatch(self.trail_name):
             problems.append(f"trail name {self.trail_name!r} must be 3-128 letters, digits, '.', '_' or '-'")
         if self.retention_days < 90:
             problems.append(f"keep audit logs at least 90 days, got {self.retention_days}")

@@ -103,6 +103,6 @@ def saved_queries(environment: str, service: str) -> tuple[SavedQuery, ...]:
 
 def error_filter_name(environment: str, service: str) -> str:
     name = f"{environment}-{service}-error-log-lines"
-    if not FILTER_NAME.match(name):
+    if not FILTER_NAME.fullmatch(name):
         raise ValueError(f"metric filter name {name!r} is not valid")
     return name

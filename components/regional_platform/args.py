@@ -75,7 +75,7 @@ class RegionalPlatformArgs:
     load_balancer_count: int = 1
 
     def __post_init__(self) -> None:
-        if not ALB_NAME.match(self.alb_name):
+        if not ALB_NAME.fullmatch(self.alb_name):
             raise ValueError(f"ALB name {self.alb_name!r} is not a valid load balancer name (at most 32 letters, "
                              "digits or hyphens, no hyphen at either end, no 'internal-' prefix)")
         if not 2 <= self.az_count <= 3 or not 0 <= self.endpoint_az_count <= self.az_count:

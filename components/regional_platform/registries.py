@@ -31,7 +31,7 @@ def pull_through_cache_prefix(environment: str) -> str:
     as `p/`, so `staging-ecr-public` never matches another environment's repositories (`staging/...`).
     """
     prefix = f"{environment}-ecr-public"
-    if not (2 <= len(prefix) <= 30 and PULL_THROUGH_CACHE_PREFIX.match(prefix)):
+    if not (2 <= len(prefix) <= 30 and PULL_THROUGH_CACHE_PREFIX.fullmatch(prefix)):
         raise ValueError(f"pull-through cache prefix {prefix!r} must be 2-30 characters matching "
                          f"{PULL_THROUGH_CACHE_PREFIX.pattern} (CreatePullThroughCacheRule)")
     return prefix

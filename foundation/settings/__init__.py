@@ -17,6 +17,7 @@ from pathlib import Path
 
 from foundation.settings.base import ConfigError, format_validation_error
 from foundation.settings.catalog import CATALOG_FILE, PROJECT_DIR, Catalog, CatalogService, catalog_file, load_catalog
+from foundation.settings.checked_settings import settings_from_config
 from foundation.settings.cross_stack import check_across_stacks
 from foundation.settings.defaults import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
 from foundation.settings.project import check_project_settings, load_stack, prices_file
@@ -34,7 +35,6 @@ from foundation.settings.stack_settings import (
     StackSettings,
     eur_to_usd,
     resolve_health_check_path,
-    settings_from_config,
 )
 
 __all__ = [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 # Error messages quote the offending value, but never more than this: a message is read by a person.
 SHOWN_VALUE_MAX_CHARACTERS = 80
@@ -23,26 +24,96 @@ class ConfigError(Exception):
 
 
 class Model(BaseModel):
-    """camelCase keys as in Pulumi config, unknown keys rejected, values immutable, no true/false for a number."""
+    """camelCase keys as in Pulumi config, unknown keys rejected, values immutable; no true/false, infinity
+    or NaN for a number, no control character in a text, no key given twice in two spellings."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
+
+    # False for a model that only carries a file's raw content (the keys' own models check it).
+    checks_plain_values: ClassVar[bool] = True
 
     @model_validator(mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, data: Any) -> Any:
-        # pydantic reads true as 1 for an int field; in a config file that is a mistake, never a count.
-        if isinstance(data, dict):
-            for name, field in cls.model_fields.items():
-                key = field.alias or name
-                value = data.get(key, data.get(name))
-                if isinstance(value, bool) and _is_number(field.annotation):
-                    raise ValueError(f"{key} = {str(value).lower()} is not allowed: a number is expected")
+    def _plain_values(cls, data: Any) -> Any:
+        return checked_plain_values(cls, data) if cls.checks_plain_values else data
+
+
+def checked_plain_values(model: type[BaseModel], data: Any) -> Any:
+    """What pydantic's lax mode would let through a config file: true read as 1 for a number (also inside
+    lists and maps of numbers), a control character in a text, and a key given both as camelCase and as the
+    field's snake_case name (pydantic would silently take one of them)."""
+    if not isinstance(data, dict):
         return data
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key != name and key in data and name in data:
+            raise _plain(f"{key} is given twice, as {key} and as {name}; keep {key}")
+        value = data.get(key, data.get(name))
+        if _number_with_boolean(field.annotation, value):
+            raise _plain(f"{key} = {shown_value(value)} is not allowed: a number is expected, not true/false")
+        where = _control_character_at(value)
+        if where is not None:
+            raise _plain(f"{key}{where} is not allowed: config text must be printable: no tab, newline, NUL or "
+                         "DEL (no control characters)")
+    return data
+
+
+def _plain(message: str) -> PydanticCustomError:
+    # Its own error type: the message names the key itself (format_validation_error prefixes the path).
+    return PydanticCustomError("plain_value", "{message}", {"message": message})
+
+
+def _options(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) is Annotated:
+        return _options(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return tuple(option for arg in get_args(annotation) for option in _options(arg))
+    return (annotation,)
 
 
 def _is_number(annotation: Any) -> bool:
-    options = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-    return any(option in (int, float) for option in options)
+    return any(option in (int, float) for option in _options(annotation))
+
+
+def _number_with_boolean(annotation: Any, value: Any) -> bool:
+    """Whether `value` puts a boolean where `annotation` wants a number, directly or as a list item or map value."""
+    if isinstance(value, bool):
+        return _is_number(annotation)
+    for option in _options(annotation):
+        origin, args = get_origin(option), get_args(option)
+        if isinstance(value, list | tuple) and origin in (list, tuple, set, frozenset) and args:
+            items: list[Any] = list(value) if _is_number(args[0]) else []
+        elif isinstance(value, dict) and origin in (dict, Mapping) and len(args) == 2:
+            items = list(value.values()) if _is_number(args[1]) else []
+        else:
+            items = []
+        if any(isinstance(item, bool) for item in items):
+            return True
+    return False
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_character_at(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The path (`""`, `.key`, `[2]`) of the first text with a control character inside `value`, or None."""
+    if isinstance(value, str):
+        return path if _CONTROL.search(value) else None
+    if depth > 20:  # nested models check their own fields
+        return None
+    if isinstance(value, dict):
+        # Keys are not checked here: an unknown key is reported as such, a known one has no control character.
+        for key, item in value.items():
+            found = _control_character_at(item, f"{path}.{shortened(str(key), 40)}", depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _control_character_at(item, f"{path}[{index}]", depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def matching(pattern: str, allowed: str) -> AfterValidator:
@@ -105,4 +176,8 @@ def _problem_line(problem: ErrorDetails, where: str, prefix: str) -> str:
         return f"{where}: unknown key {prefix}{key}; check the spelling against the config reference in README.md"
     if problem["type"] == "missing":
         return f"{where}: {prefix}{key} is required"
+    if not key and not prefix:  # a rule over the whole file: its message names the keys
+        return f"{where}: {shortened(message, 300)}"
+    if problem["type"] == "plain_value":
+        return f"{where}: {prefix}{key}{'.' if key else ''}{shortened(message, 200)}"
     return f"{where}: {prefix}{key} = {shown_value(problem.get('input'))} is not allowed: {shortened(message, 200)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,11 @@ from components.core.validation import (
     task_count_problem,
 )
 from components.data.spec import DataAndEvents, event_graph_problems
+from components.events.documents import PIPE_FILTER_PATTERN_MAX, event_pattern, outbox_filter
 from components.legacy.legacy_route import legacy_name_problem
 from components.mesh_service.client_policy import ClientPolicy
 from components.mesh_service.protocol import protocol_problem
-from foundation.settings.base import ConfigError, format_validation_error, matching
+from foundation.settings.base import ConfigError, checked_plain_values, format_validation_error, matching
 from foundation.settings.base import Model as _Model
 from foundation.settings.event_schemas import check_event_schemas, schemas_dir
 from foundation.settings.yaml_files import load_yaml
@@ -78,6 +80,11 @@ class ClientBlock(_Model):
 class CatalogService(DataAndEvents):
     """A service's size, route, calls and secrets; its `data`, `publishes` and `subscribes` come from
     DataAndEvents (components/data/spec.py)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_values(cls, data: Any) -> Any:
+        return checked_plain_values(cls, data)
 
     port: int = Field(ge=1024, le=65535)
     # Product rule: lowercase paths; AWS's listener-pattern limit comes from components.core.validation.
@@ -192,7 +199,25 @@ class Catalog(_Model):
         problems = event_graph_problems(self.services)
         if problems:
             raise ValueError("; ".join(problems))
+        for name, service in self.services.items():
+            _check_event_documents(name, service)
         return self
+
+
+def _check_event_documents(name: str, service: CatalogService) -> None:
+    """The EventBridge documents the catalog entry becomes stay within AWS's sizes: each subscription's
+    rule pattern (PutRule EventPattern) and the outbox pipe's filter (CreatePipe FilterCriteria Pattern)."""
+    for i, subscription in enumerate(service.subscribes):
+        try:
+            event_pattern(subscription.source, subscription.detail_types)  # checks PutRule's size
+        except ValueError as error:
+            raise ValueError(f"services.{name}.subscribes[{i}].detailTypes: {error}; split the subscription or "
+                             "shorten the detail types") from None
+    if service.publishes:
+        outbox = json.dumps(outbox_filter(service.publishes))
+        if len(outbox) > PIPE_FILTER_PATTERN_MAX:
+            raise ValueError(f"services.{name}.publishes make an outbox filter of {len(outbox)} characters; "
+                             f"EventBridge Pipes allow {PIPE_FILTER_PATTERN_MAX} per filter pattern")
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:

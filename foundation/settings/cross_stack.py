@@ -9,8 +9,10 @@ from components.failover.registry_replication import ReplicationStackFacts, repl
 from components.observability.audit import AuditStackFacts, audit_ownership_problems
 from foundation.settings.base import ConfigError, shortened
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
+from foundation.settings.checked_settings import settings_from_config
+from foundation.settings.quotas import check_account_quotas
 from foundation.settings.stack_files import list_stacks, read_stack_file
-from foundation.settings.stack_settings import StackSettings, settings_from_config
+from foundation.settings.stack_settings import StackSettings
 
 
 def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> None:
@@ -41,8 +43,6 @@ def check_across_stacks(settings: StackSettings, project_dir: Path = PROJECT_DIR
                        f"stack '{peer.stack}' ({peer.region}, {peer.config.network.vpc_cidr}); the regions of "
                        "one environment need disjoint CIDRs")
     same_account = [p for p in peers if p.account_id == settings.account_id]
-    from foundation.quotas import check_account_quotas  # the quota module reads settings; imported late
-
     check_account_quotas(settings, same_account)
     problems = replication_problems(ReplicationStackFacts(
         stack=p.stack, account_id=p.account_id or "unknown", environment=p.environment, region=p.region,
@@ -111,3 +111,21 @@ def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings,
         shown = primary_dns.model_dump(by_alias=True) if primary_dns else None
         raise fail(f"{key}dns = {standby_dns.model_dump(by_alias=True)} must equal the primary's dns ({shown}): "
                    "the standby serves the primary's API name as its SECONDARY record")
+    if standby_dns is None and primary_dns is not None:
+        raise fail(f"{key}dns is not set, but the primary '{primary.stack}' has dns "
+                   f"({primary_dns.model_dump(by_alias=True)}): set the same dns here, or the primary's "
+                   "PRIMARY failover records have no SECONDARY to fail over to")
+    primary_shard = _shard_of(primary)
+    moved = {name: (primary_shard.get(name), shard) for name, shard in _shard_of(standby).items()
+             if primary_shard.get(name) != shard}
+    if moved:
+        name, (in_primary, in_standby) = sorted(moved.items())[0]
+        raise fail(f"{key}loadBalancers.maxRoutedServicesPerAlb = "
+                   f"{standby.config.load_balancers.max_routed_services_per_alb} routes {name} through load "
+                   f"balancer {in_standby + 1}, the primary '{primary.stack}' through "
+                   f"{'none' if in_primary is None else f'load balancer {in_primary + 1}'}: a failover record pairs the same load balancer of both regions, so "
+                   "primary and standby must split the routed services alike (same value, same services)")
+
+
+def _shard_of(settings: StackSettings) -> dict[str, int]:
+    return {spec.name: index for index, shard in enumerate(settings.alb_shards) for spec in shard}

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from foundation.settings.base import ConfigError
 from foundation.settings.catalog import PROJECT_DIR, catalog_file, load_catalog
+from foundation.settings.checked_settings import settings_from_config
 from foundation.settings.cross_stack import check_across_stacks
 from foundation.settings.stack_files import read_project_defaults, read_stack_file
-from foundation.settings.stack_settings import PRICES_FILE, StackSettings, eur_to_usd, settings_from_config
+from foundation.settings.stack_settings import PRICES_FILE, StackSettings, eur_to_usd
+
+# AWS Budgets amounts are USD with two decimals; anything that rounds below a cent is no budget.
+BUDGET_USD_MIN = 0.01
 
 
 def prices_file(project_dir: Path) -> Path:
@@ -22,7 +27,13 @@ def prices_file(project_dir: Path) -> Path:
 def check_project_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> StackSettings:
     """The checks beyond the stack's own keys: price data (read lazily by the budget otherwise) and the
     rules across the project's stack files."""
-    eur_to_usd(prices_file(project_dir))
+    rate = eur_to_usd(prices_file(project_dir))
+    monthly_eur = settings.config.budget.monthly_eur
+    if round(monthly_eur * rate, 2) < BUDGET_USD_MIN:
+        raise ConfigError(
+            f"stack '{settings.stack}': {settings.project}:budget.monthlyEur = {monthly_eur:g} at "
+            f"platform/prices.yaml currency.eurToUsd = {rate:g} is {monthly_eur * rate:.4f} USD, which AWS Budgets "
+            f"(whole cents) would round to 0: the rate must be a real USD-per-EUR rate (about 1)")
     check_across_stacks(settings, project_dir)
     return settings
 

@@ -7,6 +7,8 @@ same keys through `aws_rule` so that a value AWS would refuse is reported agains
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
+import urllib.parse
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -91,9 +93,20 @@ class Dns(_Model):
         return f"{self.api_subdomain}.{self.domain}"
 
 
-# AWS tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @ (no control characters).
-TagValue = Annotated[str, Field(min_length=1, max_length=256), matching(
-    r"[\w .:/=+\-@]+", "letters, digits, spaces and _ . : / = + - @ (no control characters)")]
+# AWS tag values: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, at most 256 characters (Tag, e.g. the Budgets API's
+# ResourceTag). Python's \w is not that set (it has no \p{Z} spaces beyond ' ' and differs in marks).
+TAG_VALUE_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def aws_tag_value(value: str) -> str:
+    for character in value:
+        if unicodedata.category(character)[0] not in "LZN" and character not in TAG_VALUE_PUNCTUATION:
+            raise ValueError(f"must be letters, digits, spaces and _ . : / = + - @ (an AWS tag value); "
+                             f"{character!r} is not")
+    return value
+
+
+TagValue = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(aws_tag_value)]
 
 
 class CostTags(_Model):
@@ -278,7 +291,7 @@ class BudgetApproval(_Model):
     overrun as advisory. Carried as tags on the AWS budget, so AWS tag-value characters only."""
 
     amount_eur: float = Field(gt=0, le=1_000_000)
-    reason: Annotated[str, Field(min_length=20)] = Field(max_length=256, pattern=r"^[\w .:/=+\-@]+$")
+    reason: Annotated[str, Field(min_length=20, max_length=256), AfterValidator(aws_tag_value)]
     approver: TagValue
 
 
@@ -305,12 +318,20 @@ class Budget(_Model):
         return self
 
 
+def https_url(value: str) -> str:
+    """An https:// URL SNS can deliver to: a host name, no spaces."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("must be an https:// URL with a host name, such as https://events.pager.example/hook")
+    return value
+
+
 class Alerts(_Model):
     """Who the stack's alert topic notifies: e-mail subscribers (each confirms once) and one optional
     HTTPS endpoint (a pager's webhook)."""
 
     emails: EmailAddresses = ()
-    https_endpoint: Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2048)] | None = None
+    https_endpoint: Annotated[str, Field(max_length=2048), AfterValidator(https_url)] | None = None
 
 
 class Slo(_Model):
@@ -371,7 +392,7 @@ class StackConfig(_Model):
     legacy: Legacy | None = None
     load_balancers: LoadBalancers = LoadBalancers()
     # Raised AWS quotas of this stack's account: {quota key in platform/quotas.yaml: value}. Checked
-    # against the quota table by foundation.quotas (adjustable quotas only).
+    # against the quota table by foundation.settings.quotas (adjustable quotas only).
     quotas: dict[Annotated[str, Field(pattern=r"^[a-z][A-Za-z0-9]*$")], Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict)
 

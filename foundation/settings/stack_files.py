@@ -18,6 +18,8 @@ from foundation.settings.yaml_files import load_yaml
 class StackFile(_Model):
     """What a `Pulumi.<stack>.yaml` holds, with Pulumi's secure values replaced by a marker."""
 
+    checks_plain_values = False
+
     stack: str
     config: dict[str, Any]
     secret_keys: tuple[str, ...]

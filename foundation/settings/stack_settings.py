@@ -213,9 +213,10 @@ def _account_id(stack: str, value: Any) -> str | None:
     return str(accounts[0])
 
 
-def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalog,
-                         secret_keys: tuple[str, ...] = (), project: str = PROJECT) -> StackSettings:
-    """Validate the stack's full config map ({"ns:key": value}) against the models and the catalog."""
+def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Catalog,
+                           secret_keys: tuple[str, ...] = (), project: str = PROJECT) -> StackSettings:
+    """Validate the stack's full config map ({"ns:key": value}) against the models and the catalog. The
+    checks that read the resolved settings as a whole (AWS quotas) follow in checked_settings."""
     prefix = f"{project}:"
     ours = {key[len(prefix):]: json_or_text(value) for key, value in raw_config.items() if key.startswith(prefix)}
     try:
@@ -274,9 +275,6 @@ def settings_from_config(stack: str, raw_config: dict[str, Any], catalog: Catalo
         except SizingError as error:
             raise ConfigError(f"stack '{stack}': {prefix}services.overrides.{service.name} cpu/memory "
                               f"(or platform/services.yaml) cannot run on Fargate: {error}") from None
-    from foundation.quotas import check_stack_quotas  # the quota module reads settings; imported late
-
-    check_stack_quotas(settings)
     return settings
 
 

@@ -28,7 +28,9 @@ class PriceFileError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    # allow_inf_nan: a price or rate of infinity is a typo, never data.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
 
 
 class Price(_Model):
@@ -169,6 +171,9 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str | int | float | bool | date) and key is not None:
+            raise PriceFileError(f"a mapping key at line {key_node.start_mark.line + 1} is a "
+                                 f"{type(key).__name__}; keys are plain names")
         if key in seen:
             raise PriceFileError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1} (first at line "
                                  f"{seen[key]}); each key may appear once per mapping")

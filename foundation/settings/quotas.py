@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from components.mesh_service.args import ServiceDefinition
 from components.regional_platform.args import alb_name
@@ -55,8 +55,31 @@ class Quota(_Model):
     verified: bool
 
 
+# The quotas this module counts (stack_usage, account_footprint, the security group rule product): each
+# needs its row with a value, or its check would silently not run.
+COUNTED_QUOTAS = frozenset({
+    "targetGroupsPerAlb", "rulesPerAlb", "targetsPerAlb", "targetGroupsPerAction", "rulesPerSecurityGroup",
+    "securityGroupsPerNetworkInterface", "tasksPerService", "cloudMapInstancesPerService", "servicesPerCluster",
+    "cloudMapInstancesPerNamespace", "interfaceEndpointsPerVpc", "iamRolesPerAccount", "albsPerRegion",
+    "elasticIpsPerRegion", "route53HealthChecksPerAccount", "ssmStandardParametersPerRegion", "secretsPerRegion",
+    "cloudMapNamespacesPerRegion", "ecrRepositoriesPerRegion", "logGroupsPerRegion", "securityGroupsPerRegion",
+    "targetGroupsPerRegion"})
+
+
 class QuotaTable(_Model):
     quotas: dict[str, Quota] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_counted_quota_has_its_row(self) -> QuotaTable:
+        for key in sorted(COUNTED_QUOTAS):
+            quota = self.quotas.get(key)
+            if quota is None:
+                raise ValueError(f"quotas.{key} is missing: the program counts this quota, so its row (name, "
+                                 "value, adjustable, scope, source, verified) is required")
+            if quota.value is None:
+                raise ValueError(f"quotas.{key}.value is null: the program counts this quota and needs its "
+                                 "default value")
+        return self
 
     def quota(self, key: str) -> Quota:
         return self.quotas[key]
@@ -67,7 +90,11 @@ def load_quota_table(path: Path = QUOTAS_FILE) -> QuotaTable:
     try:
         return QuotaTable.model_validate(load_yaml(path, "the AWS quota table"))
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"quota table {path.name}", prefix="")) from None
+        raise ConfigError(format_validation_error(err, _shown_path(path), prefix="")) from None
+
+
+def _shown_path(path: Path) -> str:
+    return path.relative_to(PROJECT_DIR).as_posix() if path.is_relative_to(PROJECT_DIR) else str(path)
 
 
 @dataclass(frozen=True)
