@@ -193,8 +193,9 @@ def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id:
         failover = settings.config.failover
         own_check = None
         if settings.role == "standby":
+            # Liveness, not readiness: a warm standby is not ready (its database is a reader) until the plan runs.
             own_check = OwnHealthCheck(
-                alb_dns_name=refs.load_balancer.dns_name, path=settings.health_check_path,
+                alb_dns_name=refs.load_balancer.dns_name, path=settings.failover_liveness_path,
                 request_interval_seconds=failover.health_check_interval_seconds,
                 failure_threshold=failover.failure_threshold, checker_regions=failover.health_check_regions)
         FailoverAlarms(f"{prefix}-failover-alarm", FailoverAlarmsArgs(

@@ -52,3 +52,11 @@ def test_a_standby_runs_one_task_per_service_until_the_plan_raises_it(prod, prod
         assert standby.inputs["minCapacity"] == 1
         assert primary.inputs["minCapacity"] == prod.settings.service(name).min_tasks >= 2
         assert standby.inputs["maxCapacity"] == primary.inputs["maxCapacity"]
+
+
+def test_the_standbys_own_alarmed_check_probes_liveness_because_a_warm_standby_is_not_ready(prod_standby):
+    alarms = [c for c in prod_standby.recorder.of_type("aws:route53/healthCheck:HealthCheck")
+              if prod_standby.recorder.by_urn(c.parent).type == "microservices:observability:FailoverAlarms"]
+    (own,) = alarms
+    assert own.inputs["resourcePath"] == "/api/persona/health"
+    assert prod_standby.settings.config.failover.health_check_path == "/api/persona/ready"

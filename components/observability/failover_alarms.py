@@ -38,8 +38,9 @@ ROUTE53_METRICS_REGION = "us-east-1"
 
 
 def health_check_alarm(name_prefix: str, role: str, health_check_id: pulumi.Input[str]) -> AlarmSpec:
-    meaning = ("Route 53 now answers with the standby region" if role == "primary"
-               else "the standby would not take traffic if the primary failed")
+    meaning = ("the primary does not serve writes (its readiness fails); if it persists, run the Region switch "
+               "plan (docs/runbooks/region-failover.md)" if role == "primary"
+               else "the standby would not take traffic if the Region switch plan activated it")
     return AlarmSpec(
         key="health-check", name=f"{name_prefix}-{role}-endpoint-unhealthy",
         description=(f"The {role} region's public endpoint fails its Route 53 health check: {meaning}. Look first "

@@ -134,6 +134,16 @@ class StackSettings(_Model):
                              failover.rto_objective_minutes)
 
     @property
+    def failover_liveness_path(self) -> str:
+        """The health path of the service whose readiness the failover checks request: what a standby's own
+        check probes, since a warm standby is alive but not ready until its database is the writer."""
+        path = self.config.failover.health_check_path or ""
+        for service in self.services:
+            if service.path_prefix and path.startswith(f"{service.path_prefix}/"):
+                return f"{service.path_prefix}{service.health_path}"
+        return path
+
+    @property
     def plan_approval(self) -> bool:
         """Whether a person approves each Region switch execution (`failover.approval`, default: prod)."""
         approval = self.config.failover.approval
