@@ -52,9 +52,19 @@ def _catalog(edit: Any) -> dict[str, Any]:
 
 
 def load_catalog_text(catalog: dict[str, Any]) -> Catalog:
-    """The catalog as the program reads it from platform/services.yaml (errors as ConfigError)."""
+    """The catalog as the program reads it from platform/services.yaml (errors as ConfigError), beside the
+    committed event schemas and a minimal schema for every published detail type that has none."""
     folder = Path(tempfile.mkdtemp())
     (folder / "services.yaml").write_text(yaml.safe_dump(catalog))
+    shutil.copytree(PROJECT_DIR / "platform" / "schemas", folder / "schemas")
+    for source, entry in catalog["services"].items():
+        for detail_type in entry.get("publishes") or []:
+            schema = folder / "schemas" / source / f"{detail_type}.json"
+            if not schema.exists():
+                schema.parent.mkdir(parents=True, exist_ok=True)
+                schema.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                              "title": detail_type, "type": "object",
+                                              "examples": [{}]}))
     return load_catalog(folder / "services.yaml")
 
 

@@ -44,6 +44,10 @@ LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 READY_PATH = "/ready"
 
 
+def always_ready() -> bool:
+    return True
+
+
 class JsonLog:
     """One JSON object per line; a lock keeps lines from interleaving between request threads."""
 
@@ -105,10 +109,17 @@ class ServerOptions:
     idempotency_ttl_seconds: int = idempotency.DEFAULT_TTL_SECONDS
 
 
-def make_handler(log: JsonLog, path_prefix: str, health_path: str,
-                 options: ServerOptions | None = None) -> type[BaseHTTPRequestHandler]:
+def make_handler(log: JsonLog, path_prefix: str, health_path: str, options: ServerOptions | None = None,
+                 ready_check: Callable[[], bool] = always_ready) -> type[BaseHTTPRequestHandler]:
     health_paths = {health_path, f"{path_prefix.rstrip('/')}{health_path}"}
+    ready_paths = {READY_PATH, f"{path_prefix.rstrip('/')}{READY_PATH}"}
     settings = options or ServerOptions({}, 3.0, idempotency.MemoryStore())
+
+    def ready() -> bool:
+        try:
+            return bool(ready_check())
+        except Exception:  # a failing probe means not ready, never a 500
+            return False
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "service"
@@ -118,6 +129,9 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str,
             json_type = {"Content-Type": "application/json"}
             if self.command in ("GET", "HEAD") and path in health_paths:
                 return idempotency.Answer(200, json.dumps({"status": "ok"}).encode(), json_type)
+            if self.command in ("GET", "HEAD") and path in ready_paths:
+                status, state = (200, "ready") if ready() else (503, "not ready")
+                return idempotency.Answer(status, json.dumps({"status": state}).encode(), json_type)
             route = settings.routes.get((self.command, path))
             if route is None:
                 return idempotency.Answer(404, json.dumps({"error": "not found", "path": path}).encode(), json_type)
@@ -175,10 +189,11 @@ def make_handler(log: JsonLog, path_prefix: str, health_path: str,
 
 
 def make_server(address: tuple[str, int], *, log: JsonLog, path_prefix: str = "",
-                health_path: str = "/health", options: ServerOptions | None = None) -> ThreadingHTTPServer:
+                health_path: str = "/health", options: ServerOptions | None = None,
+                ready_check: Callable[[], bool] = always_ready) -> ThreadingHTTPServer:
     if not health_path.startswith("/") or (path_prefix and not path_prefix.startswith("/")):
         raise ValueError(f"HEALTH_PATH ({health_path!r}) and PATH_PREFIX ({path_prefix!r}) must start with '/'")
-    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path, options))
+    server = ThreadingHTTPServer(address, make_handler(log, path_prefix, health_path, options, ready_check))
     server.daemon_threads = False  # let requests in flight finish on shutdown
     return server
 
