@@ -2,6 +2,7 @@
 
     python scripts/bench_preview.py [--runs 3]                       # the four real stacks, end to end
     python scripts/bench_preview.py --services 50 100 200 [--runs 3] # prod and prod-euw1, synthetic catalogs
+    python scripts/bench_preview.py --services 200 --gc [--runs 3]   # prod's program by GC policy
 
 Without --services: `python -m devkit preview --stack NAME` exactly as a newcomer types it (program under
 the mock runtime + the policy pack over gRPC), wall clock and peak RSS.
@@ -22,12 +23,16 @@ imports excluded; for a pack its server process from its first Analyze to its la
 excluded), wall seconds, the cost per registration or judged resource, peak memory (the program's
 process; the pack's server process) and the 1-minute load average when the measurement started (the
 machine is shared: CPU seconds are what to compare, and a high load inflates them too). Then the ratios:
-program against each floor, pack against the no-op pack.
+program against each floor, pack against the no-op pack. The program runs with its garbage-collection
+policy (foundation/gc_policy.py), as `python -m devkit preview` and `pulumi up` run it; the floors with
+CPython's defaults (what a program of this size costs that does not choose one). --gc compares prod's
+program under CPython's default collector, the policy, and the collector off.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -82,12 +87,18 @@ def worker(kind: str, stack: str, records_file: Path) -> dict[str, Any]:
     import foundation.stack  # noqa: F401
     from devkit.harness import PolicyPackAnalyzer
     from devkit.run import preview_stack
+    from foundation.gc_policy import tune_for_registration
 
     records = json.loads(records_file.read_text()) if kind != "program" else []
     load = os.getloadavg()[0]
     start, cpu = time.perf_counter(), _cpu_seconds()
     peak = None
     if kind == "program":
+        gc_mode = os.environ.get("BENCH_GC", "policy")
+        if gc_mode == "policy":  # as `python -m devkit preview` and `pulumi up` (__main__.py) run the program
+            tune_for_registration()
+        elif gc_mode == "disabled":
+            gc.disable()
         preview = preview_stack(stack)
         records = [record.to_json() for record in preview.recorder.resources]  # in registration order
     elif kind == "raw floor":
@@ -107,6 +118,7 @@ def worker(kind: str, stack: str, records_file: Path) -> dict[str, Any]:
         seconds = _cpu_seconds() - cpu
     judged = [r for r in records if not r["type"].startswith("pulumi:providers:")] if kind in PACK_DIRS else records
     result = {"seconds": seconds, "wall": wall, "resources": len(judged), "load": load,
+              "collections": [generation["collections"] for generation in gc.get_stats()],
               "peak_mib": peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if kind == "program":
         records_file.write_text(json.dumps(records))
@@ -244,8 +256,9 @@ def _asset(value: Any) -> Any:
 
 # --- driver ------------------------------------------------------------------------------------------
 
-def measure(project: Path, kind: str, stack: str, records_file: Path, cache_dir: Path) -> dict[str, Any]:
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache_dir), PYTHONPATH=str(project))
+def measure(project: Path, kind: str, stack: str, records_file: Path, cache_dir: Path,
+            gc_mode: str = "policy") -> dict[str, Any]:
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_dir), PYTHONPATH=str(project), BENCH_GC=gc_mode)
     result = subprocess.run(
         [sys.executable, str(project / "scripts" / "bench_preview.py"), "--worker", kind, "--stack", stack,
          "--records", str(records_file)], cwd=project, env=env, check=True, capture_output=True, text=True)
@@ -313,6 +326,24 @@ def bench_scale(services: int, runs: int, cold: bool, source: Path) -> None:
                   f"without: {cold_row['seconds']:.2f} s")
 
 
+def bench_gc(services: int, runs: int, source: Path) -> None:
+    """prod's program under CPython's default collector, the program's policy (foundation/gc_policy.py) and
+    with the collector off: CPU, peak memory and collections per generation."""
+    with tempfile.TemporaryDirectory(prefix="bench-gc-") as temporary:
+        project, records = Path(temporary) / "project", Path(temporary) / "prod.json"
+        project.mkdir()
+        scaled_project(services, project, source)
+        print(f"prod's program at {services} services by garbage-collection policy, {runs} runs (medians)")
+        print(f"{'collector':<11}{'CPU s':>7}{'wall s':>8}{'peak MiB':>9}{'load':>6}  collections per generation")
+        for mode in ("default", "policy", "disabled"):
+            samples = [measure(project, "program", "prod", records, Path(temporary) / "cache", mode)
+                       for _ in range(runs)]
+            middle = sorted(samples, key=lambda s: s["seconds"])[len(samples) // 2]
+            print(f"{mode:<11}{middle['seconds']:>7.2f}{middle['wall']:>8.2f}"
+                  f"{max(s['peak_mib'] for s in samples):>9.0f}{middle['load']:>6.2f}  {middle['collections']}",
+                  flush=True)
+
+
 def _row(stack: str, kind: str, samples: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = statistics.median(s["seconds"] for s in samples)
     wall = statistics.median(s["wall"] for s in samples)
@@ -349,6 +380,8 @@ def main() -> None:
     parser.add_argument("--services", type=int, nargs="+",
                         help="benchmark prod and prod-euw1 with synthetic catalogs of these sizes")
     parser.add_argument("--cold", action="store_true", help="also the standby without its primary's cached outputs")
+    parser.add_argument("--gc", action="store_true",
+                        help="with --services: prod's program under each garbage-collection policy instead")
     parser.add_argument("--source", type=Path, default=PROJECT_DIR,
                         help="the project tree to measure (default: this checkout), e.g. an older commit's")
     parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
@@ -359,6 +392,9 @@ def main() -> None:
         print(json.dumps(worker(options.worker, options.stack, options.records)))
     elif options.services:
         for services in options.services:
+            if options.gc:
+                bench_gc(services, options.runs, options.source.resolve())
+                continue
             bench_scale(services, options.runs, options.cold, options.source.resolve())
     else:
         bench_stacks(options.runs)
