@@ -95,6 +95,8 @@ def _preview(options: argparse.Namespace) -> int:
     from devkit.run import preview_stack
     from devkit.verdicts import passed, render_markdown
     from devkit.verdicts import render_text as render_verdicts
+    from foundation import stack as _program  # noqa: F401  (imported before the GC policy freezes imports)
+    from foundation.gc_policy import tune_for_registration
 
     def fail(message: str) -> int:
         print(f"error: {message}", file=sys.stderr)
@@ -118,6 +120,7 @@ def _preview(options: argparse.Namespace) -> int:
                 check_against_pack(policy_config, pack.info.policies, options.policy_config)
                 pack.configure(policy_config)
             try:
+                tune_for_registration()  # after the program's imports (foundation.gc_policy)
                 result = preview_stack(options.stack, unknowns=options.unknowns)
                 cost = stack_estimate(result)
             except (ConfigError, PriceFileError) as error:

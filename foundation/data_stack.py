@@ -40,7 +40,7 @@ def _primary_entry(primary: PrimaryReference, output: str, service: str, *path: 
                     f"{'.'.join((service, *path))}; deploy the primary with {service}'s data first")
             value = value[key]
         return str(value)
-    return primary.stack_reference.require_output(output).apply(pick)
+    return primary.require_output(output).apply(pick)
 
 
 def writer_endpoint(primary: PrimaryReference | None, service: str, database: ServiceDatabase,

@@ -148,6 +148,7 @@ class PrimaryReference:
                 f"primary stack name {primary_stack!r} must be fully qualified: <organization>/<project>/<stack>")
         self.primary_stack = primary_stack
         self.stack_reference = pulumi.StackReference(resource_name, stack_name=primary_stack, opts=opts)
+        self._outputs_by_name: dict[str, pulumi.Output[Any]] = {}
         self.outputs: pulumi.Output[PrimaryStackOutputs] = self.stack_reference.outputs.apply(
             lambda raw: parse_primary_outputs(raw, primary_stack, expected_environment=expected_environment,
                                               standby_region=standby_region, standby_vpc_cidr=standby_vpc_cidr,
@@ -161,6 +162,14 @@ class PrimaryReference:
         self.api_record_name: pulumi.Output[str | None] = self.outputs.apply(lambda o: o.api_record_name)
         self.secret_arns: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.secret_arns))
         self.repository_names: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.repository_names))
+
+    def require_output(self, name: str) -> pulumi.Output[Any]:
+        """The primary's output `name`, read once per name and shared by every caller: each SDK read is an
+        Output of its own, so one read per service and field would grow with services × fields."""
+        output = self._outputs_by_name.get(name)
+        if output is None:
+            output = self._outputs_by_name[name] = self.stack_reference.require_output(name)
+        return output
 
     def require_failover_record(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """(hostedZoneId, apiRecordName) for the standby's SECONDARY record; a clear error if the primary has none.

@@ -30,6 +30,7 @@ from .exceptions import (
     STACK_KEY,
     AcknowledgedFinding,
     AcknowledgementOutbox,
+    ExceptionList,
     parse_exceptions,
 )
 from .hostile import CannotJudge, cannot_judge_message, hostile_once, hostile_property, raw_culprit
@@ -313,15 +314,37 @@ def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceVal
     )
     if spec.stack:
         return StackValidationPolicy(validate=_guarded(spec, _stack_validation(spec, outbox)), **common)
-    return ResourceValidationPolicy(validate=_guarded(spec, _resource_validation(spec, outbox)), **common)
+    policy = ResourceValidationPolicy(validate=_guarded(spec, _resource_validation(spec, outbox)), **common)
+    # The analyzer service (server.py) skips this policy for any other type: it would return without a word.
+    policy.resource_types = spec.resource_types  # type: ignore[attr-defined]
+    return policy
+
+
+class _ConfiguredOnce:
+    """A policy's effective config and parsed exceptions, derived once per config object: the analyzer
+    service (server.py) hands every call of a policy the same config object until the next Configure."""
+
+    def __init__(self, spec: PolicySpec) -> None:
+        self.spec = spec
+        self._last: tuple[Any, dict[str, Any], ExceptionList] | None = None
+
+    def __call__(self, given: Any) -> tuple[dict[str, Any], ExceptionList]:
+        last = self._last
+        if last is not None and last[0] is given:
+            return last[1], last[2]
+        config = self.spec.effective_config(plain(given))
+        exceptions = parse_exceptions(self.spec.name, config["exceptions"])
+        self._last = (given, config, exceptions)  # replaced whole: safe across threads
+        return config, exceptions
 
 
 def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
+    configured = _ConfiguredOnce(spec)
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not spec.applies_to(args.resource_type):
             return
-        config = spec.effective_config(plain(args.get_config()))
-        exceptions = parse_exceptions(spec.name, config["exceptions"])
+        config, exceptions = configured(args.get_config())
         view = ResourceView.from_validation_args(args)
         for broken in exceptions.malformed:
             if broken.matches(view.urn, view.name):
@@ -346,9 +369,10 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
 
 
 def _stack_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
+    configured = _ConfiguredOnce(spec)
+
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        config = spec.effective_config(plain(args.get_config()))
-        exceptions = parse_exceptions(spec.name, config["exceptions"])
+        config, exceptions = configured(args.get_config())
         for broken in exceptions.malformed:
             report_violation(broken.message(spec.name), None)
         resources = stack_views(args)

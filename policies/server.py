@@ -8,6 +8,14 @@ the same calls in the same order with the same arguments, except that the conver
 request and the converted objects are shared by the policies. That is safe because no policy of this pack
 writes to what it is given (the framework copies properties into plain dicts, see ``framework.py``).
 
+Two more things that do not depend on the resource are done once instead of once per resource:
+* which resource policies can judge a resource type: a policy built by ``framework.py`` states its
+  ``resource_types`` and returns without a word for any other type, so the service does not build its
+  arguments and call it for those (the list per type is kept until the next ``Configure``);
+* each policy's config: the library hands every call a fresh copy of it; here every call of a policy gets the
+  same copy until the next ``Configure``, so the framework can keep what it derives from it (defaults merged,
+  exceptions parsed) instead of deriving it per resource. The framework never writes to the config.
+
 Everything else (enforcement levels, violations, not-applicable reasons, unknown-value diagnostics) is the
 library's own code: the loops below are the library's ``Analyze``/``AnalyzeStack`` with the conversion
 hoisted. ``tests/policies/test_server.py`` checks that both produce identical responses.
@@ -43,6 +51,27 @@ class SharedConversionServicer(_Base):
     def _policies(self) -> list:
         return self._PolicyAnalyzerServicer__policies  # type: ignore[attr-defined]  # the library's private state
 
+    def Configure(self, request, context):
+        self._config_copies: dict[str, Any] = {}
+        self._by_type: dict[str, list] = {}
+        return super().Configure(request, context)
+
+    def _get_policy_config(self, name: str) -> Any:
+        copies = self.__dict__.setdefault("_config_copies", {})
+        if name not in copies:
+            copies[name] = super()._get_policy_config(name)
+        return copies[name]
+
+    def _resource_policies(self, resource_type: str) -> list:
+        """The policies Analyze runs for a resource of this type, in the pack's order: every policy but those
+        that declare the types they judge (``resource_types``) without this one."""
+        by_type = self.__dict__.setdefault("_by_type", {})
+        if resource_type not in by_type:
+            by_type[resource_type] = [
+                policy for policy in self._policies()
+                if getattr(policy, "resource_types", None) is None or resource_type in policy.resource_types]
+        return by_type[resource_type]
+
     def _unknown_diagnostic(self, policy: Any, error: UnknownValueError) -> proto.AnalyzeDiagnostic:
         name = self._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]  # the library's private state
         version = self._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]  # the same
@@ -69,7 +98,7 @@ class SharedConversionServicer(_Base):
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         converted: tuple | None = None
-        for policy in self._policies():
+        for policy in self._resource_policies(request.type):
             enforcement_level = self._get_enforcement_level(policy)
             if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
                 continue

@@ -1,7 +1,7 @@
 """Where the offline preview spends its time, by package, sampled on all threads with py-spy.
 
-    python scripts/profile_preview.py --services 200 --what program   # prod's program under the mocks
-    python scripts/profile_preview.py --services 200 --what floor     # the bare SDK program
+    python scripts/profile_preview.py --services 200 --what program [--stack prod-euw1]  # the program
+    python scripts/profile_preview.py --services 200 --what floor     # the typed floor (bench_preview.py)
     python scripts/profile_preview.py --services 200 --what pack      # the policy pack's server process
 
 Builds the same synthetic project as bench_preview.py, records raw py-spy samples of one run (the SDK
@@ -71,30 +71,35 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--what", choices=["program", "floor", "pack"], default="program")
+    parser.add_argument("--stack", choices=bench_preview.SCALE_STACKS, default="prod")
     parser.add_argument("--top", type=int, default=25)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="profile-preview-") as temporary:
-        project, raw, records = Path(temporary) / "project", Path(temporary) / "raw.txt", Path(temporary) / "prod.json"
+        project, raw, records = Path(temporary) / "project", Path(temporary) / "raw.txt", Path(temporary) / "records.json"
         project.mkdir()
         bench_preview.scaled_project(options.services, project)
-        env = {"PYTHONPATH": str(project), "XDG_CACHE_HOME": str(Path(temporary) / "cache")}
-        worker = [sys.executable, "scripts/bench_preview.py", "--stack", "prod", "--records", str(records)]
+        cache = Path(temporary) / "cache"
+        env = {"PYTHONPATH": str(project), "XDG_CACHE_HOME": str(cache)}
+        worker = [sys.executable, "scripts/bench_preview.py", "--stack", options.stack, "--records", str(records)]
+        if options.stack != "prod":  # a standby reads its primary's cached outputs, as in the bench
+            bench_preview.measure(project, "program", "prod", Path(temporary) / "prod.json", cache)
         if options.what != "program":
-            bench_preview.measure(project, "program", "prod", records, Path(temporary) / "cache")
+            bench_preview.measure(project, "program", options.stack, records, cache)
         if options.what in ("program", "floor"):
+            kind = "program" if options.what == "program" else "typed floor"
             subprocess.run(["py-spy", "record", "--threads", "-r", "100", "-f", "raw", "-o", str(raw), "--",
-                            *worker, "--worker", options.what], cwd=project, env={**env, "PATH": _path()},
+                            *worker, "--worker", kind], cwd=project, env={**env, "PATH": _path()},
                            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         else:
-            _profile_pack(project, json.loads(records.read_text()), raw)
+            _profile_pack(project, json.loads(records.read_text()), raw, options.stack)
         summarize(raw, options.top)
 
 
-def _profile_pack(project: Path, records: list, raw: Path) -> None:
+def _profile_pack(project: Path, records: list, raw: Path, stack: str) -> None:
     sys.path.insert(0, str(project))
     from devkit.harness import PolicyPackAnalyzer
 
-    with PolicyPackAnalyzer(stack="prod", project="microservices-foundation") as pack:
+    with PolicyPackAnalyzer(stack=stack, project="microservices-foundation") as pack:
         if pack._process is None:
             raise RuntimeError("the policy pack server did not start")
         spy = subprocess.Popen(["py-spy", "record", "--pid", str(pack._process.pid), "--threads", "-r", "100", "-f",

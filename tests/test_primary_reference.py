@@ -131,3 +131,26 @@ def test_a_primary_that_exports_no_secret_a_standby_service_reads_is_refused():
     with pytest.raises(PrimaryStackContractError, match=r"'secretArns' has no \['billing/payment-key'\]"):
         parse_primary_outputs(_primary_outputs(), PRIMARY_STACK, expected_environment="prod",
                               required_secrets=["billing/payment-key", "auth/jwt-signing-key"])
+
+
+def test_every_read_of_one_primary_output_shares_one_stack_reference_read(monkeypatch):
+    import pulumi
+
+    from foundation.data_stack import _primary_entry
+
+    reads = []
+    original = pulumi.StackReference.require_output
+
+    def counted(self, name):
+        reads.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(pulumi.StackReference, "require_output", counted)
+    tables = {service: {"name": f"prod-{service}", "replicaKeyArn": f"arn:aws:kms:eu-west-1:123456789012:key/{service}"}
+              for service in ("auth", "persona", "orders")}
+    _, result, _ = _read(_primary_outputs(dataTables=tables), extra=lambda primary: {
+        "entries": [_primary_entry(primary, "dataTables", service, field)
+                    for service in tables for field in ("name", "replicaKeyArn")]})
+
+    assert reads == ["dataTables"]
+    assert result["entries"] == [tables[service][field] for service in tables for field in ("name", "replicaKeyArn")]
