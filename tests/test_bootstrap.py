@@ -195,7 +195,8 @@ def test_the_platform_boundary_pattern_matches_the_boundary_the_stacks_register(
     # boundaries that pattern covers.
     from fnmatch import fnmatchcase
 
-    from bootstrap.delivery_access import FAMILIES, platform_boundary_arns
+    from bootstrap.roles.catalog import FAMILIES
+    from bootstrap.roles.documents import platform_boundary_arns
 
     patterns = platform_boundary_arns("123456789012", next(f for f in FAMILIES if f.environment == "prod"))
     policies = {r.outputs["arn"]: r for p in (prod, prod_standby) for r in p.recorder.of_type("aws:iam/policy:Policy")}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from devkit.cost_floor import cost_floor, render_floor_markdown
 from policies.cost.prices import load_prices
 
@@ -37,3 +39,19 @@ def test_the_docs_quote_the_two_azs_and_eu_west_1_totals_the_script_prints():
     text = DOC.read_text(encoding="utf-8")
     for rows in (cost_floor(PRICES, azs=2), cost_floor(PRICES, region="eu-west-1")):
         assert f"€{sum(row.eur for row in rows):.2f}" in text
+
+
+def test_a_warm_standby_floor_runs_one_spot_task_per_service_and_carries_the_plan():
+    active, standby = cost_floor(PRICES, region="eu-west-1"), cost_floor(PRICES, region="eu-west-1", standby=True)
+    tasks = {r.requirement: r.eur for r in active}["HA tasks"]
+    rows = {r.requirement: r.eur for r in standby}
+    assert "HA tasks" not in rows and 0 < rows["Warm standby tasks"] < tasks / 2
+    plan = PRICES.regions["eu-west-1"].arc_region_switch_plan_month.usd / PRICES.currency.eur_to_usd
+    assert rows["Region switch plan"] == pytest.approx(plan, abs=0.01)
+
+
+def test_the_docs_carry_the_standby_floor_the_script_prints():
+    rows = cost_floor(PRICES, region="eu-west-1", standby=True)
+    assert render_floor_markdown(rows, "eu-west-1", standby=True) in DOC.read_text(encoding="utf-8")
+    assert f"€{sum(r.eur for r in cost_floor(PRICES, 'eu-west-1', 2, standby=True)):.2f}" in DOC.read_text(
+        encoding="utf-8")

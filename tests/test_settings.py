@@ -267,3 +267,28 @@ def test_a_config_key_that_collides_with_a_secrets_variable_is_a_catalog_error(t
     path = _catalog_with(tmp_path, lambda services: services["auth"].update(config={"JWT_SIGNING_KEY": "x"}))
     with pytest.raises(ConfigError, match=r"services\.auth = .*JWT_SIGNING_KEY.* both a config key and a secret"):
         load_catalog(path)
+
+
+def _standby_config(stack: str, minimums: dict) -> dict:
+    config = dict(read_stack_file(stack).config)
+    failover = json.loads(config[f"{NS}:failover"])
+    config[f"{NS}:failover"] = json.dumps(failover | {"standbyMinTasks": minimums})
+    return config
+
+
+def test_a_staging_standby_without_dns_may_run_a_pilot_light_of_zero_tasks():
+    settings = load(_standby_config("staging-euw1", {"auth": 0, "persona": 0}), "staging-euw1")
+    assert {s.name: s.min_tasks for s in settings.services} == {"auth": 0, "persona": 0}
+    assert all(s.max_tasks >= 1 for s in settings.services)
+
+
+def test_a_prod_standby_refuses_a_pilot_light_and_names_the_key():
+    with pytest.raises(ConfigError, match=r"failover\.standbyMinTasks sets \['auth'\] to 0"):
+        load(_standby_config("prod-euw1", {"auth": 0}), "prod-euw1")
+
+
+def test_a_primary_keeps_at_least_one_task_per_service():
+    config = staging_config(**{f"{NS}:services": {"enabled": ["auth", "persona"], "overrides": {
+        "auth": {"image": "1.4.0", "minTasks": 0}, "persona": {"image": "2.1.3"}}}})
+    with pytest.raises(ConfigError, match="minTasks"):
+        load(config)

@@ -47,8 +47,8 @@ def deploy_policy_groups() -> dict[str, tuple[str, ...]]:
         "network": ("ec2", "elasticloadbalancing"),
         "compute": ("ecs", "application-autoscaling", "servicediscovery", "ecr", "lambda"),
         "identity": ("iam", "kms", "ssm"),
-        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca", "arc-region-switch"),
-        "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce"),
+        "operations": ("logs", "cloudwatch", "route53", "budgets", "s3", "acm", "acm-pca"),
+        "observability": ("sns", "cloudtrail", "access-analyzer", "xray", "ce", "arc-region-switch"),
         "data": ("dynamodb", "sqs", "events", "pipes", "rds", "secretsmanager"),
     }
 

@@ -122,9 +122,10 @@ def is_multiple_of_tenth(value: float) -> bool:
     return abs(round(value * 10) - value * 10) < 1e-9
 
 
-def task_count_problem(min_tasks: int, max_tasks: int) -> str | None:
-    if not 1 <= min_tasks <= max_tasks:
-        return f"task counts need 1 <= minTasks ({min_tasks}) <= maxTasks ({max_tasks})"
+def task_count_problem(min_tasks: int, max_tasks: int, lowest: int = 1) -> str | None:
+    # lowest 0 only in a standby (pilot light): the Region switch plan raises it; max stays at least 1.
+    if not lowest <= min_tasks <= max_tasks or max_tasks < 1:
+        return f"task counts need {lowest} <= minTasks ({min_tasks}) <= maxTasks ({max_tasks}), maxTasks >= 1"
     return None
 
 

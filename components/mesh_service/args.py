@@ -74,12 +74,14 @@ class ServiceDefinition:
     config: Mapping[str, str] = field(default_factory=dict)
     protocol: AppProtocol = "http"
     client: ClientPolicy = field(default_factory=ClientPolicy)
+    # A standby's service may sit at 0 tasks (pilot light) until the Region switch plan raises it.
+    standby: bool = False
 
     def __post_init__(self) -> None:
         raise_problem(service_name_problem(self.name))
         raise_problem(image_reference_problem(self.image))
         raise_problem(health_path_problem(self.health_path))
-        raise_problem(task_count_problem(self.min_tasks, self.max_tasks))
+        raise_problem(task_count_problem(self.min_tasks, self.max_tasks, lowest=0 if self.standby else 1))
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if not 1 <= self.port <= 65535:

@@ -223,15 +223,16 @@ class Failover(_Model):
     database_switch_minutes: float = Field(default=DEFAULT_DATABASE_SWITCH_MINUTES, gt=0, le=240)
     # Aurora PostgreSQL managed RPO (rds.global_db_rpo) of global databases, and the lag alarms' threshold.
     rpo_seconds: int = Field(default=DEFAULT_RPO_SECONDS, ge=GLOBAL_DB_RPO_MIN_SECONDS, le=3600)
-    # Warm standby: tasks each service runs in a standby until the plan raises it (default 1).
+    # Warm standby: tasks each service runs in a standby until the plan raises it (default 1; 0 is a pilot
+    # light, for a staging standby whose database should pause: docs/failover.md "Pilot light in staging").
     standby_min_tasks: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("standby_min_tasks")
     @classmethod
     def _standby_minimums(cls, value: dict[str, int]) -> dict[str, int]:
-        low = {name: count for name, count in value.items() if not 1 <= count <= 100}
+        low = {name: count for name, count in value.items() if not 0 <= count <= 100}
         if low:
-            raise ValueError(f"{low}: a standby runs 1-100 tasks of a service")
+            raise ValueError(f"{low}: a standby runs 0-100 tasks of a service")
         return value
 
     @field_validator("health_check_regions")

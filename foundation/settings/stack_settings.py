@@ -257,6 +257,11 @@ def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Cata
     if unknown:
         raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks names {unknown}, which this stack "
                           f"does not run; allowed: {[s.name for s in services]}")
+    dark = sorted(name for name, count in config.failover.standby_min_tasks.items() if count == 0)
+    if dark and (config.environment == "prod" or config.dns is not None):
+        # Its failover health check and the prod RTO count on a running task (docs/failover.md).
+        raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks sets {dark} to 0 (pilot light); "
+                          "allowed only in a non-prod standby without DNS failover, 1-100 here")
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
@@ -335,7 +340,9 @@ def _resolve_services(stack: str, config: StackConfig, catalog: Catalog, prefix:
         if config.role == "standby":
             # Warm standby: a small minimum until the Region switch plan raises it (docs/failover.md).
             merged["min_tasks"] = config.failover.standby_min_tasks.get(name, 1)
-        problem = task_count_problem(merged["min_tasks"], merged["max_tasks"])
+            merged["standby"] = True
+        problem = task_count_problem(merged["min_tasks"], merged["max_tasks"],
+                                     lowest=0 if config.role == "standby" else 1)
         if problem:
             raise fail(f"services.overrides.{name}.maxTasks", merged["max_tasks"], problem)
         merged["client"] = entry.client.policy()
