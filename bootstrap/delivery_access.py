@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         deploy_policy,
         deploy_policy_groups,
         image_push_policy,
+        platform_boundary_arns,
         state_access_policy,
         state_bucket_policy,
         state_key_policy,
@@ -78,6 +79,7 @@ else:
         deploy_policy,
         deploy_policy_groups,
         image_push_policy,
+        platform_boundary_arns,
         state_access_policy,
         state_bucket_policy,
         state_key_policy,
@@ -88,7 +90,7 @@ else:
 # What __main__.py and the tests read from this module.
 __all__ = ["BOUNDED_ROLE_ACTIONS", "DEPLOY_ACTIONS", "FAMILIES", "IMAGE_ENVIRONMENTS", "IMAGE_REGION",
            "MANAGED_POLICY_MAX_CHARS", "TAG_BOUNDED_DELETES", "TAG_MUTATIONS", "BootstrapOutputs", "BootstrapSettings",
-           "FamilySpec", "ImagePusher", "build", "deploy_policy_groups"]
+           "FamilySpec", "ImagePusher", "build", "deploy_policy_groups", "platform_boundary_arns"]
 
 # --- resources -----------------------------------------------------------------------------------
 

@@ -163,6 +163,9 @@ def aws_like_state(typ: str, name: str, inputs: dict, region: str,
         # Plans are global: no region in the ARN, a random six-character suffix after the name.
         rid = f"arn:aws:arc-region-switch::{account_id}:plan/{physical}:{_hex(seed, 6)}"
         state.update(arn=rid)
+    elif typ == "aws:lambda/function:Function":
+        # Lambda's ARNs separate the name with a colon (SAR: function:${FunctionName}).
+        state.update(arn=arn("lambda", f"function:{physical}"))
     elif typ == "aws:budgets/budget:Budget":
         rid = f"{account_id}:{physical}"
         state.update(arn=f"arn:aws:budgets::{account_id}:budget/{physical}", accountId=account_id)

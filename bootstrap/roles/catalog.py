@@ -200,10 +200,10 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "RemoveTagsFromResource", "ListTagsForResource",
         # The managed RPO of global databases (rds.global_db_rpo, components/data/database.py).
         "CreateDBClusterParameterGroup", "DeleteDBClusterParameterGroup", "ModifyDBClusterParameterGroup",
-        "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
+        "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters", "ResetDBClusterParameterGroup",
     ),
     # The standby's Region switch plan (components/failover/region_switch.py).
-    "arc-region-switch": ("CreatePlan", "UpdatePlan", "DeletePlan", "GetPlan", "ListPlans", "TagResource",
+    "arc-region-switch": ("CreatePlan", "UpdatePlan", "DeletePlan", "GetPlan", "TagResource",
                           "UntagResource", "ListTagsForResource"),
     # Strangler fig: the ALB may invoke existing (legacy) functions. Staging's budget scale-down function
     # (components/cost/budget_scale_down.py) is created by the program; the provider reads versions, code signing.

@@ -18,7 +18,7 @@ from devkit.permissions.table_services import SERVICES_TABLE
 TABLE: dict[str, TypeRows] = {rows.type: rows for rows in (*PLATFORM_TABLE, *SERVICES_TABLE)}
 # Services whose API takes every request in us-east-1 (`aws:RequestedRegion` is us-east-1 for them).
 GLOBAL_SERVICES = {"iam": "us-east-1", "route53": "us-east-1", "budgets": "us-east-1", "ce": "us-east-1",
-                   "organizations": "us-east-1", "billing": "us-east-1"}
+                   "organizations": "us-east-1", "billing": "us-east-1", "arc-region-switch": "us-east-1"}
 # Resource types with no AWS calls of their own (the engine's, or Pulumi's).
 NOT_AWS = ("pulumi:providers:", "pulumi:pulumi:StackReference")
 

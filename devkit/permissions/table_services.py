@@ -60,6 +60,8 @@ DATA: tuple[TypeRows, ...] = (
                  Call(("rds:CreateDBCluster",), target="arn:arn:aws:rds:{region}:{account}:subgrp:{dbSubnetGroupName}"),
                  Call(("rds:CreateDBCluster",), target="arn:arn:aws:rds::{account}:global-cluster:"
                       "{globalClusterIdentifier}", when="globalClusterIdentifier"),
+                 Call(("rds:CreateDBCluster",), target="arn:arn:aws:rds:{region}:{account}:cluster-pg:"
+                      "{dbClusterParameterGroupName}", when="dbClusterParameterGroupName"),
                  service_linked_role("rds.amazonaws.com", "AWSServiceRoleForRDS"),
                  customer_key("rds", "kmsKeyId", "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey",
                               note="an encrypted Aurora cluster: RDS creates a grant on the customer managed key "
@@ -73,6 +75,8 @@ DATA: tuple[TypeRows, ...] = (
                               note="the managed master user secret is encrypted with this key as the caller")),
          read=("rds:DescribeDBClusters", "rds:ListTagsForResource"),
          update=("rds:ModifyDBCluster", "rds:AddTagsToResource", "rds:RemoveTagsFromResource",
+                 Call(("rds:ModifyDBCluster",), target="arn:arn:aws:rds:{region}:{account}:cluster-pg:"
+                      "{dbClusterParameterGroupName}", when="dbClusterParameterGroupName"),
                  Call(("secretsmanager:RotateSecret",), when="manageMasterUserPassword",
                       target="arn:arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",
                       note="changing the managed master user secret rotates it as the caller (SAR dependent "
@@ -99,6 +103,15 @@ DATA: tuple[TypeRows, ...] = (
          read=("rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"),
          update=("rds:ModifyDBSubnetGroup", "rds:AddTagsToResource", "rds:RemoveTagsFromResource"),
          delete=("rds:DeleteDBSubnetGroup",)),
+    rows("aws:rds/clusterParameterGroup:ClusterParameterGroup", TF + "aws_rds_cluster_parameter_group; SAR "
+         "dependent actions of rds:CreateDBClusterParameterGroup",
+         self_arn="arn:aws:rds:{region}:{account}:cluster-pg:{name}",
+         # Create runs the update: the parameters are set with Modify after the group exists.
+         create=("rds:CreateDBClusterParameterGroup", "rds:AddTagsToResource", "rds:ModifyDBClusterParameterGroup"),
+         read=("rds:DescribeDBClusterParameterGroups", "rds:DescribeDBClusterParameters", "rds:ListTagsForResource"),
+         update=("rds:ModifyDBClusterParameterGroup", "rds:AddTagsToResource", "rds:RemoveTagsFromResource",
+                 on("rds:ResetDBClusterParameterGroup", note="a parameter removed from the group is reset")),
+         delete=("rds:DeleteDBClusterParameterGroup",)),
     rows("aws:sqs/queue:Queue", TF + "aws_sqs_queue",
          create=("sqs:CreateQueue", "sqs:TagQueue", "sqs:GetQueueUrl"),
          read=("sqs:GetQueueAttributes", "sqs:ListQueueTags", "sqs:GetQueueUrl"),
@@ -154,6 +167,15 @@ EVENTS: tuple[TypeRows, ...] = (
          update=("lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:TagResource",
                  "lambda:UntagResource", pass_role("role", "lambda.amazonaws.com")),
          delete=("lambda:DeleteFunction",)),
+    rows("aws:arcregionswitch/plan:Plan", TF + "aws_arcregionswitch_plan; the SAR's operations table for "
+         "CreatePlan (GetPlan, TagResource, iam:PassRole); the control plane answers in us-east-1 (botocore's "
+         "endpoint rules, UseControlPlaneEndpoint)",
+         create=("arc-region-switch:CreatePlan", "arc-region-switch:GetPlan", "arc-region-switch:TagResource",
+                 pass_role("executionRole", "arc-region-switch.amazonaws.com")),
+         read=("arc-region-switch:GetPlan", "arc-region-switch:ListTagsForResource"),
+         update=("arc-region-switch:UpdatePlan", "arc-region-switch:TagResource", "arc-region-switch:UntagResource",
+                 pass_role("executionRole", "arc-region-switch.amazonaws.com")),
+         delete=("arc-region-switch:DeletePlan",)),
     rows("aws:lambda/permission:Permission", TF + "aws_lambda_permission (authorized on the function)", tagged=False,
          create=(ref("function", "lambda:AddPermission"),), read=(ref("function", "lambda:GetPolicy"),),
          delete=(ref("function", "lambda:RemovePermission"),)),
