@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any, cast
 
 import pulumi
@@ -344,7 +345,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
     primary: PrimaryReference | None = None
     health_check_id: pulumi.Input[str] | None = None
     actions = region_actions(settings, refs, account_id, in_region)
-    gate_id = actions.gate_health_check_id if actions is not None and dns else None
+    # With DNS the region actions always create the traffic gate (its id is None only without DNS).
+    gate_id = cast(pulumi.Output[str], actions.gate_health_check_id) if actions is not None and dns else None
     if actions is not None:
         outputs |= {"regionActions": actions.function_arns, "trafficGateHealthCheckId": actions.gate_health_check_id}
     if settings.role == "primary":
@@ -395,7 +397,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
         opts=in_region)
     # The database host is the database's writer endpoint, which exists only after the service (its security
     # group admits the service's tasks); a deferred output lets the service's config parameter wait for it.
-    hosts = {spec.name: pulumi.deferred_output() for spec in settings.services
+    hosts: dict[str, tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]] = {
+        spec.name: pulumi.deferred_output() for spec in settings.services
              if isinstance(settings.data_and_events[spec.name].data, PostgresData)}
     services = {spec.name: MeshService(f"{settings.environment}-{spec.name}",
                                        service_args(refs.on_load_balancer(shard_of.get(spec.name, 0)), spec,

@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ["staging", "staging-euw1", "prod", "prod-euw1"]
@@ -111,6 +111,8 @@ def worker(kind: str, stack: str, records_file: Path) -> dict[str, Any]:
         _floor_program(stack, records, typed=True)
     elif kind in PACK_DIRS:
         with PolicyPackAnalyzer(Path.cwd() / PACK_DIRS[kind], stack=stack, project="microservices-foundation") as pack:
+            if pack._process is None:
+                raise RuntimeError("the policy pack server did not start")
             pid = pack._process.pid
             start, cpu = time.perf_counter(), process_cpu(pid)
             pack.preview_result(records)
@@ -157,7 +159,8 @@ def register_records(records: list[dict[str, Any]], *, typed: bool) -> dict[str,
     typed_classes = TypedClasses() if typed else None
     for record in parents_first(records):
         parent = by_urn.get(record["parent"]) if record["parent"] else None
-        provider = by_urn.get(record["provider"].rsplit("::", 1)[0]) if typed and record["provider"] else None
+        provider = cast(pulumi.ProviderResource | None, by_urn.get(record["provider"].rsplit("::", 1)[0])
+                        if typed and record["provider"] else None)
         opts = pulumi.ResourceOptions(parent=parent, provider=provider)
         inputs = dict(record["inputs"])
         if typed_classes is not None and (record["custom"] or record["type"] == "pulumi:providers:aws"):
@@ -217,6 +220,7 @@ class TypedClasses:
         from pulumi import _types
 
         if token not in self._classes:
+            cls: type[Any]
             if token == "pulumi:providers:aws":
                 cls = pulumi_aws.Provider
             elif token == "pulumi:pulumi:StackReference":
