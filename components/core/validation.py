@@ -152,3 +152,8 @@ def timeout_problems(client_seconds: int, per_request_seconds: int, idle_seconds
         problems.append(f"HTTP client timeout {client_seconds}s must be lower than the Service Connect "
                         f"per-request timeout {per_request_seconds}s")
     return problems
+
+
+# FunctionName: 1-64 letters, digits, '-' and '_' (Lambda CreateFunction); the platform's small functions
+# (the staging scale-down, the Region switch actions) are named within it.
+LAMBDA_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

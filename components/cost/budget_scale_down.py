@@ -15,7 +15,6 @@ which exists before the services, can name the topic and function by their names
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.sns as sns
 
 # The handler is the one home of the names it reads (it ships alone, so it cannot import from here).
+from components.core.validation import LAMBDA_FUNCTION_NAME
 from components.cost.budget_scale_down_handler import DIMENSION as ECS_DIMENSION
 from components.cost.budget_scale_down_handler import ENV_CLUSTER, ENV_SERVICES, ENV_TOPIC
 from components.cost.budget_scale_down_handler import NAMESPACE as ECS_NAMESPACE
@@ -42,8 +42,6 @@ ARCHITECTURE = "arm64"
 # Two Application Auto Scaling calls per service: seconds, not minutes.
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 128
-# FunctionName: 1-64 characters of letters, digits, '-' and '_' (Lambda CreateFunction); the topic shares it.
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def log_group_name(function_name: str) -> str:
@@ -166,7 +164,8 @@ class BudgetScaleDownArgs:
 
     def __post_init__(self) -> None:
         problems = []
-        if not FUNCTION_NAME.fullmatch(self.name):
+        # The topic shares the function's name.
+        if not LAMBDA_FUNCTION_NAME.fullmatch(self.name):
             problems.append(f"name {self.name!r} must be 1-64 letters, digits, '_' or '-' (Lambda function name)")
         if not self.services:
             problems.append("at least one service to scale down")

@@ -16,7 +16,6 @@ Its boundary is a policy of its own: the platform boundary holds no pipe or Rout
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pulumi_aws.iam as iam
 import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.route53 as route53
 
+from components.core.validation import LAMBDA_FUNCTION_NAME
 from components.failover.region_actions_handler import (
     ENV_ACTION,
     ENV_GATE,
@@ -43,14 +43,13 @@ ARCHITECTURE = "arm64"
 # One Describe and at most one Start/Stop per pipe, or two Route 53 calls: seconds.
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 128
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PIPE_ACTIONS = ["pipes:DescribePipe", "pipes:StartPipe", "pipes:StopPipe"]
 GATE_ACTIONS = ["route53:GetHealthCheck", "route53:UpdateHealthCheck"]
 
 
 def function_name(name_prefix: str, action: str) -> str:
     name = f"{name_prefix}-{action}"
-    if action not in OUTBOX_ACTIONS + TRAFFIC_ACTIONS or not FUNCTION_NAME.match(name):
+    if action not in OUTBOX_ACTIONS + TRAFFIC_ACTIONS or not LAMBDA_FUNCTION_NAME.fullmatch(name):
         raise ValueError(f"region action function {name!r}: the action must be one of "
                          f"{OUTBOX_ACTIONS + TRAFFIC_ACTIONS} and the name 1-64 letters, digits, '_' or '-'")
     return name
