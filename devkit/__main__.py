@@ -192,6 +192,9 @@ def add_new_service_parser(commands) -> None:
     onboard.add_argument("--cpu", type=int, default=256, help="application CPU units (default 256)")
     onboard.add_argument("--memory", type=int, default=512, help="application memory in MiB (default 512)")
     onboard.add_argument("--architecture", choices=["ARM64", "X86_64"], default="ARM64")
+    onboard.add_argument("--interruptible", action="store_true",
+                         help="the service loses nothing when Fargate Spot stops a task on two minutes' notice: it "
+                              "runs on the stack's Spot share (otherwise on FARGATE only)")
     onboard.add_argument("--min-tasks", type=int, default=2)
     onboard.add_argument("--max-tasks", type=int, default=4)
     onboard.add_argument("--calls", default="", metavar="a,b", help="services it calls, comma-separated")
@@ -206,7 +209,7 @@ def new_service(options: argparse.Namespace) -> int:
     request = NewService(
         name=options.name, image=options.image, port=options.port, path_prefix=options.path_prefix,
         internal=options.internal, cpu=options.cpu, memory=options.memory, architecture=options.architecture,
-        min_tasks=options.min_tasks, max_tasks=options.max_tasks,
+        interruptible=options.interruptible, min_tasks=options.min_tasks, max_tasks=options.max_tasks,
         calls=tuple(c.strip() for c in options.calls.split(",") if c.strip()),
         stacks=tuple(s.strip() for s in options.stacks.split(",") if s.strip()) or ("staging",),
         scaffold=options.scaffold)

@@ -52,9 +52,9 @@ def _requirements(region: str, azs: int, standby: bool) -> list[tuple[str, str, 
         tasks.append(_record("aws:ecs/service:Service", f"{name}-service", {
             "name": name, "taskDefinition": f"arn:aws:ecs:{region}:1:task-definition/{name}:1",
             "cluster": "floor", "desiredCount": 1 if standby else 2,
-            # Two tasks in two AZs: one on-demand so a Spot reclaim never takes the last, one on Spot. A warm
-            # standby's one task serves no traffic until the Region switch plan raises it: Spot alone.
-            "capacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 0 if standby else 1, "weight": 0},
+            # Two tasks in two AZs, both on Spot: the least a service that tolerates Spot's notice runs on
+            # (platform/services.yaml `interruptible`). A warm standby's one task: Spot alone.
+            "capacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 0, "weight": 0},
                                            {"capacityProvider": "FARGATE_SPOT", "weight": 1}]}, region))
         ca_certificates.append(_record("aws:ecs/service:Service", f"{name}-tls", {
             "name": name, "taskDefinition": f"arn:aws:ecs:{region}:1:task-definition/{name}:1", "cluster": "floor",
@@ -78,7 +78,7 @@ def _requirements(region: str, azs: int, standby: bool) -> list[tuple[str, str, 
                  "clusterIdentifier": "db", "instanceClass": "db.serverless"}, region),
              _record("aws:rds/globalCluster:GlobalCluster", "global", {}, region)]),
         (TASK_ROWS[standby], f"{SEED_SERVICES} services x "
-         + ("1 task (Spot)" if standby else "2 tasks (1 on-demand, 1 Spot)") + ", 0.5 vCPU/1 GB ARM64", [
+         + ("1 task (Spot)" if standby else "2 tasks in 2 AZs (Spot, interruptible)") + ", 0.5 vCPU/1 GB ARM64", [
             *tasks, cluster | {"inputs": {"name": "floor"}}]),
         ("ALB", "1 internet-facing ALB in 2 AZs at the LCU floor", [
             _record("aws:lb/loadBalancer:LoadBalancer", "alb", {

@@ -64,6 +64,7 @@ class NewService:
     cpu: int = 256
     memory: int = 512
     architecture: str = "ARM64"
+    interruptible: bool = False         # runs on the stack's Spot share (platform/services.yaml)
     min_tasks: int = 2
     max_tasks: int = 4
     calls: tuple[str, ...] = ()
@@ -110,6 +111,8 @@ def catalog_entry(request: NewService, priority: int | None) -> CommentedMap:
     entry["cpu"] = request.cpu
     entry["memory"] = request.memory
     entry["architecture"] = request.architecture
+    if request.interruptible:
+        entry["interruptible"] = True
     entry["minTasks"] = request.min_tasks
     entry["maxTasks"] = request.max_tasks
     if not request.internal:

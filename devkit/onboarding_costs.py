@@ -45,8 +45,8 @@ class CostVerdict:
 
 
 # What makes a new service cheaper, as the new-service flags say it (docs/cost-model.md has the levers).
-BUDGET_LEVERS = ("--min-tasks 1", "--architecture X86_64 (stacks with a Spot weight run x86 tasks on Fargate Spot)",
-                 "smaller --cpu/--memory")
+BUDGET_LEVERS = ("--min-tasks 1", "--interruptible (where the service loses nothing on Spot's two-minute notice, "
+                 "it runs on the stack's Spot share)", "smaller --cpu/--memory")
 
 CostsOf = Callable[[Path, list[str]], dict[str, float]]
 

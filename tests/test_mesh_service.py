@@ -323,13 +323,12 @@ def test_deployment_strategies_use_ecs_controller_and_string_bake_times(platform
         "linearConfiguration": {"stepPercent": 20.0, "stepBakeTimeInMinutes": "5"}}
 
 
-def test_service_runs_on_the_capacity_provider_strategy_in_private_subnets(platform):
+def test_a_service_that_is_not_interruptible_runs_on_fargate_only_in_private_subnets(platform):
     recorder, outputs = platform
     service = recorder.one(SERVICE, "orders-service").inputs
     assert "launchType" not in service
-    assert service["capacityProviderStrategies"] == [
-        {"capacityProvider": "FARGATE", "base": 1, "weight": 1},
-        {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
+    # The cluster's strategy has a Spot share (weight 3); orders does not say it tolerates Spot's notice.
+    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE", "base": 0, "weight": 1}]
     assert service["networkConfiguration"] == {"subnets": ["subnet-a", "subnet-b"], "assignPublicIp": False,
                                                "securityGroups": [outputs["orders"]["sg"], outputs["auth"]["clients"],
                                                                   outputs["users"]["clients"]]}

@@ -14,6 +14,7 @@ from components.regional_platform.endpoints import BASELINE_INTERFACE_ENDPOINTS,
 from components.regional_platform.load_balancer import ALB_SSL_POLICY, single_validation_record
 from components.regional_platform.network import subnet_plan
 from components.regional_platform.registries import pull_through_cache_prefix
+from foundation.settings import load_catalog
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -290,14 +291,12 @@ def test_cluster_has_its_environments_container_insights_and_both_fargate_capaci
     assert sorted(capacity.inputs["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
 
 
-def test_staging_leans_on_spot_and_prod_keeps_an_on_demand_base(staging, prod):
-    def strategy(preview):
-        capacity = preview.recorder.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
-        return {s["capacityProvider"]: s for s in capacity.inputs["defaultCapacityProviderStrategies"]}
-
-    assert strategy(staging)["FARGATE_SPOT"]["weight"] > strategy(staging)["FARGATE"]["weight"]
-    assert strategy(staging)["FARGATE"]["base"] == 0
-    assert strategy(prod)["FARGATE"]["base"] >= 1
+def test_services_run_on_spot_exactly_when_the_catalog_says_they_are_interruptible(staging, prod):
+    catalog = load_catalog().services
+    for preview in (staging, prod):
+        for service in preview.recorder.of_type("aws:ecs/service:Service"):
+            providers = {s["capacityProvider"] for s in service.inputs["capacityProviderStrategies"]}
+            assert ("FARGATE_SPOT" in providers) == catalog[service.inputs["name"]].interruptible, service.name
 
 
 def test_each_catalog_service_has_a_hardened_repository(platform):

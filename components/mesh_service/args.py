@@ -76,6 +76,9 @@ class ServiceDefinition:
     client: ClientPolicy = field(default_factory=ClientPolicy)
     # A standby's service may sit at 0 tasks (pilot light) until the Region switch plan raises it.
     standby: bool = False
+    # Tolerates Fargate Spot's two-minute notice: runs on the cluster's strategy (Spot share included);
+    # otherwise on FARGATE only.
+    interruptible: bool = False
 
     def __post_init__(self) -> None:
         raise_problem(service_name_problem(self.name))

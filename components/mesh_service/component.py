@@ -9,7 +9,7 @@ autoscaling (autoscaling.py). Design decisions: docs/mesh-service.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -32,6 +32,16 @@ from components.mesh_service.task_definition import create_task_definition
 
 COMPONENT_TYPE = "microservices:platform:MeshService"
 HTTPS_PORT = 443
+ON_DEMAND_ONLY: ecs.ServiceCapacityProviderStrategyArgsDict = {"capacity_provider": "FARGATE", "base": 0, "weight": 1}
+
+
+def capacity_strategy(interruptible: bool, cluster_strategy: Sequence[ecs.ServiceCapacityProviderStrategyArgsDict],
+                      ) -> list[ecs.ServiceCapacityProviderStrategyArgsDict]:
+    """The cluster's strategy (its Spot share) for a service that tolerates Spot's two-minute notice; FARGATE
+    alone for any other, so a Spot reclaim never cuts its requests."""
+    if interruptible:
+        return [item.copy() for item in cluster_strategy]
+    return [ON_DEMAND_ONLY.copy()]
 
 
 class MeshService(pulumi.ComponentResource):
@@ -286,7 +296,8 @@ class MeshService(pulumi.ComponentResource):
         self.service = ecs.Service(
             f"{name}-service", name=service.name, cluster=platform.cluster.arn,
             task_definition=self.task_definition.arn, desired_count=service.min_tasks,
-            capacity_provider_strategies=[item.copy() for item in platform.cluster.capacity_provider_strategy],
+            capacity_provider_strategies=capacity_strategy(service.interruptible,
+                                                           platform.cluster.capacity_provider_strategy),
             network_configuration={"subnets": platform.network.private_subnet_ids,
                                    "security_groups": [self.security_group.id,
                                                        *args.callee_client_security_group_ids],

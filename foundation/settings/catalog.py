@@ -95,6 +95,10 @@ class CatalogService(DataAndEvents):
     cpu: int = Field(ge=128, le=16384, description="CPU units the application container needs")
     memory: int = Field(ge=128, le=122880, description="MiB the application container needs")
     architecture: Architecture = "ARM64"
+    # Fargate Spot stops a task on two minutes' notice. A service that loses nothing then (short requests,
+    # idempotent consumers) says so and runs on the stack's Spot share; any other runs on FARGATE only,
+    # whatever the stack's capacity strategy (docs/cost-model.md, "Spot").
+    interruptible: bool = False
     min_tasks: int = Field(ge=1, le=100)
     max_tasks: int = Field(ge=1, le=1000)
     listener_rule_priority: int | None = Field(default=None, ge=1, le=50000)
