@@ -269,3 +269,13 @@ def test_the_settings_refuse_a_standby_on_another_image_than_its_primary(project
     with pytest.raises(ConfigError, match=r"services.overrides.auth.image = '1.5.0' differs from the primary "
                                           r"'staging' \('1.4.0'\)"):
         check_across_stacks(settings, project)
+
+
+def test_interruptible_is_written_only_when_asked_and_reads_back_through_the_catalog_model():
+    from foundation.settings.catalog import CatalogService
+
+    asked = onboarding.catalog_entry(NewService(name="invoices", image="0.1.0", interruptible=True), 600)
+    default = onboarding.catalog_entry(NewService(name="invoices", image="0.1.0"), 600)
+    assert asked["interruptible"] is True and "interruptible" not in default
+    assert CatalogService.model_validate(dict(asked)).interruptible
+    assert not CatalogService.model_validate(dict(default)).interruptible
