@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+import yaml
 
 from devkit.run import StackPreview, preview_stack
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 _previews: dict[str, StackPreview] = {}
 
@@ -39,3 +45,18 @@ def _standby(stack: str, primary: str) -> StackPreview:
     if stack not in _previews:
         _previews[stack] = preview_stack(stack, primary=stack_preview(primary))
     return _previews[stack]
+
+
+@pytest.fixture(scope="session")
+def staging_standby_without_dns(tmp_path_factory: pytest.TempPathFactory) -> StackPreview:
+    """staging-euw1 (after its primary) in a copy of the stack files without `dns`: a pair that reaches each
+    region by its ALB name, HTTP only."""
+    project = tmp_path_factory.mktemp("no-dns")
+    for source in PROJECT_DIR.glob("Pulumi*.yaml"):
+        document = yaml.safe_load(source.read_text())
+        if source.name in ("Pulumi.staging.yaml", "Pulumi.staging-euw1.yaml"):
+            document["config"].pop("microservices-foundation:dns")
+        (project / source.name).write_text(yaml.safe_dump(document, sort_keys=False))
+    shutil.copytree(PROJECT_DIR / "platform", project / "platform")
+    primary = preview_stack("staging", project_dir=project)
+    return preview_stack("staging-euw1", primary=primary, project_dir=project)

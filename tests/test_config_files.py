@@ -172,6 +172,7 @@ def test_a_failover_health_path_longer_than_route53_allows_is_refused():
 def test_the_dns_wiring_rto_binds_only_stacks_with_dns_failover_and_the_plan_rto_binds_every_stack():
     slow_dns = {"healthCheckIntervalSeconds": 30, "failureThreshold": 10, "rtoObjectiveMinutes": 15}
     staging = dict(read_stack_file("staging").config) | {f"{NS}:failover": json.dumps(slow_dns)}
+    staging.pop(f"{NS}:dns")
     # 300 s detection + 60 s TTL fits 15 min; so does staging's plan (detection and decision, scale-up).
     assert settings_from_config("staging", staging, load_catalog()).config.dns is None
     assert "over the objective" in refused_prod_value("failover", slow_dns | {"rtoObjectiveMinutes": 5})

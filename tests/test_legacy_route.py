@@ -138,8 +138,10 @@ def test_a_weight_of_100_means_ecs_owns_the_route_and_unused_functions_are_not_b
 def test_staging_splits_persona_and_sends_unrouted_requests_to_the_monolith(staging):
     recorder = staging.recorder
     monolith = recorder.one("aws:lb/targetGroup:TargetGroup", "staging-legacy-monolith-api-tg").outputs["arn"]
-    (listener,) = recorder.of_type("aws:lb/listener:Listener")
-    assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": monolith}]
+    # With a domain the HTTPS listener serves and the HTTP one only redirects to it.
+    listeners = {int(item.inputs["port"]): item for item in recorder.of_type("aws:lb/listener:Listener")}
+    assert listeners[443].inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": monolith}]
+    assert listeners[80].inputs["defaultActions"][0]["type"] == "redirect"
     split = recorder.one("aws:lb/listenerRule:ListenerRule", "staging-persona-legacy-split").inputs
     weights = {g["arn"]: g["weight"] for g in split["actions"][0]["forward"]["targetGroups"]}
     assert weights[monolith] == 75 and sum(weights.values()) == 100

@@ -17,11 +17,17 @@ def test_text_and_json_state_the_same_resource_count(staging, prod_standby):
         assert (document["counts"]["cloud"], document["counts"]["components"]) == (cloud, stated - cloud)
 
 
-def test_the_dns_rto_is_stated_only_with_dns_failover_and_the_plans_rto_and_rpo_always(staging, prod, prod_standby):
+def test_the_dns_rto_is_stated_only_with_dns_failover_and_the_plans_rto_and_rpo_always(
+        staging, prod, prod_standby, staging_standby_without_dns):
+    without_dns = failover_lines(staging_standby_without_dns)
+    assert "no DNS failover (no dns.domain configured): clients reach each region by its ALB name" in without_dns
+    assert not any(line.startswith("RTO implied by the wiring") for line in without_dns)
+    assert any("RTO detection 150 s + scale-up 240 s = 390 s (6.5 min, objective 15 min)" in line
+               for line in without_dns)
+    # Staging's delegated subdomain: the wiring's RTO and the plan's traffic term.
     staging_lines = failover_lines(staging)
-    assert staging_lines[0] == "no DNS failover (no dns.domain configured): clients reach each region by its ALB name"
-    assert not any(line.startswith("RTO implied by the wiring") for line in staging_lines)
-    assert "RTO detection 150 s + scale-up 240 s = 390 s (6.5 min, objective 15 min)" in staging_lines[1]
+    assert any(line.startswith("RTO implied by the wiring: detection 30 s") for line in staging_lines)
+    assert any("RTO detection 150 s + scale-up 240 s + dns 90 s = 480 s" in line for line in staging_lines)
     assert any(line.startswith("RTO implied by the wiring: detection 30 s") for line in failover_lines(prod))
     plan_line = next(line for line in failover_lines(prod_standby) if line.startswith("Region switch plan"))
     assert plan_line.startswith("Region switch plan (registered here: prod-region-switch): RTO detection 150 s + "

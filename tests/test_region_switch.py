@@ -137,7 +137,8 @@ def test_the_outbox_functions_switch_exactly_the_stacks_pipes(prod, prod_standby
 
 def test_staging_rehearses_the_same_plan_without_approval(staging_standby):
     workflow = activate(staging_standby, "eu-west-1")
-    assert [s["name"] for s in workflow["steps"]] == ["capacity-and-writer"]
+    # Staging has DNS failover (a delegated subdomain) but no global database or outbox (docs/failover.md).
+    assert [s["name"] for s in workflow["steps"]] == ["capacity-and-writer", "close-traffic", "open-traffic"]
     parallel = workflow["steps"][0]["parallelConfigs"][0]["steps"]
     assert {s["name"] for s in parallel} == {"capacity-auth", "capacity-persona"}
     assert staging_standby.recorder.of_type("aws:iam/role:Role") and not [

@@ -258,10 +258,11 @@ def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Cata
         raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks names {unknown}, which this stack "
                           f"does not run; allowed: {[s.name for s in services]}")
     dark = sorted(name for name, count in config.failover.standby_min_tasks.items() if count == 0)
-    if dark and (config.environment == "prod" or config.dns is not None):
-        # Its failover health check and the prod RTO count on a running task (docs/failover.md).
+    if dark and config.environment == "prod":
+        # Prod's RTO counts on a running task the plan only scales out (docs/failover.md); outside prod the
+        # traffic gate keeps DNS on the primary until the plan has started the tasks.
         raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks sets {dark} to 0 (pilot light); "
-                          "allowed only in a non-prod standby without DNS failover, 1-100 here")
+                          "allowed only in a non-prod standby, 1-100 here")
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,

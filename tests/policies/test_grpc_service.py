@@ -74,7 +74,7 @@ def test_the_pack_passes_the_stack_with_a_grpc_service(pack, grpc_prod):
 
 
 def _with_ledger_in_staging(tmp: Path, routed: bool) -> Path:
-    """A new grpc service `ledger`, enabled in staging (which has no dns, so its ALB listens on HTTP only)."""
+    """A new grpc service `ledger`, enabled in staging with its dns removed, so its ALB listens on HTTP only."""
     ledger = {"port": 8080, "healthPath": GRPC_HEALTH, "cpu": 256, "memory": 512, "minTasks": 2, "maxTasks": 4,
               "protocol": "grpc", "calls": [], "secrets": []}
     if routed:
@@ -85,6 +85,7 @@ def _with_ledger_in_staging(tmp: Path, routed: bool) -> Path:
     services = document["config"]["microservices-foundation:services"]
     services["enabled"].append("ledger")
     services["overrides"]["ledger"] = {"image": "1.0.0"}
+    document["config"].pop("microservices-foundation:dns")
     stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
     return project
 
