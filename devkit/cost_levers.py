@@ -96,8 +96,8 @@ def one_more_service(run: RunVariant, enabled: Sequence[str], extra: str, prices
 
 
 def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
-    """The levers the README's table shows: NAT strategy, endpoint AZs, Spot share, CPU architecture,
-    Service Connect TLS and tracing. Endpoint AZs beyond the stack's AZ count raise ``azCount`` too."""
+    """The levers the README's table shows: NAT strategy, endpoint AZs, Spot share, on-demand base, CPU
+    architecture, Service Connect TLS and tracing. Endpoint AZs beyond the stack's AZ count raise ``azCount`` too."""
     # Every stack has the seeds' interface endpoints (at least one AZ); without NAT it adds the endpoints
     # Service Connect and tracing need (components/regional_platform/endpoints.py).
     levers = [Lever("NAT gateways", option, {"network.natStrategy": option})
@@ -112,6 +112,9 @@ def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
         # service's architecture.
         levers.append(Lever("Spot share", label, {"capacity": {
             "onDemandBase": 0, "onDemandWeight": on_demand, "spotWeight": spot}}))
+    # Tasks per service that Spot cannot take, under the stack's own weights.
+    levers += [Lever("on-demand base (stack's weights)", str(base), {"capacity.onDemandBase": base})
+               for base in (0, 1)]
     for arch in ("ARM64", "X86_64"):
         levers.append(Lever("architecture (stack's Spot weights)", arch,
                             {f"services.overrides.{s}.architecture": arch for s in services}))

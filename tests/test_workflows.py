@@ -81,7 +81,10 @@ def test_actionlint_reports_nothing_on_every_workflow():
 def test_pull_request_checks_run_the_readme_install_and_test_commands():
     readme = readme_first_commands()
     install = next(c for c in readme if c.startswith("pip install"))
-    test = next(c for c in readme if "pytest" in c)
+    # Step 2 of the README whole: lint, type-check and test.
+    block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    test = next(line.strip() for line in block.splitlines() if "pytest" in line and not line.startswith("#"))
+    assert test.startswith("ruff check . && mypy")
     job = load(WORKFLOWS / "pull-request.yml")["jobs"]["tests"]
     assert steps_running(job) == [install, test]
     # The preview job installs the same way before it previews.
