@@ -17,6 +17,7 @@ import yaml
 
 from devkit.mocks import RecordedResource, Recorder, run_program
 from devkit.permissions import iam
+from devkit.permissions.calls import Operation
 from devkit.permissions.requests import Expander, Records, Required, Undecidable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,13 +171,13 @@ def state_requests(stack: str, settings: Any, key_arn: str, *, write: bool,
     return found
 
 
-def invoke_requests(stack: str, invokes: Iterable[tuple[str, str]], operation: str) -> list[Required]:
+def invoke_requests(stack: str, invokes: Iterable[tuple[str, str]], operation: Operation) -> list[Required]:
     found = []
     for token, region in invokes:
         if token not in INVOKES:
             raise LookupError(f"{stack}: the closure does not know what the invoke {token} calls in AWS")
         for action in INVOKES[token]:
-            found.append(Required(stack, token, "invoke", operation, action, "*", region,  # type: ignore[arg-type]
+            found.append(Required(stack, token, "invoke", operation, action, "*", region,
                                   (("aws:requestedregion", (region,)),), "the program's invoke"))
     return found
 
