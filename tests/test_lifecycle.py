@@ -101,7 +101,7 @@ def _runner(outputs: dict[str, tuple[int, str, str]]):
         calls.append(list(command))
         code, out, err = outputs[command[-1]]
         return subprocess.CompletedProcess(command, code, out, err)
-    run.calls = calls  # type: ignore[attr-defined]
+    run.calls = calls  # type: ignore[attr-defined]  # the fake keeps the commands it was given on itself
     return run
 
 

@@ -12,9 +12,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,14 +75,14 @@ class Upstream:
 
 
 @pytest.fixture
-def upstream() -> Iterator[type[Upstream]]:
+def upstream() -> Iterator[Callable[[list[object]], Upstream]]:
     started: list[Upstream] = []
 
     def start(script: list[object]) -> Upstream:
         started.append(Upstream(script))
         return started[-1]
 
-    yield start  # type: ignore[misc]
+    yield start
     for one in started:
         one.close()
 
@@ -94,9 +95,9 @@ class Sleeps:
         self.pauses.append(seconds)
 
 
-def make_client(**settings: object) -> tuple[service_client.ServiceClient, Sleeps]:
+def make_client(**settings: Any) -> tuple[service_client.ServiceClient, Sleeps]:
     sleeps = Sleeps()
-    return service_client.ServiceClient(service_client.ClientSettings(**settings), sleep=sleeps,  # type: ignore[arg-type]
+    return service_client.ServiceClient(service_client.ClientSettings(**settings), sleep=sleeps,
                                         rng=random.Random(7)), sleeps
 
 
