@@ -34,7 +34,16 @@ from .exceptions import (
     parse_exceptions,
 )
 from .hostile import CannotJudge, cannot_judge_message, hostile_once, hostile_property, raw_culprit
-from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_region, shown, type_chain_from_urn
+from .values import (
+    UNKNOWN_SHOWN,
+    is_unknown,
+    name_from_urn,
+    plain,
+    plain_properties,
+    resource_region,
+    shown,
+    type_chain_from_urn,
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,7 @@ def _plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[s
     cached = _last_plain
     if cached is not None and cached[0] is props and cached[1] is provider_props:
         return cached[2], cached[3]
-    converted = plain(props), plain(provider_props) if provider_props is not None else None
+    converted = plain_properties(props), plain(provider_props) if provider_props is not None else None
     _last_plain = (props, provider_props, *converted)
     return converted
 
@@ -165,7 +174,7 @@ def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
             type=resource.resource_type,
             name=resource.name,
             urn=resource.urn,
-            props=plain(resource.props),
+            props=plain_properties(resource.props),
             provider_props=plain(resource.provider.props) if resource.provider is not None else None,
             parent_urn=resource.parent.urn if resource.parent is not None else None,
         )
@@ -329,6 +338,8 @@ class _ConfiguredOnce:
         self._last: tuple[Any, dict[str, Any], ExceptionList] | None = None
 
     def __call__(self, given: Any) -> tuple[dict[str, Any], ExceptionList]:
+        # A policy without config gets a new empty dict per call from pulumi-policy; all of them are one config.
+        given = given or None
         last = self._last
         if last is not None and last[0] is given:
             return last[1], last[2]

@@ -9,8 +9,10 @@ into plain dicts/lists with :func:`plain` and decides per value what an unknown 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 # The sentinels the engine and pulumi-policy use for values unknown during preview. The engine
@@ -80,6 +82,25 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Where the analyzer service (server.py) leaves, on a resource's proxied properties, the plain dict the proxy was
+# built from: the proxy copies every container of it, so that dict is exactly what :func:`plain` would rebuild.
+_PLAIN_ATTRIBUTE = "_microservices_foundation_plain"
+
+
+def with_plain(proxied: Any, converted: dict[str, Any]) -> Any:
+    """``proxied`` (pulumi-policy's proxy of ``converted``), carrying ``converted`` for :func:`plain_properties`."""
+    with contextlib.suppress(AttributeError):  # a proxy class with slots: plain_properties converts it instead
+        setattr(proxied, _PLAIN_ATTRIBUTE, converted)
+    return proxied
+
+
+def plain_properties(props: Any) -> Any:
+    """A resource's properties as plain values: the dict the service converted them from when it left one on
+    them (:func:`with_plain`), else :func:`plain` of them. Either way the checks only read it."""
+    converted = getattr(props, _PLAIN_ATTRIBUTE, None)
+    return converted if type(converted) is dict else plain(props)
+
+
 def _proxy_target(value: Any) -> Any:
     if type(value).__module__.startswith("pulumi_policy"):
         try:
@@ -132,7 +153,16 @@ MAX_DEPTH = 64
 
 def nesting_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
     """Why a plain value cannot be judged (nested deeper than ``limit``, or a NaN/infinite number), with the
-    path of the offending part; None when it is readable. Iterative, so a hostile depth cannot overflow."""
+    path of the offending part; None when it is readable. Iterative, so a hostile depth cannot overflow.
+
+    Every property of every resource is scanned, and almost all are readable: :func:`_readable` says so without
+    building the path of each part; the paths are built only to name a problem it found."""
+    if limit <= MAX_DEPTH and _readable(value, limit):
+        return None
+    return _first_problem(value, limit)
+
+
+def _first_problem(value: Any, limit: int) -> str | None:
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         current, where, depth = stack.pop()
@@ -145,6 +175,39 @@ def nesting_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
         elif isinstance(current, list):
             stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(current))
     return None
+
+
+def _readable(value: Any, levels: int) -> bool:
+    """Whether nothing in ``value`` is nested more than ``levels`` levels below it, or is a NaN or infinite number:
+    :func:`nesting_problem`'s test without the paths. Recursive, but never deeper than ``levels`` (at most
+    MAX_DEPTH) calls."""
+    kind = type(value)
+    if kind is dict:
+        children: Any = value.values()
+    elif kind is list:
+        children = value
+    elif kind is str or kind is int or kind is bool or value is None:
+        return True
+    elif isinstance(value, float):
+        return value - value == 0.0  # NaN and infinities give NaN
+    elif isinstance(value, Mapping):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return True
+    if not children:
+        return True
+    if levels == 0:
+        return False
+    levels -= 1
+    for child in children:
+        kind = type(child)
+        if kind is str or kind is int or kind is bool or child is None:  # most of them: no call
+            continue
+        if not _readable(child, levels):
+            return False
+    return True
 
 
 def _no_constant(name: str) -> Any:
@@ -165,19 +228,28 @@ def parse_json_document(value: Any) -> Any:
             raise DocumentError(f"the document {problem}")
         return value
     if isinstance(value, str):
-        if not value.strip():
-            raise DocumentError("the document is an empty string")
-        try:
-            parsed = json.loads(value, parse_constant=_no_constant)
-        except json.JSONDecodeError as error:
-            raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
-        except RecursionError:
-            raise DocumentError(f"the document nests more than {MAX_DEPTH} levels deep") from None
-        problem = nesting_problem(parsed)
-        if problem is not None:
-            raise DocumentError(f"the document {problem}")
-        return parsed
+        return _parsed_text(value)
     raise DocumentError(f"the document is a {type(value).__name__}, not JSON text or an object")
+
+
+@lru_cache(maxsize=256)
+def _parsed_text(value: str) -> Any:
+    """:func:`parse_json_document` of a text, parsed once per text: several policies read the same document of a
+    resource (a task definition's containers, a key policy), and resources repeat documents (trust policies). The
+    result is shared by its callers, which only read it, as they read the documents the engine sends as objects. A
+    text that cannot be parsed raises every time (errors are not cached)."""
+    if not value.strip():
+        raise DocumentError("the document is an empty string")
+    try:
+        parsed = json.loads(value, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
+    except RecursionError:
+        raise DocumentError(f"the document nests more than {MAX_DEPTH} levels deep") from None
+    problem = nesting_problem(parsed)
+    if problem is not None:
+        raise DocumentError(f"the document {problem}")
+    return parsed
 
 
 def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str | None:
@@ -202,10 +274,17 @@ def _json_object(value: Any) -> dict[str, Any] | str | None:
         return value
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = _json_text(value)
         except json.JSONDecodeError:
             return None
     return dict(value) if isinstance(value, Mapping) else None
+
+
+@lru_cache(maxsize=32)
+def _json_text(text: str) -> Any:
+    """``json.loads(text)``, once per text: every resource of a provider carries the same JSON-encoded default tags.
+    Shared by its callers, which copy what they return (see _json_object)."""
+    return json.loads(text)
 
 
 def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str:
