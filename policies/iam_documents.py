@@ -265,6 +265,19 @@ def _looks_like_policy(value: Any) -> Any:
     return None
 
 
+def _may_hold_document(value: Any, depth: int) -> bool:
+    """Whether ``walk`` below could find a document in ``value``: a mapping with a Statement key or a text naming
+    Statement, as deep as it looks. Most resources hold none; this tells so without building the path of each
+    property (and without parsing), so only the few that may are walked."""
+    if isinstance(value, str):
+        return "Statement" in value
+    if isinstance(value, Mapping):
+        return "Statement" in value or (depth < 3 and any(_may_hold_document(item, depth + 1) for item in value.values()))
+    if isinstance(value, list):
+        return depth < 3 and any(_may_hold_document(item, depth + 1) for item in value)
+    return False
+
+
 def _embedded_documents(resource: ResourceView) -> Iterable[tuple[str, Any, DocumentKind]]:
     """IAM documents in properties of types DOCUMENT_LOCATIONS does not list, found by their content, so a
     policy-bearing type added to the provider later is judged too. Kind: ``resource`` when a statement
@@ -280,6 +293,8 @@ def _embedded_documents(resource: ResourceView) -> Iterable[tuple[str, Any, Docu
             for i, item in enumerate(value):
                 yield from walk(item, f"{where}[{i}]", depth + 1)
 
+    if not _may_hold_document(resource.props, 0):
+        return
     for where, document in walk(resource.props, "", 0):
         statements = [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)]
         kind: DocumentKind = "resource" if any("Principal" in s or "NotPrincipal" in s for s in statements) \

@@ -129,3 +129,26 @@ def test_exclusion_filters_that_together_exempt_every_tag_are_refused():
     every_start = [f"{c}*" for c in string.ascii_letters + string.digits + "_"]
     assert len(findings(ECR_IMMUTABLE_TAGS, repository(*every_start))) == 1
     assert findings(ECR_IMMUTABLE_TAGS, repository("latest", "dev-*")) == []
+
+
+def test_the_quick_look_for_embedded_documents_never_hides_one_the_full_walk_finds(monkeypatch):
+    import random
+
+    from policies import iam_documents
+
+    rng = random.Random(3)
+    document = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    leaves = [document, json.dumps(document), " " + json.dumps(document), "mentions Statement only", "{Statement",
+              "plain", 7, None, "04da6b54-80e4-46f7-96ec-b56ff0331ba9"]
+
+    def props(depth: int):
+        if depth > 4 or rng.random() < 0.3:
+            return rng.choice(leaves)
+        children = [props(depth + 1) for _ in range(rng.randint(1, 3))]
+        return children if rng.random() < 0.4 else {f"p{i}": child for i, child in enumerate(children)}
+
+    resources = [view("aws:newservice/thing:Thing", {"a": props(1), "b": props(2)}) for _ in range(300)]
+    quick = [list(iam_documents._embedded_documents(r)) for r in resources]
+    monkeypatch.setattr(iam_documents, "_may_hold_document", lambda value, depth: True)
+    walked = [list(iam_documents._embedded_documents(r)) for r in resources]
+    assert quick == walked and sum(map(len, walked)) > 50 and walked.count([]) > 20
