@@ -40,6 +40,7 @@ from .values import (
     name_from_urn,
     plain,
     plain_properties,
+    plain_provider_properties,
     resource_region,
     shown,
     type_chain_from_urn,
@@ -150,7 +151,7 @@ def _plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[s
     cached = _last_plain
     if cached is not None and cached[0] is props and cached[1] is provider_props:
         return cached[2], cached[3]
-    converted = plain_properties(props), plain(provider_props) if provider_props is not None else None
+    converted = plain_properties(props), plain_provider_properties(provider_props) if provider_props is not None else None
     _last_plain = (props, provider_props, *converted)
     return converted
 
@@ -175,7 +176,7 @@ def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
             name=resource.name,
             urn=resource.urn,
             props=plain_properties(resource.props),
-            provider_props=plain(resource.provider.props) if resource.provider is not None else None,
+            provider_props=plain_provider_properties(resource.provider.props) if resource.provider is not None else None,
             parent_urn=resource.parent.urn if resource.parent is not None else None,
         )
     for resource in args.resources:

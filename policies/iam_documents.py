@@ -272,9 +272,21 @@ def _may_hold_document(value: Any, depth: int) -> bool:
     if isinstance(value, str):
         return "Statement" in value
     if isinstance(value, Mapping):
-        return "Statement" in value or (depth < 3 and any(_may_hold_document(item, depth + 1) for item in value.values()))
-    if isinstance(value, list):
-        return depth < 3 and any(_may_hold_document(item, depth + 1) for item in value)
+        if "Statement" in value:
+            return True
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    if depth >= 3:
+        return False
+    for item in items:
+        if type(item) is str:  # most of them: no call
+            if "Statement" in item:
+                return True
+        elif _may_hold_document(item, depth + 1):
+            return True
     return False
 
 

@@ -101,6 +101,27 @@ def plain_properties(props: Any) -> Any:
     return converted if type(converted) is dict else plain(props)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_last_provider: tuple[tuple[tuple[Any, type, Any], ...], dict[str, Any]] | None = None
+
+
+def plain_provider_properties(props: Any) -> Any:
+    """:func:`plain` of a provider's properties. The engine sends the provider with every resource (thousands of
+    times per stack); an AWS provider's properties are all scalars (object-typed ones arrive JSON-encoded), so
+    while they equal the last provider's, that copy is handed out again (read only, like the properties)."""
+    global _last_provider
+    target = _proxy_target(props)
+    if type(target) is not dict or not all(type(v) in _SCALARS for v in target.values()):
+        return plain(props)
+    key = tuple((k, type(v), v) for k, v in target.items())  # typed: True == 1, but is not 1
+    cached = _last_provider
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    converted = plain(props)
+    _last_provider = (key, converted)  # replaced whole: safe across threads
+    return converted
+
+
 def _proxy_target(value: Any) -> Any:
     if type(value).__module__.startswith("pulumi_policy"):
         try:

