@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -43,6 +44,23 @@ def test_the_service_hands_the_checks_the_dict_its_proxy_wraps_one_per_request()
     # Each request's proxy carries its own dict: two resources (or two requests) never read the same object.
     assert plain_properties(first) is not plain_properties(second)
     assert plain_properties(first) is plain_properties(first)
+
+
+def test_reading_through_pulumi_policys_proxy_leaves_the_dict_the_checks_read_plain():
+    props = {"a": {"b": [{"c": "d"}, "e"]}, "tags": {"k": "v"}}
+    proxied = server._proxied(_struct(props))
+
+    def read(value: Any) -> Any:  # every value, through the proxy's own __getitem__, as a policy would
+        if isinstance(value, Mapping):
+            return {key: read(value[key]) for key in value}
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return [read(value[index]) for index in range(len(value))]
+        return value
+
+    assert read(proxied) == props
+    converted = plain_properties(proxied)
+    assert converted == props and type(converted["a"]) is dict and type(converted["a"]["b"]) is list
+    assert type(converted["a"]["b"][0]) is dict
 
 
 def test_properties_the_service_did_not_convert_are_copied_out_of_the_proxy():
