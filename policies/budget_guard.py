@@ -160,14 +160,15 @@ def _is_custom(view: ResourceView) -> bool:
     return view.provider_props is not None or "/" in rest.split(":", 1)[0] or package in ("aws", "aws-native")
 
 
-def _resources(views: list[ResourceView]) -> list[CostResource]:
-    return [CostResource(urn=v.urn, type=v.type, name=v.name, inputs=v.props, region=v.region, parent=v.parent_urn,
-                         custom=_is_custom(v)) for v in views]
+def _resources(views: list[ResourceView], regions: list[str | None]) -> list[CostResource]:
+    return [CostResource(urn=v.urn, type=v.type, name=v.name, inputs=v.props, region=region, parent=v.parent_urn,
+                         custom=_is_custom(v)) for v, region in zip(views, regions, strict=True)]
 
 
-def _stack_region(views: list[ResourceView]) -> str | None:
-    regions = [v.region for v in views if v.type.startswith("aws:") and v.region]
-    return max(set(regions), key=regions.count) if regions else None
+def _stack_region(views: list[ResourceView], regions: list[str | None]) -> str | None:
+    """The region most of the stack's AWS resources live in (``regions``: each view's, in order)."""
+    found = [region for v, region in zip(views, regions, strict=True) if v.type.startswith("aws:") and region]
+    return max(set(found), key=found.count) if found else None
 
 
 def _stack_document(views: list[ResourceView], config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -272,7 +273,8 @@ def _estimate_once(views: list[ResourceView], prices: PriceBook, assumptions: Us
     if cached is not None and cached[0] is views and cached[1] is prices and cached[2] == assumptions \
             and cached[3] == service_component_types:
         return cached[4]
-    result = estimate(_resources(views), prices, assumptions, default_region=_stack_region(views),
+    regions = [v.region for v in views]
+    result = estimate(_resources(views, regions), prices, assumptions, default_region=_stack_region(views, regions),
                       service_component_types=service_component_types)
     _last_estimate = (views, prices, assumptions, service_component_types, result)
     return result

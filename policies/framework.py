@@ -179,15 +179,17 @@ def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
             provider_props=plain_provider_properties(resource.provider.props) if resource.provider is not None else None,
             parent_urn=resource.parent.urn if resource.parent is not None else None,
         )
+
+    def linked(resources: list[Any]) -> list[ResourceView]:
+        found = list(map(views.get, map(id, resources)))  # the server links only resources of the request
+        return cast(list[ResourceView], found) if None not in found else [v for v in found if v is not None]
+
     for resource in args.resources:
         view = views[id(resource)]
         if resource.parent is not None:
             view.parent = views.get(id(resource.parent))
-        view.dependencies = [views[id(d)] for d in resource.dependencies if id(d) in views]
-        view.property_dependencies = {
-            prop: [views[id(d)] for d in deps if id(d) in views]
-            for prop, deps in resource.property_dependencies.items()
-        }
+        view.dependencies = linked(resource.dependencies)
+        view.property_dependencies = {prop: linked(deps) for prop, deps in resource.property_dependencies.items()}
     return list(views.values())
 
 
