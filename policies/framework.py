@@ -9,6 +9,7 @@ config to findings. This module adds what every policy shares: config defaults, 
 
 from __future__ import annotations
 
+import gc
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from .values import (
     is_unknown,
     name_from_urn,
     plain,
+    plain_once,
     plain_properties,
     plain_provider_properties,
     resource_region,
@@ -127,7 +129,7 @@ class ResourceView:
     @classmethod
     def from_validation_args(cls, args: ResourceValidationArgs) -> ResourceView:
         provider = args.provider
-        props, provider_props = _plain_once(args.props, provider.props if provider is not None else None)
+        props, provider_props = plain_once(args.props, provider.props if provider is not None else None)
         return cls(
             type=args.resource_type,
             name=args.name,
@@ -138,32 +140,28 @@ class ResourceView:
         )
 
 
-# The analyzer service (server.py) hands every policy of one request the same converted objects, so the
-# plain copies are made once per request and shared, read-only, by the checks. One entry is enough: the
-# policies of a request run one after another. The entry holds the objects it was made from, so a
-# matching identity can only mean the same request (the tuple is replaced whole: safe across threads).
-_last_plain: tuple[Any, Any, dict[str, Any], dict[str, Any] | None] | None = None
+# The stack views of the last AnalyzeStack request, shared by its stack policies (as values.plain_once shares a
+# resource's plain properties): the entry holds the request's resources, so a matching identity can only mean the
+# same request (the tuple is replaced whole: safe across threads).
 _last_views: tuple[Any, list[ResourceView]] | None = None
-
-
-def _plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    global _last_plain
-    cached = _last_plain
-    if cached is not None and cached[0] is props and cached[1] is provider_props:
-        return cached[2], cached[3]
-    converted = plain_properties(props), plain_provider_properties(provider_props) if provider_props is not None else None
-    _last_plain = (props, provider_props, *converted)
-    return converted
 
 
 def stack_views(args: StackValidationArgs) -> list[ResourceView]:
     """ResourceViews for every resource of an AnalyzeStack request, with the graph wired up; made once per
-    request and shared, read-only, by its stack policies (see ``_plain_once``)."""
+    request and shared, read-only, by its stack policies."""
     global _last_views
     cached = _last_views
     if cached is not None and cached[0] is args.resources:
         return cached[1]
-    views = _stack_views(args)
+    # Every view lives until the request ends, so a collection while they are made frees nothing and only walks
+    # the request's whole converted heap again (tens of thousands of new objects trigger several): paused.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        views = _stack_views(args)
+    finally:
+        if collecting:
+            gc.enable()
     _last_views = (args.resources, views)
     return views
 

@@ -122,6 +122,24 @@ def plain_provider_properties(props: Any) -> Any:
     return converted
 
 
+# The analyzer service (server.py) hands every policy of one request the same converted objects, so the plain
+# properties are taken once per request and shared, read-only, by the checks. One entry is enough: the policies of
+# a request run one after another. The entry holds the objects it was made from, so a matching identity can only
+# mean the same request (the tuple is replaced whole: safe across threads).
+_last_plain: tuple[Any, Any, dict[str, Any], dict[str, Any] | None] | None = None
+
+
+def plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(:func:`plain_properties` of a resource's properties, :func:`plain_provider_properties` of its provider's)."""
+    global _last_plain
+    cached = _last_plain
+    if cached is not None and cached[0] is props and cached[1] is provider_props:
+        return cached[2], cached[3]
+    converted = plain_properties(props), plain_provider_properties(provider_props) if provider_props is not None else None
+    _last_plain = (props, provider_props, *converted)
+    return converted
+
+
 def _proxy_target(value: Any) -> Any:
     if type(value).__module__.startswith("pulumi_policy"):
         try:

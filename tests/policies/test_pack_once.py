@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies import framework, server, values
+from policies import server, values
 from policies.budget_tags import BUDGET_TAGS
 from policies.framework import ResourceView, _ConfiguredOnce
 from policies.values import (
@@ -76,7 +76,7 @@ def test_a_resource_view_reads_the_converted_dict_of_its_own_request(monkeypatch
             self.props, self.provider, self.opts = props, None, None
             self.resource_type, self.name, self.urn = "aws:s3/bucket:Bucket", "b", "urn:pulumi:test::p::aws:s3/bucket:Bucket::b"
 
-    monkeypatch.setattr(framework, "_last_plain", None)
+    monkeypatch.setattr(values, "_last_plain", None)
     one, other = server._proxied(_struct({"bucket": "one"})), server._proxied(_struct({"bucket": "other"}))
     assert ResourceView.from_validation_args(Args(one)).props == {"bucket": "one"}  # type: ignore[arg-type]
     assert ResourceView.from_validation_args(Args(other)).props == {"bucket": "other"}  # type: ignore[arg-type]
@@ -177,3 +177,38 @@ def test_the_iam_database_is_loaded_on_first_use_and_left_out_of_garbage_collect
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_the_collector_paused_while_the_stack_views_are_made_is_restored_as_it_was(monkeypatch):
+    import gc
+
+    from pulumi_policy import StackValidationArgs
+
+    from policies import framework
+
+    class Broken:  # a resource the views cannot be made from
+        resource_type = "aws:s3/bucket:Bucket"
+
+    monkeypatch.setattr(framework, "_last_views", None)
+    seen = []
+
+    def made(args: Any) -> list:
+        seen.append(gc.isenabled())
+        return []
+
+    monkeypatch.setattr(framework, "_stack_views", made)
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        assert framework.stack_views(StackValidationArgs([], {})) == [] and seen == [False] and gc.isenabled()
+        gc.disable()
+        framework.stack_views(StackValidationArgs([], {}))
+        assert not gc.isenabled()
+        gc.enable()
+        monkeypatch.undo()
+        monkeypatch.setattr(framework, "_last_views", None)
+        with pytest.raises(AttributeError):
+            framework.stack_views(StackValidationArgs([Broken()], {}))  # type: ignore[list-item]
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
