@@ -41,8 +41,6 @@ from .values import (
     name_from_urn,
     plain,
     plain_once,
-    plain_properties,
-    plain_provider_properties,
     resource_region,
     shown,
     type_chain_from_urn,
@@ -128,22 +126,25 @@ class ResourceView:
 
     @classmethod
     def from_validation_args(cls, args: ResourceValidationArgs) -> ResourceView:
-        provider = args.provider
-        props, provider_props = plain_once(args.props, provider.props if provider is not None else None)
-        return cls(
-            type=args.resource_type,
-            name=args.name,
-            urn=args.urn,
-            props=props,
-            provider_props=provider_props,
-            parent_urn=args.opts.parent if args.opts is not None else None,
-        )
+        """The view of an Analyze request's resource, made once for all the request's policies (the service
+        hands them the same converted properties; the last view is kept with them and what else it was made of)."""
+        global _last_view
+        provider = args.provider.props if args.provider is not None else None
+        made_of = (args.resource_type, args.name, args.urn, args.opts.parent if args.opts is not None else None)
+        cached = _last_view
+        if cached is not None and cached[0] is args.props and cached[1] is provider and cached[2] == made_of:
+            return cached[3]
+        props, provider_props = plain_once(args.props, provider)
+        view = cls(type=made_of[0], name=made_of[1], urn=made_of[2], props=props, provider_props=provider_props,
+                   parent_urn=made_of[3])
+        _last_view = (args.props, provider, made_of, view)  # replaced whole: safe across threads
+        return view
 
 
-# The stack views of the last AnalyzeStack request, shared by its stack policies (as values.plain_once shares a
-# resource's plain properties): the entry holds the request's resources, so a matching identity can only mean the
-# same request (the tuple is replaced whole: safe across threads).
+# The last AnalyzeStack request's views and the last Analyze request's view, shared by the request's policies (as
+# values.plain_once shares plain properties); each entry holds what it was made from (see there).
 _last_views: tuple[Any, list[ResourceView]] | None = None
+_last_view: tuple[Any, Any, tuple[str, str, str, str | None], ResourceView] | None = None
 
 
 def stack_views(args: StackValidationArgs) -> list[ResourceView]:
@@ -169,14 +170,11 @@ def stack_views(args: StackValidationArgs) -> list[ResourceView]:
 def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
     views: dict[int, ResourceView] = {}
     for resource in args.resources:
-        views[id(resource)] = ResourceView(
-            type=resource.resource_type,
-            name=resource.name,
-            urn=resource.urn,
-            props=plain_properties(resource.props),
-            provider_props=plain_provider_properties(resource.provider.props) if resource.provider is not None else None,
-            parent_urn=resource.parent.urn if resource.parent is not None else None,
-        )
+        provider = resource.provider
+        props, provider_props = plain_once(resource.props, provider.props if provider is not None else None)
+        views[id(resource)] = ResourceView(type=resource.resource_type, name=resource.name, urn=resource.urn,
+                                           props=props, provider_props=provider_props,
+                                           parent_urn=resource.parent.urn if resource.parent is not None else None)
 
     def linked(resources: list[Any]) -> list[ResourceView]:
         found = list(map(views.get, map(id, resources)))  # the server links only resources of the request
@@ -276,21 +274,23 @@ def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple
 
 
 def _run_check(spec: PolicySpec, subject: Any, config: Mapping[str, Any],
-               args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation,
-               prefix: str = "") -> list[Finding] | None:
-    """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not
-    applicable, :class:`CannotJudge` and any other error as a violation naming what could not be read (a
-    resource nobody judged must not pass, and one odd value must not break the whole request).
-    ``prefix`` starts both messages (the resource's label for resource policies)."""
+               args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation) -> list[Finding] | None:
+    """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not applicable,
+    :class:`CannotJudge` and any other error as a violation naming what could not be read (a resource nobody judged
+    must not pass, and one odd value must not break the whole request); a resource's label starts both."""
     try:
         return list(spec.check(subject, config))
     except NotJudged as not_judged:
-        args.not_applicable(f"{prefix}{not_judged.reason}")
+        args.not_applicable(f"{_prefix(subject)}{not_judged.reason}")
     except CannotJudge as cannot:
-        report_violation(f"{prefix}{cannot_judge_message(cannot.prop, cannot.reason)}", None)
+        report_violation(f"{_prefix(subject)}{cannot_judge_message(cannot.prop, cannot.reason)}", None)
     except (Exception, RecursionError) as error:
-        report_violation(f"{prefix}{_unjudged(spec, error, _culprit(spec, subject, config))}", None)
+        report_violation(f"{_prefix(subject)}{_unjudged(spec, error, _culprit(spec, subject, config))}", None)
     return None
+
+
+def _prefix(subject: Any) -> str:
+    return f"{subject.label()}: " if isinstance(subject, ResourceView) else ""
 
 
 def _guarded(spec: PolicySpec, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
@@ -365,9 +365,11 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         if hostile is not None:
             report_violation(f"{view.label()}: {cannot_judge_message(*hostile)}", None)
             return
-        findings = _run_check(spec, view, config, args, report_violation, prefix=f"{view.label()}: ")
-        postponed = [f.message for f in findings or () if f.deferred]
-        for finding in (f for f in findings or () if not f.deferred):
+        findings = _run_check(spec, view, config, args, report_violation)
+        if not findings:
+            return
+        postponed = [f.message for f in findings if f.deferred]
+        for finding in (f for f in findings if not f.deferred):
             acknowledged = exceptions.match(view.urn, view.name)
             message = f"{view.label()}: {finding.message}"
             if acknowledged is not None:
