@@ -95,17 +95,28 @@ def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
     return tuple(formats)
 
 
+@functools.lru_cache(maxsize=256)
+def _name_positions(service: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(the fixed segments before the first ``${...}``, that variable's name) of each ARN format of ``service`` that
+    has one, in the database's order: worked out once per service, not once per ARN judged."""
+    positions = []
+    for fmt in _arn_formats(service):
+        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
+        if first_variable is not None:
+            positions.append((fmt[:first_variable], fmt[first_variable].strip("${}")))
+    return tuple(positions)
+
+
 def _name_segment(service: str, segments: list[str]) -> tuple[int, str] | None:
     """Index and variable name of the first name segment of an ARN's resource part: the first
     ``${...}`` of the ARN format (per policy_sentry) whose fixed segments the ARN spells out, the
     longest such prefix winning; None when no format matches."""
     best: tuple[int, str] | None = None
-    for fmt in _arn_formats(service):
-        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
-        if first_variable is None or list(fmt[:first_variable]) != segments[:first_variable]:
+    for fixed, variable in _name_positions(service):
+        if tuple(segments[:len(fixed)]) != fixed:
             continue
-        if best is None or first_variable > best[0]:
-            best = (first_variable, fmt[first_variable].strip("${}"))
+        if best is None or len(fixed) > best[0]:
+            best = (len(fixed), variable)
     return best
 
 
