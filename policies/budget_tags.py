@@ -59,8 +59,9 @@ def check_budget_tags(resource: ResourceView, config: Mapping[str, Any]) -> list
         return []
     # effective_tags reads these two; the rest of the properties need no copy.
     props = {"tags": _as_tag_map(resource.props.get("tags")), "tagsAll": resource.props.get("tagsAll")}
-    tags = effective_tags(props, resource.provider_props)
-    defaults_unknown = is_unknown(provider_default_tags(resource.provider_props))
+    defaults = provider_default_tags(resource.provider_props)
+    tags = effective_tags(props, defaults)
+    defaults_unknown = is_unknown(defaults)
     required = [str(k) for k in config["requiredKeys"]]
     service_key = str(config["serviceKey"])
     ancestors = resource.type_chain[:-1]

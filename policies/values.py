@@ -326,8 +326,9 @@ def _json_text(text: str) -> Any:
     return json.loads(text)
 
 
-def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str:
-    """The tags AWS will put on the resource: provider default tags overlaid by the resource's tags.
+def effective_tags(props: Mapping[str, Any], defaults: dict[str, Any] | str | None) -> dict[str, Any] | str:
+    """The tags AWS will put on the resource: provider default tags (``defaults``, what
+    :func:`provider_default_tags` gives for its provider) overlaid by the resource's tags.
 
     A real preview also computes ``tagsAll``; when present and known it already is the merge, so
     it is used too. Returns the unknown sentinel when the resource's own tag map is unknown.
@@ -336,7 +337,6 @@ def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] |
     if is_unknown(own):
         return str(own)
     merged: dict[str, Any] = {}
-    defaults = provider_default_tags(provider_props)
     if isinstance(defaults, dict):
         merged.update(defaults)
     tags_all = props.get("tagsAll")
