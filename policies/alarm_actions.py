@@ -41,7 +41,7 @@ from .data_keys import key_policies, resolve_key
 from .data_stores import is_aws_managed_key
 from .environments import STACK_ENVIRONMENTS_KNOB, environment_of, stack_of
 from .framework import Finding, PolicySpec, ResourceView, deferred
-from .stack_links import refers_to
+from .stack_links import Targets, refers_to
 from .values import DocumentError, as_list, get_path, is_known_text, is_unknown, parse_json_document
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -248,13 +248,16 @@ def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]
     unreadable: dict[int, str] = {}
     # Children of a paging composite page through it; composites of composites need further passes.
     composites = [a for a in alarms if a.type == COMPOSITE_ALARM]
+    children_of: dict[int, tuple[list[ResourceView], str | None]] = {}  # each rule parsed once, not once per pass
     changed = True
     while changed:
         changed = False
         for composite in composites:
             if id(composite) not in recognised and id(composite) not in pending:
                 continue
-            children, problem = _children_of(composite, index)
+            if id(composite) not in children_of:
+                children_of[id(composite)] = _children_of(composite, index)
+            children, problem = children_of[id(composite)]
             if problem:
                 unreadable[id(composite)] = problem
             for child in children:
@@ -291,13 +294,15 @@ def check_alarm_actions(resources: list[ResourceView], config: Mapping[str, Any]
 
 
 def check_alarm_topic_encrypted(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
-    alarms = [r for r in resources if r.type in ALARM_TYPES]
     stack = _Stack(resources, config)
+    topics = Targets(stack.topics, keys=("arn", "id"))
+    notifying: dict[int, int] = {}  # alarms whose actions name the topic, by the topic's id()
+    for alarm in (r for r in resources if r.type in ALARM_TYPES):
+        for topic_id in {id(t) for prop in ACTION_PROPS for t in topics.referred(alarm, prop)}:
+            notifying[topic_id] = notifying.get(topic_id, 0) + 1
     findings = []
     for topic in stack.topics:
-        destination_of = [a for a in alarms if any(refers_to(a, prop, topic, keys=("arn", "id"))
-                                                   for prop in ACTION_PROPS)]
-        if not destination_of:
+        if not notifying.get(id(topic)):
             continue
         usable, why = stack.key_usable(topic)
         if usable:
@@ -306,7 +311,7 @@ def check_alarm_topic_encrypted(resources: list[ResourceView], config: Mapping[s
             findings.append(deferred(f"SNS topic {topic.props.get('name')!r}: {why}", urn=topic.urn))
             continue
         findings.append(Finding(
-            f"SNS topic {topic.props.get('name')!r} receives notifications of {len(destination_of)} alarm(s) but {why}. "
+            f"SNS topic {topic.props.get('name')!r} receives notifications of {notifying[id(topic)]} alarm(s) but {why}. "
             "Set kms_master_key_id to a customer managed key of the stack whose policy allows cloudwatch.amazonaws.com "
             "kms:Decrypt and kms:GenerateDataKey* (AWS managed alias/aws/sns cannot be used by CloudWatch).",
             urn=topic.urn))

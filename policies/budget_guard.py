@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from .cost.assumptions import UsageAssumptions, assumptions_for
 from .cost.estimator import CostResource, Estimate, estimate
-from .cost.prices import PACK_DIR, PriceFileError, load_prices
+from .cost.prices import PACK_DIR, PriceBook, PriceFileError, load_prices
 from .cost.tags import APPROVAL_REASON_TAG, APPROVED_EUR_TAG, APPROVER_TAG
 from .framework import Finding, NotJudged, PolicySpec, ResourceView, deferred
 from .values import get_path, is_known_text, is_unknown
@@ -159,14 +160,15 @@ def _is_custom(view: ResourceView) -> bool:
     return view.provider_props is not None or "/" in rest.split(":", 1)[0] or package in ("aws", "aws-native")
 
 
-def _resources(views: list[ResourceView]) -> list[CostResource]:
-    return [CostResource(urn=v.urn, type=v.type, name=v.name, inputs=v.props, region=v.region, parent=v.parent_urn,
-                         custom=_is_custom(v)) for v in views]
+def _resources(views: list[ResourceView], regions: list[str | None]) -> list[CostResource]:
+    return [CostResource(urn=v.urn, type=v.type, name=v.name, inputs=v.props, region=region, parent=v.parent_urn,
+                         custom=_is_custom(v)) for v, region in zip(views, regions, strict=True)]
 
 
-def _stack_region(views: list[ResourceView]) -> str | None:
-    regions = [v.region for v in views if v.type.startswith("aws:") and v.region]
-    return max(set(regions), key=regions.count) if regions else None
+def _stack_region(views: list[ResourceView], regions: list[str | None]) -> str | None:
+    """The region most of the stack's AWS resources live in (``regions``: each view's, in order)."""
+    found = [region for v, region in zip(views, regions, strict=True) if v.type.startswith("aws:") and region]
+    return max(set(found), key=found.count) if found else None
 
 
 def _stack_document(views: list[ResourceView], config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -181,11 +183,22 @@ def _stack_document(views: list[ResourceView], config: Mapping[str, Any]) -> tup
     if not path.is_file():
         return project, {}
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        status = path.stat()
+    except OSError:
+        return project, {}
+    return project, _stack_file_config(str(path), (status.st_mtime_ns, status.st_size, status.st_ino))
+
+
+@lru_cache(maxsize=8)
+def _stack_file_config(path: str, version: tuple[int, int, int]) -> Mapping[str, Any]:
+    """The ``config`` mapping of a stack file, parsed once per version of the file (modified time, size, inode),
+    not three times per budget policy and request; read only by its callers."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise ValueError(f"{path.name} is not valid YAML: {error}") from None
+        raise ValueError(f"{Path(path).name} is not valid YAML: {error}") from None
     found = document.get("config") if isinstance(document, dict) else None
-    return project, found if isinstance(found, Mapping) else {}
+    return found if isinstance(found, Mapping) else {}
 
 
 def stack_cost_assumptions(views: list[ResourceView], config: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -223,8 +236,7 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
     assumptions: UsageAssumptions = assumptions_for(stack_cost_assumptions(views, config),
                                                     stack_environment(views, config),
                                                     role if isinstance(role, str) else None)
-    result = estimate(_resources(views), prices, assumptions, default_region=_stack_region(views),
-                      service_component_types=config["serviceComponentTypes"])
+    result = _estimate_once(views, prices, assumptions, frozenset(config["serviceComponentTypes"]))
     checks = []
     for budget in budgets:
         amount, unit = budget.props.get("limitAmount"), budget.props.get("limitUnit")
@@ -246,6 +258,26 @@ def budget_checks(views: list[ResourceView], config: Mapping[str, Any]) -> list[
         checks.append(BudgetCheck(urn=budget.urn, label=budget.label(), budget_eur=limit_usd / prices.currency.eur_to_usd,
                                   limit_usd=limit_usd, estimate=result, approval=approval, approval_problem=problem))
     return checks
+
+
+# The two budget policies judge the same request's views against the same estimate: it is computed once. The
+# entry holds the views list it was made from, so a matching identity can only mean the same request (the tuple
+# is replaced whole: safe across threads); prices, assumptions and component types must be equal too.
+_last_estimate: tuple[list[ResourceView], PriceBook, UsageAssumptions, frozenset[str], Estimate] | None = None
+
+
+def _estimate_once(views: list[ResourceView], prices: PriceBook, assumptions: UsageAssumptions,
+                   service_component_types: frozenset[str]) -> Estimate:
+    global _last_estimate
+    cached = _last_estimate
+    if cached is not None and cached[0] is views and cached[1] is prices and cached[2] == assumptions \
+            and cached[3] == service_component_types:
+        return cached[4]
+    regions = [v.region for v in views]
+    result = estimate(_resources(views, regions), prices, assumptions, default_region=_stack_region(views, regions),
+                      service_component_types=service_component_types)
+    _last_estimate = (views, prices, assumptions, service_component_types, result)
+    return result
 
 
 def _judge(views: list[ResourceView], config: Mapping[str, Any], approved: bool) -> list[Finding]:

@@ -57,14 +57,16 @@ def _as_tag_map(tags: Any) -> Any:
 def check_budget_tags(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     if not is_taggable(resource):
         return []
-    props = dict(resource.props)
-    props["tags"] = _as_tag_map(props.get("tags"))
-    tags = effective_tags(props, resource.provider_props)
-    defaults_unknown = is_unknown(provider_default_tags(resource.provider_props))
+    # effective_tags reads these two; the rest of the properties need no copy.
+    props = {"tags": _as_tag_map(resource.props.get("tags")), "tagsAll": resource.props.get("tagsAll")}
+    defaults = provider_default_tags(resource.provider_props)
+    tags = effective_tags(props, defaults)
+    defaults_unknown = is_unknown(defaults)
     required = [str(k) for k in config["requiredKeys"]]
     service_key = str(config["serviceKey"])
     ancestors = resource.type_chain[:-1]
-    if any(t in set(config["serviceComponentTypes"]) for t in ancestors):
+    component_types = set(config["serviceComponentTypes"])
+    if any(t in component_types for t in ancestors):
         required.append(service_key)
 
     if is_unknown(tags) or not isinstance(tags, dict):

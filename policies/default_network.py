@@ -80,6 +80,11 @@ def _values(resource: ResourceView, prop: str) -> list[Any]:
     return [value] if is_unknown(value) else as_list(value)
 
 
+# Every property check_default_network_use reads references from.
+_REFERENCING_PROPS = ("vpcId", "subnetId", "subnetIds", "subnets", "subnetMappings", "securityGroupId", *GROUP_LISTS,
+                      "networkConfiguration")
+
+
 def check_default_network_use(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
     default_vpcs = [r for r in resources if r.type == DEFAULT_VPC]
     default_subnets = [r for r in resources if r.type == DEFAULT_SUBNET]
@@ -94,7 +99,9 @@ def check_default_network_use(resources: list[ResourceView], config: Mapping[str
     for resource in resources:
         if resource.type in (DEFAULT_VPC, DEFAULT_SUBNET, DEFAULT_SECURITY_GROUP):
             continue
-        deps = resource.property_dependencies
+        deps, props = resource.property_dependencies, resource.props
+        if not any(prop in props or prop in deps for prop in _REFERENCING_PROPS):
+            continue  # names no network: nothing below could find a reference
         if any(v in vpc_ids for v in _values(resource, "vpcId") if isinstance(v, str)) or any(
                 d.type == DEFAULT_VPC for d in deps.get("vpcId", [])):
             findings.append(Finding("vpcId names the account's default VPC, whose subnets hand out public addresses. "

@@ -26,6 +26,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
@@ -87,10 +88,10 @@ def _looks_like_key(value: str) -> bool:
     return entropy >= 4.0
 
 
-def _only_references(upper_name: str, value: Any, allowed_name_patterns: list[str]) -> bool:
+def _only_references(upper_name: str, value: Any, allowed_name_patterns: re.Pattern[str]) -> bool:
     """Whether an allowed name (``*_ARN``, ``*_SECRET_ID`` ...) exempts the variable: a name that says it
     holds an ARN must hold one, so ``DB_PASSWORD_ARN=hunter2`` is not exempt."""
-    if not any(fnmatch.fnmatchcase(upper_name, p) for p in allowed_name_patterns):
+    if allowed_name_patterns.match(upper_name) is None:
         return False
     if upper_name.endswith("_ARN") and isinstance(value, str) and not is_unknown(value):
         return value.startswith("arn:") or not value.strip()
@@ -166,16 +167,50 @@ def environment_variables(resource: ResourceView) -> list[tuple[str, Any, Any]]:
             for variable in as_list(container.get("environment")) if isinstance(variable, Mapping)]
 
 
-def _secret_name(upper: str, name_patterns: list[str]) -> bool:
-    words = [w for w in re.split(r"[^A-Z0-9]+", upper) if w]
+def _secret_name(upper: str, name_patterns: re.Pattern[str]) -> bool:
+    words = [w for w in _WORD_BREAK.split(upper) if w]
     if words and words[-1] in QUALIFIERS and words[-1] != "ARN":  # an *_ARN must hold an ARN (_only_references)
         return False
-    return any(fnmatch.fnmatchcase(upper, p) for p in name_patterns)
+    return name_patterns.match(upper) is not None
 
 
-def _reasons(name: str, value: Any, config: Mapping[str, Any], value_patterns: list[re.Pattern[str]]) -> Iterable[str]:
+_WORD_BREAK = re.compile(r"[^A-Z0-9]+")
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """The policy's pattern knobs compiled, once per config rather than once per variable: the value patterns in
+    their order (the first that matches is named), and each list of name globs as one expression that matches
+    where any of its globs does (``fnmatchcase``, upper-cased)."""
+
+    values: tuple[re.Pattern[str], ...]
+    secret_names: re.Pattern[str]
+    allowed_names: re.Pattern[str]
+
+
+def _globs(patterns: Iterable[Any]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(str(p).upper())})" for p in patterns) or "(?!)")
+
+
+_last_patterns: tuple[Mapping[str, Any], list[Any], list[Any], list[Any], _Patterns] | None = None
+
+
+def _patterns(config: Mapping[str, Any]) -> _Patterns:
+    """The compiled knobs of ``config``; the framework hands every call the same config until the next Configure,
+    and the entry also holds the three lists it was compiled from (a config edited in place compiles again)."""
+    global _last_patterns
+    cached = _last_patterns
+    knobs = (config["secretValuePatterns"], config["secretNamePatterns"], config["allowedNamePatterns"])
+    if cached is not None and cached[0] is config and list(cached[1:4]) == [list(k) for k in knobs]:
+        return cached[4]
+    compiled = _Patterns(tuple(re.compile(str(p)) for p in knobs[0]), _globs(knobs[1]), _globs(knobs[2]))
+    _last_patterns = (config, list(knobs[0]), list(knobs[1]), list(knobs[2]), compiled)
+    return compiled
+
+
+def _reasons(name: str, value: Any, patterns: _Patterns) -> Iterable[str]:
     known = isinstance(value, str) and not is_unknown(value)
-    pattern = next((p for p in value_patterns if known and p.search(value)), None)
+    pattern = next((p for p in patterns.values if known and p.search(value)), None)
     if pattern is not None:
         yield f"its value looks like a credential (matches /{pattern.pattern}/)"
         return
@@ -183,9 +218,9 @@ def _reasons(name: str, value: Any, config: Mapping[str, Any], value_patterns: l
         yield "its value looks like a random key (long, mixed case and digits, high entropy)"
         return
     upper = name.upper()
-    if name == "(the script)" or not _secret_name(upper, [str(p).upper() for p in config["secretNamePatterns"]]):
+    if name == "(the script)" or not _secret_name(upper, patterns.secret_names):
         return
-    if _only_references(upper, value, [str(p).upper() for p in config["allowedNamePatterns"]]):
+    if _only_references(upper, value, patterns.allowed_names):
         return
     literal = value if isinstance(value, str) else (None if value is None or is_unknown(value) else str(value))
     if literal is not None and literal.strip() and not _REFERENCE.match(literal.strip()):
@@ -193,12 +228,12 @@ def _reasons(name: str, value: Any, config: Mapping[str, Any], value_patterns: l
 
 
 def check_environment_secrets(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
-    value_patterns = [re.compile(str(p)) for p in config["secretValuePatterns"]]
+    patterns = _patterns(config)
     findings = []
     for owner, name, value in environment_variables(resource):
         if not isinstance(name, str):
             continue
-        reasons = list(_reasons(name, value, config, value_patterns))
+        reasons = list(_reasons(name, value, patterns))
         if not reasons and is_unknown(value):
             findings.append(deferred(f"{owner}: the value of environment variable '{name}' is unknown during "
                                      "preview, so it cannot be checked for a credential"))

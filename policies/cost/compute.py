@@ -13,6 +13,7 @@ from .pricing import PricerBase, arn_tail, cpu_vcpu, memory_gb, number, split_ta
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minutes?|hours?|days?)\)$")
 _MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+_SCALING_TARGET = "aws:appautoscaling/target:Target"
 
 
 class ComputePricing(PricerBase):
@@ -23,8 +24,7 @@ class ComputePricing(PricerBase):
     def _task_definition(self, service: CostResource) -> CostResource | None:
         family = arn_tail(service.inputs.get("taskDefinition"))
         family = family.split(":", 1)[0] if family else None
-        candidates = self.ctx.by_type.get("aws:ecs/taskDefinition:TaskDefinition", [])
-        named = [t for t in candidates if family and t.inputs.get("family") == family]
+        named = self.ctx.with_input("aws:ecs/taskDefinition:TaskDefinition", "family", family) if family else []
         if named:
             return named[0]
         siblings = self.ctx.siblings(service, "aws:ecs/taskDefinition:TaskDefinition")
@@ -32,15 +32,15 @@ class ComputePricing(PricerBase):
 
     def _average_tasks(self, service: CostResource) -> tuple[float, str]:
         name, cluster = service.inputs.get("name"), arn_tail(service.inputs.get("cluster"))
-        ecs_targets = [t for t in self.ctx.by_type.get("aws:appautoscaling/target:Target", [])
-                       if t.inputs.get("serviceNamespace") == "ecs" and is_known_text(t.inputs.get("resourceId"))]
         # resourceId is service/<cluster>/<service>: the same service name in two clusters is two services.
-        targets = [t for t in ecs_targets if is_known_text(name) and cluster
-                   and t.inputs.get("resourceId") == f"service/{cluster}/{name}"]
+        targets = [t for t in self.ctx.with_input(_SCALING_TARGET, "resourceId", f"service/{cluster}/{name}")
+                   if t.inputs.get("serviceNamespace") == "ecs"] if is_known_text(name) and cluster else []
         if not targets and is_known_text(name) and not cluster:
+            ecs_targets = [t for t in self.ctx.by_type.get(_SCALING_TARGET, [])
+                           if t.inputs.get("serviceNamespace") == "ecs" and is_known_text(t.inputs.get("resourceId"))]
             by_name = [t for t in ecs_targets if str(t.inputs.get("resourceId")).endswith(f"/{name}")]
             targets = by_name if len(by_name) == 1 else []
-        targets = targets or self.ctx.siblings(service, "aws:appautoscaling/target:Target")
+        targets = targets or self.ctx.siblings(service, _SCALING_TARGET)
         desired = number(service.inputs.get("desiredCount"))
         if targets:
             low, high = number(targets[0].inputs.get("minCapacity")), number(targets[0].inputs.get("maxCapacity"))
@@ -135,8 +135,7 @@ class ComputePricing(PricerBase):
             return  # other targets (queues, buses, functions) bill at the target, priced there
         family = arn_tail(ecs.get("taskDefinitionArn"))
         family = family.split(":", 1)[0] if family else None
-        tasks_defs = [t for t in self.ctx.by_type.get("aws:ecs/taskDefinition:TaskDefinition", [])
-                      if family and t.inputs.get("family") == family]
+        tasks_defs = self.ctx.with_input("aws:ecs/taskDefinition:TaskDefinition", "family", family) if family else []
         count = number(ecs.get("taskCount")) or 1.0
         strategy = ecs.get("capacityProviderStrategies")
         on_demand, spot = split_tasks(count, strategy if isinstance(strategy, list) and strategy
@@ -154,8 +153,8 @@ class ComputePricing(PricerBase):
                  f"{count:g} task(s) {size} x {how} x {self.usage.ecs_target_minutes_per_run:g} min")
 
     def _runs_per_month(self, target: CostResource) -> tuple[float, str]:
-        rules = [r for r in self.ctx.by_type.get("aws:cloudwatch/eventRule:EventRule", [])
-                 if is_known_text(target.inputs.get("rule")) and r.inputs.get("name") == target.inputs.get("rule")]
+        rule = target.inputs.get("rule")
+        rules = self.ctx.with_input("aws:cloudwatch/eventRule:EventRule", "name", rule) if is_known_text(rule) else []
         rules = rules or self.ctx.siblings(target, "aws:cloudwatch/eventRule:EventRule")
         schedule = str(rules[0].inputs.get("scheduleExpression") or "") if rules else ""
         match = _RATE.match(schedule)

@@ -173,8 +173,8 @@ class ManagedServicePricing(PricerBase):
             self.gap(instance, "only db.serverless instances are priced")
             return
         identifier = instance.inputs.get("clusterIdentifier")
-        clusters = [c for c in self.ctx.by_type.get("aws:rds/cluster:Cluster", [])
-                    if is_known_text(identifier) and c.inputs.get("clusterIdentifier") == identifier]
+        clusters = self.ctx.with_input("aws:rds/cluster:Cluster", "clusterIdentifier", identifier) \
+            if is_known_text(identifier) else []
         clusters = clusters or self.ctx.siblings(instance, "aws:rds/cluster:Cluster")
         scaling = get_path(clusters[0].inputs, "serverlessv2ScalingConfiguration") if clusters else None
         low = number(get_path(scaling, "minCapacity")) if isinstance(scaling, Mapping) else None

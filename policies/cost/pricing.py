@@ -92,6 +92,11 @@ class Context:
         for r in resources:
             self.by_type[r.type].append(r)
         self.service_component_types = service_component_types
+        # Lookups that would otherwise scan a type's resources for every resource that asks (a service for its
+        # scaling target and task definition...), built once per type and key: the estimate stays linear.
+        self._chains: dict[str | None, list[CostResource]] = {}
+        self._inputs: dict[tuple[str, str], dict[str, list[CostResource]]] = {}
+        self._children: dict[str, dict[str | None, list[CostResource]]] = {}
         self._service_names: dict[str, str] = {}
         for r in resources:
             tag = get_path(r.inputs, "tags", "service")
@@ -100,6 +105,13 @@ class Context:
                 self._service_names.setdefault(owner.urn, tag)
 
     def ancestors(self, resource: CostResource) -> list[CostResource]:
+        """The resource's ancestors, its parent first, up to the stack (the same for its siblings: one walk per
+        parent). Callers only read the list."""
+        if resource.parent not in self._chains:
+            self._chains[resource.parent] = self._walk_up(resource)
+        return self._chains[resource.parent]
+
+    def _walk_up(self, resource: CostResource) -> list[CostResource]:
         chain, seen, parent = [], set(), resource.parent
         while parent and parent in self.by_urn and parent not in seen:
             seen.add(parent)
@@ -125,7 +137,24 @@ class Context:
         return self._service_names.get(owner.urn, owner.name)
 
     def siblings(self, resource: CostResource, type_: str) -> list[CostResource]:
-        return [r for r in self.by_type.get(type_, []) if r.parent == resource.parent]
+        """The resources of ``type_`` with the same parent, in the stack's order."""
+        if type_ not in self._children:
+            children: dict[str | None, list[CostResource]] = defaultdict(list)
+            for r in self.by_type.get(type_, []):
+                children[r.parent].append(r)
+            self._children[type_] = dict(children)
+        return list(self._children[type_].get(resource.parent, []))
+
+    def with_input(self, type_: str, key: str, value: str) -> list[CostResource]:
+        """The resources of ``type_`` whose input ``key`` equals ``value``, in the stack's order."""
+        if (type_, key) not in self._inputs:
+            index: dict[str, list[CostResource]] = defaultdict(list)
+            for r in self.by_type.get(type_, []):
+                found = r.inputs.get(key)
+                if isinstance(found, str):
+                    index[found].append(r)
+            self._inputs[(type_, key)] = dict(index)
+        return list(self._inputs[(type_, key)].get(value, []))
 
 
 class PricerBase:

@@ -207,3 +207,13 @@ def test_a_topic_referred_to_through_property_dependencies_is_an_alarm_destinati
     alarm = metric_alarm("prod-x", alarmActions=[UNKNOWN])
     alarm.property_dependencies = {"alarmActions": [alerts]}
     assert len(topic_findings([alerts, alarm])) == 1
+
+
+def test_the_alarms_a_topic_receives_notifications_of_are_counted_once_each():
+    named_twice = metric_alarm("prod-x", alarmActions=[TOPIC_ARN], okActions=[TOPIC_ARN])
+    linked = metric_alarm("prod-y", alarmActions=[UNKNOWN], insufficientDataActions=[TOPIC_ARN])
+    alerts = topic()
+    linked.property_dependencies = {"alarmActions": [alerts]}
+    elsewhere = metric_alarm("prod-z", alarmActions=["arn:aws:sns:eu-central-1:1:other"])
+    [finding] = topic_findings([alerts, named_twice, linked, elsewhere])
+    assert "receives notifications of 2 alarm(s)" in finding.message

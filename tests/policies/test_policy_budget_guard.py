@@ -148,3 +148,34 @@ def test_invalid_stack_cost_assumptions_are_one_finding_naming_the_key(tmp_path)
         "config:\n  microservices-foundation:costAssumptions:\n    natGbPerMonth: -1\n")
     findings = check_stack_budget(_views(50), _config(STACK_BUDGET, stackConfigDir=str(tmp_path)))
     assert len(findings) == 1 and "costAssumptions.natGbPerMonth" in findings[0].message
+
+
+def test_the_two_budget_policies_of_one_request_share_one_estimate_and_another_request_gets_its_own(monkeypatch):
+    from policies import budget_guard
+
+    estimated = []
+    monkeypatch.setattr(budget_guard, "estimate", lambda resources, *a, **k: estimated.append(resources) or
+                        estimate(resources, *a, **k))
+    views = _views(50, tags=_approval_tags(ESTIMATE_EUR + 5))
+    assert check_stack_budget(views, _config(STACK_BUDGET)) == []
+    assert len(check_approved_overrun(views, _config(STACK_BUDGET_APPROVED_OVERRUN))) == 1
+    assert len(estimated) == 1
+    # Another request's views (here: the same stack with a bigger task) are estimated anew, never served the last.
+    heavier = _views(50, tags=_approval_tags(ESTIMATE_EUR + 5))
+    task = next(v for v in heavier if v.type == "aws:ecs/taskDefinition:TaskDefinition")
+    task.props["cpu"], task.props["memory"] = "4096", "8192"
+    findings = check_stack_budget(heavier, _config(STACK_BUDGET))
+    assert len(estimated) == 2 and len(findings) == 1 and "exceeds the recorded approval" in findings[0].message
+    # So are the same views under other assumptions.
+    check_stack_budget(views, _config(STACK_BUDGET, costAssumptions={"natGbPerMonth": 2000}))
+    assert len(estimated) == 3
+
+
+def test_an_edited_stack_file_is_read_again(tmp_path):
+    stack_file = tmp_path / "Pulumi.ref.yaml"
+    stack_file.write_text("config:\n  microservices-foundation:costAssumptions:\n    natGbPerMonth: 2000\n")
+    config = _config(STACK_BUDGET, stackConfigDir=str(tmp_path))
+    budget = ESTIMATE_EUR + 1
+    assert check_stack_budget(_views(budget), config) != []
+    stack_file.write_text("config:\n  microservices-foundation:costAssumptions:\n    natGbPerMonth: 20\n")
+    assert check_stack_budget(_views(budget), config) == []

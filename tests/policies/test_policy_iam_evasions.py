@@ -129,3 +129,68 @@ def test_exclusion_filters_that_together_exempt_every_tag_are_refused():
     every_start = [f"{c}*" for c in string.ascii_letters + string.digits + "_"]
     assert len(findings(ECR_IMMUTABLE_TAGS, repository(*every_start))) == 1
     assert findings(ECR_IMMUTABLE_TAGS, repository("latest", "dev-*")) == []
+
+
+def test_the_quick_look_for_embedded_documents_never_hides_one_the_full_walk_finds(monkeypatch):
+    import random
+
+    from policies import iam_documents
+
+    rng = random.Random(3)
+    document = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    leaves = [document, json.dumps(document), " " + json.dumps(document), "mentions Statement only", "{Statement",
+              "plain", 7, None, "04da6b54-80e4-46f7-96ec-b56ff0331ba9"]
+
+    def props(depth: int):
+        if depth > 4 or rng.random() < 0.3:
+            return rng.choice(leaves)
+        children = [props(depth + 1) for _ in range(rng.randint(1, 3))]
+        return children if rng.random() < 0.4 else {f"p{i}": child for i, child in enumerate(children)}
+
+    resources = [view("aws:newservice/thing:Thing", {"a": props(1), "b": props(2)}) for _ in range(300)]
+    quick = [list(iam_documents._embedded_documents(r)) for r in resources]
+    monkeypatch.setattr(iam_documents, "_may_hold_document", lambda value, depth: True)
+    walked = [list(iam_documents._embedded_documents(r)) for r in resources]
+    assert quick == walked and sum(map(len, walked)) > 50 and walked.count([]) > 20
+
+
+def test_where_an_arns_name_starts_is_read_from_the_formats_worked_out_once_per_service():
+    from policies.iam_arns import _arn_formats, _name_segment
+
+    def scanned(service: str, segments: list[str]):  # every format read again for each ARN, as before
+        best = None
+        for fmt in _arn_formats(service):
+            first = next((i for i, seg in enumerate(fmt) if seg.startswith("${")), None)
+            if first is not None and list(fmt[:first]) == segments[:first] and (best is None or first > best[0]):
+                best = (first, fmt[first].strip("${}"))
+        return best
+
+    asked = 0
+    for service in ("s3", "iam", "ecr", "logs", "kms", "elasticloadbalancing", "sqs", "sns", "ssm", "rds", "ecs"):
+        for fmt in _arn_formats(service):
+            for fill in ("name", "*"):
+                segments = [fill if seg.startswith("${") else seg for seg in fmt]
+                for cut in range(len(segments) + 1):
+                    assert _name_segment(service, segments[:cut]) == scanned(service, segments[:cut])
+                    asked += 1
+    assert asked > 500
+
+
+def test_a_document_text_is_judged_once_per_kind_and_two_texts_never_share_a_judgment():
+    from policies.framework import NotJudged
+    from policies.iam_documents import _judged_text
+
+    public = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]})
+    assert _judged_text(public, "trust") == tuple(judge_policy_document(public, "trust"))
+    assert _judged_text(public, "trust") is _judged_text("".join(public), "trust")
+    assert _judged_text(public, "trust") != _judged_text(public, "identity")
+    wide = json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    scoped = wide.replace('"s3:*"', '"s3:GetObject"').replace('"*"}', '"arn:aws:s3:::bucket/key"}')
+    assert _judged_text(wide, "identity") and _judged_text(scoped, "identity") == ()
+    role = view("aws:iam/role:Role", {"assumeRolePolicy": public}, name="one")
+    other = view("aws:iam/role:Role", {"assumeRolePolicy": public.replace("*", "123456789012")}, name="other")
+    assert findings(NO_WILDCARD_IAM, role) and not findings(NO_WILDCARD_IAM, other)
+    unknown = json.dumps({"Statement": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})
+    for _ in range(2):
+        with pytest.raises(NotJudged):
+            _judged_text(unknown, "identity")

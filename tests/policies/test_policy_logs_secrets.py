@@ -121,3 +121,27 @@ def test_codebuild_variables_from_secrets_manager_and_plain_user_data_pass():
     boot = view("aws:ec2/launchTemplate:LaunchTemplate",
                 {"userData": base64.b64encode(b"#!/bin/bash\nexport STAGE=staging\n").decode()})
     assert findings(CONTAINER_ENV_NO_SECRETS, boot) == []
+
+
+def test_the_name_globs_compiled_together_match_where_one_of_them_matches():
+    import fnmatch
+
+    from policies.environment_secrets import _globs
+
+    globs = ["*PASSWORD*", "*PWD", "DB_?", "[AB]*_KEY", "*A*B*C"]
+    for name in ["DB_PASSWORD", "PWD", "XPWDY", "DB_X", "DB_XY", "A_KEY", "C_KEY", "AXBYC", "AXBYCD", "", "A"]:
+        assert (_globs(globs).match(name) is not None) == any(fnmatch.fnmatchcase(name, g) for g in globs), name
+    assert _globs([]).match("ANYTHING") is None
+
+
+def test_other_secret_knobs_are_compiled_again_not_served_from_the_last_config():
+    variable = task(environment=[{"name": "SESSION_COOKIE", "value": "literal-value"}])
+    assert findings(CONTAINER_ENV_NO_SECRETS, variable) == []
+    assert len(findings(CONTAINER_ENV_NO_SECRETS, variable, secretNamePatterns=["*COOKIE*"])) == 1
+    assert findings(CONTAINER_ENV_NO_SECRETS, variable) == []
+    assert findings(CONTAINER_ENV_NO_SECRETS, task(environment=[{"name": "X", "value": "hunter2-value"}]),
+                    secretValuePatterns=["hunter2"])
+    config = CONTAINER_ENV_NO_SECRETS.effective_config({})
+    assert list(CONTAINER_ENV_NO_SECRETS.check(variable, config)) == []
+    config["secretNamePatterns"] = [*config["secretNamePatterns"], "*COOKIE*"]  # the same config object, edited
+    assert len(list(CONTAINER_ENV_NO_SECRETS.check(variable, config))) == 1

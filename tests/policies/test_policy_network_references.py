@@ -88,3 +88,27 @@ def test_endpoints_attached_through_association_resources_count():
     stack.add("aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation", "s3-private",
               {"vpcEndpointId": "vpce-s3", "routeTableId": "rtb-1"})
     assert endpoint_findings(stack) == []
+
+
+# --- the index the stack policies look references up in --------------------------------------------------------
+
+def test_the_targets_index_finds_exactly_the_targets_refers_to_finds_in_their_order():
+    import random
+
+    from policies.stack_links import Targets, refers_to
+
+    rng = random.Random(7)
+    stack = Stack()
+    ids = ["sg-1", "sg-2", "sg-3", UNKNOWN, "", None]
+    groups = [stack.add("aws:ec2/securityGroup:SecurityGroup", f"g{i}", {"id": rng.choice(ids), "arn": rng.choice(ids)})
+              for i in range(12)]
+    for keys in (("id",), ("id", "arn")):
+        index = Targets(groups, keys=keys)
+        for i in range(200):
+            value = rng.choice([rng.choice(ids), [rng.choice(ids) for _ in range(3)], {"id": "sg-1"}, UNKNOWN, None])
+            deps = rng.sample(groups, rng.randint(0, 3)) + rng.sample(stack.views, 1)
+            source = stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", f"r{i}",
+                               {"securityGroupId": value}, deps={"securityGroupId": deps})
+            expected = [g for g in groups if refers_to(source, "securityGroupId", g, keys=keys)]
+            assert index.referred(source, "securityGroupId") == expected
+            assert index.referred(source, "other") == []
