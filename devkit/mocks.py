@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_all_config, set_mocks
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_all_config, set_mocks
 
 from components.core.outputs import lift
 from devkit.aws_state import ACCOUNT_ID, account_of, aws_like_state
@@ -266,6 +266,9 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
         set_all_config(config, secret_keys or [])
     mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns, account_id=account_of(config))
     monitor = RecordingMonitor(mocks)
+    # set_mocks makes this run's stack resource only when no root resource is set: an earlier run in this
+    # process (a standby's primary) would otherwise parent this run's top-level resources.
+    reset_options()
     set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
     reset_runtime()
     result: dict[str, Any] = {}
