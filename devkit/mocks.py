@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_all_config, set_mocks
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_all_config, set_mocks
 
+from components.core.outputs import lift
 from devkit.aws_state import ACCOUNT_ID, account_of, aws_like_state
 from devkit.sdk_adapter import (
     UNKNOWN,
@@ -74,6 +75,15 @@ class RecordedResource:
 def to_plain(value: Any) -> Any:
     """Wire values as JSON: unknowns as the engine's sentinel, resource references as URNs. Keys are
     sorted: a deserialized wire struct has no meaningful key order, and output must not depend on it."""
+    # Exact JSON types first: nearly every value of a record is one (the bench times the program with its
+    # records written out, and `--json`, costs and the pack each convert every record).
+    kind = type(value)
+    if kind is str or value is None or kind is bool or kind is float or kind is int:
+        return value
+    if kind is dict:
+        return {k: (v if type(v) is str else to_plain(v)) for k in sorted(value) for v in (value[k],)}
+    if kind is list:
+        return [v if type(v) is str else to_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: to_plain(value[k]) for k in sorted(value)}
     if isinstance(value, (list, tuple)):
@@ -256,14 +266,21 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
         set_all_config(config, secret_keys or [])
     mocks = AwsLikeMocks(region, remote_outputs, computed_unknown=unknowns, account_id=account_of(config))
     monitor = RecordingMonitor(mocks)
+    # set_mocks makes this run's stack resource only when no root resource is set: an earlier run in this
+    # process (a standby's primary) would otherwise parent this run's top-level resources.
+    reset_options()
     set_mocks(mocks, project=project, stack=stack, preview=unknowns, monitor=monitor)
     reset_runtime()
     result: dict[str, Any] = {}
 
     def body():
         value = program()
-        result["value"] = value
-        return pulumi.Output.from_input(value).future() if value is not None else None
+        if value is None:
+            return None
+        # One Output of the whole return value resolved (components/core/outputs.py: the SDK's lifting would
+        # make thousands at 200 services), awaited here so that the run waits for it, and read again below.
+        result["value"] = lift(value)
+        return result["value"].future()
 
     try:
         run_program_function(body)
@@ -274,7 +291,7 @@ def run_program(program: Callable[[], Any], *, project: str, stack: str, region:
         _drain_after_failure()
         raise
     value = result.get("value")
-    resolved = sync_await(pulumi.Output.from_input(value).future(with_unknowns=True)) if value is not None else None
+    resolved = sync_await(value.future(with_unknowns=True)) if value is not None else None
     return Recorder(monitor), resolved
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from components.core import outputs
 from components.core.contract import PlatformRefs
 from components.core.types import PRIMARY_REGION
 from components.failover.region_actions import RegionActions, RegionActionsArgs
@@ -48,18 +49,18 @@ def region_switch_plan(settings: StackSettings, refs: PlatformRefs, account_id: 
                        actions: RegionActions | None, opts: pulumi.ResourceOptions) -> RegionSwitchPlan:
     """The pair's Region switch plan, owned by the standby (docs/failover.md, "Who owns the plan")."""
     failover = settings.config.failover
-    primary_services = primary.stack_reference.require_output("services")
-    primary_cluster = primary.stack_reference.require_output("clusterArn")
-    pairs = pulumi.Output.all(primary_cluster, primary_services, refs.cluster.arn,
+    primary_services = primary.require_output("services")
+    primary_cluster = primary.require_output("clusterArn")
+    pairs = outputs.all_values(primary_cluster, primary_services, refs.cluster.arn,
                               {name: s.service_arn for name, s in services.items()}).apply(
         lambda v: [ServicePair(name, v[0], _primary_service_arn(primary, v[1], name), v[2], v[3][name])
                    for name in sorted(v[3])])
-    primary_databases = primary.stack_reference.require_output("databases")
-    database_pairs = pulumi.Output.all(primary_databases, databases).apply(
+    primary_databases = primary.require_output("databases")
+    database_pairs = outputs.all_values(primary_databases, databases).apply(
         lambda v: [DatabasePair(name, _primary_global_database(primary, v[0], name)[0],
                                 _primary_global_database(primary, v[0], name)[1], v[1][name]["clusterArn"])
                    for name in sorted(settings.global_database_services)])
-    primary_functions = primary.stack_reference.get_output("regionActions").apply(
+    primary_functions = primary.get_output("regionActions").apply(
         lambda raw: _primary_functions(primary, raw, actions is not None))
     return RegionSwitchPlan(f"{settings.environment}-region-switch", RegionSwitchPlanArgs(
         name=f"{settings.environment}-region-switch", environment=settings.environment,

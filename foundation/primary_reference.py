@@ -24,6 +24,7 @@ resource created with a None argument.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -148,7 +149,7 @@ class PrimaryReference:
                 f"primary stack name {primary_stack!r} must be fully qualified: <organization>/<project>/<stack>")
         self.primary_stack = primary_stack
         self.stack_reference = pulumi.StackReference(resource_name, stack_name=primary_stack, opts=opts)
-        self._outputs_by_name: dict[str, pulumi.Output[Any]] = {}
+        self._outputs_by_name: dict[tuple[str, bool], pulumi.Output[Any]] = {}
         self.outputs: pulumi.Output[PrimaryStackOutputs] = self.stack_reference.outputs.apply(
             lambda raw: parse_primary_outputs(raw, primary_stack, expected_environment=expected_environment,
                                               standby_region=standby_region, standby_vpc_cidr=standby_vpc_cidr,
@@ -164,12 +165,40 @@ class PrimaryReference:
         self.repository_names: pulumi.Output[dict[str, str]] = self.outputs.apply(lambda o: dict(o.repository_names))
 
     def require_output(self, name: str) -> pulumi.Output[Any]:
-        """The primary's output `name`, read once per name and shared by every caller: each SDK read is an
-        Output of its own, so one read per service and field would grow with services × fields."""
-        output = self._outputs_by_name.get(name)
+        """The primary's output `name` (KeyError when the primary has none), read once per name and shared by
+        every caller."""
+        return self._output(name, required=True)
+
+    def get_output(self, name: str) -> pulumi.Output[Any]:
+        """The primary's output `name`, None when the primary has none."""
+        return self._output(name, required=False)
+
+    def _output(self, name: str, *, required: bool) -> pulumi.Output[Any]:
+        """What `StackReference.require_output`/`get_output` return (the value, the reference as its resource,
+        secret exactly when the primary marks that output secret), without their cost: the SDK reads a name
+        through `Output.all(name, outputs)`, which lifts the primary's whole output document, every nested
+        dict and list, into Outputs again on every read (thousands at 200 services, per name)."""
+        key = (name, required)
+        output = self._outputs_by_name.get(key)
         if output is None:
-            output = self._outputs_by_name[name] = self.stack_reference.require_output(name)
+            value = self.stack_reference.outputs.apply(
+                (lambda outputs: outputs[name]) if required else (lambda outputs: outputs.get(name)))
+            # Tasks, not bare coroutines: an output nobody reads must not leave a coroutine never awaited.
+            output = self._outputs_by_name[key] = pulumi.Output(
+                value.resources(), asyncio.ensure_future(value.future()), asyncio.ensure_future(value.is_known()),
+                asyncio.ensure_future(self._is_secret(name)))
         return output
+
+    async def _is_secret(self, name: str) -> bool:
+        """As the SDK decides it: by the primary's list of secret output names when it is known, else as
+        secret as the whole output document."""
+        reference = self.stack_reference
+        if not await reference.secret_output_names.is_known():
+            return await reference.outputs.is_secret()
+        names = await reference.secret_output_names.future()
+        if names is None:
+            return await reference.outputs.is_secret()
+        return name in names
 
     def require_failover_record(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """(hostedZoneId, apiRecordName) for the standby's SECONDARY record; a clear error if the primary has none.

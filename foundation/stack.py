@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core.contract import PlatformRefs
+from components.core.outputs import lift
 from components.core.types import PRIMARY_REGION, STANDBY_REGION
 from components.cost.budget_scale_down import BudgetScaleDown, BudgetScaleDownArgs, ScaledService
 from components.cost.cost_controls import CostControls, CostControlsArgs
@@ -387,7 +388,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
             shard_failovers(settings, refs, zone, in_region, gate_id)
 
     operations = service_operations(settings)
-    secret_arns_output = pulumi.Output.from_input(secret_arns)
+    secret_arns_output = lift(secret_arns)
     shard_of = {spec.name: index for index, shard in enumerate(settings.alb_shards) for spec in shard}
     # Security groups follow the catalog's call graph through one client group per called service, which
     # exist before any service (so cycles need no ordering): components/mesh_service/clients.py.

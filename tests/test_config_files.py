@@ -244,3 +244,30 @@ def test_what_pulumi_stack_init_writes_beside_the_config_is_accepted(project):
     path = project / "Pulumi.staging.yaml"
     path.write_text("encryptionsalt: v1:abc:def\n" + path.read_text())
     assert load_stack("staging", project).stack == "staging"
+
+
+def test_the_catalog_is_validated_once_per_content_and_again_when_it_changes(project, monkeypatch):
+    from foundation.settings import catalog as catalog_module
+
+    validations = []
+    original = catalog_module.Catalog.model_validate
+
+    def counted(raw):
+        validations.append(sorted(raw["services"]))
+        return original(raw)
+
+    monkeypatch.setattr(catalog_module.Catalog, "model_validate", counted)
+    path = project / "platform" / "services.yaml"
+    first = load_catalog(path)
+    assert load_catalog(path) is first
+    assert len(validations) == 1
+
+    edit_yaml(path, lambda document: document["services"]["auth"].update(minTasks=3))
+    changed = load_catalog(path)
+    assert len(validations) == 2 and changed.services["auth"].min_tasks == 3
+
+    edit_yaml(path, lambda document: document["services"]["auth"].update(minTasks="many"))
+    for _ in range(2):  # a bad catalog is refused on every load, not remembered as anything
+        with pytest.raises(ConfigError, match=r"services\.yaml"):
+            load_catalog(path)
+    assert len(validations) == 4

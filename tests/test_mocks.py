@@ -37,3 +37,10 @@ def test_a_failed_program_leaves_nothing_behind_for_the_next_run():
     recorder, _ = run_program(lambda: {"id": ec2.Vpc("other", cidr_block="10.1.0.0/16").id},
                               project="p", stack="second", region="eu-central-1")
     assert [r.name for r in recorder.resources] == ["other"]
+
+
+def test_a_run_after_another_in_the_same_process_parents_its_resources_to_its_own_stack():
+    for stack in ("first", "second"):
+        recorder, _ = run_program(lambda: {"id": ec2.Vpc("network", cidr_block="10.0.0.0/16").id},
+                                  project="p", stack=stack, region="eu-central-1")
+        assert recorder.one("aws:ec2/vpc:Vpc").parent == f"urn:pulumi:{stack}::p::pulumi:pulumi:Stack::p-{stack}"

@@ -133,24 +133,77 @@ def test_a_primary_that_exports_no_secret_a_standby_service_reads_is_refused():
                               required_secrets=["billing/payment-key", "auth/jwt-signing-key"])
 
 
-def test_every_read_of_one_primary_output_shares_one_stack_reference_read(monkeypatch):
+def test_every_read_of_one_primary_output_shares_one_output_and_none_lifts_the_whole_document(monkeypatch):
     import pulumi
 
     from foundation.data_stack import _primary_entry
 
-    reads = []
-    original = pulumi.StackReference.require_output
+    lifted_documents = []
+    original = pulumi.Output.from_input
 
-    def counted(self, name):
-        reads.append(name)
-        return original(self, name)
+    def counted(value):
+        if isinstance(value, dict) and isinstance(value.get("repositoryNames"), dict):  # the primary's document
+            lifted_documents.append(value)
+        return original(value)
 
-    monkeypatch.setattr(pulumi.StackReference, "require_output", counted)
+    monkeypatch.setattr(pulumi.Output, "from_input", staticmethod(counted))
     tables = {service: {"name": f"prod-{service}", "replicaKeyArn": f"arn:aws:kms:eu-west-1:123456789012:key/{service}"}
               for service in ("auth", "persona", "orders")}
+    shared = []
     _, result, _ = _read(_primary_outputs(dataTables=tables), extra=lambda primary: {
         "entries": [_primary_entry(primary, "dataTables", service, field)
-                    for service in tables for field in ("name", "replicaKeyArn")]})
+                    for service in tables for field in ("name", "replicaKeyArn")],
+        "shared": shared.append(primary.require_output("dataTables") is primary.require_output("dataTables"))})
 
-    assert reads == ["dataTables"]
+    assert shared == [True]
+    assert lifted_documents == []
     assert result["entries"] == [tables[service][field] for service in tables for field in ("name", "replicaKeyArn")]
+
+
+def test_a_primary_output_reads_as_the_sdks_stack_reference_reads_it_value_and_secretness():
+    """Same value (None or KeyError for a missing name), same resource, secret exactly when the primary
+    lists the output as secret, as `StackReference.require_output`/`get_output` give."""
+    import asyncio
+
+    import pulumi
+
+    seen = {}
+
+    def stack_reference(inputs):
+        return {"outputs": _primary_outputs(), "name": inputs["name"], "secretOutputNames": ["secretArns"]}
+
+    def program():
+        primary = PrimaryReference(PRIMARY_STACK, expected_environment="prod", standby_region="eu-west-1")
+        reference = primary.stack_reference
+
+        async def read(key, output):
+            value = await output.future()
+            resources = [await r.urn.future() for r in await output.resources()]
+            seen[key] = (value, await output.is_secret(), resources)
+
+        reads = []
+        for name in ("secretArns", "albDnsName"):
+            reads += [read(("ours", "require", name), primary.require_output(name)),
+                      read(("sdk", "require", name), reference.require_output(name))]
+        for name in ("secretArns", "missing"):
+            reads += [read(("ours", "get", name), primary.get_output(name)),
+                      read(("sdk", "get", name), reference.get_output(name))]
+        return {"done": pulumi.Output.from_input(asyncio.gather(*reads))}
+
+    run_program(program, project="microservices-foundation", stack="prod-euw1", region="eu-west-1",
+                remote_outputs={"pulumi:pulumi:StackReference": stack_reference})
+    keys = {key[1:] for key in seen}
+    assert len(keys) == 4
+    for key in keys:
+        assert seen[("ours", *key)] == seen[("sdk", *key)], key
+    assert seen[("ours", "require", "secretArns")][1] is True
+    assert seen[("ours", "require", "albDnsName")][1] is False
+    assert seen[("ours", "get", "missing")][0] is None
+
+    for read_missing in (lambda primary: primary.require_output("missing"),
+                         lambda primary: primary.stack_reference.require_output("missing")):
+        with pytest.raises(KeyError, match="missing"):
+            run_program(lambda read=read_missing: {"missing": read(PrimaryReference(
+                PRIMARY_STACK, expected_environment="prod", standby_region="eu-west-1"))},
+                project="microservices-foundation", stack="prod-euw1", region="eu-west-1",
+                remote_outputs={"pulumi:pulumi:StackReference": stack_reference})

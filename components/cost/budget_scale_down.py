@@ -27,6 +27,7 @@ import pulumi_aws.lambda_ as lambda_
 import pulumi_aws.sns as sns
 
 # The handler is the one home of the names it reads (it ships alone, so it cannot import from here).
+from components.core import outputs
 from components.core.validation import LAMBDA_FUNCTION_NAME
 from components.cost.budget_scale_down_handler import DIMENSION as ECS_DIMENSION
 from components.cost.budget_scale_down_handler import ENV_CLUSTER, ENV_SERVICES, ENV_TOPIC
@@ -198,12 +199,12 @@ class BudgetScaleDown(pulumi.ComponentResource):
             permissions_boundary=args.permissions_boundary_arn, opts=child)
         services = list(args.services.values())
         policy = iam.RolePolicy(
-            f"{name}-role-policy", role=role.id, policy=pulumi.Output.all(
+            f"{name}-role-policy", role=role.id, policy=outputs.all_values(
                 [s.target_arn for s in services], [s.service_arn for s in services], log_group.arn,
                 args.dead_letter_topic_arn, args.kms_key_arn).apply(
                     lambda v: json.dumps(role_policy(v[0], v[1], v[2], v[3], v[4]))), opts=child)
 
-        minimums = pulumi.Output.all(*[s.service_name for s in services]).apply(
+        minimums = outputs.all_values(*[s.service_name for s in services]).apply(
             lambda names: json.dumps(dict(zip(names, [s.min_tasks for s in services], strict=False)), sort_keys=True))
         function = lambda_.Function(
             f"{name}-function", name=args.name, role=role.arn, runtime=RUNTIME, architectures=[ARCHITECTURE],

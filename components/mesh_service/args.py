@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.core import outputs
 from components.core.contract import PlatformRefs
 from components.core.types import ARCHITECTURES, DEPLOYMENT_STRATEGIES, AppProtocol, Architecture, DeploymentStrategy
 from components.core.validation import (
@@ -279,5 +280,5 @@ class MeshServiceArgs:
     @property
     def image_uri(self) -> pulumi.Output[str]:
         separator = "@" if self.service.image.startswith("sha256:") else ":"
-        return pulumi.Output.from_input(self.platform.repository(self.service.name).url).apply(
-            lambda url: f"{url}{separator}{self.service.image}")
+        return outputs.apply(self.platform.repository(self.service.name).url,
+                             lambda url: f"{url}{separator}{self.service.image}")

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws.appautoscaling as appautoscaling
 import pulumi_aws.ecs as ecs
 
+from components.core import outputs
 from components.mesh_service.args import MeshServiceArgs
 
 
@@ -17,7 +18,7 @@ def create_autoscaling(name: str, args: MeshServiceArgs, *, ecs_service: ecs.Ser
     scaling = args.operations.scaling
     target = appautoscaling.Target(
         f"{name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-        resource_id=pulumi.Output.concat("service/", args.platform.cluster.name, "/", ecs_service.name),
+        resource_id=outputs.concat("service/", args.platform.cluster.name, "/", ecs_service.name),
         min_capacity=args.service.min_tasks, max_capacity=args.service.max_tasks, tags=dict(tags), opts=child())
 
     def tracking(logical: str, metric_type: str, value: float) -> appautoscaling.Policy:

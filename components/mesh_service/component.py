@@ -20,6 +20,7 @@ import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
 import pulumi_aws.vpc as vpc_rules
 
+from components.core import outputs
 from components.legacy.legacy_route import ROLLING_CIRCUIT_BREAKER, ROLLING_DEPLOYMENT
 from components.mesh_service import container_definitions as containers
 from components.mesh_service.alarms import create_rollback_alarms
@@ -103,10 +104,10 @@ class MeshService(pulumi.ComponentResource):
         self.security_group_id = self.security_group.id
         self.discovery_name = pulumi.Output.from_input(args.dns_name)
         self.log_group_name = self.log_group.name
-        self.target_group_arns = pulumi.Output.all(*[tg.arn for tg in self.target_groups])
+        self.target_group_arns = outputs.all_values(*[tg.arn for tg in self.target_groups])
         self.execution_role_arn = self.roles.execution_role.arn
         self.task_role_arn = self.roles.task_role.arn
-        self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
+        self.alarm_names = outputs.all_values(*[alarm.name for alarm in self.alarms])
         self.register_outputs({
             "serviceName": self.service_name,
             "serviceArn": self.service_arn,

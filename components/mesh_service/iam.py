@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws.iam as iam
 
+from components.core import outputs
 from components.mesh_service import service_iam
 from components.mesh_service.args import MeshServiceArgs
 
@@ -29,12 +30,12 @@ def create_roles(name: str, args: MeshServiceArgs, *, log_group_name: pulumi.Inp
                  parameter_arns: Sequence[pulumi.Input[str]], tags: Mapping[str, str],
                  child: Callable[..., pulumi.ResourceOptions]) -> ServiceRoles:
     platform, service, operations = args.platform, args.service, args.operations
-    cluster = pulumi.Output.from_input(platform.cluster.arn).apply(service_iam.parse_arn)
+    cluster = outputs.apply(platform.cluster.arn, service_iam.parse_arn)
     account_id = cluster.apply(lambda parts: parts["account"])
     partition = cluster.apply(lambda parts: parts["partition"])
 
     def trust(conditions: bool) -> pulumi.Output[str]:
-        return pulumi.Output.all(account_id, partition).apply(
+        return outputs.all_values(account_id, partition).apply(
             lambda values: json.dumps(service_iam.trust_policy(
                 values[0], platform.region, values[1], confused_deputy_conditions=conditions)))
 
@@ -62,9 +63,9 @@ def create_roles(name: str, args: MeshServiceArgs, *, log_group_name: pulumi.Inp
 
     execution = iam.RolePolicy(
         f"{name}-execution-policy", role=execution_role.id,
-        policy=pulumi.Output.all(partition, account_id, platform.repository(service.name).arn, platform.kms_key_arn,
-                                 log_group_name, pulumi.Output.all(*args.secret_arns.values()),
-                                 pulumi.Output.all(*parameter_arns), platform.collector_image_uri).apply(execution_policy),
+        policy=outputs.all_values(partition, account_id, platform.repository(service.name).arn, platform.kms_key_arn,
+                                  log_group_name, list(args.secret_arns.values()), list(parameter_arns),
+                                  platform.collector_image_uri).apply(execution_policy),
         opts=child())
     document = service_iam.task_role_policy(operations.tracing_enabled)
     task = None

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws.ecs as ecs
 
+from components.core import outputs
 from components.mesh_service import container_definitions as containers
 from components.mesh_service.args import MeshServiceArgs
 from components.mesh_service.iam import ServiceRoles
@@ -42,7 +43,6 @@ def create_task_definition(name: str, args: MeshServiceArgs, *, size: TaskSize, 
         runtime_platform={"cpu_architecture": service.architecture, "operating_system_family": "LINUX"},
         execution_role_arn=roles.execution_role.arn, task_role_arn=roles.task_role.arn,
         volumes=containers.task_volumes(),
-        container_definitions=pulumi.Output.all(
-            args.image_uri, log_group_name, pulumi.Output.from_input(dict(secret_refs)),
-            platform.collector_image_uri).apply(definitions),
+        container_definitions=outputs.all_values(
+            args.image_uri, log_group_name, dict(secret_refs), platform.collector_image_uri).apply(definitions),
         tags=dict(tags), opts=child())

@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
+from components.core import outputs
 from components.core.types import Environment
 from components.observability.alarm_specs import metric_alarm_args
 from components.observability.alert_routing import AlertDestination
@@ -124,14 +125,14 @@ class ServiceObservability(pulumi.ComponentResource):
 
         self.dashboard = cloudwatch.Dashboard(
             f"{name}-dashboard", dashboard_name=args.dashboard_name,
-            dashboard_body=pulumi.Output.all(args.cluster_name, args.log_group_name,
-                                             pulumi.Output.all(self.composite.arn, *[a.arn for a in self.alarms]),
-                                             *alb_parts).apply(body),
+            dashboard_body=outputs.all_values(args.cluster_name, args.log_group_name,
+                                              [self.composite.arn, *[a.arn for a in self.alarms]],
+                                              *alb_parts).apply(body),
             opts=self._child)
 
         self.composite_alarm_name = self.composite.alarm_name
         self.composite_alarm_arn = self.composite.arn
-        self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in self.alarms])
+        self.alarm_names = outputs.all_values(*[alarm.name for alarm in self.alarms])
         self.dashboard_name = self.dashboard.dashboard_name
         self.register_outputs({"compositeAlarmName": self.composite_alarm_name,
                                "compositeAlarmArn": self.composite_alarm_arn, "alarmNames": self.alarm_names,

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 
+from components.core import outputs
 from components.observability.alarm_specs import COMPOSITE_CHILDREN_MAX, CompositeSpec
 from components.observability.alert_routing import AlertDestination
 from components.observability.dashboards import OverviewInputs, OverviewService, overview_dashboard
@@ -65,19 +66,21 @@ class StackHealth(pulumi.ComponentResource):
         # count depends only on the number of services, so it is known before the names resolve.
         self.groups: list[cloudwatch.CompositeAlarm] = []
         group_count = -(-len(names) // COMPOSITE_CHILDREN_MAX) if len(names) > COMPOSITE_CHILDREN_MAX else 0
-        for index in range(group_count):
-            group = pulumi.Output.all(*names).apply(functools.partial(_group, args.name_prefix, index))
-            self.groups.append(cloudwatch.CompositeAlarm(
-                f"{name}-health-{index + 1}", alarm_name=f"{args.name_prefix}-platform-health-{index + 1}",
-                alarm_description=group.apply(lambda c: c.description), alarm_rule=group.apply(lambda c: c.rule),
-                actions_enabled=True, tags=dict(args.tags), opts=child))
+        if group_count:
+            resolved_names = outputs.all_values(*names)  # one combination that every group picks from
+            for index in range(group_count):
+                group = resolved_names.apply(functools.partial(_group, args.name_prefix, index))
+                self.groups.append(cloudwatch.CompositeAlarm(
+                    f"{name}-health-{index + 1}", alarm_name=f"{args.name_prefix}-platform-health-{index + 1}",
+                    alarm_description=group.apply(lambda c: c.description), alarm_rule=group.apply(lambda c: c.rule),
+                    actions_enabled=True, tags=dict(args.tags), opts=child))
         if self.groups:
             names = [group.alarm_name for group in self.groups]
 
         def spec(resolved: list[Any]) -> CompositeSpec:
             return stack_composite(args.name_prefix, list(resolved))
 
-        composite = pulumi.Output.all(*names).apply(spec)
+        composite = outputs.all_values(*names).apply(spec)
         self.composite = cloudwatch.CompositeAlarm(
             f"{name}-health", alarm_name=args.composite_name,
             alarm_description=composite.apply(lambda c: c.description), alarm_rule=composite.apply(lambda c: c.rule),
@@ -96,9 +99,9 @@ class StackHealth(pulumi.ComponentResource):
 
         self.dashboard = cloudwatch.Dashboard(
             f"{name}-overview", dashboard_name=f"{args.name_prefix}-overview",
-            dashboard_body=pulumi.Output.all(
-                args.cluster_name, pulumi.Output.all(self.composite.arn, *[s.health_alarm_arn for s in args.services]),
-                *[pulumi.Output.all(*p) for p in alb_parts]).apply(body),
+            dashboard_body=outputs.all_values(
+                args.cluster_name, [self.composite.arn, *[s.health_alarm_arn for s in args.services]],
+                *alb_parts).apply(body),
             opts=child)
         self.health_alarm_name = self.composite.alarm_name
         self.dashboard_name = self.dashboard.dashboard_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from components.mesh_service.protocol import protocol_problem
 from foundation.settings.base import ConfigError, checked_plain_values, format_validation_error, matching
 from foundation.settings.base import Model as _Model
 from foundation.settings.event_schemas import check_event_schemas, schemas_dir
-from foundation.settings.yaml_files import load_yaml
+from foundation.settings.yaml_files import load_yaml, read_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 CATALOG_FILE = PROJECT_DIR / "platform" / "services.yaml"
@@ -225,11 +226,19 @@ def _check_event_documents(name: str, service: CatalogService) -> None:
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    raw = load_yaml(path, "the service catalog")
-    try:
-        catalog = Catalog.model_validate(raw)
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"service catalog {path.name}", prefix="")) from None
+    catalog = _validated_catalog(path, read_text(path, "the service catalog"))
     # The schemas beside the catalog: subscriptions need one, and none may break its subscribers.
     check_event_schemas(catalog.services, schemas_dir(path))
     return catalog
+
+
+@functools.lru_cache(maxsize=8)
+def _validated_catalog(path: Path, text: str) -> Catalog:
+    """Validated once per content: a run loads the catalog for its stack and again for the rules across
+    stacks, and the offline preview loads its stack before the program does, each validating every service
+    (a ConfigError is raised again each time: exceptions are not cached). The catalog is frozen."""
+    raw = load_yaml(path, "the service catalog", text=text)
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, f"service catalog {path.name}", prefix="")) from None

@@ -103,13 +103,20 @@ def _parsed(text: str) -> tuple[str | None, Any]:
     return None, yaml.load(text, Loader=_UniqueKeyLoader)
 
 
-def load_yaml(path: Path, what: str, *, mapping: bool = True) -> Any:
-    """The parsed file, or one ConfigError naming it: missing, unreadable, invalid YAML, duplicate keys,
-    nested deeper than MAX_DEPTH, or (with `mapping`) a top level that is not a mapping."""
+def read_text(path: Path, what: str) -> str:
+    """The file's text, or a ConfigError naming it (missing, unreadable, not UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path.name}: cannot read {what}: {err.__class__.__name__}: {err}") from None
+
+
+def load_yaml(path: Path, what: str, *, mapping: bool = True, text: str | None = None) -> Any:
+    """The parsed file (or `text`, its content as the caller read it), or one ConfigError naming it: missing,
+    unreadable, invalid YAML, duplicate keys, nested deeper than MAX_DEPTH, or (with `mapping`) a top level
+    that is not a mapping."""
+    if text is None:
+        text = read_text(path, what)
     try:
         problem, value = _parsed(text)
         if problem:
