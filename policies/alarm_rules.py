@@ -78,7 +78,7 @@ class _Parser:
     def parse(self) -> Node:
         node = self.or_()
         if self.peek() is not None:
-            raise RuleError(f"unexpected {self.peek()[1]!r} after a complete rule")  # type: ignore[index]
+            raise RuleError(f"unexpected {self.peek()[1]!r} after a complete rule")  # type: ignore[index]  # peek() is not None here: checked just before
         return node
 
     def or_(self) -> Node:
@@ -129,7 +129,7 @@ class _Parser:
             self.take(",")
             self.take("(")
             names = [self.alarm()]
-            while self.peek() is not None and self.peek()[1] == ",":  # type: ignore[index]
+            while self.peek() is not None and self.peek()[1] == ",":  # type: ignore[index]  # peek() is not None here: checked just before
                 self.take(",")
                 names.append(self.alarm())
             self.take(")")

@@ -326,7 +326,7 @@ def build_policy(spec: PolicySpec, outbox: AcknowledgementOutbox) -> ResourceVal
         return StackValidationPolicy(validate=_guarded(spec, _stack_validation(spec, outbox)), **common)
     policy = ResourceValidationPolicy(validate=_guarded(spec, _resource_validation(spec, outbox)), **common)
     # The analyzer service (server.py) skips this policy for any other type: it would return without a word.
-    policy.resource_types = spec.resource_types  # type: ignore[attr-defined]
+    policy.resource_types = spec.resource_types  # type: ignore[attr-defined]  # an attribute of ours on the library's class
     return policy
 
 

@@ -129,7 +129,7 @@ def _prefix_list_cidrs(rule: IngressRule, prefix_lists: list[ResourceView], entr
     return cidrs
 
 
-def _networks(rule: IngressRule, extra: list[Any] = ()) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], bool]:  # type: ignore[assignment]
+def _networks(rule: IngressRule, extra: list[Any] = ()) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], bool]:  # type: ignore[assignment]  # () as a read-only default
     """The rule's known source networks (its CIDRs and ``extra`` ones), and whether one of its sources is unknown."""
     networks, unknown = [], False
     for cidr in list(rule.cidrs) + list(extra):
@@ -157,9 +157,9 @@ def _internet_size(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
         for block in NOT_INTERNET:
             if block.version != net.version:
                 continue
-            if net.subnet_of(block):  # type: ignore[arg-type]
+            if net.subnet_of(block):  # type: ignore[arg-type]  # same IP version: callers pass one
                 total -= net.num_addresses
-            elif block.subnet_of(net):  # type: ignore[arg-type]
+            elif block.subnet_of(net):  # type: ignore[arg-type]  # same IP version: callers pass one
                 total -= block.num_addresses
     return total
 

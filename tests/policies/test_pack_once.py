@@ -78,18 +78,18 @@ def test_a_resource_view_reads_the_converted_dict_of_its_own_request(monkeypatch
 
     monkeypatch.setattr(values, "_last_plain", None)
     one, other = server._proxied(_struct({"bucket": "one"})), server._proxied(_struct({"bucket": "other"}))
-    assert ResourceView.from_validation_args(Args(one)).props == {"bucket": "one"}  # type: ignore[arg-type]
-    assert ResourceView.from_validation_args(Args(other)).props == {"bucket": "other"}  # type: ignore[arg-type]
-    assert ResourceView.from_validation_args(Args(one)).props is plain_properties(one)  # type: ignore[arg-type]
+    assert ResourceView.from_validation_args(Args(one)).props == {"bucket": "one"}  # type: ignore[arg-type]  # a stand-in for the library's args
+    assert ResourceView.from_validation_args(Args(other)).props == {"bucket": "other"}  # type: ignore[arg-type]  # a stand-in for the library's args
+    assert ResourceView.from_validation_args(Args(one)).props is plain_properties(one)  # type: ignore[arg-type]  # a stand-in for the library's args
     # The policies of one request share its view; another request, even with equal properties, gets its own.
     request = Args(one)
-    view = ResourceView.from_validation_args(request)  # type: ignore[arg-type]
-    assert ResourceView.from_validation_args(request) is view  # type: ignore[arg-type]
+    view = ResourceView.from_validation_args(request)  # type: ignore[arg-type]  # a stand-in for the library's args
+    assert ResourceView.from_validation_args(request) is view  # type: ignore[arg-type]  # a stand-in for the library's args
     same_content = Args(server._proxied(_struct({"bucket": "one"})))
-    assert ResourceView.from_validation_args(same_content) is not view  # type: ignore[arg-type]
+    assert ResourceView.from_validation_args(same_content) is not view  # type: ignore[arg-type]  # a stand-in for the library's args
     renamed = Args(one)
     renamed.name, renamed.urn = "c", "urn:pulumi:test::p::aws:s3/bucket:Bucket::c"
-    assert ResourceView.from_validation_args(renamed).name == "c"  # type: ignore[arg-type]
+    assert ResourceView.from_validation_args(renamed).name == "c"  # type: ignore[arg-type]  # a stand-in for the library's args
 
 
 def test_a_provider_sent_again_with_equal_properties_is_converted_once_and_any_other_anew():
