@@ -195,3 +195,13 @@ def test_the_standby_owns_the_plan_in_its_own_region_and_reads_the_primary_only_
     assert plan.provider_region == "eu-west-1"
     assert prod_standby.outputs["regionSwitchPlanArn"].startswith("arn:aws:arc-region-switch::123456789012:plan/")
     assert {r.provider_region for r in prod_standby.recorder.resources if r.type.startswith("aws:")} == {"eu-west-1"}
+
+
+def test_a_pilot_light_standby_has_no_liveness_alarm_that_could_never_leave_alarm(staging_standby, prod_standby):
+    def route53_alarms(preview):
+        return [a for a in preview.recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                if a.inputs.get("namespace") == "AWS/Route53"]
+
+    assert 0 in staging_standby.settings.config.failover.standby_min_tasks.values()
+    assert route53_alarms(staging_standby) == []
+    assert route53_alarms(prod_standby), "a warm standby keeps its liveness alarm"
