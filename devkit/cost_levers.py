@@ -112,8 +112,10 @@ def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
         # service's architecture.
         levers.append(Lever("Spot share", label, {"capacity": {
             "onDemandBase": 0, "onDemandWeight": on_demand, "spotWeight": spot}}))
-    # Tasks per service that Spot cannot take, under the stack's own weights.
-    levers += [Lever("on-demand base (stack's weights)", str(base), {"capacity.onDemandBase": base})
+    # Tasks per service that Spot cannot take, under the stack's own weights (ECS allows one provider a base,
+    # so an on-demand base replaces a Spot base).
+    levers += [Lever("on-demand base (stack's weights)", str(base),
+                     {"capacity.onDemandBase": base, **({"capacity.spotBase": 0} if base else {})})
                for base in (0, 1)]
     for arch in ("ARM64", "X86_64"):
         levers.append(Lever("architecture (stack's Spot weights)", arch,

@@ -338,6 +338,10 @@ def failover_lines(preview: StackPreview) -> list[str]:
              else "registered by the standby stack of this pair")
     lines.append(f"Region switch plan ({owner}): RTO {settings.plan_time().summary()}")
     lines.append(f"RPO bound: {settings.rpo_bound().summary()}")
+    if settings.role == "standby" and settings.global_database_services and failover.standby_database_readers == 0:
+        lines.append(f"secondary databases {list(settings.global_database_services)} are headless "
+                     "(failover.standbyDatabaseReaders 0): before executing the plan set it to 1 and `pulumi up` "
+                     "this stack (Aurora promotes a reader, not a volume; the RTO above counts from then)")
     return lines
 
 

@@ -1,12 +1,14 @@
 """Compose a stack's data and events: the environment's bus in this region, each service's ServiceData, and
 the outputs the standby reads (`dataTables`, `databases`).
 
-Which stack owns what (docs/events.md, docs/runbooks/database-failover.md):
-  * prod primary: tables with a global-table replica in the standby region (encrypted with the primary-owned
+Which stack owns what (docs/events.md, docs/runbooks/database-failover.md), where the pair replicates its
+data (`failover.replicateData`; prod by default, the staging pair by its config):
+  * primary: tables with a global-table replica in the standby region (encrypted with the primary-owned
     TableReplicaKey there), databases as the primary cluster of an Aurora global database.
-  * prod standby: no table of its own; its tasks and its (stopped) outbox pipe use the replica, whose ARNs
-    the primary exports; databases join the global database as secondary clusters.
-  * staging (both regions): independent tables and scale-to-zero databases; nothing is replicated.
+  * standby: no table of its own; its tasks and its (stopped) outbox pipe use the replica, whose ARNs
+    the primary exports; databases join the global database as secondary clusters (headless with
+    `failover.standbyDatabaseReaders: 0`).
+  * a pair that does not replicate: independent tables and scale-to-zero databases in both regions.
 Every stack has its own bus, subscription queues and rules: services publish and consume in their region.
 """
 
@@ -57,7 +59,7 @@ def writer_endpoint(primary: PrimaryReference | None, service: str, database: Se
 def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services: dict[str, MeshService],
                           primary: PrimaryReference | None, opts: pulumi.ResourceOptions) -> dict[str, Any]:
     environment, defaults = settings.environment, settings.defaults
-    replicate = defaults.replicate_data
+    replicate = settings.replicate_data
     owned = {s.name: settings.data_and_events[s.name] for s in settings.services}
     bus = EventBus(f"{environment}-events", EventBusArgs(
         environment=environment, archive_retention_days=defaults.event_archive_retention_days), opts=opts)
@@ -88,7 +90,8 @@ def build_data_and_events(settings: StackSettings, refs: PlatformRefs, services:
                     stream_arn=_primary_entry(primary, "dataTables", name, "replicas", settings.region, "streamArn"),
                     kms_key_arn=_primary_entry(primary, "dataTables", name, "replicaKeyArn"))
             if isinstance(spec.data, PostgresData):
-                global_role = GlobalSecondary(_primary_entry(primary, "databases", name, "globalClusterIdentifier"))
+                global_role = GlobalSecondary(_primary_entry(primary, "databases", name, "globalClusterIdentifier"),
+                                              readers=settings.config.failover.standby_database_readers)
         data = ServiceData(f"{environment}-{name}-data", ServiceDataArgs(
             platform=refs, service=name, spec=spec, task_role_name=mesh.roles.task_role.name,
             task_security_group_id=mesh.security_group_id, scaling_target=mesh.scaling_target,

@@ -28,7 +28,7 @@ def main() -> None:
     print("Events")
     for environment, defaults in ENVIRONMENT_DEFAULTS.items():
         print(f"  {environment}: archive retention {defaults.event_archive_retention_days} days, "
-              f"data replicated to the standby: {defaults.replicate_data}")
+              f"data replicated to the standby by default (failover.replicateData): {defaults.replicate_data}")
     print(f"  queue retention {QUEUE_RETENTION_SECONDS // 86400} days, "
           f"DLQ retention {DLQ_RETENTION_SECONDS // 86400} days")
     print(f"  maxReceives default {MAX_RECEIVES_DEFAULT}; rule target retries {retry.maximum_retry_attempts} times "

@@ -48,14 +48,21 @@ def _standby(stack: str, primary: str) -> StackPreview:
 
 
 @pytest.fixture(scope="session")
-def staging_standby_without_dns(tmp_path_factory: pytest.TempPathFactory) -> StackPreview:
-    """staging-euw1 (after its primary) in a copy of the stack files without `dns`: a pair that reaches each
-    region by its ALB name, HTTP only."""
-    project = tmp_path_factory.mktemp("no-dns")
+def minimal_staging_standby(tmp_path_factory: pytest.TempPathFactory) -> StackPreview:
+    """staging-euw1 (after its primary, `.primary`) in a copy of the stack files without `dns` and without
+    replicated data: a pair that reaches each region by its ALB name, HTTP only, each region with its own
+    database."""
+    project = tmp_path_factory.mktemp("minimal-pair")
     for source in PROJECT_DIR.glob("Pulumi*.yaml"):
         document = yaml.safe_load(source.read_text())
         if source.name in ("Pulumi.staging.yaml", "Pulumi.staging-euw1.yaml"):
-            document["config"].pop("microservices-foundation:dns")
+            config = document["config"]
+            config.pop("microservices-foundation:dns")
+            failover = config.get("microservices-foundation:failover", {})
+            for key in ("replicateData", "standbyDatabaseReaders"):
+                failover.pop(key, None)
+            if not failover:
+                config.pop("microservices-foundation:failover", None)
         (project / source.name).write_text(yaml.safe_dump(document, sort_keys=False))
     shutil.copytree(PROJECT_DIR / "platform", project / "platform")
     primary = preview_stack("staging", project_dir=project)

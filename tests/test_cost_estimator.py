@@ -207,6 +207,27 @@ def test_on_demand_dynamodb_aurora_sqs_and_events_are_priced():
     assert [i for i in result.items if "PITR" in i.basis]
 
 
+@pytest.mark.parametrize("with_reader", [True, False])
+def test_a_headless_secondary_pays_storage_and_only_the_rehearsal_hours_of_a_reader(with_reader):
+    region = PRICES.regions["eu-west-1"]
+    parent = "urn:pulumi:ref::p::microservices:data:ServiceDatabase::db"
+    extra = [{"type": "aws:rds/cluster:Cluster", "name": "db-cluster", "inputs": {
+        "clusterIdentifier": "db", "globalClusterIdentifier": "db",
+        "serverlessv2ScalingConfiguration": {"minCapacity": 0.5, "maxCapacity": 4}}}]
+    if with_reader:
+        extra.append({"type": "aws:rds/clusterInstance:ClusterInstance", "name": "db-writer",
+                      "inputs": {"clusterIdentifier": "db", "instanceClass": "db.serverless"}})
+    records = [dict(r, urn=f"urn:pulumi:ref::p::{r['type']}::{r['name']}", parent=parent,
+                    providerRegion="eu-west-1") for r in extra]
+    usage = UsageAssumptions(database_rehearsal_hours_per_month=8)
+    aurora = sum(i.usd for i in estimate(resources_from_records(records), PRICES, usage,
+                                         default_region="eu-west-1").items if i.driver == "Aurora")
+    storage = (usage.aurora_storage_gb * region.aurora_storage_gb_month.usd
+               + usage.aurora_io_millions * region.aurora_io_million.usd)
+    hours = PRICES.hours_per_month if with_reader else 8
+    assert aurora == pytest.approx(storage + 0.5 * region.aurora_serverless_v2_acu_hour.usd * hours)
+
+
 @pytest.mark.parametrize("mode, priced", [("disabled", False), ("enabled", True), ("enhanced", True)])
 def test_container_insights_metrics_are_priced_per_cluster_and_service_when_on(mode, priced):
     cluster = {"urn": "urn:pulumi:ref::p::aws:ecs/cluster:Cluster::ref", "type": "aws:ecs/cluster:Cluster",

@@ -204,3 +204,10 @@ def test_cross_stack_errors_say_which_stacks_could_not_be_compared(tmp_path):
     _edit_stack(project, "prod", lambda config: config[f"{NS}:registryReplication"].update(owner=False))
     with pytest.raises(ConfigError, match=r"not compared: \['staging'\], whose own config is invalid"):
         check_across_stacks(_standby_settings(project), project)
+
+
+def test_a_pair_replicates_its_data_in_both_stacks_or_in_neither(tmp_path):
+    project = _copy_project(tmp_path)
+    _edit_stack(project, "staging", lambda config: config[f"{NS}:failover"].update(replicateData=False))
+    with pytest.raises(ConfigError, match=r"failover\.replicateData is True here and False in the primary 'staging'"):
+        check_across_stacks(_standby_settings(project, "staging-euw1"), project)

@@ -137,10 +137,13 @@ def test_the_outbox_functions_switch_exactly_the_stacks_pipes(prod, prod_standby
 
 def test_staging_rehearses_the_same_plan_without_approval(staging_standby):
     workflow = activate(staging_standby, "eu-west-1")
-    # Staging has DNS failover (a delegated subdomain) but no global database or outbox (docs/failover.md).
+    # Staging has DNS failover (a delegated subdomain) and persona's global database, but no service with an
+    # outbox (docs/failover.md, "Rehearsal in staging").
     assert [s["name"] for s in workflow["steps"]] == ["capacity-and-writer", "close-traffic", "open-traffic"]
     parallel = workflow["steps"][0]["parallelConfigs"][0]["steps"]
-    assert {s["name"] for s in parallel} == {"capacity-auth", "capacity-persona"}
+    assert {s["name"] for s in parallel} == {"capacity-auth", "capacity-persona", "writer-persona"}
+    writer = next(s for s in parallel if s["name"] == "writer-persona")["globalAuroraConfigs"][0]
+    assert writer["globalClusterIdentifier"] == "staging-persona"
     assert staging_standby.recorder.of_type("aws:iam/role:Role") and not [
         r for r in staging_standby.recorder.of_type("aws:iam/role:Role") if "approver" in str(r.inputs.get("name"))]
 

@@ -251,9 +251,9 @@ def test_deletion_protection_only_in_prod(staging, prod):
     assert prod.recorder.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is True
 
 
-def test_without_a_domain_only_an_http_listener_answers_404(staging_standby_without_dns):
+def test_without_a_domain_only_an_http_listener_answers_404(minimal_staging_standby):
     # (staging's primary forwards unrouted requests to its legacy Lambda instead: tests/test_legacy_route.py)
-    listeners = staging_standby_without_dns.recorder.of_type("aws:lb/listener:Listener")
+    listeners = minimal_staging_standby.recorder.of_type("aws:lb/listener:Listener")
     assert [(item.inputs["port"], item.inputs["protocol"]) for item in listeners] == [(80, "HTTP")]
     action = listeners[0].inputs["defaultActions"][0]
     assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "404"
@@ -272,8 +272,8 @@ def test_with_a_domain_https_serves_and_http_redirects(prod):
     assert record.inputs["zoneId"] == prod.settings.config.dns.hosted_zone_id
 
 
-def test_alb_security_group_is_open_only_on_its_listener_ports(staging, prod, staging_standby_without_dns):
-    for preview, ports in ((staging_standby_without_dns, [80]), (staging, [80, 443]), (prod, [80, 443])):
+def test_alb_security_group_is_open_only_on_its_listener_ports(staging, prod, minimal_staging_standby):
+    for preview, ports in ((minimal_staging_standby, [80]), (staging, [80, 443]), (prod, [80, 443])):
         rules = [r.inputs for r in preview.recorder.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                  if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
         assert sorted(r["fromPort"] for r in rules) == ports

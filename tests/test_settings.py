@@ -287,6 +287,28 @@ def test_a_prod_standby_refuses_a_pilot_light_and_names_the_key():
         load(_standby_config("prod-euw1", {"auth": 0}), "prod-euw1")
 
 
+def _readers_config(stack: str, **failover) -> dict:
+    config = dict(read_stack_file(stack).config)
+    current = json.loads(config.get(f"{NS}:failover", "{}"))
+    config[f"{NS}:failover"] = json.dumps(current | failover)
+    return config
+
+
+def test_a_staging_standby_may_keep_its_secondary_databases_headless():
+    settings = load(_readers_config("staging-euw1", standbyDatabaseReaders=0), "staging-euw1")
+    assert settings.replicate_data and settings.global_database_services == ("persona",)
+
+
+@pytest.mark.parametrize(("stack", "failover"), [
+    ("prod-euw1", {"standbyDatabaseReaders": 0}),  # prod's RTO counts on a reader Aurora promotes at once
+    ("staging", {"standbyDatabaseReaders": 0}),  # a primary has no secondary
+    ("staging-euw1", {"standbyDatabaseReaders": 0, "replicateData": False}),  # nothing to be headless
+])
+def test_headless_secondaries_are_refused_outside_a_replicating_non_prod_standby(stack, failover):
+    with pytest.raises(ConfigError, match=r"failover\.standbyDatabaseReaders = 0 .* allowed here: 1"):
+        load(_readers_config(stack, **failover), stack)
+
+
 def test_a_primary_keeps_at_least_one_task_per_service():
     config = staging_config(**{f"{NS}:services": {"enabled": ["auth", "persona"], "overrides": {
         "auth": {"image": "1.4.0", "minTasks": 0}, "persona": {"image": "2.1.3"}}}})

@@ -16,17 +16,20 @@ def value(raw):
     return raw["value"] if isinstance(raw, dict) and "value" in raw else raw
 
 
-def test_prod_services_write_through_the_global_writer_endpoint_in_both_regions(prod, prod_standby):
-    global_cluster = prod.recorder.one("aws:rds/globalCluster:GlobalCluster")
-    endpoint = global_cluster.outputs["endpoint"]
-    assert endpoint.endswith(".global.rds.amazonaws.com")
-    assert value(host_parameter(prod).inputs["value"]) == endpoint
-    assert value(host_parameter(prod_standby).inputs["value"]) == endpoint
-    assert prod.outputs["databases"]["persona"]["writerEndpoint"] == endpoint
+def test_replicating_pairs_write_through_the_global_writer_endpoint_in_both_regions(
+        prod, prod_standby, staging, staging_standby):
+    for primary, standby in ((prod, prod_standby), (staging, staging_standby)):
+        global_cluster = primary.recorder.one("aws:rds/globalCluster:GlobalCluster")
+        endpoint = global_cluster.outputs["endpoint"]
+        assert endpoint.endswith(".global.rds.amazonaws.com")
+        assert value(host_parameter(primary).inputs["value"]) == endpoint
+        assert value(host_parameter(standby).inputs["value"]) == endpoint
+        assert primary.outputs["databases"]["persona"]["writerEndpoint"] == endpoint
 
 
-def test_staging_services_write_through_their_own_clusters_writer_endpoint(staging, staging_standby):
-    for preview in (staging, staging_standby):
+def test_a_pair_that_does_not_replicate_writes_through_each_clusters_own_writer_endpoint(minimal_staging_standby):
+    for preview in (minimal_staging_standby.primary, minimal_staging_standby):
+        assert preview is not None and not preview.recorder.of_type("aws:rds/globalCluster:GlobalCluster")
         cluster = preview.recorder.one("aws:rds/cluster:Cluster")
         assert value(host_parameter(preview).inputs["value"]) == cluster.outputs["endpoint"]
 

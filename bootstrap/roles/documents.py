@@ -171,7 +171,8 @@ def state_access_policy(settings: BootstrapSettings, key_arn: str, *, write: boo
         {"Sid": "UseStateKey", "Effect": "Allow", "Action": key_actions, "Resource": key_arn},
     ]
     if not write:
-        # The program's invokes run in a preview too: the prod primary draws its database master password.
+        # The program's invokes run in a preview too: a replicating primary (prod, the staging pair) draws its
+        # global database's master password.
         statements.append({"Sid": "RunTheProgramsInvokes", "Effect": "Allow",
                            "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*",
                            "Condition": {"StringEquals": {"aws:RequestedRegion": list(PLATFORM_REGIONS)}}})

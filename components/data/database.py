@@ -101,9 +101,19 @@ class GlobalPrimary:
 
 @dataclass(frozen=True)
 class GlobalSecondary:
-    """Prod standby stack: join the primary's global database (identifier from its stack outputs)."""
+    """Standby stack: join the primary's global database (identifier from its stack outputs).
+
+    readers: 1, or 0 for a headless secondary (no DB instance): Aurora keeps its storage volume in sync and
+    bills storage only ("Creating a headless Aurora DB cluster in a secondary Region", Aurora user guide,
+    which also says a headless Aurora PostgreSQL secondary is created through the API, as the provider
+    does). A Region switch cannot promote it until a reader is added (docs/failover.md)."""
 
     global_cluster_identifier: pulumi.Input[str]
+    readers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.readers not in (0, 1):
+            raise ValueError(f"GlobalSecondary: readers must be 0 (headless) or 1, got {self.readers}")
 
 
 @dataclass(frozen=True)
@@ -264,14 +274,15 @@ class ServiceDatabase(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicationSourceIdentifier",
                                                                      "globalClusterIdentifier"]
                                         if args.global_role is not None else None))
-        rds.ClusterInstance(
-            f"{name}-writer", identifier=f"{identifier}-1", cluster_identifier=self.cluster.id,
-            instance_class="db.serverless", engine=rds.EngineType(ENGINE),
-            db_subnet_group_name=subnet_group.name, publicly_accessible=False,
-            performance_insights_enabled=args.performance_insights,
-            performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
-            performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights
-            else None, auto_minor_version_upgrade=False, tags=tags, opts=child)
+        if not (isinstance(args.global_role, GlobalSecondary) and args.global_role.readers == 0):
+            rds.ClusterInstance(
+                f"{name}-writer", identifier=f"{identifier}-1", cluster_identifier=self.cluster.id,
+                instance_class="db.serverless", engine=rds.EngineType(ENGINE),
+                db_subnet_group_name=subnet_group.name, publicly_accessible=False,
+                performance_insights_enabled=args.performance_insights,
+                performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
+                performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS
+                if args.performance_insights else None, auto_minor_version_upgrade=False, tags=tags, opts=child)
 
         if credentials.manage_master_user_password:
             self.master_secret_arn = self.cluster.master_user_secrets.apply(

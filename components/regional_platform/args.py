@@ -28,12 +28,19 @@ class CapacityStrategy:
     on_demand_base: int
     on_demand_weight: int
     spot_weight: int
+    spot_base: int = 0
+
+    def __post_init__(self) -> None:
+        if self.on_demand_base and self.spot_base:
+            raise ValueError("CapacityStrategy: ECS allows a base on one capacity provider of a strategy")
+        if self.spot_base and not self.spot_weight:
+            raise ValueError("CapacityStrategy: spot_base needs spot_weight 1 or more")
 
     def provider_strategy(self) -> list[ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgsDict]:
         """The cluster's default capacity provider strategy, which services repeat."""
         strategy: list[ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgsDict] = [{"capacity_provider": "FARGATE", "base": self.on_demand_base, "weight": self.on_demand_weight}]
         if self.spot_weight:
-            strategy.append({"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": self.spot_weight})
+            strategy.append({"capacity_provider": "FARGATE_SPOT", "base": self.spot_base, "weight": self.spot_weight})
         return strategy
 
 

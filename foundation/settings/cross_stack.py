@@ -106,6 +106,10 @@ def _check_standby_fits_primary(standby: StackSettings, primary: StackSettings,
         raise fail(f"{key}services.overrides.{name}.image = '{standby.service(name).image}' differs from the "
                    f"primary '{primary.stack}' ('{images[name]}'): a standby runs its primary's images (the "
                    f"replicated tags); bump both stack files together")
+    if standby.replicate_data != primary.replicate_data:
+        raise fail(f"{key}failover.replicateData is {standby.replicate_data} here and {primary.replicate_data} in "
+                   f"the primary '{primary.stack}': a pair replicates its data in both stacks or in neither "
+                   "(the standby joins the primary's global databases and tables); set the same value in both")
     standby_dns, primary_dns = standby.config.dns, primary.config.dns
     if standby_dns is not None and (primary_dns is None or standby_dns != primary_dns):
         shown = primary_dns.model_dump(by_alias=True) if primary_dns else None

@@ -30,9 +30,10 @@ class EnvironmentDefaults:
     access_log_retention_days: int
     # Service Connect TLS may be switched off only where this is False.
     requires_service_connect_tls: bool
-    # Data and events (docs/events.md, docs/runbooks/database-failover.md): prod replicates tables (global
-    # tables) and databases (Aurora global database) to the standby; staging's standby has its own, empty
-    # ones. Staging databases scale to zero (auto-pause), which a global database never does.
+    # Data and events (docs/events.md, docs/runbooks/database-failover.md): by default prod replicates tables
+    # (global tables) and databases (Aurora global database) to the standby and staging does not
+    # (`failover.replicateData` overrides it per pair). A database that does not replicate scales to zero
+    # (auto-pause), which a global database never does.
     replicate_data: bool
     database_min_capacity: float
     database_backup_retention_days: int

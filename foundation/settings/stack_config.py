@@ -197,11 +197,19 @@ class Capacity(_Model):
     on_demand_base: int = Field(ge=0, le=100000)
     on_demand_weight: int = Field(ge=0, le=1000)
     spot_weight: int = Field(ge=0, le=1000)
+    # Tasks placed on FARGATE_SPOT before the weights split the rest: a warm standby's resting task.
+    spot_base: int = Field(default=0, ge=0, le=100000)
 
     @model_validator(mode="after")
     def _some_weight(self) -> Capacity:
         if self.on_demand_weight + self.spot_weight == 0:
             raise ValueError("onDemandWeight and spotWeight cannot both be 0")
+        # CapacityProviderStrategyItem (botocore ECS model): "Only one capacity provider in a strategy can have a
+        # base defined" and "Capacity providers with weight of 0 cannot place tasks" (read as: base included).
+        if self.on_demand_base and self.spot_base:
+            raise ValueError("onDemandBase and spotBase cannot both be above 0: ECS allows a base on one provider")
+        if self.spot_base and not self.spot_weight:
+            raise ValueError("spotBase needs spotWeight 1 or more: a provider of weight 0 places no task")
         return self
 
 
@@ -226,6 +234,13 @@ class Failover(_Model):
     # Warm standby: tasks each service runs in a standby until the plan raises it (default 1; 0 is a pilot
     # light, for a staging standby whose database should pause: docs/failover.md "Pilot light in staging").
     standby_min_tasks: dict[str, int] = Field(default_factory=dict)
+    # Whether the pair's data replicates (DynamoDB global tables, Aurora global databases), so that the plan
+    # moves database writers and outboxes; both stacks of a pair say the same (default: prod replicates).
+    replicate_data: bool | None = None
+    # Reader instances of a standby's secondary database clusters: 0 is headless (storage only, no compute),
+    # for a non-prod standby between rehearsals; a drill raises it to 1 first (docs/failover.md "Rehearsal
+    # in staging"), as Aurora promotes an instance, not a volume.
+    standby_database_readers: Literal[0, 1] = 1
 
     @field_validator("standby_min_tasks")
     @classmethod

@@ -56,6 +56,12 @@ class StackSettings(_Model):
         return ENVIRONMENT_DEFAULTS[self.environment]
 
     @property
+    def replicate_data(self) -> bool:
+        """Whether the pair replicates its data (`failover.replicateData`, default: the environment's)."""
+        replicate = self.config.failover.replicate_data
+        return self.defaults.replicate_data if replicate is None else replicate
+
+    @property
     def environment(self) -> Environment:
         return self.config.environment
 
@@ -152,14 +158,14 @@ class StackSettings(_Model):
     @property
     def global_database_services(self) -> tuple[str, ...]:
         """Services whose PostgreSQL database is an Aurora global database (replicated environments)."""
-        if not self.defaults.replicate_data:
+        if not self.replicate_data:
             return ()
         return tuple(s.name for s in self.services if isinstance(self.data_and_events[s.name].data, PostgresData))
 
     @property
     def replicated_table_services(self) -> tuple[str, ...]:
         """Services whose DynamoDB table is a global table (replicated environments)."""
-        if not self.defaults.replicate_data:
+        if not self.replicate_data:
             return ()
         return tuple(s.name for s in self.services if isinstance(self.data_and_events[s.name].data, DynamoDbData))
 
@@ -263,6 +269,14 @@ def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Cata
         # traffic gate keeps DNS on the primary until the plan has started the tasks.
         raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks sets {dark} to 0 (pilot light); "
                           "allowed only in a non-prod standby, 1-100 here")
+    if config.failover.standby_database_readers == 0:
+        replicated = config.failover.replicate_data
+        if config.environment == "prod" or config.role != "standby" or not (
+                replicated or (replicated is None and ENVIRONMENT_DEFAULTS[config.environment].replicate_data)):
+            # Prod's RTO counts on a reader Aurora can promote at once (docs/failover.md "RTO").
+            raise ConfigError(f"stack '{stack}': {prefix}failover.standbyDatabaseReaders = 0 (headless secondary "
+                              "databases) is allowed only in a non-prod standby with failover.replicateData: true; "
+                              "allowed here: 1")
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,

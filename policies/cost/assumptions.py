@@ -72,6 +72,9 @@ class UsageAssumptions(BaseModel):
                                                "connect per request instead of holding a pool")
     aurora_replicated_write_io_millions: float = Field(
         default=0.5, ge=0, description="Million write I/Os a global database replicates to each secondary")
+    database_rehearsal_hours_per_month: float = Field(
+        default=8, ge=0, le=744, description="Hours a month a headless secondary database runs the reader a Region "
+                                             "switch rehearsal adds (failover.standbyDatabaseReaders: 1 for the drill)")
     ecs_target_runs_per_month: float = Field(
         default=1000, ge=0, description="Runs of an EventBridge target that starts ECS tasks on an event or cron")
     ecs_target_minutes_per_run: float = Field(default=5, ge=0, description="Minutes each such task runs")
@@ -93,6 +96,7 @@ FLOORS: dict[str, dict[str, float]] = {
         "lambda_invocations_per_month": 10, "lambda_seconds_per_invocation": 0.1,
         "cloudtrail_data_events_per_month": 10_000, "api_requests_per_month": 100_000,
         "database_awake_hours_per_month": 40, "aurora_replicated_write_io_millions": 0.05,
+        "database_rehearsal_hours_per_month": 8,
         "ecs_target_runs_per_month": 100, "ecs_target_minutes_per_run": 1,
     },
     "prod": {
@@ -106,6 +110,7 @@ FLOORS: dict[str, dict[str, float]] = {
         "lambda_invocations_per_month": 100, "lambda_seconds_per_invocation": 0.1,
         "cloudtrail_data_events_per_month": 100_000, "api_requests_per_month": 1_000_000,
         "database_awake_hours_per_month": 730, "aurora_replicated_write_io_millions": 0.5,
+        "database_rehearsal_hours_per_month": 8,
         "ecs_target_runs_per_month": 1000, "ecs_target_minutes_per_run": 1,
     },
 }

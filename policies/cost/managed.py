@@ -113,6 +113,15 @@ class ManagedServicePricing(PricerBase):
         self.add(cluster, "Aurora", gb * prices.usd("aurora_storage_gb_month"), f"{gb:g} GB")
         self.add(cluster, "Aurora", io * prices.usd("aurora_io_million"), f"{io:g} million I/O")
         self._managed_master_secret(cluster, prices)
+        if "globalClusterIdentifier" in cluster.inputs and cluster.inputs.get("masterUsername") is None \
+                and not self.ctx.siblings(cluster, "aws:rds/clusterInstance:ClusterInstance"):
+            # A headless secondary bills storage only; a rehearsal adds a reader at the cluster's minimum.
+            scaling = get_path(cluster.inputs, "serverlessv2ScalingConfiguration")
+            low = max(number(get_path(scaling, "minCapacity")) or 0.0, 0.5) if isinstance(scaling, Mapping) else 0.5
+            hours = self.usage.database_rehearsal_hours_per_month
+            self.add(cluster, "Aurora", low * prices.usd("aurora_serverless_v2_acu_hour") * hours,
+                     f"{low:g} ACU x {hours:g} h, the reader a rehearsal adds to this headless secondary "
+                     "(databaseRehearsalHoursPerMonth)")
 
     def _managed_master_secret(self, database: CostResource, prices: RegionPrices) -> None:
         # RDS keeps a managed master password in a Secrets Manager secret it creates and rotates.

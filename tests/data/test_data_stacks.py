@@ -17,14 +17,20 @@ def test_only_persona_tasks_may_reach_postgres(prod):
     assert [r.inputs["securityGroupId"] for r in egress] == [persona_group.outputs["id"]]
 
 
-def test_staging_database_scales_to_zero_and_prod_keeps_half_an_acu_in_its_global_database(staging, prod):
-    staging_cluster = staging.recorder.one("aws:rds/cluster:Cluster").inputs
-    prod_cluster = prod.recorder.one("aws:rds/cluster:Cluster").inputs
-    assert staging_cluster["serverlessv2ScalingConfiguration"]["minCapacity"] == 0
-    assert staging_cluster["manageMasterUserPassword"] is True
-    assert prod_cluster["serverlessv2ScalingConfiguration"]["minCapacity"] == 0.5
-    assert prod_cluster["globalClusterIdentifier"] == prod.recorder.one(
-        "aws:rds/globalCluster:GlobalCluster").inputs["globalClusterIdentifier"]
+def test_both_pairs_replicate_their_database_at_half_an_acu_and_the_staging_secondary_is_headless(
+        staging, staging_standby, prod, prod_standby):
+    # A global database never auto-pauses (components/data/database.py), so no cluster of it asks for 0 ACU;
+    # RDS cannot manage the master secret of a global database, so the primaries write it themselves.
+    for primary in (staging, prod):
+        cluster = primary.recorder.one("aws:rds/cluster:Cluster").inputs
+        assert cluster["serverlessv2ScalingConfiguration"]["minCapacity"] == 0.5
+        assert "manageMasterUserPassword" not in cluster
+        assert cluster["globalClusterIdentifier"] == primary.recorder.one(
+            "aws:rds/globalCluster:GlobalCluster").inputs["globalClusterIdentifier"]
+    for standby, instances in ((staging_standby, 0), (prod_standby, 1)):
+        secondary = standby.recorder.one("aws:rds/cluster:Cluster").inputs
+        assert secondary["globalClusterIdentifier"] == f"{standby.settings.environment}-persona"
+        assert len(standby.recorder.of_type("aws:rds/clusterInstance:ClusterInstance")) == instances
 
 
 def test_prod_tables_replicate_to_the_standby_with_a_key_of_the_standby_region(prod):
