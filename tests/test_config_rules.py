@@ -215,6 +215,13 @@ def test_true_as_a_quota_value_is_refused_as_not_a_number() -> None:
         _settings(quotas={"targetsPerAlb": True})
 
 
+def test_true_where_a_choice_of_numbers_is_expected_is_refused_as_not_a_number() -> None:
+    # Literal[0, 1] would take true as 1 (True == 1 in Python).
+    with pytest.raises(ConfigError, match=rf"{NS}:failover.standbyDatabaseReaders = true is not allowed: a number "
+                                          "is expected, not true/false"):
+        _settings(failover={"standbyDatabaseReaders": True})
+
+
 def test_a_number_as_a_quota_value_is_accepted() -> None:
     assert _settings(quotas={"targetsPerAlb": 1200}) is not None
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from types import UnionType
-from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -73,7 +73,9 @@ def _options(annotation: Any) -> tuple[Any, ...]:
 
 
 def _is_number(annotation: Any) -> bool:
-    return any(option in (int, float) for option in _options(annotation))
+    return any(option in (int, float) or (get_origin(option) is Literal and all(
+        isinstance(arg, int | float) and not isinstance(arg, bool) for arg in get_args(option)))
+        for option in _options(annotation))
 
 
 def _number_with_boolean(annotation: Any, value: Any) -> bool:
