@@ -34,6 +34,8 @@ def _load_pack_package():
 if __name__ == "__main__":
     pack = _load_pack_package()
     importlib.import_module(f"{_PACKAGE}.server").install()
+    # Before the first request: the documents every stack has are judged against this database.
+    importlib.import_module(f"{_PACKAGE}.iam_arns").load_iam_database()
     PolicyPack(
         name=pack.PACK_NAME,
         description=pack.PACK_DESCRIPTION,

