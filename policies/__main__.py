@@ -34,8 +34,10 @@ def _load_pack_package():
 if __name__ == "__main__":
     pack = _load_pack_package()
     importlib.import_module(f"{_PACKAGE}.server").install()
-    # Before the first request: the documents every stack has are judged against this database.
+    # Before the first request, what every preview reads once per process: the IAM database the documents of
+    # every stack are judged against, and the default price book of the budget policies.
     importlib.import_module(f"{_PACKAGE}.iam_arns").load_iam_database()
+    importlib.import_module(f"{_PACKAGE}.cost.prices").load_prices()
     PolicyPack(
         name=pack.PACK_NAME,
         description=pack.PACK_DESCRIPTION,
