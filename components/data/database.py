@@ -12,12 +12,12 @@ Facts this rests on (AWS documentation, checked 2026-12):
   * Global database: Serverless v2 instances may be in the primary and secondary clusters, but Aurora
     "doesn't automatically pause" the writer of a global database's primary cluster, and instances "in the
     secondary clusters of an Aurora Global Database don't automatically pause" (same page, "Situations
-    where Aurora Serverless v2 doesn't auto-pause"). So the prod clusters keep 0.5 ACU minimum: 0 would
-    be accepted and silently never pause.
+    where Aurora Serverless v2 doesn't auto-pause"). So the clusters of a global database keep 0.5 ACU
+    minimum: 0 would be accepted and silently never pause.
   * RDS-managed master secret (`manage_master_user_password`, encrypted with the platform key) is not
     supported for "DB clusters that are part of an Aurora global database" (Aurora user guide,
-    rds-secrets-manager.html, "Limitations"). Staging clusters (no global database) use it. In prod the
-    primary sets the master password write-only (`master_password_wo`, never stored in Pulumi state) from
+    rds-secrets-manager.html, "Limitations"). Clusters outside a global database use it. A global
+    database's primary sets the master password write-only (`master_password_wo`, never stored in Pulumi state) from
     Secrets Manager's GetRandomPassword and writes the same value, also write-only, into a secret
     `<environment>/<service>/db-master` that replicates to the standby region. Bumping
     `master_password_version` rotates both together. Applications never use it: they authenticate with IAM.
@@ -96,7 +96,7 @@ def parameter_family(engine_version: str) -> str:
 
 @dataclass(frozen=True)
 class GlobalPrimary:
-    """Prod primary stack: create the global database and be its primary cluster."""
+    """Primary stack of a replicating pair: create the global database and be its primary cluster."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class ServiceDatabaseArgs:
     task_security_group_id: the service's task group, the only source admitted on 5432.
     kms_key_arn: the platform key of this region (storage, master secret, Performance Insights).
     min_capacity: 0 turns on auto-pause (needs an engine version that supports it; never in a global
-    database). global_role: None (staging), GlobalPrimary or GlobalSecondary (prod).
+    database). global_role: None (a pair that does not replicate), GlobalPrimary or GlobalSecondary.
     """
 
     environment: str
@@ -195,13 +195,14 @@ class ServiceDatabase(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     """This cluster's writer endpoint host name (port 5432)."""
     global_writer_endpoint: pulumi.Output[str] | None
-    """The global writer endpoint, which follows the writer across regions (prod primary only)."""
+    """The global writer endpoint, which follows the writer across regions (a global database's primary only)."""
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
     master_secret_arn: pulumi.Output[str | None] | None
-    """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a prod primary); None in a secondary."""
+    """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a global database's primary);
+    None in a secondary."""
     global_cluster_identifier: pulumi.Output[str] | None
-    """The global database's identifier (prod primary only; the standby joins it)."""
+    """The global database's identifier (its primary only; the standby joins it)."""
 
     def __init__(self, name: str, args: ServiceDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("microservices:data:ServiceDatabase", name, None, opts)

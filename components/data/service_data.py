@@ -61,8 +61,8 @@ class DatabaseSettings:
 class ServiceDataArgs:
     """platform: the region's refs. spec: the catalog's data and events of `service`.
     task_role_name / task_security_group_id / scaling_target / ecs_service_name: from the MeshService.
-    table_replica: replicate a created table there (prod primary). replica_table: use the primary's replica
-    instead of creating a table (prod standby). database: how the database runs here.
+    table_replica: replicate a created table there (a replicating primary). replica_table: use the primary's
+    replica instead of creating a table (a replicating standby). database: how the database runs here.
     outbox_state: RUNNING in the region that takes writes, STOPPED in a standby that reads replicas.
     """
 
