@@ -125,6 +125,12 @@ def standard_levers(services: Sequence[str], az_count: int) -> list[Lever]:
     return levers
 
 
+def standby_levers(services: Sequence[str]) -> list[Lever]:
+    """A standby's resting tasks per service: a pilot light (0, outside prod) or a warm standby (1)."""
+    return [Lever("standby tasks per service", str(count),
+                  {"failover.standbyMinTasks": dict.fromkeys(services, count)}) for count in (0, 1)]
+
+
 def _root_message(error: BaseException) -> str:
     seen = set()
     cause = error.__cause__ or error.__context__

@@ -14,7 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devkit.cost_levers import lever_table, one_more_service, render_levers_markdown, standard_levers, variant_runner
+from devkit.cost_levers import (
+    lever_table,
+    one_more_service,
+    render_levers_markdown,
+    standard_levers,
+    standby_levers,
+    variant_runner,
+)
 from foundation.settings import ConfigError, list_stacks, load_catalog
 from policies.cost.estimator import estimate, resources_from_records
 from policies.cost.prices import PriceFileError, load_prices
@@ -46,8 +53,10 @@ def levers(stack: str, prices) -> None:
     assumptions = settings.config.cost_assumptions
     enabled = list(settings.config.services.enabled)
     run = variant_runner(stack)
-    base, rows = lever_table(run, standard_levers(enabled, settings.config.network.az_count), prices,
-                             assumptions, region=settings.region)
+    chosen = standard_levers(enabled, settings.config.network.az_count)
+    if settings.role == "standby":
+        chosen += standby_levers(enabled)
+    base, rows = lever_table(run, chosen, prices, assumptions, region=settings.region)
     print(render_levers_markdown(stack, base, rows))
     catalog = load_catalog().services
     # A typical addition: a catalog service whose callees already run in the stack.

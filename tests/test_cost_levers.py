@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from devkit.cost_levers import Lever, apply_overrides, lever_table, one_more_service, standard_levers
+from devkit.cost_levers import Lever, apply_overrides, lever_table, one_more_service, standard_levers, standby_levers
 from devkit.cost_reference import reference_records
 from policies.cost.prices import load_prices
 
@@ -74,3 +74,20 @@ def test_standard_levers_raise_the_az_count_for_three_endpoint_azs_and_keep_the_
     spot = [item for item in levers if item.lever.startswith("Spot share")]
     # FARGATE_SPOT runs ARM64 and X86_64 Linux tasks: the Spot lever changes the strategy only.
     assert spot and all(set(item.overrides) == {"capacity"} for item in spot)
+
+
+def test_an_on_demand_base_replaces_a_spot_base_since_ecs_allows_one_base_per_strategy():
+    levers = {item.option: item for item in standard_levers(["auth"], az_count=2)
+              if item.lever.startswith("on-demand base")}
+    assert levers["0"].overrides == {"capacity.onDemandBase": 0}
+    assert levers["1"].overrides == {"capacity.onDemandBase": 1, "capacity.spotBase": 0}
+    config = apply_overrides({"p:capacity": '{"onDemandBase": 0, "spotBase": 1, "onDemandWeight": 3, "spotWeight": 1}'},
+                             levers["1"].overrides, "p")
+    assert json.loads(config["p:capacity"]) == {"onDemandBase": 1, "spotBase": 0, "onDemandWeight": 3, "spotWeight": 1}
+
+
+def test_a_standby_lever_sets_every_services_resting_tasks():
+    levers = standby_levers(["auth", "persona"])
+    assert [(item.option, item.overrides) for item in levers] == [
+        ("0", {"failover.standbyMinTasks": {"auth": 0, "persona": 0}}),
+        ("1", {"failover.standbyMinTasks": {"auth": 1, "persona": 1}})]

@@ -199,8 +199,7 @@ class ServiceDatabase(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The database's security group (5432 from the service's tasks only)."""
     master_secret_arn: pulumi.Output[str | None] | None
-    """Master credential secret (RDS-managed, or `<env>/<service>/db-master` in a global database's primary);
-    None in a secondary."""
+    """Master secret: RDS-managed, or `<env>/<service>/db-master` in a global primary; None in a secondary."""
     global_cluster_identifier: pulumi.Output[str] | None
     """The global database's identifier (its primary only; the standby joins it)."""
 
