@@ -116,6 +116,11 @@ class GlobalSecondary:
             raise ValueError(f"GlobalSecondary: readers must be 0 (headless) or 1, got {self.readers}")
 
 
+def is_headless(role: GlobalPrimary | GlobalSecondary | None) -> bool:
+    """Whether the cluster has no DB instance (a headless secondary)."""
+    return isinstance(role, GlobalSecondary) and role.readers == 0
+
+
 @dataclass(frozen=True)
 class ServiceDatabaseArgs:
     """environment/service: name everything `<environment>-<service>`. spec: the catalog's `data` entry.
@@ -274,7 +279,7 @@ class ServiceDatabase(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicationSourceIdentifier",
                                                                      "globalClusterIdentifier"]
                                         if args.global_role is not None else None))
-        if not (isinstance(args.global_role, GlobalSecondary) and args.global_role.readers == 0):
+        if not is_headless(args.global_role):
             rds.ClusterInstance(
                 f"{name}-writer", identifier=f"{identifier}-1", cluster_identifier=self.cluster.id,
                 instance_class="db.serverless", engine=rds.EngineType(ENGINE),

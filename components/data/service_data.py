@@ -19,7 +19,13 @@ import pulumi_aws.iam as iam
 
 from components.core.contract import EventBusRefs, PlatformRefs
 from components.data.access import ServiceDataScope, database_user_arn, task_role_statements
-from components.data.database import GlobalPrimary, GlobalSecondary, ServiceDatabase, ServiceDatabaseArgs
+from components.data.database import (
+    GlobalPrimary,
+    GlobalSecondary,
+    ServiceDatabase,
+    ServiceDatabaseArgs,
+    is_headless,
+)
 from components.data.names import cluster_identifier, database_user, table_name
 from components.data.spec import DataAndEvents, DynamoDbData, PostgresData, event_source
 from components.data.table import ServiceTable, ServiceTableArgs, TableReplica
@@ -179,7 +185,9 @@ class ServiceData(pulumi.ComponentResource):
             if args.replication is not None:
                 specs.append(alarms.table_replication_alarm(table_name(environment, args.service),
                                                             args.replication.peer_region, args.replication.rpo_seconds))
-        if isinstance(spec.data, PostgresData):
+        # A headless secondary has no instance to publish its CPU, ACUs, connections or lag [unconfirmed for
+        # the lag]: alarms on it could never leave OK. The reader a drill adds brings them back.
+        if isinstance(spec.data, PostgresData) and not is_headless(args.database.global_role):
             specs += alarms.database_alarms(cluster_identifier(environment, args.service))
             if args.replication is not None and args.database.global_role is not None:
                 specs += alarms.global_database_alarms(cluster_identifier(environment, args.service),

@@ -33,6 +33,19 @@ def test_both_pairs_replicate_their_database_at_half_an_acu_and_the_staging_seco
         assert len(standby.recorder.of_type("aws:rds/clusterInstance:ClusterInstance")) == instances
 
 
+def test_a_headless_secondary_has_no_database_alarms_that_no_instance_could_feed(staging, staging_standby,
+                                                                                   prod_standby):
+    def database_alarms(preview):
+        cluster = f"{preview.settings.environment}-persona"
+        return sorted(a.inputs["name"].removeprefix(cluster + "-")
+                      for a in preview.recorder.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                      if a.inputs.get("dimensions") == {"DBClusterIdentifier": cluster})
+
+    watched = ["acu", "connections", "cpu", "global-replication-lag", "global-rpo-lag"]
+    assert database_alarms(staging) == database_alarms(prod_standby) == watched
+    assert database_alarms(staging_standby) == []
+
+
 def test_prod_tables_replicate_to_the_standby_with_a_key_of_the_standby_region(prod):
     replica_key = next(k for k in prod.recorder.of_type("aws:kms/key:Key") if k.inputs.get("region") == "eu-west-1")
     tables = prod.recorder.of_type("aws:dynamodb/table:Table")
