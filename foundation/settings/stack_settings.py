@@ -269,14 +269,6 @@ def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Cata
         # traffic gate keeps DNS on the primary until the plan has started the tasks.
         raise ConfigError(f"stack '{stack}': {prefix}failover.standbyMinTasks sets {dark} to 0 (pilot light); "
                           "allowed only in a non-prod standby, 1-100 here")
-    if config.failover.standby_database_readers == 0:
-        replicated = config.failover.replicate_data
-        if config.environment == "prod" or config.role != "standby" or not (
-                replicated or (replicated is None and ENVIRONMENT_DEFAULTS[config.environment].replicate_data)):
-            # Prod's RTO counts on a reader Aurora can promote at once (docs/failover.md "RTO").
-            raise ConfigError(f"stack '{stack}': {prefix}failover.standbyDatabaseReaders = 0 (headless secondary "
-                              "databases) is allowed only in a non-prod standby with failover.replicateData: true; "
-                              "allowed here: 1")
     legacy = resolve_legacy(stack, config.legacy, catalog, config.services.enabled, region, account_id, prefix)
     settings = StackSettings(stack=stack, project=project, region=region, account_id=account_id,
                              config=config.model_copy(update={"failover": failover}), services=services,
@@ -284,6 +276,12 @@ def resolve_stack_settings(stack: str, raw_config: dict[str, Any], catalog: Cata
                              data_and_events={name: DataAndEvents.model_validate(
                                  entry.model_dump(include=DATA_AND_EVENTS_KEYS))
                                  for name, entry in catalog.services.items()})
+    if config.failover.standby_database_readers == 0 and (
+            settings.environment == "prod" or settings.role != "standby" or not settings.replicate_data):
+        # Prod's RTO counts on a reader Aurora can promote at once (docs/failover.md "RTO").
+        raise ConfigError(f"stack '{stack}': {prefix}failover.standbyDatabaseReaders = 0 (headless secondary "
+                          "databases) is allowed only in a non-prod standby with failover.replicateData: true; "
+                          "allowed here: 1")
     # The recovery objective binds only stacks with DNS failover; without a record nothing fails over.
     if config.dns is not None:
         try:
