@@ -8,6 +8,7 @@ starts the analyzer server. ``PolicyPack(...)`` prints the gRPC port and serves 
 ``server.SharedConversionServicer``, which converts each request's properties once for all policies.
 """
 
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -37,7 +38,9 @@ if __name__ == "__main__":
     # Before the first request, what every preview reads once per process: the IAM database the documents of
     # every stack are judged against, and the default price book of the budget policies.
     importlib.import_module(f"{_PACKAGE}.iam_arns").load_iam_database()
-    importlib.import_module(f"{_PACKAGE}.cost.prices").load_prices()
+    prices = importlib.import_module(f"{_PACKAGE}.cost.prices")
+    with contextlib.suppress(prices.PriceFileError):  # a bad price file is the budget policies' verdict to give
+        prices.load_prices()
     PolicyPack(
         name=pack.PACK_NAME,
         description=pack.PACK_DESCRIPTION,
