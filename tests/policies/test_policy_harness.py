@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 from policy_records import UNKNOWN, StackRecords, of_policy
@@ -190,3 +193,18 @@ def test_a_violation_and_a_deferral_of_one_policy_both_reach_the_engine(pack):
     assert [(n.policy_name, n.reason) for n in result.not_applicable] == [
         ("no-wildcard-iam", "aws:iam/role:Role 'task': assumeRolePolicy (trust policy) is unknown during preview; "
                             "deferred to `pulumi up`")]
+
+
+def test_a_pack_with_a_broken_price_file_starts_and_its_budget_policy_names_the_file_and_key(tmp_path):
+    # The pack reads its price book when it starts (policies/__main__.py); a bad file must not stop it.
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "policies", tmp_path / "policies")
+    shutil.copytree(root / "platform", tmp_path / "platform")
+    prices = tmp_path / "platform" / "prices.yaml"
+    prices.write_text(re.sub(r"usd: [0-9.]+", "usd: oops", prices.read_text(), count=1))
+    stack = StackRecords()
+    stack.add("aws:budgets/budget:Budget", "monthly", {"budgetType": "COST", "limitAmount": "100",
+                                                       "limitUnit": "EUR", "timeUnit": "MONTHLY"})
+    with PolicyPackAnalyzer(tmp_path / "policies", stack="test", project="p") as pack:
+        messages = [d.message for d in pack.analyze_stack(stack.records) if d.policy_name == "stack-budget"]
+    assert messages and "prices.yaml: " in messages[0] and ".usd: Input should be a valid number" in messages[0]
