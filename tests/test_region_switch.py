@@ -182,6 +182,18 @@ def test_the_execution_role_may_call_only_the_plans_own_resources(prod, prod_sta
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
+def test_the_staging_execution_role_moves_exactly_the_staging_writer(staging, staging_standby):
+    policy = _role_policy(staging_standby, "region-switch-execution-policy")
+    assert judge_policy_document(policy, "identity") == []
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["MoveThePlansWriters"]["Resource"] == sorted([
+        "arn:aws:rds::123456789012:global-cluster:staging-persona",
+        staging.outputs["databases"]["persona"]["clusterArn"],
+        staging_standby.outputs["databases"]["persona"]["clusterArn"]])
+    assert by_sid["RaiseOwnEnvironmentsScalableTargets"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/environment": "staging"}}
+
+
 def test_prod_approvers_may_approve_only_this_plans_steps(prod_standby):
     (approve,) = activate(prod_standby, "eu-west-1")["steps"][:1]
     role = next(r for r in prod_standby.recorder.of_type("aws:iam/role:Role")
