@@ -309,6 +309,11 @@ def test_headless_secondaries_are_refused_outside_a_replicating_non_prod_standby
         load(_readers_config(stack, **failover), stack)
 
 
+def test_prod_must_replicate_its_data():
+    with pytest.raises(ConfigError, match=r"failover\.replicateData must be true in prod"):
+        load(_readers_config("prod", replicateData=False), "prod")
+
+
 def test_a_primary_keeps_at_least_one_task_per_service():
     config = staging_config(**{f"{NS}:services": {"enabled": ["auth", "persona"], "overrides": {
         "auth": {"image": "1.4.0", "minTasks": 0}, "persona": {"image": "2.1.3"}}}})

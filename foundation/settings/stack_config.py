@@ -432,6 +432,9 @@ class StackConfig(_Model):
         if ENVIRONMENT_DEFAULTS[self.environment].requires_service_connect_tls and not self.service_connect.tls:
             raise ValueError(f"serviceConnect.tls must be true in {self.environment} (Service Connect TLS is "
                              "required there)")
+        if ENVIRONMENT_DEFAULTS[self.environment].replicate_data and self.failover.replicate_data is False:
+            raise ValueError(f"failover.replicateData must be true in {self.environment} (the Aurora global database "
+                             "and global tables the regional failover needs are required there)")
         if self.budget.scale_down_on_breach and self.environment != "staging":
             raise ValueError(f"budget.scaleDownOnBreach is allowed only in staging (got environment "
                              f"{self.environment!r}): it caps every service at its minimum task count")
