@@ -190,10 +190,9 @@ def stack_observability(settings: StackSettings, refs: PlatformRefs, account_id:
     if settings.config.tracing.enabled:
         TraceSampling(f"{prefix}-sampling", TraceSamplingArgs(prefix, settings.environment,
                                                               settings.trace_sampling_ratio), opts=in_region)
-    # A pilot-light standby (a service at 0 tasks) has nothing to be live until the plan raises it: its own
-    # liveness check would fail all month and its alarm never leave ALARM, so such a standby has neither.
-    pilot_light = settings.role == "standby" and 0 in settings.config.failover.standby_min_tasks.values()
-    if settings.config.dns and not pilot_light:
+    # A standby without its own liveness check (a pilot light: settings.has_own_liveness_check) gets no
+    # failover alarm or alert topic either.
+    if settings.config.dns and (settings.role == "primary" or settings.has_own_liveness_check):
         failover_alerts = AlertRouting(f"{prefix}-failover-alerts", alert_routing_args(
             settings, account_id, None, ROUTE53_METRICS_REGION, f"{prefix}-failover-alerts"), opts=in_region)
         failover = settings.config.failover

@@ -282,6 +282,15 @@ def test_a_staging_standby_without_dns_may_run_a_pilot_light_of_zero_tasks():
     assert all(s.max_tasks >= 1 for s in settings.services)
 
 
+def test_a_standby_checks_its_own_liveness_unless_the_checked_service_runs_no_task():
+    # The failover checks request persona's path (the service with data); auth at 0 leaves persona live.
+    assert load(_standby_config("staging-euw1", {"auth": 0, "persona": 1}), "staging-euw1").has_own_liveness_check
+    dark = load(_standby_config("staging-euw1", {"auth": 1, "persona": 0}), "staging-euw1")
+    assert dark.failover_checked_service is not None and dark.failover_checked_service.name == "persona"
+    assert not dark.has_own_liveness_check
+    assert not load(read_stack_file("staging").config).has_own_liveness_check  # a primary has the DNS records' check
+
+
 def test_a_prod_standby_refuses_a_pilot_light_and_names_the_key():
     with pytest.raises(ConfigError, match=r"failover\.standbyMinTasks sets \['auth'\] to 0"):
         load(_standby_config("prod-euw1", {"auth": 0}), "prod-euw1")

@@ -143,11 +143,26 @@ class StackSettings(_Model):
     def failover_liveness_path(self) -> str:
         """The health path of the service whose readiness the failover checks request: what a standby's own
         check probes, since a warm standby is alive but not ready until its database is the writer."""
+        service = self.failover_checked_service
+        if service is not None:
+            return f"{service.path_prefix}{service.health_path}"
+        return self.config.failover.health_check_path or ""
+
+    @property
+    def failover_checked_service(self) -> ServiceDefinition | None:
+        """The service under whose path prefix the failover checks request (None for a path outside them)."""
         path = self.config.failover.health_check_path or ""
-        for service in self.services:
-            if service.path_prefix and path.startswith(f"{service.path_prefix}/"):
-                return f"{service.path_prefix}{service.health_path}"
-        return path
+        return next((s for s in self.services if s.path_prefix and path.startswith(f"{s.path_prefix}/")), None)
+
+    @property
+    def has_own_liveness_check(self) -> bool:
+        """Whether the stack checks its own liveness: a standby whose checked service runs tasks at rest. In a
+        pilot light that service runs none until the plan raises it, so the check could only fail and its
+        alarm never leave ALARM."""
+        if self.role != "standby" or self.config.dns is None:
+            return False
+        service = self.failover_checked_service
+        return service is None or service.min_tasks > 0
 
     @property
     def plan_approval(self) -> bool:
